@@ -1,0 +1,146 @@
+"""Command line: ``python -m funnel {sample,import,report,bench}``.
+
+Every command takes ``--db PATH`` (default: $FUNNEL_DB, else data/funnel.duckdb). Errors a user
+can fix print one plain message and exit with status 2; nothing is half-written.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from datetime import date
+
+from . import store
+from .errors import FunnelError
+
+
+def _date(s: str) -> date:
+    try:
+        return date.fromisoformat(s)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{s}' is not a date; use YYYY-MM-DD, e.g. 2026-03-31") from None
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m funnel", description="Funnelcast: funnel and forecast analytics.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("sample", help="generate the deterministic sample data set into the database")
+    s.add_argument("--db")
+    s.add_argument("--leads", type=int, default=20000)
+    s.add_argument("--seed", type=int, default=7)
+    s.add_argument("--if-missing", action="store_true", help="do nothing when the database already holds data")
+
+    i = sub.add_parser("import", help="import CSV / Parquet / XLSX files (all-or-nothing)")
+    i.add_argument("--db")
+    i.add_argument("--leads")
+    i.add_argument("--lead-events")
+    i.add_argument("--opportunities")
+    i.add_argument("--opportunity-events")
+    i.add_argument("--mapping", help="a mapping TOML file (column names, stage names, timestamp formats)")
+    i.add_argument("--preset", help="a shipped mapping preset for a known CRM export")
+    i.add_argument("--dir", help="folder holding the preset's files")
+    i.add_argument("--skip-bad-rows", action="store_true", help="keep bad rows aside in rejected_rows and load the rest")
+
+    r = sub.add_parser("report", help="every headline figure (metrics.md §6)")
+    r.add_argument("--db")
+    r.add_argument("--json", action="store_true", help="print JSON (the only format so far)")
+    r.add_argument("--as-of", type=_date)
+    r.add_argument("--from", dest="date_from", type=_date)
+    r.add_argument("--to", dest="date_to", type=_date)
+    r.add_argument("--filter", action="append", default=[], metavar="COLUMN=VALUE")
+    r.add_argument("--method", choices=["configured", "historical"], default="configured")
+    r.add_argument("--window-days", type=int)
+    r.add_argument("--rules", help="CSV of scoring rules: attribute,operator,value,points,enabled")
+    r.add_argument("--threshold", type=float)
+    r.add_argument("--outcome-stage", default="SQL")
+
+    b = sub.add_parser("bench", help="time every public metric function")
+    b.add_argument("--db", help="benchmark this database instead of generating one")
+    b.add_argument("--leads", type=int, default=1_000_000)
+    b.add_argument("--runs", type=int, default=5)
+    b.add_argument("--json", action="store_true")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return _COMMANDS[args.command](args)
+    except FunnelError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+
+
+def _sample(args) -> int:
+    from .sample import generate_sample
+
+    con = store.connect(args.db)
+    if args.if_missing and store.has_data(con):
+        print(f"{store.resolve_db_path(args.db)} already holds data; left as it is.")
+        return 0
+    t0 = time.perf_counter()
+    counts = generate_sample(con, leads=args.leads, seed=args.seed)
+    print(f"sample data (seed {args.seed}) written to {store.resolve_db_path(args.db)} in "
+          f"{time.perf_counter() - t0:.1f}s: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+    return 0
+
+
+def _import(args) -> int:
+    from . import ingest
+
+    con = store.connect(args.db)
+    if args.preset:
+        from . import presets
+        result = presets.import_preset(con, args.preset, args.dir, skip_bad_rows=args.skip_bad_rows)
+    else:
+        files = {k: getattr(args, k) for k in ("leads", "lead_events", "opportunities", "opportunity_events")}
+        if not any(files.values()):
+            raise FunnelError("Name at least one file to import.",
+                              hint="For example: --leads leads.csv --lead-events lead_events.csv")
+        result = ingest.import_files(con, **files, mapping=args.mapping, skip_bad_rows=args.skip_bad_rows)
+    print(result.message)
+    for p in result.problems[:20]:
+        print(f"  - {p}")
+    if len(result.problems) > 20:
+        print(f"  … and {len(result.problems) - 20} more (see the rejected_rows table)")
+    return 0
+
+
+def _report(args) -> int:
+    from . import scoring
+    from .query import Scope, parse_filters
+    from .report import build_report
+
+    path = store.resolve_db_path(args.db)
+    if not path.exists():
+        raise FunnelError(f"There is no database at {path}.",
+                          hint="Create one with `python -m funnel sample` or `python -m funnel import`.")
+    con = store.connect(path)
+    scope = Scope(as_of=args.as_of, date_from=args.date_from, date_to=args.date_to,
+                  filters=parse_filters(args.filter), window_days=args.window_days)
+    rules = scoring.rules_from_csv(args.rules) if args.rules else None
+    rep = build_report(con, scope, method=args.method, rules=rules, threshold=args.threshold,
+                       outcome_stage=args.outcome_stage)
+    print(json.dumps(rep, indent=2, default=str))
+    return 0
+
+
+def _bench(args) -> int:
+    from .bench import run_bench
+
+    res = run_bench(db=args.db, leads=args.leads, runs=args.runs)
+    if args.json:
+        print(json.dumps(res, indent=2))
+    else:
+        print(f"{'function':<40} {'median ms':>10} {'peak MB':>10}")
+        for f in res["functions"]:
+            print(f"{f['name']:<40} {f['median_ms']:>10.1f} {f['peak_mb']:>10.1f}")
+    return 0
+
+
+_COMMANDS = {"sample": _sample, "import": _import, "report": _report, "bench": _bench}
+
+if __name__ == "__main__":
+    sys.exit(main())

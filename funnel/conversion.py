@@ -1,0 +1,90 @@
+"""Stage conversion (metrics.md §1): the cohort funnel, its breakdowns, trend and time to convert."""
+from __future__ import annotations
+
+import pandas as pd
+
+from . import store
+from .errors import ConfigError
+from .query import Resolved, Scope, resolve, run, sql
+
+GRAINS = {"week": "INTERVAL 7 DAY", "month": "INTERVAL 1 MONTH"}
+
+#: Without a conversion window, a cohort counts as complete this many days after its last lead.
+DEFAULT_MATURITY_DAYS = 90
+
+
+def _breakdown_expr(con, breakdown: str | None) -> str:
+    if breakdown is None:
+        return "'All leads'"
+    columns = store.lead_attribute_columns(con)
+    if breakdown not in columns:
+        raise ConfigError(f"There is no lead column called '{breakdown}' to break down by.",
+                          hint=f"Choose one of: {', '.join(sorted(columns))}.")
+    return f"coalesce(CAST(l.{store.quote_ident(breakdown)} AS VARCHAR), '(blank)')"
+
+
+def _cohort_with(r: Resolved, extra: str) -> str:
+    return f"cohort AS (SELECT l.lead_id, l.created_at, {extra} FROM leads l WHERE {r.cohort_where})"
+
+
+def stage_conversion(con, scope: Scope = Scope(), breakdown: str | None = None) -> pd.DataFrame:
+    """Reached, step rate and overall rate per funnel stage, optionally per value of ``breakdown``.
+
+    Columns: grp, stage, position, reached, step_rate, overall_rate, median_days_to_reach, leads.
+    """
+    r = resolve(con, scope)
+    store.ensure_derived(con)
+    q = sql("stage_conversion").replace("{cohort}", _cohort_with(r, f"{_breakdown_expr(con, breakdown)} AS grp"))
+    return run(con, q, r.params)
+
+
+def conversion_trend(con, scope: Scope = Scope(), grain: str = "month",
+                     maturity_days: int | None = None) -> pd.DataFrame:
+    """The funnel per cohort period; ``complete`` is False while the cohort is still maturing.
+
+    A cohort is complete when its period end plus the conversion window (or ``maturity_days``,
+    default 90, when no window is set) lies on or before the as-of date.
+    """
+    if grain not in GRAINS:
+        raise ConfigError(f"Unknown trend grain '{grain}'.", hint="Use 'week' or 'month'.")
+    r = resolve(con, scope)
+    store.ensure_derived(con)
+    maturity = r.window_days if r.window_days is not None else (maturity_days or DEFAULT_MATURITY_DAYS)
+    q = (sql("conversion_trend")
+         .replace("{cohort}", _cohort_with(r, f"date_trunc('{grain}', l.created_at) AS period"))
+         .replace("{period_interval}", GRAINS[grain]))
+    return run(con, q, {**r.params, "maturity_days": maturity})
+
+
+def time_to_convert(con, scope: Scope = Scope()) -> pd.DataFrame:
+    """Median days from lead creation to first reaching each stage (or a later one)."""
+    df = stage_conversion(con, scope)
+    return df[["stage", "position", "reached", "median_days_to_reach"]].iloc[1:].reset_index(drop=True)
+
+
+def time_to_convert_histogram(con, scope: Scope = Scope(), bins_days: tuple[int, ...] = (0, 1, 3, 7, 14, 30, 60, 90, 180, 365)) -> pd.DataFrame:
+    """How many cohort leads first reached each stage within each band of days since creation."""
+    r = resolve(con, scope)
+    store.ensure_derived(con)
+    edges = list(bins_days)
+    case = " ".join(
+        f"WHEN days < {edges[i + 1]} THEN '{edges[i]}–{edges[i + 1]} d'" for i in range(len(edges) - 1)
+    )
+    q = f"""
+    WITH {_cohort_with(r, "1 AS grp")},
+    fs AS (SELECT stage, position FROM stage_config
+           WHERE funnel = 'lead' AND position IS NOT NULL AND kind IN ('open', 'won')),
+    d AS (
+        SELECT fs.stage, fs.position,
+               (epoch(r.first_reached_at) - epoch(c.created_at)) / 86400.0 AS days
+        FROM lead_reach r JOIN cohort c ON c.lead_id = r.lead_id JOIN fs ON fs.position = r.position
+        WHERE r.first_reached_at < $as_end AND fs.position > (SELECT min(position) FROM fs)
+          AND ($window_days IS NULL
+               OR r.first_reached_at <= c.created_at + CAST($window_days AS INTEGER) * INTERVAL 1 DAY)
+    )
+    SELECT stage, position,
+           CASE WHEN days < 0 THEN 'before creation' {case} ELSE '{edges[-1]}+ d' END AS band,
+           min(days) AS band_order, count(*) AS leads
+    FROM d GROUP BY 1, 2, 3 ORDER BY position, band_order
+    """
+    return run(con, q, r.params)

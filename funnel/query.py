@@ -1,0 +1,190 @@
+"""Query context: the as-of date, cohort and filters every metric shares, resolved once.
+
+A page or the CLI builds a :class:`Scope` (plain, frozen, hashable — usable as a cache key); the
+metric functions call :func:`resolve` to fill the defaults (as-of = the date of the latest
+timestamp in the data, never the wall clock) and get the cohort's SQL fragment with its bound
+parameters. User values are only ever bound as parameters; column names only ever come from the
+leads table's own column list.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+from importlib import resources
+
+import pandas as pd
+
+from . import store
+from .errors import ConfigError, FunnelError
+
+#: Dimensions offered as global filters and breakdowns (any other lead attribute also works).
+DIMENSIONS = ("channel", "segment", "region", "sdr", "ae")
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What the user asked for. ``None`` means "use the default"."""
+
+    as_of: date | None = None
+    date_from: date | None = None
+    date_to: date | None = None
+    # ((column, (value, value, ...)), ...): values of one column are OR-ed, columns AND-ed.
+    filters: tuple[tuple[str, tuple[str, ...]], ...] = field(default_factory=tuple)
+    window_days: int | None = None
+
+    def with_(self, **changes) -> "Scope":
+        return Scope(**{**self.__dict__, **changes})
+
+
+@dataclass(frozen=True)
+class Resolved:
+    as_of: date
+    date_from: date
+    date_to: date
+    filters: tuple[tuple[str, tuple[str, ...]], ...]
+    window_days: int | None
+    cohort_where: str          # SQL over leads aliased ``l``; only whitelisted identifiers
+    dimension_where: str       # the dimension filters alone ("TRUE" when none)
+    params: dict               # bound values for cohort_where and the common parameters
+
+    @property
+    def as_end(self) -> datetime:
+        """The end of day D (exclusive bound): events at or after it are not yet known."""
+        return datetime.combine(self.as_of + timedelta(days=1), datetime.min.time())
+
+    @property
+    def has_dimension_filter(self) -> bool:
+        return bool(self.filters)
+
+
+def sql(name: str) -> str:
+    """A named query from funnel/sql/NAME.sql."""
+    return _load_sql(name)
+
+
+@lru_cache(maxsize=None)
+def _load_sql(name: str) -> str:
+    return resources.files("funnel.sql").joinpath(f"{name}.sql").read_text(encoding="utf-8")
+
+
+_PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
+
+
+def run(con, query: str, params: dict | None = None) -> pd.DataFrame:
+    """Execute with only the parameters the query names (DuckDB refuses extra ones)."""
+    params = params or {}
+    used = set(_PARAM.findall(query))
+    missing = used - params.keys()
+    if missing:
+        raise FunnelError(f"Internal query error: parameters {sorted(missing)} were not provided.")
+    cur = con.cursor() if hasattr(con, "cursor") else con
+    try:
+        return cur.execute(query, {k: params[k] for k in used}).df()
+    finally:
+        if cur is not con:
+            cur.close()
+
+
+def latest_timestamp(con) -> datetime | None:
+    row = con.execute(
+        """SELECT greatest(
+               (SELECT max(created_at) FROM leads),
+               (SELECT max(entered_at) FROM lead_events),
+               (SELECT max(created_at) FROM opportunities),
+               (SELECT max(entered_at) FROM opportunity_events))"""
+    ).fetchone()
+    return row[0] if row else None
+
+
+def earliest_lead_date(con) -> date | None:
+    row = con.execute("SELECT min(created_at) FROM leads").fetchone()
+    return row[0].date() if row and row[0] else None
+
+
+def default_as_of(con) -> date:
+    ts = latest_timestamp(con)
+    if ts is None:
+        raise FunnelError("The database holds no data yet.",
+                          hint="Import your files on the Data page, or run `python -m funnel sample`.",
+                          code="no_data")
+    return ts.date() if isinstance(ts, datetime) else ts
+
+
+def resolve(con, scope: Scope) -> Resolved:
+    as_of = scope.as_of or default_as_of(con)
+    date_from = scope.date_from or earliest_lead_date(con) or as_of
+    date_to = scope.date_to or as_of
+    if date_from > date_to:
+        raise FunnelError(f"The cohort starts ({date_from}) after it ends ({date_to}).",
+                          hint="Pick a 'from' date on or before the 'to' date.", code="bad_range")
+    if scope.window_days is not None and scope.window_days < 0:
+        raise FunnelError("The conversion window must be zero or more days.", code="bad_window")
+    columns = store.lead_attribute_columns(con)
+    params: dict = {
+        "as_end": datetime.combine(as_of + timedelta(days=1), datetime.min.time()),
+        "cohort_start": datetime.combine(date_from, datetime.min.time()),
+        "cohort_end": datetime.combine(min(date_to, as_of) + timedelta(days=1), datetime.min.time()),
+        "window_days": scope.window_days,
+    }
+    dims: list[str] = []
+    clean_filters = []
+    for i, (column, values) in enumerate(scope.filters):
+        if column not in columns:
+            raise ConfigError(
+                f"There is no lead column called '{column}'.",
+                hint=f"Filter on one of: {', '.join(sorted(columns))}.")
+        values = tuple(str(v) for v in values)
+        if not values:
+            continue
+        names = []
+        for j, v in enumerate(values):
+            key = f"f{i}_{j}"
+            params[key] = v
+            names.append(f"${key}")
+        dims.append(f"CAST(l.{store.quote_ident(column)} AS VARCHAR) IN ({', '.join(names)})")
+        clean_filters.append((column, values))
+    return Resolved(as_of=as_of, date_from=date_from, date_to=date_to, filters=tuple(clean_filters),
+                    window_days=scope.window_days,
+                    cohort_where=" AND ".join(["l.created_at >= $cohort_start", "l.created_at < $cohort_end", *dims]),
+                    dimension_where=" AND ".join(dims) or "TRUE", params=params)
+
+
+def cohort_cte(r: Resolved) -> str:
+    """``cohort(lead_id, created_at)``: the cohort's leads, to open a WITH clause."""
+    return f"cohort AS (SELECT l.lead_id, l.created_at FROM leads l WHERE {r.cohort_where})"
+
+
+def opportunity_scope_cte(r: Resolved) -> str:
+    """``opps(opportunity_id, ...)``: the opportunities that exist at D, for the scope.
+
+    Opportunities are not tied to the lead cohort's dates (a pipeline is a pipeline); dimension
+    filters apply through the opportunity's lead, so an unlinked deal drops out only when a
+    dimension filter is set.
+    """
+    if r.has_dimension_filter:
+        return ("opps AS (SELECT o.* FROM opportunities o JOIN leads l ON l.lead_id = o.lead_id "
+                f"WHERE o.created_at < $as_end AND {r.dimension_where})")
+    return "opps AS (SELECT o.* FROM opportunities o WHERE o.created_at < $as_end)"
+
+
+def parse_filters(items: list[str] | None) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """``["channel=webinar", "channel=event", "segment=SMB"]`` → grouped filter tuples."""
+    grouped: dict[str, list[str]] = {}
+    for item in items or []:
+        if "=" not in item:
+            raise FunnelError(f"Filter '{item}' is not of the form column=value.",
+                              hint="For example --filter channel=webinar.", code="bad_filter")
+        k, v = item.split("=", 1)
+        grouped.setdefault(k.strip(), []).append(v.strip())
+    return tuple((k, tuple(v)) for k, v in grouped.items())
+
+
+def month_start(d: date) -> date:
+    return d.replace(day=1)
+
+
+def add_months(d: date, n: int) -> date:
+    y, m = divmod(d.month - 1 + n, 12)
+    return date(d.year + y, m + 1, 1)

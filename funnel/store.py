@@ -1,0 +1,428 @@
+"""The DuckDB store: schema, default configuration, data version and derived tables.
+
+Everything the app knows lives in one DuckDB file. Canonical tables follow
+``shared/spec/data-contract.md``; configuration (stages, scoring rules, settings) lives beside the
+data so there is one source of truth, seeded from the defaults below. Derived tables
+(``lead_visits``, ``lead_reach``) depend only on the data and the stage configuration: they are
+rebuilt after every import and every stage edit, so interactive queries scan instead of sort.
+"""
+from __future__ import annotations
+
+import getpass
+import json
+import os
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from .errors import ConfigError
+
+DEFAULT_DB = Path("data") / "funnel.duckdb"
+
+# Canonical columns of leads; every other column of an imported leads file is kept as an attribute.
+LEAD_CORE_COLUMNS = {
+    "lead_id": "VARCHAR",
+    "created_at": "TIMESTAMP",
+    "channel": "VARCHAR",
+    "segment": "VARCHAR",
+    "region": "VARCHAR",
+    "industry": "VARCHAR",
+    "company_size": "BIGINT",
+    "job_title": "VARCHAR",
+    "sdr": "VARCHAR",
+    "ae": "VARCHAR",
+}
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS leads (
+    lead_id VARCHAR PRIMARY KEY,
+    created_at TIMESTAMP NOT NULL,
+    channel VARCHAR, segment VARCHAR, region VARCHAR, industry VARCHAR,
+    company_size BIGINT, job_title VARCHAR, sdr VARCHAR, ae VARCHAR
+);
+CREATE TABLE IF NOT EXISTS lead_events (
+    lead_id VARCHAR NOT NULL,
+    stage VARCHAR NOT NULL,
+    entered_at TIMESTAMP NOT NULL,
+    actor VARCHAR,
+    reason VARCHAR,
+    event_seq BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS opportunities (
+    opportunity_id VARCHAR PRIMARY KEY,
+    lead_id VARCHAR,
+    account VARCHAR,
+    created_at TIMESTAMP NOT NULL,
+    amount DOUBLE NOT NULL,
+    close_date DATE NOT NULL,
+    owner VARCHAR, segment VARCHAR, product VARCHAR
+);
+CREATE TABLE IF NOT EXISTS opportunity_events (
+    opportunity_id VARCHAR NOT NULL,
+    stage VARCHAR NOT NULL,
+    entered_at TIMESTAMP NOT NULL,
+    amount DOUBLE,
+    close_date DATE,
+    event_seq BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS stage_config (
+    funnel VARCHAR NOT NULL,          -- 'lead' or 'opportunity'
+    stage VARCHAR NOT NULL,
+    position INTEGER,                 -- order in the funnel; NULL for side states
+    kind VARCHAR NOT NULL,            -- open / won / lost / rejected / recycled
+    team VARCHAR,
+    probability DOUBLE,               -- opportunity stages only
+    category VARCHAR,                 -- forecast category, opportunity stages only
+    sla_hours DOUBLE,                 -- time-in-stage target; NULL = none
+    PRIMARY KEY (funnel, stage)
+);
+CREATE TABLE IF NOT EXISTS scoring_rules (
+    rule_id INTEGER PRIMARY KEY,
+    attribute VARCHAR NOT NULL,
+    operator VARCHAR NOT NULL,
+    value VARCHAR,
+    points DOUBLE NOT NULL,
+    enabled BOOLEAN NOT NULL DEFAULT TRUE,
+    rule_group VARCHAR NOT NULL DEFAULT 'fit'   -- fit / engagement
+);
+CREATE TABLE IF NOT EXISTS scoring_scenarios (
+    name VARCHAR PRIMARY KEY,
+    rules_json VARCHAR NOT NULL,
+    threshold DOUBLE NOT NULL,
+    created_by VARCHAR,
+    created_at TIMESTAMP NOT NULL,
+    is_current BOOLEAN NOT NULL DEFAULT FALSE
+);
+CREATE TABLE IF NOT EXISTS settings (
+    key VARCHAR PRIMARY KEY,
+    value VARCHAR
+);
+CREATE SEQUENCE IF NOT EXISTS import_run_seq START 1;
+CREATE TABLE IF NOT EXISTS import_runs (
+    run_id BIGINT PRIMARY KEY,
+    started_at TIMESTAMP NOT NULL,
+    finished_at TIMESTAMP,
+    run_by VARCHAR,
+    source VARCHAR,              -- files / preset / sample
+    mode VARCHAR,                -- replace
+    status VARCHAR,              -- committed / failed
+    rows_json VARCHAR,           -- {"leads": {"read": n, "loaded": n, "rejected": n}, ...}
+    message VARCHAR
+);
+CREATE TABLE IF NOT EXISTS rejected_rows (
+    run_id BIGINT,
+    file VARCHAR,
+    table_name VARCHAR,
+    row_number BIGINT,           -- 1-based data row in the file (header excluded)
+    column_name VARCHAR,
+    value VARCHAR,
+    reason VARCHAR,
+    raw_json VARCHAR
+);
+CREATE TABLE IF NOT EXISTS review_snapshots (
+    snapshot_id VARCHAR PRIMARY KEY,
+    saved_at TIMESTAMP NOT NULL,
+    saved_by VARCHAR,
+    as_of DATE NOT NULL,
+    filters_json VARCHAR,
+    figures_json VARCHAR NOT NULL
+);
+"""
+
+# (funnel, stage, position, kind, team, probability, category, sla_hours)
+DEFAULT_STAGES: list[tuple] = [
+    ("lead", "Lead", 1, "open", "marketing", None, None, 14 * 24.0),
+    ("lead", "MQL", 2, "open", "sdr", None, None, 48.0),
+    ("lead", "SAL", 3, "open", "sdr", None, None, 5 * 24.0),
+    ("lead", "SQL", 4, "open", "sales", None, None, 14 * 24.0),
+    ("lead", "Opportunity", 5, "open", "sales", None, None, 60 * 24.0),
+    ("lead", "Customer", 6, "won", "sales", None, None, None),
+    ("lead", "Rejected", None, "rejected", "sales", None, None, 7 * 24.0),
+    ("lead", "Recycled", None, "recycled", "marketing", None, None, 30 * 24.0),
+    ("lead", "Disqualified", None, "lost", "sdr", None, None, None),
+    ("opportunity", "Qualify", 1, "open", "sales", 0.10, "pipeline", 14 * 24.0),
+    ("opportunity", "Discovery", 2, "open", "sales", 0.25, "pipeline", 21 * 24.0),
+    ("opportunity", "Proposal", 3, "open", "sales", 0.50, "best_case", 21 * 24.0),
+    ("opportunity", "Negotiation", 4, "open", "sales", 0.75, "commit", 14 * 24.0),
+    ("opportunity", "Closed Won", 5, "won", "sales", 1.00, "closed", None),
+    ("opportunity", "Closed Lost", None, "lost", "sales", 0.00, None, None),
+]
+
+STAGE_KINDS = ("open", "won", "lost", "rejected", "recycled")
+FORECAST_CATEGORIES = ("pipeline", "best_case", "commit", "closed", "omitted")
+
+DEFAULT_MQL_THRESHOLD = 50.0
+
+# Default scoring rules, written for the sample data's attributes (see funnel/sample.py).
+# (attribute, operator, value, points, enabled, group)
+DEFAULT_RULES: list[tuple] = [
+    ("segment", "=", "Enterprise", 20, True, "fit"),
+    ("segment", "=", "Mid-Market", 10, True, "fit"),
+    ("company_size", ">=", "200", 10, True, "fit"),
+    ("job_title", "in", "VP Sales|CRO|Head of Revenue|Director of Sales", 15, True, "fit"),
+    ("job_title", "contains", "student", -30, True, "fit"),
+    ("industry", "in", "Software|Financial Services", 10, True, "fit"),
+    ("page_views", ">=", "8", 10, True, "engagement"),
+    ("email_clicks", ">=", "3", 10, True, "engagement"),
+    ("content_downloads", ">=", "2", 10, True, "engagement"),
+    ("webinar_attended", "is true", "", 10, True, "engagement"),
+    ("demo_requested", "is true", "", 25, True, "engagement"),
+]
+
+
+def connect(path: str | os.PathLike | None = None, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open (and if needed initialise) the database at ``path``."""
+    db_path = Path(path or os.environ.get("FUNNEL_DB") or DEFAULT_DB)
+    if not read_only:
+        db_path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(db_path), read_only=read_only)
+    if not read_only:
+        init_schema(con)
+    return con
+
+
+def resolve_db_path(path: str | os.PathLike | None = None) -> Path:
+    return Path(path or os.environ.get("FUNNEL_DB") or DEFAULT_DB)
+
+
+def init_schema(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(SCHEMA)
+    if con.execute("SELECT count(*) FROM stage_config").fetchone()[0] == 0:
+        seed_stage_config(con)
+    if con.execute("SELECT count(*) FROM settings WHERE key = 'mql_threshold'").fetchone()[0] == 0:
+        con.execute("INSERT INTO settings VALUES ('mql_threshold', ?)", [str(DEFAULT_MQL_THRESHOLD)])
+    if con.execute("SELECT count(*) FROM settings WHERE key = 'data_version'").fetchone()[0] == 0:
+        con.execute("INSERT INTO settings VALUES ('data_version', '1')")
+    if con.execute("SELECT count(*) FROM settings WHERE key = 'rules_seeded'").fetchone()[0] == 0:
+        seed_scoring_rules(con)
+        con.execute("INSERT INTO settings VALUES ('rules_seeded', 'true')")
+
+
+def seed_stage_config(con) -> None:
+    con.execute("DELETE FROM stage_config")
+    con.executemany("INSERT INTO stage_config VALUES (?, ?, ?, ?, ?, ?, ?, ?)", DEFAULT_STAGES)
+
+
+def seed_scoring_rules(con, rules: list[tuple] | None = None) -> None:
+    con.execute("DELETE FROM scoring_rules")
+    rows = [(i + 1, *r) for i, r in enumerate(rules if rules is not None else DEFAULT_RULES)]
+    if rows:
+        con.executemany("INSERT INTO scoring_rules VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+
+
+@contextmanager
+def transaction(con):
+    """Every write goes through here: all of it lands, or none of it."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield con
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    else:
+        con.execute("COMMIT")
+
+
+def get_setting(con, key: str, default: str | None = None) -> str | None:
+    row = con.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
+    return row[0] if row else default
+
+
+def set_setting(con, key: str, value: str) -> None:
+    con.execute(
+        "INSERT INTO settings VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        [key, value],
+    )
+
+
+def data_version(con) -> int:
+    """A number that changes on every import and every edit of stages, probabilities or rules.
+
+    Streamlit caches key on it, so a figure can never outlive the data it was computed from.
+    """
+    return int(get_setting(con, "data_version", "0"))
+
+
+def bump_data_version(con) -> int:
+    v = data_version(con) + 1
+    set_setting(con, "data_version", str(v))
+    return v
+
+
+def current_user() -> str:
+    try:
+        return os.environ.get("FUNNEL_USER") or getpass.getuser()
+    except Exception:  # no passwd entry in some containers
+        return "unknown"
+
+
+# ---------------------------------------------------------------------------------------------
+# Stage configuration
+
+
+@dataclass(frozen=True)
+class Stage:
+    funnel: str
+    stage: str
+    position: int | None
+    kind: str
+    team: str | None
+    probability: float | None
+    category: str | None
+    sla_hours: float | None
+
+
+def stages(con, funnel: str) -> list[Stage]:
+    rows = con.execute(
+        """SELECT funnel, stage, position, kind, team, probability, category, sla_hours
+           FROM stage_config WHERE funnel = ?
+           ORDER BY position IS NULL, position, stage""",
+        [funnel],
+    ).fetchall()
+    return [Stage(*r) for r in rows]
+
+
+def funnel_stages(con, funnel: str) -> list[Stage]:
+    """The positioned stages (kind open or won) in funnel order."""
+    return [s for s in stages(con, funnel) if s.position is not None and s.kind in ("open", "won")]
+
+
+def handoff_stage(con) -> str:
+    """The lead stage whose entry offers a lead to the sales side (MQL by default).
+
+    A renamed MQL stage is still found: it is the second positioned lead stage.
+    """
+    st = funnel_stages(con, "lead")
+    names = [s.stage for s in st]
+    if "MQL" in names:
+        return "MQL"
+    if len(st) >= 2:
+        return st[1].stage
+    raise ConfigError("The lead funnel needs at least two stages (Lead and MQL).",
+                      hint="Add an MQL stage on the Stage settings page.")
+
+
+def validate_stage_config(rows: list[dict]) -> list[str]:
+    """Problems with an edited stage configuration, as sentences a user can act on."""
+    problems: list[str] = []
+    for funnel in ("lead", "opportunity"):
+        fr = [r for r in rows if r.get("funnel") == funnel]
+        names = [str(r.get("stage") or "").strip() for r in fr]
+        if any(not n for n in names):
+            problems.append(f"Every {funnel} stage needs a name.")
+        dup = sorted({n for n in names if n and names.count(n) > 1})
+        if dup:
+            problems.append(f"{funnel.capitalize()} stage names must be unique: {', '.join(dup)} appears twice.")
+        won = [r for r in fr if r.get("kind") == "won"]
+        if len(won) != 1:
+            problems.append(f"The {funnel} funnel needs exactly one stage of kind 'won' (found {len(won)}).")
+        positions = [r.get("position") for r in fr if r.get("position") not in (None, "") and not _isnan(r.get("position"))]
+        if len(positions) != len(set(positions)):
+            problems.append(f"Two {funnel} stages share a position; give each funnel stage its own number.")
+        for r in fr:
+            if r.get("kind") not in STAGE_KINDS:
+                problems.append(f"Stage '{r.get('stage')}': kind must be one of {', '.join(STAGE_KINDS)}.")
+            p = r.get("probability")
+            if p is not None and not _isnan(p) and not (0.0 <= float(p) <= 1.0):
+                problems.append(f"Stage '{r.get('stage')}': probability {p} must be between 0 and 1 (e.g. 0.25 for 25%).")
+            if funnel == "opportunity" and r.get("kind") == "open" and (p is None or _isnan(p)):
+                problems.append(f"Opportunity stage '{r.get('stage')}' needs a probability between 0 and 1.")
+            if r.get("kind") in ("open", "won") and (r.get("position") in (None, "") or _isnan(r.get("position"))):
+                problems.append(f"Stage '{r.get('stage')}' is a funnel stage ({r.get('kind')}) and needs a position.")
+            cat = r.get("category")
+            if cat not in (None, "") and not _isnan(cat) and cat not in FORECAST_CATEGORIES:
+                problems.append(f"Stage '{r.get('stage')}': forecast category must be one of {', '.join(FORECAST_CATEGORIES)}.")
+    return problems
+
+
+def _isnan(x) -> bool:
+    try:
+        return x != x  # NaN is the only value not equal to itself
+    except Exception:
+        return False
+
+
+def save_stage_config(con, rows: list[dict]) -> None:
+    """Replace the stage configuration after validating it; rebuilds derived tables."""
+    problems = validate_stage_config(rows)
+    if problems:
+        raise ConfigError("The stage settings were not saved: " + " ".join(problems))
+    clean = []
+    for r in rows:
+        def val(k):
+            v = r.get(k)
+            return None if v is None or v == "" or _isnan(v) else v
+        clean.append((r["funnel"], str(r["stage"]).strip(),
+                      None if val("position") is None else int(val("position")), r["kind"],
+                      val("team"), None if val("probability") is None else float(val("probability")),
+                      val("category"), None if val("sla_hours") is None else float(val("sla_hours"))))
+    with transaction(con):
+        con.execute("DELETE FROM stage_config")
+        con.executemany("INSERT INTO stage_config VALUES (?, ?, ?, ?, ?, ?, ?, ?)", clean)
+        refresh_derived(con)
+        bump_data_version(con)
+
+
+def lead_attribute_columns(con) -> dict[str, str]:
+    """Every column of leads with its DuckDB type (the whitelist for filters and rules)."""
+    rows = con.execute(
+        "SELECT column_name, data_type FROM information_schema.columns "
+        "WHERE table_name = 'leads' AND table_schema = current_schema() ORDER BY ordinal_position"
+    ).fetchall()
+    return {name: dtype for name, dtype in rows}
+
+
+def quote_ident(name: str) -> str:
+    """Quote an identifier that was already checked against a whitelist."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+# ---------------------------------------------------------------------------------------------
+# Derived tables: computed once per import or stage edit, scanned by every interactive query.
+
+DERIVED_SQL = """
+CREATE OR REPLACE TABLE lead_visits AS
+SELECT e.lead_id, e.stage, e.entered_at, e.event_seq, e.actor, e.reason,
+       LEAD(e.entered_at) OVER w AS next_at,
+       LEAD(e.stage) OVER w AS next_stage,
+       ROW_NUMBER() OVER w AS event_no
+FROM lead_events e
+WINDOW w AS (PARTITION BY e.lead_id ORDER BY e.entered_at, e.event_seq);
+
+CREATE OR REPLACE TABLE lead_reach AS
+WITH ev AS (
+    SELECT e.lead_id, s.position, min(e.entered_at) AS first_at
+    FROM lead_events e
+    JOIN stage_config s ON s.funnel = 'lead' AND s.stage = e.stage
+    WHERE s.position IS NOT NULL AND s.kind IN ('open', 'won')
+    GROUP BY 1, 2
+), fs AS (
+    SELECT position FROM stage_config
+    WHERE funnel = 'lead' AND position IS NOT NULL AND kind IN ('open', 'won')
+)
+SELECT ev.lead_id, fs.position, min(ev.first_at) AS first_reached_at
+FROM ev JOIN fs ON ev.position >= fs.position
+GROUP BY 1, 2;
+"""
+
+
+def refresh_derived(con) -> None:
+    con.execute(DERIVED_SQL)
+
+
+def ensure_derived(con) -> None:
+    have = {r[0] for r in con.execute(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()").fetchall()}
+    if not {"lead_visits", "lead_reach"} <= have:
+        refresh_derived(con)
+
+
+def has_data(con) -> bool:
+    return con.execute("SELECT count(*) FROM leads").fetchone()[0] > 0 or \
+        con.execute("SELECT count(*) FROM opportunities").fetchone()[0] > 0
+
+
+def to_json(obj) -> str:
+    return json.dumps(obj, default=str)
