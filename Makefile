@@ -1,0 +1,36 @@
+# Two commands a new user needs (see README): `make run` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+DB ?= data/funnel.duckdb
+PORT ?= 8501
+
+.PHONY: run test test-fast bench sample clean screenshots
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+$(DB): | $(VENV)/.installed
+	$(PY) -m funnel sample --db $(DB) --leads 20000 --seed 7 --if-missing
+
+sample: $(VENV)/.installed
+	$(PY) -m funnel sample --db $(DB) --leads 20000 --seed 7
+
+run: $(VENV)/.installed $(DB)
+	FUNNEL_DB=$(DB) $(VENV)/bin/streamlit run app.py --server.port $(PORT)
+
+# Every test, the browser ones included (they need /usr/bin/chromium; .ci/run installs it).
+test: $(VENV)/.installed
+	$(PY) -m pytest -q
+
+test-fast: $(VENV)/.installed
+	$(PY) -m pytest -q -m "not browser"
+
+bench: $(VENV)/.installed
+	$(PY) -m funnel bench --leads 1000000
+
+clean:
+	rm -rf $(VENV) .pytest_cache tests/artifacts

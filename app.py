@@ -1,0 +1,82 @@
+"""Funnelcast — the frame: page config, the global filters, navigation. Nothing else.
+
+Widgets defined here keep their state across pages, and each is bound to the URL query string,
+so a pasted link reproduces the page, filters, as-of date and presentation mode.
+"""
+from __future__ import annotations
+
+import streamlit as st
+
+import ui
+
+st.set_page_config(page_title="Funnelcast", page_icon="📈", layout="wide", initial_sidebar_state="expanded")
+
+PAGES = {
+    "Weekly review": [
+        st.Page("pages/overview.py", title="Overview", icon="🏠", url_path="overview", default=True),
+    ],
+    "Analyse": [
+        st.Page("pages/conversion.py", title="Conversion", icon="🔻", url_path="conversion"),
+        st.Page("pages/time_in_stage.py", title="Time in stage", icon="⏱️", url_path="time-in-stage"),
+        st.Page("pages/rejections.py", title="Rejections & recycling", icon="🔁", url_path="rejections"),
+        st.Page("pages/forecast.py", title="Forecast", icon="💰", url_path="forecast"),
+        st.Page("pages/scoring.py", title="Scoring what-if", icon="🎯", url_path="scoring"),
+    ],
+    "Manage": [
+        st.Page("pages/data.py", title="Data", icon="🗄️", url_path="data"),
+        st.Page("pages/stage_settings.py", title="Stage settings", icon="⚙️", url_path="stages"),
+    ],
+}
+
+present_col = st.container(horizontal=True, horizontal_alignment="right")
+with present_col:
+    st.toggle("Presentation mode", key=ui.K_PRESENT, bind="query-params",
+              help="Hides the sidebar and editing controls and enlarges text and charts for a shared screen.")
+presenting = ui.presentation()
+
+st.markdown(
+    """<style>
+    .fc-finding {font-size: 1.25rem; font-weight: 600; color: #0B3D5C; margin: -0.4rem 0 0.2rem 0;}
+    [data-testid="stMetricValue"] {font-size: 2.1rem;}
+    </style>""",
+    unsafe_allow_html=True,
+)
+if presenting:
+    st.markdown(
+        """<style>
+        [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"] {display: none !important;}
+        html, body, [data-testid="stAppViewContainer"] {font-size: 22px !important;}
+        h1 {font-size: 3rem !important;} h2 {font-size: 2.2rem !important;} h3 {font-size: 1.8rem !important;}
+        .fc-finding {font-size: 1.8rem !important;}
+        [data-testid="stMetricValue"] {font-size: 3rem !important;}
+        [data-testid="stMetricLabel"] p {font-size: 1.3rem !important;}
+        [data-testid="stCaptionContainer"] p {font-size: 1.1rem !important;}
+        [data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li {font-size: 1.3rem;}
+        </style>""",
+        unsafe_allow_html=True,
+    )
+
+facts = ui.data_facts()
+with st.sidebar:
+    st.markdown("### Filters")
+    if facts["as_of"] is None:
+        st.info("No data yet: import files on the Data page.")
+    else:
+        first, last = facts["first"], facts["as_of"]
+        st.date_input("As of (end of day)", value=last, min_value=first, max_value=last, key=ui.K_ASOF,
+                      bind="query-params", format="YYYY-MM-DD",
+                      help="Everything is computed as known at the end of this day; later events are ignored.")
+        c1, c2 = st.columns(2)
+        c1.date_input("Leads from", value=first, min_value=first, max_value=last, key=ui.K_FROM,
+                      bind="query-params", format="YYYY-MM-DD", help="Cohort: leads created from this day …")
+        c2.date_input("to", value=last, min_value=first, max_value=last, key=ui.K_TO,
+                      bind="query-params", format="YYYY-MM-DD", help="… to this day (inclusive).")
+        for dim, options in facts["options"].items():
+            if options:
+                st.multiselect(ui.DIMENSION_LABELS.get(dim, dim), options, key=f"f_{dim}", bind="query-params",
+                               placeholder="All")
+    st.divider()
+    st.caption(f"Database: `{ui.db_path().name}`")
+
+pg = st.navigation(PAGES, position="top" if presenting else "sidebar")
+pg.run()
