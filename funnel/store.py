@@ -344,9 +344,43 @@ def _isnan(x) -> bool:
         return False
 
 
+def stage_event_counts(con) -> dict[tuple[str, str], int]:
+    """How many events use each (funnel, stage) name."""
+    rows = con.execute("""SELECT 'lead', stage, count(*) FROM lead_events GROUP BY stage
+                          UNION ALL SELECT 'opportunity', stage, count(*) FROM opportunity_events GROUP BY stage""").fetchall()
+    return {(f, s): n for f, s, n in rows}
+
+
+def rename_stage(con, funnel: str, old: str, new: str) -> None:
+    """Rename a stage in the configuration and in every event that uses it, in one transaction."""
+    new = (new or "").strip()
+    if not new:
+        raise ConfigError("The new stage name is empty.", hint="Type the name the stage should have.")
+    names = {s.stage for s in stages(con, funnel)}
+    if old not in names:
+        raise ConfigError(f"There is no {funnel} stage called '{old}'.")
+    if new != old and new in names:
+        raise ConfigError(f"A {funnel} stage called '{new}' already exists.", hint="Pick another name.")
+    table = "lead_events" if funnel == "lead" else "opportunity_events"
+    with transaction(con):
+        con.execute("UPDATE stage_config SET stage = ? WHERE funnel = ? AND stage = ?", [new, funnel, old])
+        con.execute(f"UPDATE {table} SET stage = ? WHERE stage = ?", [new, old])
+        refresh_derived(con)
+        bump_data_version(con)
+
+
 def save_stage_config(con, rows: list[dict]) -> None:
-    """Replace the stage configuration after validating it; rebuilds derived tables."""
+    """Replace the stage configuration after validating it; rebuilds derived tables.
+
+    A stage that events still use cannot be removed (rename it, or re-import mapped data).
+    """
     problems = validate_stage_config(rows)
+    used = stage_event_counts(con)
+    kept = {(r.get("funnel"), str(r.get("stage") or "").strip()) for r in rows}
+    for (funnel, stage), n in sorted(used.items()):
+        if (funnel, stage) not in kept:
+            problems.append(f"The {funnel} stage '{stage}' is used by {n:,} events and cannot be removed; "
+                            "rename it instead, or re-import the data mapped onto other stages.")
     if problems:
         raise ConfigError("The stage settings were not saved: " + " ".join(problems))
     clean = []

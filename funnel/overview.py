@@ -1,0 +1,287 @@
+"""The weekly review: KPI series by week, headline forecast with ranges, highlights, snapshots.
+
+Weeks here are rolling 7-day windows ending at the end of the as-of day, so "this week" is the
+seven days up to D and "last week" the seven before — the way a Monday review reads them.
+Dimension filters apply; the cohort date range does not (activity is counted by when it happened).
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import numpy as np
+import pandas as pd
+
+from . import conversion, forecast, rejections, store
+from .query import Resolved, Scope, add_months, month_start, resolve, run
+
+WEEK_SECONDS = 7 * 86400
+
+
+def _dim_leads(r: Resolved) -> str:
+    return f"fl AS (SELECT l.lead_id, l.created_at FROM leads l WHERE {r.dimension_where})"
+
+
+def _dim_opps(r: Resolved) -> str:
+    if r.has_dimension_filter:
+        return f"fo AS (SELECT o.* FROM opportunities o JOIN leads l ON l.lead_id = o.lead_id WHERE {r.dimension_where})"
+    return "fo AS (SELECT o.* FROM opportunities o)"
+
+
+def weekly_kpis(con, scope: Scope = Scope(), weeks: int = 12) -> pd.DataFrame:
+    """One row per week (oldest first), week_end = the last day of the window.
+
+    Columns: week, week_end, new_leads, mqls (hand-off events), sqls (leads first reaching SQL or
+    later), rejected, rejection_rate, pipeline_created (amount of deals created), won_amount,
+    won_deals (first won event in the week; amount as on the deal row).
+    """
+    r = resolve(con, scope)
+    store.ensure_derived(con)
+    sql_pos = next((s.position for s in store.funnel_stages(con, "lead") if s.stage == "SQL"), None)
+    q = f"""
+    WITH {_dim_leads(r)}, {_dim_opps(r)},
+    wk AS (SELECT range AS k FROM range(0, $weeks)),
+    idx AS (SELECT CAST(floor((epoch($as_end) - epoch(ts)) / {WEEK_SECONDS}) AS INTEGER) AS k, what, amount FROM (
+        SELECT created_at AS ts, 'lead' AS what, NULL::DOUBLE AS amount FROM fl
+        UNION ALL SELECT e.entered_at, CASE WHEN e.stage = $handoff THEN 'mql' ELSE 'rejected' END, NULL
+            FROM lead_events e JOIN fl ON fl.lead_id = e.lead_id
+            JOIN stage_config s ON s.funnel = 'lead' AND s.stage = e.stage
+            WHERE e.stage = $handoff OR s.kind = 'rejected'
+        UNION ALL SELECT rr.first_reached_at, 'sql', NULL FROM lead_reach rr JOIN fl ON fl.lead_id = rr.lead_id
+            WHERE rr.position = $sql_pos
+        UNION ALL SELECT created_at, 'created', amount FROM fo
+        UNION ALL SELECT w.won_at, 'won', fo.amount FROM (
+            SELECT e.opportunity_id, min(e.entered_at) AS won_at FROM opportunity_events e
+            JOIN stage_config s ON s.funnel = 'opportunity' AND s.stage = e.stage AND s.kind = 'won'
+            GROUP BY 1) w JOIN fo ON fo.opportunity_id = w.opportunity_id
+    ) x WHERE ts < $as_end AND ts >= $as_end - CAST($weeks AS INTEGER) * INTERVAL 7 DAY)
+    SELECT wk.k,
+           count(*) FILTER (WHERE what = 'lead') AS new_leads,
+           count(*) FILTER (WHERE what = 'mql') AS mqls,
+           count(*) FILTER (WHERE what = 'sql') AS sqls,
+           count(*) FILTER (WHERE what = 'rejected') AS rejected,
+           coalesce(sum(amount) FILTER (WHERE what = 'created'), 0) AS pipeline_created,
+           coalesce(sum(amount) FILTER (WHERE what = 'won'), 0) AS won_amount,
+           count(*) FILTER (WHERE what = 'won') AS won_deals
+    FROM wk LEFT JOIN idx ON idx.k = wk.k
+    GROUP BY wk.k ORDER BY wk.k DESC
+    """
+    df = run(con, q, {**r.params, "weeks": int(weeks), "handoff": store.handoff_stage(con), "sql_pos": sql_pos})
+    df["rejection_rate"] = df["rejected"] / df["mqls"].where(df["mqls"] > 0)
+    df["week_end"] = [r.as_of - timedelta(days=7 * int(k)) for k in df["k"]]
+    df["week"] = [f"{(e - timedelta(days=6)):%d %b}–{e:%d %b}" for e in df["week_end"]]
+    return df.drop(columns="k").reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class Range:
+    weighted: float
+    p10: float
+    p50: float
+    p90: float
+    open_deals: int
+
+
+def headline_forecast(con, scope: Scope = Scope(), method: str = "configured",
+                      runs: int = forecast.MC_RUNS, seed: int = forecast.MC_SEED) -> dict:
+    """Weighted forecast with P10–P90 for D's month and D's quarter (overdue deals count in D's
+    month), plus won so far in each. Keys: month, quarter → Range; won_month, won_quarter."""
+    r = resolve(con, scope)
+    deals = forecast.pipeline_as_of(con, scope, method)
+    m0 = month_start(r.as_of)
+    q0 = date(m0.year, 3 * ((m0.month - 1) // 3) + 1, 1)
+    q1 = add_months(q0, 3)
+    out: dict = {"as_of": r.as_of.isoformat(), "method": method,
+                 "month_label": f"{m0:%B %Y}", "quarter_label": f"Q{(m0.month - 1) // 3 + 1} {m0.year}"}
+    periods = pd.to_datetime(deals["period"]).dt.date if len(deals) else pd.Series([], dtype=object)
+    masks = {"month": (periods == m0).to_numpy() if len(deals) else np.zeros(0, bool),
+             "quarter": ((periods >= q0) & (periods < q1)).to_numpy() if len(deals) else np.zeros(0, bool)}
+    amount = deals["amount"].to_numpy(float) if len(deals) else np.zeros(0)
+    prob = deals["probability"].to_numpy(float) if len(deals) else np.zeros(0)
+    for name, mask in masks.items():
+        if mask.sum() == 0:
+            out[name] = Range(0.0, 0.0, 0.0, 0.0, 0)
+            continue
+        sims = forecast._simulate(amount[mask], prob[mask], np.zeros(int(mask.sum()), dtype=int), 1, runs, seed)[:, 0]
+        p10, p50, p90 = np.percentile(sims, [10, 50, 90])
+        out[name] = Range(float((amount[mask] * prob[mask]).sum()), float(p10), float(p50), float(p90), int(mask.sum()))
+    won = won_between(con, scope, m0, r.as_of), won_between(con, scope, q0, r.as_of)
+    out["won_month"], out["won_quarter"] = won
+    return out
+
+
+def won_between(con, scope: Scope, start: date, end: date) -> float:
+    """Amount of deals whose first won event falls in [start, end] (whole days)."""
+    r = resolve(con, scope)
+    q = f"""WITH {_dim_opps(r)},
+    w AS (SELECT e.opportunity_id, min(e.entered_at) AS won_at FROM opportunity_events e
+          JOIN stage_config s ON s.funnel = 'opportunity' AND s.stage = e.stage AND s.kind = 'won' GROUP BY 1)
+    SELECT coalesce(sum(fo.amount), 0) AS won FROM w JOIN fo ON fo.opportunity_id = w.opportunity_id
+    WHERE w.won_at >= $start AND w.won_at < $end_excl"""
+    df = run(con, q, {**r.params, "start": datetime.combine(start, datetime.min.time()),
+                      "end_excl": datetime.combine(end + timedelta(days=1), datetime.min.time())})
+    return float(df["won"].iloc[0])
+
+
+def highlights(con, scope: Scope = Scope(), kpis: pd.DataFrame | None = None, min_leads: int = 30) -> list[dict]:
+    """Three to five plain-language findings, each with the page that explains it.
+
+    Each item: text, page (pages/*.py path), kind (change / risk / best / worst / rejections).
+    """
+    r = resolve(con, scope)
+    out: list[dict] = []
+    kpis = kpis if kpis is not None else weekly_kpis(con, scope, weeks=2)
+    if len(kpis) >= 2:
+        last, prev = kpis.iloc[-1], kpis.iloc[-2]
+        labels = {"new_leads": "New leads", "mqls": "MQLs", "sqls": "SQLs", "pipeline_created": "Pipeline created"}
+        best = None
+        for col, label in labels.items():
+            a, b = float(last[col]), float(prev[col])
+            if b >= 5 or (col == "pipeline_created" and b > 0):
+                change = (a - b) / b
+                if best is None or abs(change) > abs(best[2]):
+                    best = (col, label, change, a, b)
+        if best and abs(best[2]) >= 0.01:
+            col, label, change, a, b = best
+            fmt = _money if col == "pipeline_created" else (lambda v: f"{v:,.0f}")
+            out.append({"kind": "change", "page": "pages/conversion.py" if col != "pipeline_created" else "pages/forecast.py",
+                        "text": f"{label} {'rose' if change > 0 else 'fell'} {abs(change):.0%} week over week "
+                                f"({fmt(a)} vs {fmt(b)}) — the largest change this week."})
+    if con.execute("SELECT count(*) FROM opportunities").fetchone()[0]:
+        deals = forecast.pipeline_as_of(con, scope)
+        overdue = deals[deals["overdue"]]
+        if len(overdue):
+            out.append({"kind": "risk", "page": "pages/forecast.py",
+                        "text": f"{_money(overdue['amount'].sum())} of open pipeline is overdue ({len(overdue)} deals "
+                                f"past their close date) — the biggest risk to this month's number."})
+    by_channel = conversion.stage_conversion(con, scope, breakdown="channel") if "channel" in store.lead_attribute_columns(con) else None
+    if by_channel is not None and len(by_channel):
+        target = "SQL" if "SQL" in set(by_channel["stage"]) else by_channel["stage"].iloc[-1]
+        t = by_channel[(by_channel["stage"] == target) & (by_channel["leads"] >= min_leads)]
+        if len(t) >= 2:
+            t = t.sort_values("overall_rate")
+            lo, hi = t.iloc[0], t.iloc[-1]
+            out.append({"kind": "best", "page": "pages/conversion.py",
+                        "text": f"Best channel: {hi['grp']} — {hi['overall_rate']:.1%} of its leads reach {target} "
+                                f"({int(hi['reached']):,} of {int(hi['leads']):,})."})
+            out.append({"kind": "worst", "page": "pages/conversion.py",
+                        "text": f"Worst channel: {lo['grp']} — {lo['overall_rate']:.1%} reach {target} "
+                                f"({int(lo['reached']):,} of {int(lo['leads']):,})."})
+    try:
+        by_ae = rejections.rejection_breakdown(con, scope, by="ae")
+    except Exception:  # noqa: BLE001 - no AE column in this data: no rejection highlight
+        by_ae = pd.DataFrame()
+    if len(by_ae):
+        ok = by_ae[~by_ae["small_sample"] & by_ae["rejection_rate"].notna()]
+        tot_h, tot_r = by_ae["handoffs"].sum(), by_ae["rejected"].sum()
+        if len(ok) and tot_h and tot_r:
+            team = tot_r / tot_h
+            top = ok.sort_values("rejection_rate").iloc[-1]
+            if team > 0 and top["rejection_rate"] / team >= 1.3:
+                out.append({"kind": "rejections", "page": "pages/rejections.py",
+                            "text": f"{top['grp']} rejects {top['rejection_rate'] / team:.1f}× the team rate "
+                                    f"({top['rejection_rate']:.0%} vs {team:.0%} of hand-offs)."})
+    return out[:5]
+
+
+def _money(x: float) -> str:
+    x = float(x)
+    if abs(x) >= 1e6:
+        return f"${x / 1e6:.2f}M"
+    if abs(x) >= 1e3:
+        return f"${x / 1e3:.0f}k"
+    return f"${x:,.0f}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Snapshots of the weekly review
+
+
+def review_figures(con, scope: Scope = Scope(), method: str = "configured") -> dict:
+    """The headline figures a snapshot stores (JSON-safe)."""
+    k = weekly_kpis(con, scope, weeks=1)
+    hf = headline_forecast(con, scope, method) if con.execute("SELECT count(*) FROM opportunities").fetchone()[0] else None
+    wf = forecast.by_period(forecast.weighted_forecast(con, scope, method)) if hf else pd.DataFrame()
+    row = k.iloc[-1] if len(k) else None
+    figs = {
+        "method": method,
+        "new_leads": int(row["new_leads"]) if row is not None else None,
+        "mqls": int(row["mqls"]) if row is not None else None,
+        "sqls": int(row["sqls"]) if row is not None else None,
+        "rejection_rate": None if row is None or pd.isna(row["rejection_rate"]) else float(row["rejection_rate"]),
+        "pipeline_created": float(row["pipeline_created"]) if row is not None else None,
+    }
+    if hf:
+        figs.update({
+            "forecast_month": hf["month"].weighted, "forecast_month_p10": hf["month"].p10, "forecast_month_p90": hf["month"].p90,
+            "forecast_quarter": hf["quarter"].weighted, "forecast_quarter_p10": hf["quarter"].p10,
+            "forecast_quarter_p90": hf["quarter"].p90, "won_month": hf["won_month"], "won_quarter": hf["won_quarter"],
+            "forecast_by_month": {pd.Timestamp(p).strftime("%Y-%m"): float(w) for p, w in zip(wf["period"], wf["weighted_amount"])},
+        })
+    return figs
+
+
+def save_snapshot(con, scope: Scope, figures: dict, *, saved_by: str | None = None) -> str:
+    """Store this review (as-of, filters, headline figures). One snapshot per as-of date and
+    filter set: saving again replaces it."""
+    r = resolve(con, scope)
+    filters = {"from": r.date_from.isoformat(), "to": r.date_to.isoformat(), "filters": {k: list(v) for k, v in r.filters}}
+    sid = f"{r.as_of.isoformat()}|{json.dumps(filters['filters'], sort_keys=True)}"
+    with store.transaction(con):
+        con.execute("DELETE FROM review_snapshots WHERE snapshot_id = ?", [sid])
+        con.execute("INSERT INTO review_snapshots VALUES (?, ?, ?, ?, ?, ?)",
+                    [sid, datetime.now().replace(microsecond=0), saved_by or store.current_user(), r.as_of,
+                     json.dumps(filters), json.dumps(figures)])
+    return sid
+
+
+def snapshots(con) -> pd.DataFrame:
+    df = run(con, "SELECT snapshot_id, saved_at, saved_by, as_of, filters_json, figures_json FROM review_snapshots ORDER BY as_of")
+    return df
+
+
+def previous_snapshot(con, scope: Scope) -> dict | None:
+    """The latest snapshot saved for an earlier as-of date with the same dimension filters."""
+    r = resolve(con, scope)
+    want = json.dumps({k: list(v) for k, v in r.filters}, sort_keys=True)
+    df = snapshots(con)
+    best = None
+    for row in df.itertuples():
+        f = json.loads(row.filters_json)
+        if json.dumps(f.get("filters", {}), sort_keys=True) != want:
+            continue
+        if pd.Timestamp(row.as_of).date() < r.as_of:
+            best = {"as_of": pd.Timestamp(row.as_of).date(), "saved_by": row.saved_by,
+                    "figures": json.loads(row.figures_json)}
+    return best
+
+
+def forecast_history(con, scope: Scope = Scope()) -> pd.DataFrame:
+    """How each month's forecast moved across saved snapshots, and what was actually won.
+
+    Columns: period ('YYYY-MM'), as_of (snapshot date), forecast, actual (won in that month as
+    known now; None for months not yet over).
+    """
+    r = resolve(con, scope)
+    df = snapshots(con)
+    want = json.dumps({k: list(v) for k, v in r.filters}, sort_keys=True)
+    rows = []
+    for row in df.itertuples():
+        f = json.loads(row.filters_json)
+        if json.dumps(f.get("filters", {}), sort_keys=True) != want:
+            continue
+        figs = json.loads(row.figures_json)
+        for period, value in (figs.get("forecast_by_month") or {}).items():
+            rows.append({"period": period, "as_of": pd.Timestamp(row.as_of).date(), "forecast": value})
+    out = pd.DataFrame(rows, columns=["period", "as_of", "forecast"])
+    if out.empty:
+        out["actual"] = []
+        return out
+    actual = {}
+    for period in out["period"].unique():
+        start = date.fromisoformat(period + "-01")
+        end = add_months(start, 1) - timedelta(days=1)
+        actual[period] = won_between(con, scope, start, min(end, r.as_of)) if start <= r.as_of else None
+    out["actual"] = out["period"].map(actual)
+    return out.sort_values(["period", "as_of"]).reset_index(drop=True)
