@@ -88,19 +88,19 @@ def run(con, query: str, params: dict | None = None) -> pd.DataFrame:
 
 
 def latest_timestamp(con) -> datetime | None:
-    row = con.execute(
+    rows = con.execute(
         """SELECT greatest(
                (SELECT max(created_at) FROM leads),
                (SELECT max(entered_at) FROM lead_events),
                (SELECT max(created_at) FROM opportunities),
                (SELECT max(entered_at) FROM opportunity_events))"""
-    ).fetchone()
-    return row[0] if row else None
+    ).fetchall()
+    return rows[0][0] if rows else None
 
 
 def earliest_lead_date(con) -> date | None:
-    row = con.execute("SELECT min(created_at) FROM leads").fetchone()
-    return row[0].date() if row and row[0] else None
+    rows = con.execute("SELECT min(created_at) FROM leads").fetchall()
+    return rows[0][0].date() if rows and rows[0][0] else None
 
 
 def default_as_of(con) -> date:

@@ -178,6 +178,7 @@ def connect(path: str | os.PathLike | None = None, *, read_only: bool = False) -
     if not read_only:
         db_path.parent.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(db_path), read_only=read_only)
+    con.execute("SET enable_progress_bar = false")  # the CLI prints JSON; no bars on stderr either
     if not read_only:
         init_schema(con)
     return con
@@ -189,13 +190,13 @@ def resolve_db_path(path: str | os.PathLike | None = None) -> Path:
 
 def init_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(SCHEMA)
-    if con.execute("SELECT count(*) FROM stage_config").fetchone()[0] == 0:
+    if con.execute("SELECT count(*) FROM stage_config").fetchall()[0][0] == 0:
         seed_stage_config(con)
-    if con.execute("SELECT count(*) FROM settings WHERE key = 'mql_threshold'").fetchone()[0] == 0:
+    if con.execute("SELECT count(*) FROM settings WHERE key = 'mql_threshold'").fetchall()[0][0] == 0:
         con.execute("INSERT INTO settings VALUES ('mql_threshold', ?)", [str(DEFAULT_MQL_THRESHOLD)])
-    if con.execute("SELECT count(*) FROM settings WHERE key = 'data_version'").fetchone()[0] == 0:
+    if con.execute("SELECT count(*) FROM settings WHERE key = 'data_version'").fetchall()[0][0] == 0:
         con.execute("INSERT INTO settings VALUES ('data_version', '1')")
-    if con.execute("SELECT count(*) FROM settings WHERE key = 'rules_seeded'").fetchone()[0] == 0:
+    if con.execute("SELECT count(*) FROM settings WHERE key = 'rules_seeded'").fetchall()[0][0] == 0:
         seed_scoring_rules(con)
         con.execute("INSERT INTO settings VALUES ('rules_seeded', 'true')")
 
@@ -226,7 +227,8 @@ def transaction(con):
 
 
 def get_setting(con, key: str, default: str | None = None) -> str | None:
-    row = con.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
+    rows = con.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchall()
+    row = rows[0] if rows else None
     return row[0] if row else default
 
 
@@ -454,8 +456,8 @@ def ensure_derived(con) -> None:
 
 
 def has_data(con) -> bool:
-    return con.execute("SELECT count(*) FROM leads").fetchone()[0] > 0 or \
-        con.execute("SELECT count(*) FROM opportunities").fetchone()[0] > 0
+    return con.execute("SELECT count(*) FROM leads").fetchall()[0][0] > 0 or \
+        con.execute("SELECT count(*) FROM opportunities").fetchall()[0][0] > 0
 
 
 def to_json(obj) -> str:

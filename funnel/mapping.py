@@ -1,0 +1,301 @@
+"""Import mappings: how a user's files and stage names map onto the canonical tables.
+
+A mapping is a dict (or a TOML file with the same shape)::
+
+    [columns.leads]            # canonical column = source column name
+    lead_id = "Prospect ID"
+    created_at = "Create Date"
+
+    [stages.lead]              # source stage/status name = configured stage
+    "Marketing Qualified Lead" = "MQL"
+    [stages.opportunity]
+    "Prospecting" = "Qualify"
+
+    [timestamp_formats]        # canonical column (or "*" for all) = strptime format (or a list)
+    created_at = "%d/%m/%Y"
+    "*" = "%m/%d/%Y %H:%M"
+
+    [options]
+    decimal = "."              # "," for amounts written like 1.234,50
+
+Every section is optional. ``load_mapping`` reads and normalises one; ``validate_mapping`` lists
+what is wrong with it as sentences; ``guess_mapping`` proposes column names from a file's header.
+"""
+from __future__ import annotations
+
+import copy
+import re
+import tomllib
+from pathlib import Path
+
+# Canonical columns per table, in contract order. Kinds drive parsing in funnel.ingest.
+TABLES: dict[str, list[tuple[str, str, bool]]] = {
+    # (column, kind, required)
+    "leads": [
+        ("lead_id", "id", True),
+        ("created_at", "timestamp", True),
+        ("channel", "text", False),
+        ("segment", "text", False),
+        ("region", "text", False),
+        ("industry", "text", False),
+        ("company_size", "integer", False),
+        ("job_title", "text", False),
+        ("sdr", "text", False),
+        ("ae", "text", False),
+    ],
+    "lead_events": [
+        ("lead_id", "ref", True),
+        ("stage", "stage", True),
+        ("entered_at", "timestamp", True),
+        ("actor", "text", False),
+        ("reason", "text", False),
+    ],
+    "opportunities": [
+        ("opportunity_id", "id", True),
+        ("lead_id", "text", False),
+        ("account", "text", False),
+        ("created_at", "timestamp", True),
+        ("amount", "amount", True),
+        ("close_date", "date", True),
+        ("owner", "text", False),
+        ("segment", "text", False),
+        ("product", "text", False),
+    ],
+    "opportunity_events": [
+        ("opportunity_id", "ref", True),
+        ("stage", "stage", True),
+        ("entered_at", "timestamp", True),
+        ("amount", "amount", False),
+        ("close_date", "date", False),
+    ],
+}
+
+TABLE_ORDER = ("leads", "lead_events", "opportunities", "opportunity_events")
+STAGE_FUNNEL = {"lead_events": "lead", "opportunity_events": "opportunity"}
+TIME_COLUMNS = sorted({c for cols in TABLES.values() for c, k, _ in cols if k in ("timestamp", "date")})
+MAPPING_SECTIONS = ("columns", "stages", "timestamp_formats", "options")
+OPTIONS = {"decimal": (".", ",")}
+
+
+def canonical_columns(table: str) -> list[str]:
+    return [c for c, _, _ in TABLES[table]]
+
+
+def required_columns(table: str) -> list[str]:
+    return [c for c, _, req in TABLES[table] if req]
+
+
+def normalise_name(name: object) -> str:
+    """lower_snake_case: strip, lower, every run of non-alphanumerics becomes one '_'."""
+    s = str(name if name is not None else "").replace("\ufeff", "").strip().lower()
+    s = re.sub(r"[^0-9a-z]+", "_", s).strip("_")
+    return s
+
+
+def empty_mapping() -> dict:
+    return {"columns": {}, "stages": {}, "timestamp_formats": {}, "options": {}}
+
+
+def load_mapping(src: dict | str | Path | None) -> dict:
+    """Read a mapping from a dict, a path to a .toml file, or TOML text; return it normalised.
+
+    Normalised means every section is present, table and option keys are lower case, and every
+    timestamp format is a list of strings. Nothing is checked here: see ``validate_mapping``.
+    """
+    if src is None:
+        return empty_mapping()
+    if isinstance(src, (str, Path)):
+        text = None
+        p = Path(src)
+        looks_like_toml = isinstance(src, str) and ("\n" in src or "=" in src or src.lstrip().startswith("["))
+        try:
+            is_file = p.is_file()
+        except OSError:  # a long TOML text is not a valid path on some systems
+            is_file = False
+        if is_file:
+            text = p.read_text(encoding="utf-8-sig")
+        elif looks_like_toml:
+            text = str(src)
+        else:
+            raise FileNotFoundError(f"Mapping file {src} was not found.")
+        raw = tomllib.loads(text)
+    elif isinstance(src, dict):
+        raw = copy.deepcopy(src)
+    else:
+        raise TypeError("A mapping is a dict, a path to a .toml file, or TOML text.")
+
+    out = empty_mapping()
+    for key, val in raw.items():
+        k = str(key).strip().lower()
+        if k in ("columns", "stages") and isinstance(val, dict):
+            out[k] = {str(t).strip().lower(): (dict(v) if isinstance(v, dict) else v) for t, v in val.items()}
+        elif k == "timestamp_formats" and isinstance(val, dict):
+            out[k] = {str(c).strip(): ([v] if isinstance(v, str) else list(v) if isinstance(v, (list, tuple)) else v)
+                      for c, v in val.items()}
+        elif k == "options" and isinstance(val, dict):
+            out[k] = {str(o).strip().lower(): v for o, v in val.items()}
+        else:
+            out[k] = val  # kept so validate_mapping can name it
+    return out
+
+
+def validate_mapping(mapping: dict | str | Path | None) -> list[str]:
+    """Every problem with a mapping, as sentences that say what to change. Empty list = fine."""
+    try:
+        m = load_mapping(mapping)
+    except tomllib.TOMLDecodeError as e:
+        return [f"The mapping is not valid TOML: {e}. Check quotes around names with spaces."]
+    except (FileNotFoundError, TypeError) as e:
+        return [str(e)]
+    problems: list[str] = []
+    for key in m:
+        if key not in MAPPING_SECTIONS:
+            problems.append(f"Unknown mapping section [{key}]; use {', '.join('[' + s + ']' for s in MAPPING_SECTIONS)}.")
+    for section in MAPPING_SECTIONS:
+        if not isinstance(m.get(section), dict):
+            problems.append(f"[{section}] must be a table of name = value pairs.")
+    if problems:
+        return problems
+
+    for table, cols in m["columns"].items():
+        if table not in TABLES:
+            problems.append(f"[columns.{table}] is not a table; use one of {', '.join(TABLE_ORDER)}.")
+            continue
+        if not isinstance(cols, dict):
+            problems.append(f"[columns.{table}] must list canonical = \"source column\" pairs.")
+            continue
+        known = canonical_columns(table)
+        seen: dict[str, str] = {}
+        for canon, source in cols.items():
+            if not isinstance(source, str) or not source.strip():
+                problems.append(f"[columns.{table}] {canon}: give the source column name as text, e.g. {canon} = \"My Column\".")
+                continue
+            if canon not in known and table != "leads":
+                problems.append(f"[columns.{table}] {canon} is not a column of {table}; use one of {', '.join(known)}.")
+            elif canon not in known and normalise_name(canon) != canon:
+                problems.append(f"[columns.leads] attribute name {canon!r} must be lower_snake_case, "
+                                f"e.g. {normalise_name(canon) or 'my_attribute'!r}.")
+            key = source.strip().lower()
+            if key in seen:
+                problems.append(f"[columns.{table}] source column \"{source}\" is mapped twice ({seen[key]} and {canon}); "
+                                "map each source column once.")
+            seen[key] = canon
+
+    for funnel, names in m["stages"].items():
+        if funnel not in ("lead", "opportunity"):
+            problems.append(f"[stages.{funnel}] is not a funnel; use [stages.lead] or [stages.opportunity].")
+            continue
+        if not isinstance(names, dict):
+            problems.append(f"[stages.{funnel}] must list \"source name\" = \"configured stage\" pairs.")
+            continue
+        for source, target in names.items():
+            if not isinstance(target, str) or not target.strip():
+                problems.append(f"[stages.{funnel}] \"{source}\": give the configured stage as text, e.g. \"{source}\" = \"MQL\".")
+
+    for col, fmts in m["timestamp_formats"].items():
+        if col != "*" and col not in TIME_COLUMNS:
+            problems.append(f"[timestamp_formats] {col} is not a date or time column; use one of "
+                            f"{', '.join(TIME_COLUMNS)} or \"*\" for all.")
+        if not isinstance(fmts, list) or not fmts or not all(isinstance(f, str) and "%" in f for f in fmts):
+            problems.append(f"[timestamp_formats] {col}: give a strptime format such as \"%d/%m/%Y\" "
+                            "(or a list of them).")
+
+    for opt, val in m["options"].items():
+        if opt not in OPTIONS:
+            problems.append(f"[options] {opt} is not an option; use {', '.join(OPTIONS)}.")
+        elif val not in OPTIONS[opt]:
+            problems.append(f"[options] {opt} must be one of {', '.join(repr(v) for v in OPTIONS[opt])}, not {val!r}.")
+    return problems
+
+
+# Header synonyms per canonical column, compared after normalise_name.
+SYNONYMS: dict[str, dict[str, list[str]]] = {
+    "leads": {
+        "lead_id": ["lead_id", "lead", "leadid", "id", "prospect_id", "prospect", "contact_id", "person_id",
+                    "record_id", "lead_number", "lead_no"],
+        "created_at": ["created_at", "create_date", "created_date", "created", "creation_date", "date_created",
+                       "created_on", "lead_created", "lead_created_date", "createddate", "created_time"],
+        "channel": ["channel", "lead_source", "source", "acquisition_channel", "utm_medium", "leadsource"],
+        "segment": ["segment", "market_segment", "customer_segment"],
+        "region": ["region", "geo", "territory", "country_region", "area"],
+        "industry": ["industry", "vertical", "sector"],
+        "company_size": ["company_size", "employees", "number_of_employees", "employee_count", "headcount",
+                         "numberofemployees", "company_employees"],
+        "job_title": ["job_title", "title", "persona", "role", "position"],
+        "sdr": ["sdr", "bdr", "sdr_owner", "lead_owner", "owner", "assigned_sdr"],
+        "ae": ["ae", "account_executive", "account_owner", "ae_owner"],
+    },
+    "lead_events": {
+        "lead_id": ["lead_id", "lead", "leadid", "prospect_id", "prospect", "contact_id", "id", "record_id"],
+        "stage": ["stage", "status", "lead_status", "lifecycle_stage", "new_value", "to_stage", "newvalue",
+                  "stage_name", "lifecyclestage"],
+        "entered_at": ["entered_at", "date", "changed_at", "created_date", "createddate", "timestamp", "event_date",
+                       "entered", "changed_on", "date_entered", "created_at", "modified_date", "stage_date"],
+        "actor": ["actor", "changed_by", "user", "by", "owner", "created_by", "createdby", "modified_by"],
+        "reason": ["reason", "rejection_reason", "disqualification_reason", "disqualified_reason", "notes",
+                   "comment", "status_reason"],
+    },
+    "opportunities": {
+        "opportunity_id": ["opportunity_id", "opportunity", "opp_id", "deal_id", "opportunityid", "id", "deal",
+                           "opportunity_number"],
+        "lead_id": ["lead_id", "lead", "converted_lead_id", "prospect_id", "convertedleadid", "source_lead_id"],
+        "account": ["account", "account_name", "company", "company_name", "customer", "organization"],
+        "created_at": ["created_at", "create_date", "created_date", "created", "creation_date", "createddate",
+                       "date_created", "created_on"],
+        "amount": ["amount", "value", "deal_value", "deal_amount", "opportunity_amount", "acv", "arr", "tcv",
+                   "total_amount", "amount_usd"],
+        "close_date": ["close_date", "closedate", "expected_close_date", "close", "closing_date", "closed_date",
+                       "close_date_expected"],
+        "owner": ["owner", "opportunity_owner", "ae", "account_executive", "deal_owner", "owner_name"],
+        "segment": ["segment", "market_segment", "customer_segment"],
+        "product": ["product", "product_name", "product_line", "sku", "plan"],
+    },
+    "opportunity_events": {
+        "opportunity_id": ["opportunity_id", "opportunity", "opp_id", "deal_id", "opportunityid", "id", "deal"],
+        "stage": ["stage", "stagename", "stage_name", "status", "deal_stage", "new_value", "to_stage"],
+        "entered_at": ["entered_at", "createddate", "created_date", "date", "changed_at", "timestamp",
+                       "event_date", "stage_date", "created_at", "modified_date"],
+        "amount": ["amount", "value", "deal_value", "deal_amount", "opportunity_amount"],
+        "close_date": ["close_date", "closedate", "expected_close_date", "close", "closing_date"],
+    },
+}
+
+
+def guess_mapping(df, table: str) -> dict[str, str]:
+    """Propose ``{canonical column: source column}`` from a file's header names.
+
+    ``df`` is a DataFrame (e.g. from ``ingest.read_table_file``) or any list of column names.
+    Exact matches (after normalising) win over synonyms; each source column is used once; a
+    canonical column with no plausible source is left out, so the caller can ask the user.
+    """
+    if table not in TABLES:
+        raise ValueError(f"Unknown table {table!r}; use one of {', '.join(TABLE_ORDER)}.")
+    headers = [str(c) for c in (df.columns if hasattr(df, "columns") else df)]
+    norm = {h: normalise_name(h) for h in headers}
+    used: set[str] = set()
+    out: dict[str, str] = {}
+    # Pass 1: exact canonical names. Pass 2: synonyms in their order of preference.
+    for canon in canonical_columns(table):
+        for h in headers:
+            if h not in used and norm[h] == canon:
+                out[canon] = h
+                used.add(h)
+                break
+    for canon in canonical_columns(table):
+        if canon in out:
+            continue
+        hit = next((h for syn in SYNONYMS[table].get(canon, []) for h in headers
+                    if h not in used and norm[h] == syn), None)
+        if hit is not None:
+            out[canon] = hit
+            used.add(hit)
+    # Pass 3: headers that start with a specific synonym, e.g. "Lead ID (CRM)" -> "lead_id_crm".
+    for canon in canonical_columns(table):
+        if canon in out:
+            continue
+        hit = next((h for syn in SYNONYMS[table].get(canon, []) if "_" in syn for h in headers
+                    if h not in used and norm[h].startswith(syn + "_")), None)
+        if hit is not None:
+            out[canon] = hit
+            used.add(hit)
+    return out
