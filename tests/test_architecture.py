@@ -1,0 +1,27 @@
+"""Architecture rules that must not erode: the library stays Streamlit-free, pages stay thin."""
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_funnel_package_never_imports_streamlit():
+    code = ("import sys, pkgutil, importlib, funnel\n"
+            "for m in pkgutil.walk_packages(funnel.__path__, 'funnel.'):\n"
+            "    if m.name != 'funnel.__main__': importlib.import_module(m.name)\n"
+            "print('streamlit' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False", out.stderr
+
+
+def test_pages_hold_no_sql():
+    """Pages call funnel functions; SQL text in a page would bypass the parameterised library."""
+    for page in (ROOT / "pages").glob("*.py"):
+        tree = ast.parse(page.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and node.attr == "execute":
+                raise AssertionError(f"{page.name} calls .execute(): move the query into funnel/")
