@@ -11,7 +11,7 @@ import io
 import json
 import math
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -19,7 +19,7 @@ import pandas as pd
 
 from . import store
 from .errors import RuleError
-from .query import Resolved, Scope, cohort_cte, resolve, run
+from .query import Resolved, Scope, resolve, run
 
 OPERATORS = ("=", "!=", "in", "not in", ">", ">=", "<", "<=", "between", "contains", "is true", "is false")
 TRUE_WORDS = ("true", "1", "yes")
@@ -74,7 +74,8 @@ def coerce_rules(rows) -> list[Rule]:
     out: list[Rule] = []
     for i, r in enumerate(rows or [], start=1):
         if isinstance(r, Rule):
-            out.append(r)
+            op = " ".join(str(r.operator or "").lower().split())
+            out.append(r if op == r.operator else replace(r, operator=op))
             continue
         if not isinstance(r, dict):
             r = dict(zip(("attribute", "operator", "value", "points", "enabled", "rule_group"), r))
@@ -91,7 +92,10 @@ def coerce_rules(rows) -> list[Rule]:
         enabled = r.get("enabled", True)
         if isinstance(enabled, str):
             b = _parse_bool(enabled)
-            enabled = True if b is None and enabled.strip() == "" else bool(b)
+            if b is None and enabled.strip():
+                # "Y" or "on" silently meaning "disabled" would change a score without a word.
+                raise RuleError(f"Rule {i} ({attr}): enabled must be true or false (or yes/no, 1/0), not {enabled!r}.")
+            enabled = True if b is None else b
         elif enabled is None or (isinstance(enabled, float) and math.isnan(enabled)):
             enabled = True
         value = r.get("value")
@@ -102,7 +106,10 @@ def coerce_rules(rows) -> list[Rule]:
         group = r.get("rule_group") or r.get("group") or "fit"
         if isinstance(group, float):
             group = "fit"
-        out.append(Rule(str(attr).strip(), str(r.get("operator") or "").strip().lower(), value, points,
+        operator = r.get("operator")
+        if operator is None or (isinstance(operator, float) and math.isnan(operator)) or not str(operator).strip():
+            raise RuleError(f"Rule {i} ({attr}): pick an operator.", hint=f"Use one of: {', '.join(OPERATORS)}.")
+        out.append(Rule(str(attr).strip(), " ".join(str(operator).lower().split()), value, points,
                         bool(enabled), str(group)))
     return out
 
@@ -143,7 +150,10 @@ def compile_rules(con, rules) -> tuple[str, dict]:
         key = f"pts{n}"
         params[key] = float(rule.points)
         terms.append(f"CASE WHEN {cond} THEN CAST(${key} AS DOUBLE) ELSE 0.0 END")
-    return ("(" + " + ".join(terms) + ")") if terms else "0.0", params
+    # Rounded to 6 decimals: with fractional points a float sum such as 0.7 + 0.1 comes out as
+    # 0.7999999999999999 and would miss a threshold of 0.8 it mathematically reaches (score == T
+    # is above, §5); equal scores also group together for the AUC's ties.
+    return ("round(" + " + ".join(terms) + ", 6)") if terms else "0.0", params
 
 
 def _condition(n: int, rule: Rule, dtype: str, params: dict) -> str:
@@ -232,10 +242,15 @@ def save_rules(con, rules, threshold: float | None = None) -> None:
     rules = coerce_rules(rules)
     compile_rules(con, rules)
     with store.transaction(con):
-        store.seed_scoring_rules(con, [(r.attribute, r.operator, r.value, r.points, r.enabled, r.rule_group) for r in rules])
-        if threshold is not None:
-            store.set_setting(con, "mql_threshold", str(float(threshold)))
-        store.bump_data_version(con)
+        _write_rules(con, rules, threshold)
+
+
+def _write_rules(con, rules: list[Rule], threshold: float | None) -> None:
+    """The writes of save_rules, for callers that already hold a transaction."""
+    store.seed_scoring_rules(con, [(r.attribute, r.operator, r.value, r.points, r.enabled, r.rule_group) for r in rules])
+    if threshold is not None:
+        store.set_setting(con, "mql_threshold", str(float(threshold)))
+    store.bump_data_version(con)
 
 
 def rules_to_frame(rules) -> pd.DataFrame:
@@ -271,15 +286,24 @@ def load_scenario(con, name: str) -> tuple[list[Rule], float]:
 
 
 def make_scenario_current(con, name: str) -> None:
+    """Copy a saved scenario into the production rules and threshold and mark it current.
+
+    One transaction: the rules, the threshold and the "current" mark change together or not at all.
+    """
     rules, threshold = load_scenario(con, name)
-    save_rules(con, rules, threshold)
+    compile_rules(con, rules)
     with store.transaction(con):
+        _write_rules(con, rules, threshold)
         con.execute("UPDATE scoring_scenarios SET is_current = (name = ?)", [name])
 
 
 def rules_from_csv(path: str | Path) -> list[Rule]:
     """Rules from a CSV with columns attribute, operator, value, points, enabled."""
-    text = Path(path).read_text(encoding="utf-8-sig")
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except OSError as e:
+        raise RuleError(f"Cannot read the rules file {path}: {e.strerror or e}.",
+                        hint="Check the path given to --rules.") from None
     reader = csv.DictReader(io.StringIO(text))
     missing = {"attribute", "operator", "points"} - set(reader.fieldnames or [])
     if missing:
@@ -300,24 +324,49 @@ def _outcome_position(con, outcome_stage: str) -> int:
     raise RuleError(f"'{outcome_stage}' is not a lead funnel stage.", hint=f"Use one of: {', '.join(names)}.")
 
 
-def _scored_cte(con, r: Resolved, rules, outcome_stage: str) -> tuple[str, dict]:
+def outcome_stages(con) -> list[str]:
+    """The stages a scenario can be judged against: every positioned lead stage after the first."""
+    return [s.stage for s in store.funnel_stages(con, "lead")][1:]
+
+
+def _scored_cte(con, r: Resolved, rules, outcome_stage: str | None, extra: str = "") -> tuple[str, dict]:
+    """``scored(lead_id, created_at, sdr, score, outcome[, extra])`` for the cohort's leads.
+
+    outcome = 1 when the lead reached ``outcome_stage`` (or a later positioned stage) by D, within
+    the conversion window if one is set (definition 1). ``outcome_stage=None``: no outcome is
+    needed (0 for every lead), so the lead_reach join is skipped. ``extra`` adds select items
+    over ``leads l`` (already-validated SQL only).
+    """
     expr, params = compile_rules(con, rules)
     store.ensure_derived(con)
-    q = f"""{cohort_cte(r)},
-    scored AS (
-        SELECT c.lead_id, c.created_at, l.sdr, {expr} AS score,
-               CASE WHEN rr.lead_id IS NOT NULL THEN 1 ELSE 0 END AS outcome
-        FROM cohort c JOIN leads l ON l.lead_id = c.lead_id
-        LEFT JOIN lead_reach rr ON rr.lead_id = c.lead_id AND rr.position = $outcome_position
+    params = {**r.params, **params}
+    first = min(s.position for s in store.funnel_stages(con, "lead"))
+    if outcome_stage is None:
+        outcome, join = "0", ""
+    else:
+        pos = _outcome_position(con, outcome_stage)
+        if pos == first:
+            outcome, join = "1", ""  # every cohort lead reaches the first stage
+        else:
+            outcome = "CASE WHEN rr.lead_id IS NOT NULL THEN 1 ELSE 0 END"
+            join = """LEFT JOIN lead_reach rr ON rr.lead_id = l.lead_id AND rr.position = $outcome_position
              AND rr.first_reached_at < $as_end
              AND ($window_days IS NULL
-                  OR rr.first_reached_at <= c.created_at + CAST($window_days AS INTEGER) * INTERVAL 1 DAY)
+                  OR rr.first_reached_at <= l.created_at + CAST($window_days AS INTEGER) * INTERVAL 1 DAY)"""
+            params["outcome_position"] = pos
+    # The cohort filter is applied straight to leads (no self-join back from a cohort CTE): one
+    # scan of the leads table per scenario is what keeps a re-score of 1M leads interactive.
+    q = f"""scored AS (
+        SELECT l.lead_id, l.created_at, l.sdr, {expr} AS score, {outcome} AS outcome{extra}
+        FROM leads l {join}
+        WHERE {r.cohort_where}
     )"""
-    first = min(s.position for s in store.funnel_stages(con, "lead"))
-    pos = _outcome_position(con, outcome_stage)
-    if pos == first:
-        q = q.replace("CASE WHEN rr.lead_id IS NOT NULL THEN 1 ELSE 0 END", "1")
-    return q, {**r.params, **params, "outcome_position": pos}
+    return q, params
+
+
+def _weeks(r: Resolved) -> float:
+    """Length of the cohort's date range in weeks (whole days, inclusive, not after D)."""
+    return max(((min(r.date_to, r.as_of) - r.date_from).days + 1) / 7.0, 1 / 7.0)
 
 
 def score_leads(con, rules, scope: Scope = Scope(), outcome_stage: str = "SQL", limit: int | None = None) -> pd.DataFrame:
@@ -325,31 +374,39 @@ def score_leads(con, rules, scope: Scope = Scope(), outcome_stage: str = "SQL", 
     r = resolve(con, scope)
     cte, params = _scored_cte(con, r, rules, outcome_stage)
     lim = f" LIMIT {int(limit)}" if limit else ""
-    return run(con, f"WITH {cte} SELECT * FROM scored ORDER BY score DESC, lead_id{lim}", params)
+    return run(con, f"WITH {cte} SELECT lead_id, created_at, sdr, score, outcome FROM scored "
+                    f"ORDER BY score DESC, lead_id{lim}", params)
 
 
 def evaluate_scenario(con, rules, threshold: float, scope: Scope = Scope(), outcome_stage: str = "SQL") -> dict:
     """leads, above, with_outcome, true_positives, precision, recall, auc, weeks, mqls_per_week,
-    sdrs, mqls_per_sdr_per_week, outcome_rate."""
+    sdrs, mqls_per_sdr_per_week, outcome_rate.
+
+    One scan of the cohort's leads groups them by score; every figure comes from that small
+    table. AUC is the Mann–Whitney statistic: over all (outcome, no outcome) pairs, the share in
+    which the lead with the outcome scores higher, ties counted half.
+    """
     r = resolve(con, scope)
     cte, params = _scored_cte(con, r, rules, outcome_stage)
     q = f"""WITH {cte},
-    by_score AS (SELECT score, sum(outcome) AS pos, count(*) - sum(outcome) AS neg FROM scored GROUP BY score),
-    ranked AS (SELECT score, pos, neg,
-                      coalesce(sum(neg) OVER (ORDER BY score ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS neg_below
+    by_score AS (SELECT score, count(*) AS n, sum(outcome) AS pos FROM scored GROUP BY score),
+    ranked AS (SELECT score, n, pos, n - pos AS neg,
+                      coalesce(sum(n - pos) OVER (ORDER BY score ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)
+                          AS neg_below
                FROM by_score)
-    SELECT (SELECT count(*) FROM scored) AS leads,
-           (SELECT count(*) FROM scored WHERE score >= $threshold) AS above,
-           (SELECT coalesce(sum(outcome), 0) FROM scored) AS with_outcome,
-           (SELECT coalesce(sum(outcome), 0) FROM scored WHERE score >= $threshold) AS true_positives,
-           (SELECT sum(pos * (neg_below + 0.5 * neg)) FROM ranked) AS auc_numerator,
-           (SELECT count(DISTINCT sdr) FROM scored WHERE sdr IS NOT NULL) AS sdrs
-    """
+    SELECT coalesce(sum(n), 0) AS leads,
+           coalesce(sum(n) FILTER (WHERE score >= $threshold), 0) AS above,
+           coalesce(sum(pos), 0) AS with_outcome,
+           coalesce(sum(pos) FILTER (WHERE score >= $threshold), 0) AS true_positives,
+           sum(pos * (neg_below + 0.5 * neg)) AS auc_numerator
+    FROM ranked"""
     row = run(con, q, {**params, "threshold": float(threshold)}).iloc[0]
+    # SDR head-count does not depend on the rules: the SDRs owning at least one cohort lead.
+    sdr_row = run(con, f"SELECT count(DISTINCT l.sdr) AS sdrs FROM leads l WHERE {r.cohort_where}", r.params)
     leads, above, pos, tp = int(row["leads"]), int(row["above"]), int(row["with_outcome"]), int(row["true_positives"])
     neg = leads - pos
-    weeks = max(((min(r.date_to, r.as_of) - r.date_from).days + 1) / 7.0, 1 / 7.0)
-    sdrs = int(row["sdrs"])
+    weeks = _weeks(r)
+    sdrs = int(sdr_row["sdrs"].iloc[0])
     return {
         "threshold": float(threshold), "outcome_stage": outcome_stage, "leads": leads, "above": above,
         "with_outcome": pos, "true_positives": tp,
@@ -362,13 +419,15 @@ def evaluate_scenario(con, rules, threshold: float, scope: Scope = Scope(), outc
     }
 
 
+COMPARE_METRICS = ("above", "mqls_per_week", "mqls_per_sdr_per_week", "true_positives", "precision", "recall", "auc")
+
+
 def compare_scenarios(con, current: tuple, draft: tuple, scope: Scope = Scope(), outcome_stage: str = "SQL") -> pd.DataFrame:
     """Side by side: one row per metric, columns current, draft, change. Each scenario is (rules, threshold)."""
     a = evaluate_scenario(con, current[0], current[1], scope, outcome_stage)
     b = evaluate_scenario(con, draft[0], draft[1], scope, outcome_stage)
-    keys = ["above", "mqls_per_week", "mqls_per_sdr_per_week", "true_positives", "precision", "recall", "auc"]
     rows = []
-    for k in keys:
+    for k in COMPARE_METRICS:
         va, vb = a[k], b[k]
         rows.append({"metric": k, "current": va, "draft": vb,
                      "change": (vb - va) if va is not None and vb is not None else None})
@@ -376,76 +435,254 @@ def compare_scenarios(con, current: tuple, draft: tuple, scope: Scope = Scope(),
 
 
 def sdr_load(con, rules, threshold: float, scope: Scope = Scope()) -> pd.DataFrame:
-    """MQLs per week for each SDR under a scenario: sdr, mqls, mqls_per_week."""
+    """MQLs per week for each SDR under a scenario: sdr, mqls, mqls_per_week.
+
+    Leads without an SDR are one row, '(unassigned)'; the rows add up to the scenario's MQLs.
+    """
     r = resolve(con, scope)
-    cte, params = _scored_cte(con, r, rules, "SQL")
-    weeks = max(((min(r.date_to, r.as_of) - r.date_from).days + 1) / 7.0, 1 / 7.0)
+    cte, params = _scored_cte(con, r, rules, None)
     q = f"""WITH {cte}
-    SELECT coalesce(sdr, '(unassigned)') AS sdr, count(*) FILTER (WHERE score >= $threshold) AS mqls
-    FROM scored GROUP BY 1 ORDER BY 1"""
-    df = run(con, q, {**params, "threshold": float(threshold)})
-    df["mqls_per_week"] = df["mqls"] / weeks
-    return df
+    SELECT coalesce(sdr, '(unassigned)') AS sdr, mqls, mqls / $weeks AS mqls_per_week
+    FROM (SELECT sdr, count(*) FILTER (WHERE score >= $threshold) AS mqls FROM scored GROUP BY sdr) g
+    ORDER BY g.sdr IS NULL, g.sdr"""
+    return run(con, q, {**params, "threshold": float(threshold), "weeks": _weeks(r)})
 
 
-def score_distribution(con, rules, scope: Scope = Scope(), outcome_stage: str = "SQL", bins: int = 30) -> pd.DataFrame:
-    """Histogram of scores by outcome: score_bin (lower edge), outcome (0/1), leads."""
-    r = resolve(con, scope)
-    cte, params = _scored_cte(con, r, rules, outcome_stage)
-    q = f"""WITH {cte}, rng AS (SELECT min(score) AS lo, max(score) AS hi FROM scored)
-    SELECT CASE WHEN rng.hi = rng.lo THEN rng.lo
-                ELSE rng.lo + floor((score - rng.lo) / ((rng.hi - rng.lo) / $bins)) * ((rng.hi - rng.lo) / $bins) END AS score_bin,
-           outcome, count(*) AS leads
-    FROM scored, rng GROUP BY 1, 2 ORDER BY 1, 2"""
-    df = run(con, q, {**params, "bins": float(bins)})
-    return df
+def score_distribution(con, rules, scope: Scope = Scope(), outcome_stage: str = "SQL", bins: int = 20) -> pd.DataFrame:
+    """Histogram of scores by outcome: score_bin (lower edge), bin_width, outcome (0/1), leads,
+    share_of_group (leads / all leads with that outcome).
 
-
-def gains_curve(con, rules, scope: Scope = Scope(), outcome_stage: str = "SQL", points: int = 20) -> pd.DataFrame:
-    """Cumulative gains: share of leads contacted (highest score first) vs share of outcomes captured."""
+    Bin edges are multiples of a round width (1, 2, 2.5, 5 × 10^k, at most about ``bins`` bins),
+    so with whole-number points every bin holds the same number of possible scores and a
+    threshold on a round number falls on an edge. One scan: leads are grouped by score first.
+    """
     r = resolve(con, scope)
     cte, params = _scored_cte(con, r, rules, outcome_stage)
     q = f"""WITH {cte},
-    ranked AS (SELECT outcome, ntile($points) OVER (ORDER BY score DESC, lead_id) AS bucket FROM scored),
-    b AS (SELECT bucket, count(*) AS leads, sum(outcome) AS outcomes FROM ranked GROUP BY bucket)
-    SELECT bucket, sum(leads) OVER w / sum(leads) OVER ()::DOUBLE AS share_of_leads,
-           sum(outcomes) OVER w / NULLIF(sum(outcomes) OVER (), 0)::DOUBLE AS share_of_outcomes
-    FROM b WINDOW w AS (ORDER BY bucket ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) ORDER BY bucket"""
-    df = run(con, q, {**params, "points": int(points)})
-    df["lift"] = df["share_of_outcomes"] / df["share_of_leads"]
-    return df
+    g AS (SELECT score, outcome, count(*) AS n FROM scored GROUP BY score, outcome),
+    raw AS (SELECT (max(score) - min(score)) / $bins AS raw FROM g),
+    mag AS (SELECT raw, CASE WHEN raw > 0 THEN pow(10, floor(log10(raw))) END AS mag FROM raw),
+    w AS (SELECT CASE WHEN raw IS NULL OR raw <= 0 THEN 1.0
+                      WHEN raw <= mag * 1.000000001 THEN mag
+                      WHEN raw <= 2 * mag * 1.000000001 THEN 2 * mag
+                      WHEN raw <= 2.5 * mag * 1.000000001 THEN 2.5 * mag
+                      WHEN raw <= 5 * mag * 1.000000001 THEN 5 * mag
+                      ELSE 10 * mag END AS width FROM mag),
+    h AS (SELECT round(floor(score / w.width + 1e-9) * w.width, 9) AS score_bin, any_value(w.width) AS bin_width,
+                 outcome, sum(n)::BIGINT AS leads
+          FROM g, w GROUP BY 1, outcome)
+    SELECT score_bin, bin_width, outcome, leads,
+           leads / sum(leads) OVER (PARTITION BY outcome)::DOUBLE AS share_of_group
+    FROM h ORDER BY score_bin, outcome"""
+    return run(con, q, {**params, "bins": float(bins)})
 
 
-def flipped_leads(con, current: tuple, draft: tuple, scope: Scope = Scope(), outcome_stage: str = "SQL",
-                  limit: int = 2000) -> pd.DataFrame:
-    """Leads that become MQL (or stop being MQL) under the draft, with their actual outcome."""
+def gains_curve(con, rules, scope: Scope = Scope(), outcome_stage: str = "SQL", points: int = 200) -> pd.DataFrame:
+    """Cumulative gains, one row per score cut-off (highest first): score, leads_at_or_above,
+    share_of_leads, share_of_outcomes (share of all leads with the outcome that score at or above
+    it), lift = share_of_outcomes / share_of_leads.
+
+    Leads with equal scores enter together (no arbitrary order inside a tie, which would invent
+    ranking the rules do not make). With many distinct scores, at most about ``points`` cut-offs
+    are kept (the lowest score of each equal slice of leads), always including the last one.
+    """
     r = resolve(con, scope)
+    cte, params = _scored_cte(con, r, rules, outcome_stage)
+    q = f"""WITH {cte},
+    by_score AS (SELECT score, count(*) AS n, sum(outcome) AS pos FROM scored GROUP BY score),
+    cum AS (SELECT score, (sum(n) OVER w)::BIGINT AS leads_at_or_above, sum(pos) OVER w AS outcomes_at_or_above,
+                   sum(n) OVER () AS total, sum(pos) OVER () AS total_pos
+            FROM by_score WINDOW w AS (ORDER BY score DESC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)),
+    shares AS (SELECT score, leads_at_or_above, leads_at_or_above / total::DOUBLE AS share_of_leads,
+                      outcomes_at_or_above / NULLIF(total_pos, 0)::DOUBLE AS share_of_outcomes
+               FROM cum)
+    SELECT score, leads_at_or_above, share_of_leads, share_of_outcomes,
+           share_of_outcomes / share_of_leads AS lift
+    FROM shares
+    QUALIFY row_number() OVER (PARTITION BY floor(share_of_leads * $points) ORDER BY score) = 1
+    ORDER BY score DESC"""
+    return run(con, q, {**params, "points": int(points)})
+
+
+def _flips_cte(con, r: Resolved, current: tuple, draft: tuple, outcome_stage: str) -> tuple[str, dict]:
+    """``flips``: cohort leads on different sides of the threshold under the two scenarios."""
     e2, p2 = compile_rules(con, draft[0])
     # Rename the draft's parameters so both expressions can live in one query.
     p2 = {f"d_{k}": v for k, v in p2.items()}
     e2 = re.sub(r"\$([A-Za-z_][A-Za-z0-9_]*)", lambda m: "$d_" + m.group(1), e2)
-    cte, params = _scored_cte(con, r, current[0], outcome_stage)
-    q = f"""WITH {cte},
-    both_ AS (SELECT s.lead_id, s.score AS current_score, {e2} AS draft_score, s.outcome,
-                     l.channel, l.segment, l.sdr, l.created_at
-              FROM scored s JOIN leads l ON l.lead_id = s.lead_id)
-    SELECT lead_id, created_at, channel, segment, sdr, current_score, draft_score,
-           CASE WHEN draft_score >= $t2 THEN 'becomes MQL' ELSE 'stops being MQL' END AS change,
-           outcome = 1 AS reached_outcome
-    FROM both_
-    WHERE (current_score >= $t1) <> (draft_score >= $t2)
-    ORDER BY change, reached_outcome DESC, draft_score DESC LIMIT {int(limit)}"""
-    return run(con, q, {**params, **p2, "t1": float(current[1]), "t2": float(draft[1])})
+    cte, params = _scored_cte(con, r, current[0], outcome_stage,
+                              extra=f", {e2} AS draft_score, l.channel, l.segment")
+    q = f"""{cte},
+    flips AS (SELECT lead_id, created_at, channel, segment, sdr, score AS current_score, draft_score,
+                     CASE WHEN draft_score >= $t2 THEN 'becomes MQL' ELSE 'stops being MQL' END AS change,
+                     outcome = 1 AS reached_outcome
+              FROM scored WHERE (score >= $t1) <> (draft_score >= $t2))"""
+    return q, {**params, **p2, "t1": float(current[1]), "t2": float(draft[1])}
+
+
+def flipped_leads(con, current: tuple, draft: tuple, scope: Scope = Scope(), outcome_stage: str = "SQL",
+                  limit: int = 2000) -> pd.DataFrame:
+    """Leads that become MQL (or stop being MQL) under the draft, with their actual outcome.
+
+    Columns lead_id, created_at, channel, segment, sdr, current_score, draft_score, change,
+    reached_outcome; at most ``limit`` rows (see :func:`flip_counts` for the totals).
+    """
+    r = resolve(con, scope)
+    cte, params = _flips_cte(con, r, current, draft, outcome_stage)
+    q = f"""WITH {cte}
+    SELECT * FROM flips ORDER BY change, reached_outcome DESC, draft_score DESC, lead_id LIMIT {int(limit)}"""
+    return run(con, q, params)
 
 
 def flip_counts(con, current: tuple, draft: tuple, scope: Scope = Scope(), outcome_stage: str = "SQL") -> dict:
-    """How many leads flip each way and how many of those reached the outcome."""
-    df = flipped_leads(con, current, draft, scope, outcome_stage, limit=10_000_000)
-    out = {}
-    for change in ("becomes MQL", "stops being MQL"):
-        g = df[df["change"] == change]
-        out[change] = {"leads": int(len(g)), "reached_outcome": int(g["reached_outcome"].sum())}
+    """How many leads flip each way and how many of those reached the outcome:
+    ``{"becomes MQL": {"leads", "reached_outcome"}, "stops being MQL": {...}}``."""
+    r = resolve(con, scope)
+    cte, params = _flips_cte(con, r, current, draft, outcome_stage)
+    df = run(con, f"WITH {cte} SELECT change, count(*) AS leads, count(*) FILTER (WHERE reached_outcome) AS reached "
+                  "FROM flips GROUP BY change", params)
+    out = {c: {"leads": 0, "reached_outcome": 0} for c in ("becomes MQL", "stops being MQL")}
+    for row in df.itertuples():
+        out[row.change] = {"leads": int(row.leads), "reached_outcome": int(row.reached)}
     return out
+
+
+def threshold_for_volume(con, rules, mqls: int, scope: Scope = Scope()) -> float:
+    """The score cut-off T whose MQL count (leads with score >= T) is closest to ``mqls``
+    (the higher T on a tie): used to set a threshold for suggested rules that keeps today's volume."""
+    r = resolve(con, scope)
+    cte, params = _scored_cte(con, r, rules, None)
+    q = f"""WITH {cte},
+    by_score AS (SELECT score, count(*) AS n FROM scored GROUP BY score),
+    cum AS (SELECT score, sum(n) OVER (ORDER BY score DESC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS above
+            FROM by_score)
+    SELECT score FROM cum ORDER BY abs(above - $target), score DESC LIMIT 1"""
+    df = run(con, q, {**params, "target": int(mqls)})
+    return float(df["score"].iloc[0]) if len(df) else 0.0
+
+
+# ---------------------------------------------------------------------------------------------
+# Helpers for the page (pure, or one small query)
+
+
+def usable_attributes(con) -> pd.DataFrame:
+    """Lead columns a rule can score on: attribute, kind ('number', 'yes/no', 'text'), filled
+    (leads with a value). The id and creation time are not attributes; empty columns are left out."""
+    columns = {c: t for c, t in store.lead_attribute_columns(con).items() if c not in ("lead_id", "created_at")}
+    if not columns:
+        return pd.DataFrame(columns=["attribute", "kind", "filled"])
+    counts = ", ".join(f"count(l.{store.quote_ident(c)}) AS c{i}" for i, c in enumerate(columns))
+    row = con.execute(f"SELECT {counts} FROM leads l").fetchone()
+    rows = []
+    for (c, t), n in zip(columns.items(), row):
+        if n:
+            kind = "yes/no" if t.upper() == "BOOLEAN" else "number" if _is_numeric_type(t) else "text"
+            rows.append({"attribute": c, "kind": kind, "filled": int(n)})
+    return pd.DataFrame(rows, columns=["attribute", "kind", "filled"])
+
+
+def score_range(rules) -> tuple[float, float]:
+    """The lowest and highest score the enabled rules can give (sum of negative / positive points)."""
+    rules = [r for r in coerce_rules(rules) if r.enabled]
+    return (float(sum(r.points for r in rules if r.points < 0)), float(sum(r.points for r in rules if r.points > 0)))
+
+
+def validate_rules(con, rules) -> list[Rule]:
+    """The rules, checked against this data (attribute, operator, value): RuleError if not usable."""
+    rules = coerce_rules(rules)
+    compile_rules(con, rules)
+    return rules
+
+
+def threshold_bounds(*scenarios: tuple) -> tuple[float, float]:
+    """A slider range holding every score the scenarios' rules can give and their thresholds,
+    widened to multiples of 10 (at least 0–10). Each scenario is (rules, threshold)."""
+    lows, highs = [0.0], [10.0]
+    for rules, threshold in scenarios:
+        lo, hi = score_range(rules)
+        lows += [lo, float(threshold)]
+        highs += [hi, float(threshold)]
+    return float(math.floor(min(lows) / 10) * 10), float(math.ceil(max(highs) / 10) * 10)
+
+
+def default_capacity(load: pd.DataFrame) -> float:
+    """A starting SDR capacity (MQLs per SDR per week): the busiest SDR's load rounded up to a whole
+    number, so the current rules start within capacity and the draft shows what changes."""
+    if load is None or load.empty:
+        return 10.0
+    assigned = load[load["sdr"] != "(unassigned)"]["mqls_per_week"]
+    top = float(assigned.max()) if len(assigned) else 0.0
+    return float(max(1, math.ceil(top))) if not math.isnan(top) else 10.0
+
+
+def _num(x: float) -> str:
+    return f"{x:,.0f}" if float(x).is_integer() else f"{x:,.1f}"
+
+
+def explain_draft(current: tuple, draft: tuple, a: dict, b: dict) -> str:
+    """One sentence saying what the draft does against the current scenario.
+
+    ``current`` / ``draft`` are (rules, threshold); ``a`` / ``b`` their :func:`evaluate_scenario`
+    results. E.g. "Raising the threshold to 60 cuts MQLs by 31% (−42/week) and keeps 88% of the
+    MQLs that reached SQL."
+    """
+    same_rules = coerce_rules(current[0]) == coerce_rules(draft[0])
+    t1, t2 = float(current[1]), float(draft[1])
+    stage = b.get("outcome_stage") or "the outcome stage"
+    if same_rules and t1 == t2:
+        prec = f", {b['precision'] * 100:.0f}% of which reached {stage}" if b.get("precision") is not None else ""
+        return (f"The draft is the same as the current scoring ({_num(round(b['mqls_per_week'], 1))} MQLs a week{prec}): "
+                "edit the rules or move the threshold to see what a change would do.")
+    if same_rules:
+        subject, plural = f"{'Raising' if t2 > t1 else 'Lowering'} the threshold to {_num(t2)}", False
+    elif t1 == t2:
+        subject, plural = "The draft rules", True
+    else:
+        subject, plural = f"The draft rules with a threshold of {_num(t2)}", True
+
+    def verb(v: str) -> str:  # "cuts" after "Raising the threshold", "cut" after "The draft rules"
+        return v if not plural else {"cuts": "cut", "raises": "raise", "keeps": "keep", "finds": "find"}[v]
+
+    w1, w2 = a["mqls_per_week"], b["mqls_per_week"]
+    dw = w2 - w1
+    if a["above"] == b["above"]:
+        volume = f"{verb('keeps')} MQL volume the same ({_num(round(w2, 1))}/week)"
+    elif a["above"] == 0:
+        volume = f"{verb('raises')} MQLs from none to {_num(round(w2, 1))}/week"
+    else:
+        pct = abs(b["above"] - a["above"]) / a["above"] * 100
+        sign = "+" if dw > 0 else "−"
+        volume = f"{verb('raises' if dw > 0 else 'cuts')} MQLs by {pct:.0f}% ({sign}{_num(round(abs(dw), 1))}/week)"
+    tp1, tp2 = a["true_positives"], b["true_positives"]
+    if tp1 == 0 and tp2 == 0:
+        quality = f"no MQL in either scenario reached {stage}"
+    elif tp1 == 0:
+        quality = f"{verb('finds')} {tp2:,} MQLs that reached {stage} where the current scoring finds none"
+    elif tp2 == tp1:
+        quality = f"{verb('keeps')} all {tp1:,} MQLs that reached {stage}"
+    elif tp2 < tp1:
+        quality = f"{verb('keeps')} {tp2 / tp1 * 100:.0f}% of the MQLs that reached {stage}"
+    else:
+        quality = f"{verb('finds')} {(tp2 - tp1) / tp1 * 100:.0f}% more MQLs that reached {stage}"
+    prec = ""
+    if a.get("precision") is not None and b.get("precision") is not None:
+        prec = f" (precision {a['precision'] * 100:.0f}% → {b['precision'] * 100:.0f}%)"
+    return f"{subject} {volume} and {quality}{prec}."
+
+
+def describe_flips(counts: dict, outcome_stage: str = "SQL") -> str:
+    """One sentence from :func:`flip_counts`: how many leads change side, and how many of those
+    reached the outcome stage."""
+    def part(c: dict, verb: str) -> str:
+        n, k = c["leads"], c["reached_outcome"]
+        if n == 0:
+            return f"no lead would {verb}"
+        if n == 1:
+            return f"1 lead would {verb} (it {'reached' if k else 'did not reach'} {outcome_stage})"
+        return f"{n:,} leads would {verb} ({k:,} of them reached {outcome_stage})"
+    up = part(counts["becomes MQL"], "become an MQL")
+    down = part(counts["stops being MQL"], "stop being an MQL")
+    return f"{up[0].upper()}{up[1:]} and {down}."
 
 
 # ---------------------------------------------------------------------------------------------
@@ -457,17 +694,20 @@ def leak_suspects(con, scope: Scope = Scope(), outcome_stage: str = "SQL") -> li
     for leads without the outcome)."""
     cols = [c for c in store.lead_attribute_columns(con) if c not in NOT_FEATURES and c not in store.LEAD_CORE_COLUMNS]
     suspects = [c for c in cols if any(w in c.lower() for w in LEAK_WORDS)]
+    rest = [c for c in cols if c not in suspects]
+    if not rest:
+        return suspects
     r = resolve(con, scope)
-    cte, params = _scored_cte(con, r, [], outcome_stage)
-    for c in cols:
-        if c in suspects:
-            continue
-        q = f"""WITH {cte}
-        SELECT avg(CASE WHEN l.{store.quote_ident(c)} IS NULL THEN 1.0 ELSE 0.0 END) FILTER (WHERE outcome = 1) AS blank_pos,
-               avg(CASE WHEN l.{store.quote_ident(c)} IS NULL THEN 1.0 ELSE 0.0 END) FILTER (WHERE outcome = 0) AS blank_neg
-        FROM scored s JOIN leads l ON l.lead_id = s.lead_id"""
-        row = run(con, q, params).iloc[0]
-        if pd.notna(row["blank_pos"]) and pd.notna(row["blank_neg"]) and abs(row["blank_neg"] - row["blank_pos"]) > 0.5:
+    # Share of blanks among leads with and without the outcome, every column in one scan.
+    extra = "".join(f", CASE WHEN l.{store.quote_ident(c)} IS NULL THEN 1.0 ELSE 0.0 END AS blank_{i}"
+                    for i, c in enumerate(rest))
+    cte, params = _scored_cte(con, r, [], outcome_stage, extra=extra)
+    aggs = ", ".join(f"avg(blank_{i}) FILTER (WHERE outcome = 1) AS pos_{i}, avg(blank_{i}) FILTER (WHERE outcome = 0) AS neg_{i}"
+                     for i in range(len(rest)))
+    row = run(con, f"WITH {cte} SELECT {aggs} FROM scored", params).iloc[0]
+    for i, c in enumerate(rest):
+        bp, bn = row[f"pos_{i}"], row[f"neg_{i}"]
+        if pd.notna(bp) and pd.notna(bn) and abs(bn - bp) > 0.5:
             suspects.append(c)
     return suspects
 
@@ -487,10 +727,11 @@ def suggest_rules(con, scope: Scope = Scope(), outcome_stage: str = "SQL", *, ex
     leaks = set(leak_suspects(con, scope, outcome_stage))
     skip = NOT_FEATURES | leaks | set(exclude or [])
     feats = [c for c in columns if c not in skip]
-    cte, params = _scored_cte(con, r, [], outcome_stage)
-    sel = ", ".join(f"l.{store.quote_ident(c)}" for c in feats)
-    df = run(con, f"WITH {cte} SELECT s.outcome{', ' + sel if sel else ''} FROM scored s JOIN leads l ON l.lead_id = s.lead_id "
-                  f"USING SAMPLE {int(max_rows)} ROWS (reservoir, {int(seed)})", params)
+    extra = "".join(f", l.{store.quote_ident(c)} AS f_{i}" for i, c in enumerate(feats))
+    cte, params = _scored_cte(con, r, [], outcome_stage, extra=extra)
+    sel = "".join(f", f_{i} AS {store.quote_ident(c)}" for i, c in enumerate(feats))
+    df = run(con, f"WITH {cte} SELECT outcome{sel} FROM scored "
+                  f"USING SAMPLE reservoir({int(max_rows)} ROWS) REPEATABLE ({int(seed)})", params)
     warnings = [f"Left out '{c}': it looks filled in only after sales contact, so it would leak the outcome."
                 for c in sorted(leaks)]
     if df.empty or df["outcome"].nunique() < 2:
@@ -506,7 +747,11 @@ def suggest_rules(con, scope: Scope = Scope(), outcome_stage: str = "SQL", *, ex
             if x.notna().sum() == 0 or x.nunique() < 2:
                 continue
             cut = float(x.median())
-            if x.max() <= cut:
+            if x.min() >= cut:
+                # Median at the minimum (e.g. most leads downloaded nothing): ">= median" would
+                # match every lead with a value and say nothing; split above it instead.
+                cut = float(x[x > cut].min())
+            if x.max() < cut or x.min() >= cut:
                 continue
             cut_txt = str(int(cut)) if cut.is_integer() else f"{cut:g}"
             candidates.append((Rule(c, ">=", cut_txt, 0), (x >= cut).fillna(False)))

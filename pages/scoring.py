@@ -1,0 +1,419 @@
+"""Scoring what-if: edit the lead-scoring rules and the MQL threshold as a draft and see, on leads
+whose outcome is already known, what the draft would do to MQL volume, SDR workload and quality —
+side by side with the current (production) rules. metrics.md §5.
+"""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+import ui
+from funnel import scoring
+from funnel.charts import scoring as charts
+from funnel.errors import FunnelError
+
+# Widget keys (AppTest finds widgets by these) and page-local session keys.
+K_EDITOR = "rules_editor"
+K_THRESHOLD = "threshold"
+K_STAGE = "outcome_stage"
+K_CAPACITY = "sdr_capacity"
+K_SAVE_NAME = "scenario_name"
+K_SCENARIO = ui.K_SCENARIO            # "scenario", bound to the URL
+# Session copies of the draft: widgets that are not drawn (presentation mode, another page) lose
+# their state, so the draft lives here and the widgets are re-seeded from it.
+S_DRAFT = "scoring_draft_rows"        # the rows the editor started from
+S_EDITED = "scoring_draft_edited"     # the rows as last edited
+S_THRESHOLD = "scoring_draft_threshold"
+S_FLASH = "scoring_flash"             # [(kind, message)] to show after a callback
+S_SUGGEST = "scoring_suggest_notes"   # warnings of the last "suggest from history"
+S_VALID = "scoring_valid_rules"       # the draft rules as last validated (what "Save" stores)
+
+GROUPS = ["fit", "engagement"]
+RULE_LABELS = {"attribute": "Attribute", "operator": "Operator", "value": "Value", "points": "Points",
+               "enabled": "On", "rule_group": "Group"}
+ss = st.session_state
+scope = ui.scope()
+present = ui.presentation()
+facts = ui.data_facts()
+header = st.container()
+
+if facts["as_of"] is None:
+    with header:
+        ui.page_header("Scoring what-if")
+    ui.empty_state("There is no data yet. Import your leads on the Data page, or reset to the sample data there.")
+    st.stop()
+
+# ---- what is stored: the current (production) rules, threshold and saved scenarios ---------------
+loaded = False
+with ui.guard("the current scoring rules"):
+    attributes = ui.call(scoring.usable_attributes)
+    stages = ui.call(scoring.outcome_stages)
+    stored = tuple(ui.call(scoring.stored_rules))
+    stored_threshold = ui.call(scoring.stored_threshold)
+    missing = ui.call(scoring.unknown_attributes, stored)
+    current_rules = tuple(ui.call(scoring.applicable_rules, stored))
+    scenarios = ui.call(scoring.list_scenarios)
+    loaded = True
+if not loaded:
+    st.stop()
+
+if attributes.empty:
+    with header:
+        ui.page_header("Scoring what-if")
+    ui.empty_state("The leads have no attributes to score on — only an id and a creation date. Import leads with "
+                   "columns such as segment, company size, job title or page views on the Data page.")
+    st.stop()
+if not stages:
+    with header:
+        ui.page_header("Scoring what-if")
+    ui.empty_state("The lead funnel has a single stage, so no outcome can be judged — add stages on Stage settings.")
+    st.stop()
+
+scenario_names = scenarios["name"].tolist()
+current_name = next(iter(scenarios.loc[scenarios["is_current"], "name"]), None)
+
+
+# ---- the draft: session state and the callbacks that replace it ------------------------------------
+
+def _set_draft(rules, threshold: float) -> None:
+    """Replace the draft (callbacks only: runs before any widget is drawn)."""
+    ss[S_DRAFT] = scoring.rules_to_frame(rules).to_dict("records")
+    ss[S_EDITED] = ss[S_DRAFT]
+    ss[S_THRESHOLD] = float(threshold)
+    ss[K_THRESHOLD] = float(threshold)
+    ss.pop(K_EDITOR, None)  # the editor's pending edits belong to the old draft
+    ss.pop(S_SUGGEST, None)
+
+
+def _flash(kind: str, message: str) -> None:
+    ss.setdefault(S_FLASH, []).append((kind, message))
+
+
+def _attempt(fn) -> bool:
+    """Run a callback's work; a problem becomes a message on the page, never a traceback."""
+    try:
+        fn()
+        return True
+    except FunnelError as e:
+        _flash("error", e.message + (f" — {e.hint}" if e.hint else ""))
+    except Exception as e:  # noqa: BLE001 - the screen gets a sentence
+        _flash("error", f"That did not work: {type(e).__name__}: {e}.")
+    return False
+
+
+def _load_selected() -> None:
+    name = ss.get(K_SCENARIO)
+    if not name:
+        return
+
+    def go():
+        rules, threshold = ui.call_fresh(scoring.load_scenario, name)
+        _set_draft(rules, threshold)
+        _flash("success", f"Loaded the scenario “{name}” into the draft.")
+    _attempt(go)
+
+
+def _reset_to_current() -> None:
+    _set_draft(current_rules, stored_threshold)
+    ss[K_SCENARIO] = None
+    _flash("success", "The draft is the current scoring again.")
+
+
+def _suggest() -> None:
+    def go():
+        stage = ss.get(K_STAGE) or "SQL"
+        rules, notes = ui.call(scoring.suggest_rules, scope, stage)
+        if not rules:
+            _flash("warning", " ".join(notes) or "No rules could be learned from this history.")
+            return
+        today = ui.call(scoring.evaluate_scenario, current_rules, stored_threshold, scope, stage)
+        threshold = ui.call(scoring.threshold_for_volume, rules, today["above"], scope)
+        _set_draft(rules, threshold)
+        ss[K_SCENARIO] = None
+        ss[S_SUGGEST] = notes + [
+            f"Threshold set to {threshold:g} so the suggested rules make about as many MQLs as the current ones. "
+            "Points come from a logistic regression on this cohort's history (outcome: reached "
+            f"{stage}); check each rule makes sense before you save it."]
+    _attempt(go)
+
+
+def _save() -> None:
+    name = (ss.get(K_SAVE_NAME) or "").strip()
+
+    def go():
+        with ui.writer() as cur:
+            scoring.save_scenario(cur, name, ss.get(S_VALID) or [], ss.get(S_THRESHOLD, stored_threshold))
+        ui.after_write()
+        ss[K_SCENARIO] = name
+        _flash("success", f"Saved the draft as “{name}”.")
+    _attempt(go)
+
+
+def _make_current() -> None:
+    name = ss.get(K_SCENARIO)
+    if not name:
+        _flash("warning", "Choose a saved scenario first.")
+        return
+
+    def go():
+        with ui.writer() as cur:
+            scoring.make_scenario_current(cur, name)
+        ui.after_write()
+        _flash("success", f"“{name}” is now the current scoring: its rules and threshold are the production ones.")
+    _attempt(go)
+
+
+if S_DRAFT not in ss:  # first visit in this session: the URL's scenario, else the current scoring
+    url_name = st.query_params.get(K_SCENARIO)
+    start = (current_rules, stored_threshold)
+    if url_name in scenario_names:
+        try:
+            start = ui.call_fresh(scoring.load_scenario, url_name)
+        except FunnelError:
+            pass
+    ss[S_DRAFT] = scoring.rules_to_frame(start[0]).to_dict("records")
+    ss[S_EDITED] = ss[S_DRAFT]
+    ss[S_THRESHOLD] = float(start[1])
+
+# ---- view controls (kept in presentation mode: they choose what is compared, they edit nothing) ----
+c_stage, c_capacity, c_scenario = st.columns([1, 1, 2])
+stage_default = stages.index("SQL") if "SQL" in stages else len(stages) // 2
+stage = c_stage.selectbox("Judge against leads that reached", stages, index=stage_default, key=K_STAGE,
+                          help="The outcome: a lead counts as a success when it reached this stage "
+                               "(or a later one) by the as-of date.")
+capacity_slot = c_capacity.empty()
+c_scenario.selectbox("Saved scenario", scenario_names, index=None, key=K_SCENARIO, bind="query-params",
+                     on_change=_load_selected, placeholder="Choose one to load it into the draft",
+                     help="Picking a scenario loads its rules and threshold into the draft. The address bar "
+                          "keeps the name, so a copied link opens the same scenario.")
+
+# ---- the draft editor (hidden in presentation mode) --------------------------------------------------
+for kind, message in ss.pop(S_FLASH, []):
+    getattr(st, kind)(message)
+
+if missing:
+    st.warning(f"The stored rules on {', '.join(missing)} are left out: these leads have no such column, so "
+               "those rules match no lead.")
+
+attribute_options = attributes["attribute"].tolist()
+kinds = dict(zip(attributes["attribute"], attributes["kind"]))
+draft_rows = ss[S_EDITED]
+
+
+def _editor_frame(rows):
+    """The draft rows as the editor's table (rows that do not parse yet are shown as they are)."""
+    try:
+        return scoring.rules_to_frame(scoring.coerce_rules(rows))
+    except FunnelError:
+        return pd.DataFrame(rows, columns=scoring.rules_to_frame([]).columns)
+
+
+if present:
+    draft_threshold = ss[S_THRESHOLD]
+    with st.expander("Draft rules"):
+        st.dataframe(_editor_frame(draft_rows).rename(columns=RULE_LABELS), hide_index=True, width="stretch")
+else:
+    with st.container(border=True):
+        st.subheader("Draft rules and threshold")
+        threshold_slot = st.container()
+        st.caption("Each enabled rule a lead matches adds its points (negative points subtract); a lead whose score "
+                   "is at or above the threshold would have been an MQL. A blank attribute matches no rule. "
+                   "For *in* / *not in* separate values with |, for *between* write low|high (both ends count); "
+                   "*contains* ignores case; *is true* accepts true, 1 or yes.")
+        if K_EDITOR not in ss:  # a fresh editor (first visit, after a load, back from presentation mode)
+            ss[S_DRAFT] = ss[S_EDITED]
+        edited = st.data_editor(
+            _editor_frame(ss[S_DRAFT]), key=K_EDITOR, num_rows="dynamic", hide_index=True, width="stretch",
+            height=min(36 * (len(ss[S_DRAFT]) + 2) + 4, 640),  # every rule visible, plus the "add" row
+            column_config={
+                "attribute": st.column_config.SelectboxColumn(
+                    "Attribute", options=sorted(set(attribute_options) | {r["attribute"] for r in ss[S_DRAFT]
+                                                                          if isinstance(r.get("attribute"), str)}),
+                    required=True, help="A column of the leads"),
+                "operator": st.column_config.SelectboxColumn("Operator", options=list(scoring.OPERATORS),
+                                                             required=True),
+                "value": st.column_config.TextColumn(
+                    "Value", help="in / not in: values separated by | · between: low|high · "
+                                  "is true / is false: leave empty"),
+                "points": st.column_config.NumberColumn("Points", help="Added to the score; may be negative",
+                                                        required=True, format="%g"),
+                "enabled": st.column_config.CheckboxColumn("On", help="Untick to keep a rule without using it",
+                                                           default=True),
+                "rule_group": st.column_config.SelectboxColumn("Group", options=GROUPS, default="fit",
+                                                               help="fit: who the lead is · engagement: what they did"),
+            })
+        draft_rows = edited.to_dict("records")
+        ss[S_EDITED] = draft_rows
+
+# ---- validate the draft once; a bad rule is one error message, the current side still draws ----------
+draft_rules = None
+with ui.guard("the draft rules"):
+    draft_rules = tuple(ui.call(scoring.validate_rules, draft_rows))
+ss[S_VALID] = list(draft_rules) if draft_rules is not None else None
+
+if not present:
+    bound_rules = draft_rules if draft_rules is not None else ()
+    lo, hi = scoring.threshold_bounds((current_rules, stored_threshold), (bound_rules, ss[S_THRESHOLD]))
+    # Re-seeding the slider's value every run keeps it when its range changes (a new range is a new widget).
+    ss[K_THRESHOLD] = min(max(float(ss.get(K_THRESHOLD, ss[S_THRESHOLD])), lo), hi)
+    with threshold_slot:
+        draft_threshold = st.slider(
+            "MQL threshold (draft)", min_value=lo, max_value=hi, step=1.0, key=K_THRESHOLD, format="%.0f",
+            help=f"A lead whose score is at or above this is an MQL. The current threshold is {stored_threshold:g}.")
+    ss[S_THRESHOLD] = float(draft_threshold)
+    b1, b2, b3, b4 = st.columns(4)
+    b1.button("Reset draft to current", key="reset_draft", on_click=_reset_to_current, width="stretch",
+              help="Throw the draft away and start again from the production rules and threshold.")
+    b2.button("Suggest from history", key="suggest_rules", on_click=_suggest, width="stretch",
+              help="Fit a logistic regression on leads whose outcome is known and turn it into rounded points.")
+    b3.button("Reload scenario", key="reload_scenario", on_click=_load_selected, width="stretch", disabled=not ss.get(K_SCENARIO),
+              help="Load the chosen saved scenario into the draft again, dropping edits since.")
+    b4.button("Make scenario current", key="make_current", on_click=_make_current, width="stretch", type="primary",
+              disabled=not ss.get(K_SCENARIO),
+              help="Copy the chosen saved scenario's rules and threshold into production (the 'current' side).")
+    n1, n2 = st.columns([3, 1], vertical_alignment="bottom")
+    n1.text_input("Save the draft as", key=K_SAVE_NAME, placeholder="e.g. Q3 stricter threshold")
+    n2.button("Save scenario", key="save_scenario", on_click=_save, width="stretch", disabled=draft_rules is None,
+              help="Store the draft's rules and threshold under this name (same name: replaced).")
+    for note in ss.get(S_SUGGEST, []):
+        st.warning(note)
+
+current = (current_rules, float(stored_threshold))
+draft = (draft_rules, float(draft_threshold)) if draft_rules is not None else None
+
+# ---- figures -------------------------------------------------------------------------------------
+ev_cur = ev_draft = load_cur = load_draft = None
+with ui.guard("the current scenario's figures"), st.spinner("Scoring the leads…"):
+    load_cur = ui.call(scoring.sdr_load, *current, scope)
+    ev_cur = ui.call(scoring.evaluate_scenario, *current, scope, stage)
+if draft is not None:
+    with ui.guard("the draft's figures"), st.spinner("Scoring the leads with the draft…"):
+        load_draft = ui.call(scoring.sdr_load, *draft, scope)
+        ev_draft = ui.call(scoring.evaluate_scenario, *draft, scope, stage)
+
+with header:
+    finding = None
+    if ev_cur is not None and ev_draft is not None:
+        finding = scoring.explain_draft(current, draft, ev_cur, ev_draft)
+    elif ev_cur is not None:
+        finding = "Fix the draft rules to see what they would change."
+    ui.page_header("Scoring what-if", finding)
+
+if ev_cur is None:
+    st.stop()
+if ev_cur["leads"] == 0:
+    ui.empty_state("No leads were created in this date range — widen the date range or clear the filters.")
+    st.stop()
+
+with capacity_slot:
+    capacity = st.number_input("SDR capacity (MQLs per SDR per week)", min_value=0.0, step=1.0, format="%g",
+                               value=scoring.default_capacity(load_cur), key=K_CAPACITY,
+                               help="How many new MQLs one SDR can work in a week. Bars above it turn red.")
+
+# ---- side by side: the headline figures ----------------------------------------------------------
+st.subheader("Current vs draft")
+st.caption(
+    f"Judged on the {ui.fmt_int(ev_cur['leads'])} leads of this cohort ({ev_cur['weeks']:.1f} weeks), of which "
+    f"{ui.fmt_int(ev_cur['with_outcome'])} ({ui.fmt_pct(ev_cur['outcome_rate'])}) reached {stage}. "
+    "**MQLs a week**: leads scoring at or above the threshold ÷ weeks in the cohort. **Per SDR a week**: that ÷ the "
+    f"{ev_cur['sdrs']} SDRs owning leads in it. **Precision**: share of those MQLs that reached {stage}. "
+    f"**Recall**: share of all leads that reached {stage} that would have been MQLs. **AUC**: the chance that a "
+    f"lead that reached {stage} scores higher than one that did not (ties count half; 0.5 is a coin toss, "
+    "1 is perfect).")
+
+
+def _tiles(label: str, ev: dict, base: dict | None) -> None:
+    def delta(key, kind):
+        if base is None or ev[key] is None or base[key] is None:
+            return None
+        d = ev[key] - base[key]
+        if kind == "pct":
+            return f"{d * 100:+.1f} pts"
+        if kind == "auc":
+            return f"{d:+.3f}"
+        return f"{d:+,.1f}"
+    cols = st.columns([1.3, 1, 1, 1, 1, 1], vertical_alignment="center")
+    cols[0].markdown(f"**{label}**")
+    cols[1].metric("MQLs a week", ui.fmt_num(ev["mqls_per_week"]), delta("mqls_per_week", "num"),
+                   delta_color="off", border=True, help=f"{ui.fmt_int(ev['above'])} MQLs in the cohort.")
+    cols[2].metric("Per SDR a week", ui.fmt_num(ev["mqls_per_sdr_per_week"]),
+                   delta("mqls_per_sdr_per_week", "num"), delta_color="off", border=True)
+    cols[3].metric("Precision", ui.fmt_pct(ev["precision"]), delta("precision", "pct"), border=True,
+                   help=f"{ui.fmt_int(ev['true_positives'])} of {ui.fmt_int(ev['above'])} MQLs reached {stage}.")
+    cols[4].metric("Recall", ui.fmt_pct(ev["recall"]), delta("recall", "pct"), border=True,
+                   help=f"{ui.fmt_int(ev['true_positives'])} of {ui.fmt_int(ev['with_outcome'])} leads that "
+                        f"reached {stage}.")
+    cols[5].metric("AUC", ui.fmt_num(ev["auc"], 3), delta("auc", "auc"), border=True)
+
+
+_tiles(f"Current · {len(current_rules)} rules · threshold {stored_threshold:g}"
+       + (f" · “{current_name}”" if current_name else ""), ev_cur, None)
+if ev_draft is not None:
+    _tiles(f"Draft · {sum(r.enabled for r in draft_rules)} rules on · threshold {draft_threshold:g}", ev_draft, ev_cur)
+else:
+    st.info("The draft has a rule that cannot be used (see the message above): fix it to compare.")
+
+# ---- SDR workload --------------------------------------------------------------------------------
+st.subheader("SDR workload")
+st.caption(f"MQLs each SDR would have received per week under each scenario (their leads scoring at or above the "
+           f"threshold ÷ {ev_cur['weeks']:.1f} weeks), against the capacity above; red bars are over capacity. "
+           "Leads without an SDR are the grey bar.")
+left, right = st.columns(2)
+top = charts.shared_scale(load_cur, load_draft)
+with left, ui.guard("the current SDR workload chart"):
+    ui.chart(charts.sdr_load_chart(load_cur, capacity, scenario="Current", y_max=top, presentation=present),
+             key="sdr_current")
+with right:
+    if ev_draft is not None:
+        with ui.guard("the draft SDR workload chart"):
+            ui.chart(charts.sdr_load_chart(load_draft, capacity, scenario="Draft", y_max=top, presentation=present),
+                     key="sdr_draft")
+
+# ---- score distribution --------------------------------------------------------------------------
+st.subheader(f"Scores of leads that reached {stage} and of the rest")
+st.caption(f"For each group, the share of its leads at each score (bars of equal width); the dashed line is the "
+           f"threshold. The further apart the green and grey, the better the rules tell the groups apart.")
+left, right = st.columns(2)
+with left, ui.guard("the current score distribution"):
+    dist = ui.call(scoring.score_distribution, current_rules, scope, stage)
+    ui.chart(charts.score_distribution_chart(dist, stored_threshold, outcome_stage=stage, scenario="Current",
+                                             evaluation=ev_cur, presentation=present), key="dist_current")
+with right:
+    if ev_draft is not None:
+        with ui.guard("the draft score distribution"):
+            dist = ui.call(scoring.score_distribution, draft_rules, scope, stage)
+            ui.chart(charts.score_distribution_chart(dist, draft_threshold, outcome_stage=stage, scenario="Draft",
+                                                     evaluation=ev_draft, presentation=present), key="dist_draft")
+
+# ---- gains ---------------------------------------------------------------------------------------
+st.subheader("Gains: how fast each scenario finds the good leads")
+st.caption(f"Leads sorted by score, best first: the line shows the share of all leads that reached {stage} found "
+           "after contacting the top x% (leads with equal scores enter together). The dotted diagonal is picking "
+           "leads at random; the dots are each scenario's MQLs. Lift = how many times better than random.")
+with ui.guard("the gains chart"):
+    g_cur = ui.call(scoring.gains_curve, current_rules, scope, stage)
+    g_draft = ui.call(scoring.gains_curve, draft_rules, scope, stage) if ev_draft is not None else None
+    ui.chart(charts.gains_chart(g_cur, g_draft, current_eval=ev_cur, draft_eval=ev_draft, outcome_stage=stage,
+                                presentation=present), key="gains")
+
+# ---- flipped leads -------------------------------------------------------------------------------
+st.subheader("Leads the draft would treat differently")
+if ev_draft is not None:
+    with ui.guard("the flipped leads"):
+        counts = ui.call(scoring.flip_counts, current, draft, scope, stage)
+        up, down = counts["becomes MQL"], counts["stops being MQL"]
+        if up["leads"] == 0 and down["leads"] == 0:
+            ui.empty_state("No lead changes side: the draft makes exactly the same leads MQLs as the current scoring.")
+        else:
+            st.markdown(scoring.describe_flips(counts, stage))
+            flips = ui.call(scoring.flipped_leads, current, draft, scope, stage)
+            shown = flips.rename(columns={
+                "lead_id": "Lead", "created_at": "Created", "channel": "Channel", "segment": "Segment",
+                "sdr": "SDR", "current_score": "Current score", "draft_score": "Draft score", "change": "Change",
+                "reached_outcome": f"Reached {stage}"})
+            st.caption(f"Each lead's score under both scenarios and whether it actually reached {stage} by "
+                       f"{ui.fmt_date(scope.as_of)}." + (f" The first {len(flips):,} are listed."
+                                                         if len(flips) < up["leads"] + down["leads"] else ""))
+            st.dataframe(shown, hide_index=True, width="stretch",
+                         column_config={"Created": st.column_config.DatetimeColumn(format="YYYY-MM-DD")})
+            ui.download_csv(shown, "flipped_leads", key="dl_flipped")
