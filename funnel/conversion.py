@@ -88,3 +88,56 @@ def time_to_convert_histogram(con, scope: Scope = Scope(), bins_days: tuple[int,
     FROM d GROUP BY 1, 2, 3 ORDER BY position, band_order
     """
     return run(con, q, r.params)
+
+
+#: Breakdown groups with fewer leads entering a step than this are too small to call "worst".
+MIN_GROUP_LEADS = 30
+
+_BREAKDOWN_LABELS = {"channel": "channel", "segment": "segment", "region": "region", "sdr": "SDR", "ae": "AE"}
+
+
+def drop_off_finding(con, scope: Scope = Scope(), breakdown: str | None = None,
+                     min_leads: int = MIN_GROUP_LEADS) -> dict:
+    """The funnel step that loses the largest share of leads, and the breakdown value where it is worst.
+
+    The biggest drop-off is the step with the lowest step rate (ties: the earlier step). The worst
+    group is the ``breakdown`` value with the lowest step rate at that same step, among values
+    with at least ``min_leads`` leads entering the step (smaller groups swing too much to name).
+    Returns from_stage, to_stage, entering, reached, lost_share, worst_group, worst_entering,
+    worst_reached, worst_lost_share, breakdown and a plain ``sentence``.
+    """
+    out = {"from_stage": None, "to_stage": None, "entering": None, "reached": None, "lost_share": None,
+           "worst_group": None, "worst_entering": None, "worst_reached": None, "worst_lost_share": None,
+           "breakdown": breakdown, "sentence": ""}
+    funnel = stage_conversion(con, scope).sort_values("position").reset_index(drop=True)
+    if funnel.empty:
+        out["sentence"] = "No leads in this cohort — widen the date range or clear a filter."
+        return out
+    funnel["entering"] = funnel["reached"].shift(1)
+    steps = funnel[funnel["step_rate"].notna()]
+    if steps.empty:
+        out["sentence"] = "No lead in this cohort has moved past the first stage yet."
+        return out
+    i = steps["step_rate"].idxmin()          # first occurrence: ties go to the earlier step
+    row, prev = funnel.loc[i], funnel.loc[i - 1]
+    out.update(from_stage=str(prev["stage"]), to_stage=str(row["stage"]), entering=int(prev["reached"]),
+               reached=int(row["reached"]), lost_share=1.0 - float(row["step_rate"]))
+    sentence = (f"Biggest drop-off: {out['from_stage']} → {out['to_stage']} — {out['lost_share']:.0%} of the "
+                f"{out['entering']:,} leads that reached {out['from_stage']} never reached {out['to_stage']}.")
+    if breakdown is not None:
+        by = stage_conversion(con, scope, breakdown=breakdown)
+        by = by.sort_values(["grp", "position"])
+        by["entering"] = by.groupby("grp")["reached"].shift(1)
+        at = by[(by["position"] == row["position"]) & by["step_rate"].notna() & (by["entering"] >= min_leads)]
+        label = _BREAKDOWN_LABELS.get(breakdown, breakdown.replace("_", " "))
+        if len(at) >= 2:
+            w = at.sort_values(["step_rate", "entering", "grp"], ascending=[True, False, True]).iloc[0]
+            out.update(worst_group=str(w["grp"]), worst_entering=int(w["entering"]), worst_reached=int(w["reached"]),
+                       worst_lost_share=1.0 - float(w["step_rate"]))
+            sentence += (f" It is worst for {label} {out['worst_group']}: {out['worst_lost_share']:.0%} lost "
+                         f"({out['worst_entering'] - out['worst_reached']:,} of {out['worst_entering']:,}).")
+        else:
+            sentence += (f" No two {label} values have {min_leads} or more leads at this step, "
+                         "so none is singled out.")
+    out["sentence"] = sentence
+    return out

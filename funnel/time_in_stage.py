@@ -8,19 +8,32 @@ from .errors import ConfigError
 from .query import Resolved, Scope, cohort_cte, opportunity_scope_cte, resolve, run, sql
 
 FUNNELS = ("lead", "opportunity")
+GRAIN_INTERVALS = {"week": "INTERVAL 7 DAY", "month": "INTERVAL 1 MONTH"}
 
 
-def visits_cte(r: Resolved, funnel: str) -> str:
-    """``visits(item_id, stage, entered_at, next_at, owner)`` for the scope's items of ``funnel``."""
+def visits_cte(r: Resolved, funnel: str, owner: bool = False) -> str:
+    """``visits(item_id, stage, entered_at, next_at[, owner])`` for the scope's items of ``funnel``.
+
+    ``owner`` adds who is responsible for the item in that stage (only the stuck list needs it, and
+    the extra joins cost time on a large table).
+    """
     if funnel == "lead":
+        if not owner:
+            return (f"{cohort_cte(r)}, visits AS ("
+                    "SELECT v.lead_id AS item_id, v.stage, v.entered_at, v.next_at "
+                    "FROM lead_visits v JOIN cohort c ON c.lead_id = v.lead_id)")
+        # The owner of a lead in a stage is the person of the team that owns the stage: the AE
+        # for sales stages (SQL, Opportunity, Rejected), else the SDR.
         return (f"{cohort_cte(r)}, visits AS ("
-                "SELECT v.lead_id AS item_id, v.stage, v.entered_at, v.next_at, l.sdr AS owner "
-                "FROM lead_visits v JOIN cohort c ON c.lead_id = v.lead_id JOIN leads l ON l.lead_id = v.lead_id)")
+                "SELECT v.lead_id AS item_id, v.stage, v.entered_at, v.next_at, "
+                "CASE WHEN sc.team = 'sales' THEN coalesce(l.ae, l.sdr) ELSE coalesce(l.sdr, l.ae) END AS owner "
+                "FROM lead_visits v JOIN cohort c ON c.lead_id = v.lead_id JOIN leads l ON l.lead_id = v.lead_id "
+                "LEFT JOIN stage_config sc ON sc.funnel = 'lead' AND sc.stage = v.stage)")
     if funnel == "opportunity":
         return (f"{opportunity_scope_cte(r)}, visits AS ("
                 "SELECT e.opportunity_id AS item_id, e.stage, e.entered_at, "
-                "LEAD(e.entered_at) OVER (PARTITION BY e.opportunity_id ORDER BY e.entered_at, e.event_seq) AS next_at, "
-                "o.owner AS owner "
+                "LEAD(e.entered_at) OVER (PARTITION BY e.opportunity_id ORDER BY e.entered_at, e.event_seq) AS next_at"
+                + (", o.owner AS owner " if owner else " ") +
                 "FROM opportunity_events e JOIN opps o ON o.opportunity_id = e.opportunity_id)")
     raise ConfigError(f"Unknown funnel '{funnel}'.", hint="Use 'lead' or 'opportunity'.")
 
@@ -46,9 +59,9 @@ def survival_curves(con, scope: Scope = Scope(), funnel: str = "lead", max_point
                (epoch(CASE WHEN v.next_at < $as_end THEN v.next_at ELSE $as_end END) - epoch(v.entered_at)) / 3600.0 AS hours
         FROM visits v JOIN st ON st.stage = v.stage WHERE v.entered_at < $as_end
     ),
-    t AS (SELECT stage, hours, sum(completed) AS d, count(*) AS n_t FROM v GROUP BY 1, 2),
-    r AS (SELECT stage, hours, d, sum(n_t) OVER (PARTITION BY stage ORDER BY hours DESC
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS at_risk FROM t),
+    t AS (SELECT stage, hours, CAST(sum(completed) AS BIGINT) AS d, count(*) AS n_t FROM v GROUP BY 1, 2),
+    r AS (SELECT stage, hours, d, CAST(sum(n_t) OVER (PARTITION BY stage ORDER BY hours DESC
+                 ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS BIGINT) AS at_risk FROM t),
     s AS (
         SELECT stage, hours, at_risk,
                CASE WHEN sum(CASE WHEN d = at_risk THEN 1 ELSE 0 END) OVER w > 0 THEN 0.0
@@ -65,34 +78,111 @@ def survival_curves(con, scope: Scope = Scope(), funnel: str = "lead", max_point
     return run(con, q, {**r.params, "funnel": funnel, "max_points": max_points})
 
 
-def stuck_items(con, scope: Scope = Scope(), funnel: str = "lead", min_days: float | None = None) -> pd.DataFrame:
+def stuck_items(con, scope: Scope = Scope(), funnel: str = "lead", min_days: float | None = None,
+                stages: tuple[str, ...] | None = None, limit: int = 5000) -> pd.DataFrame:
     """Items still in an open stage at the end of D for longer than ``min_days`` (default: the stage's SLA).
 
-    Columns: item_id, stage, owner, entered_at, days_in_stage, sla_days.
+    Columns: item_id, stage, owner, entered_at, days_in_stage, sla_days, total (all matching items,
+    before the ``limit`` longest are kept). ``stages`` narrows to those stage names.
     """
     r = resolve(con, scope)
     store.ensure_derived(con)
+    params = {**r.params, "funnel": funnel, "min_days": min_days, "limit": int(limit)}
+    stage_filter = "TRUE"
+    if stages:
+        names = []
+        for i, name in enumerate(stages):
+            params[f"s{i}"] = str(name)
+            names.append(f"$s{i}")
+        stage_filter = f"v.stage IN ({', '.join(names)})"
     q = f"""
-    WITH {visits_cte(r, funnel)},
+    WITH {visits_cte(r, funnel, owner=True)},
     st AS (SELECT stage, sla_hours FROM stage_config WHERE funnel = $funnel AND kind = 'open'),
     cur AS (
         SELECT v.item_id, v.stage, v.owner, v.entered_at,
                (epoch($as_end) - epoch(v.entered_at)) / 86400.0 AS days_in_stage, st.sla_hours / 24.0 AS sla_days
         FROM visits v JOIN st ON st.stage = v.stage
-        WHERE v.entered_at < $as_end AND (v.next_at IS NULL OR v.next_at >= $as_end)
-    )
-    SELECT * FROM cur
-    WHERE days_in_stage > coalesce(CAST($min_days AS DOUBLE), sla_days)
-    ORDER BY days_in_stage DESC
-    LIMIT 5000
+        WHERE v.entered_at < $as_end AND (v.next_at IS NULL OR v.next_at >= $as_end) AND {stage_filter}
+    ),
+    hit AS (SELECT * FROM cur WHERE days_in_stage > coalesce(CAST($min_days AS DOUBLE), sla_days))
+    SELECT *, count(*) OVER () AS total FROM hit
+    ORDER BY days_in_stage DESC, item_id
+    LIMIT $limit
     """
-    return run(con, q, {**r.params, "funnel": funnel, "min_days": min_days})
+    return run(con, q, params)
+
+
+def sla_summary(con, scope: Scope = Scope(), funnel: str = "lead") -> pd.DataFrame:
+    """Per stage with an SLA target: visits, breaches (completed or still-open visits longer than the
+    target), breach_rate, and how many items are over it right now (``over_now``).
+
+    Columns: stage, position, sla_hours, visits, breaches, breach_rate, over_now.
+    """
+    if funnel not in FUNNELS:
+        raise ConfigError(f"Unknown funnel '{funnel}'.", hint="Use 'lead' or 'opportunity'.")
+    r = resolve(con, scope)
+    store.ensure_derived(con)
+    q = f"""
+    WITH {visits_cte(r, funnel)},
+    st AS (SELECT stage, position, sla_hours FROM stage_config
+           WHERE funnel = $funnel AND kind IN ('open', 'rejected', 'recycled') AND sla_hours IS NOT NULL),
+    v AS (
+        SELECT v.stage, CASE WHEN v.next_at < $as_end THEN 0 ELSE 1 END AS still_open,
+               (epoch(CASE WHEN v.next_at < $as_end THEN v.next_at ELSE $as_end END) - epoch(v.entered_at)) / 3600.0 AS hours
+        FROM visits v JOIN st ON st.stage = v.stage WHERE v.entered_at < $as_end
+    ),
+    agg AS (
+        SELECT stage, count(*) AS visits,
+               count(*) FILTER (WHERE hours > sla_hours) AS breaches,
+               count(*) FILTER (WHERE hours > sla_hours AND still_open = 1) AS over_now
+        FROM v JOIN st USING (stage) GROUP BY stage
+    )
+    SELECT st.stage, st.position, st.sla_hours,
+           CAST(coalesce(a.visits, 0) AS BIGINT) AS visits, CAST(coalesce(a.breaches, 0) AS BIGINT) AS breaches,
+           a.breaches / NULLIF(a.visits, 0)::DOUBLE AS breach_rate,
+           CAST(coalesce(a.over_now, 0) AS BIGINT) AS over_now
+    FROM st LEFT JOIN agg a ON a.stage = st.stage
+    ORDER BY st.position IS NULL, st.position, st.stage
+    """
+    return run(con, q, {**r.params, "funnel": funnel})
+
+
+def save_sla_targets(con, funnel: str, targets: dict[str, float | None]) -> None:
+    """Set the time-in-stage target (hours; ``None`` = no target) of the named stages of ``funnel``.
+
+    Validated first (known stage, a number of hours zero or more), written in one transaction, and
+    the data version is bumped so every cached figure that uses the targets is recomputed.
+    """
+    if funnel not in FUNNELS:
+        raise ConfigError(f"Unknown funnel '{funnel}'.", hint="Use 'lead' or 'opportunity'.")
+    known = {s.stage for s in store.stages(con, funnel)}
+    clean: list[tuple[float | None, str]] = []
+    for stage, hours in targets.items():
+        if stage not in known:
+            raise ConfigError(f"There is no {funnel} stage called '{stage}'.",
+                              hint="Rename or add stages on the Stage settings page.")
+        if hours is not None:
+            try:
+                hours = float(hours)
+            except (TypeError, ValueError):
+                raise ConfigError(f"The target for '{stage}' is not a number.", hint="Type a number of days.") from None
+            if hours != hours:  # NaN: an emptied cell means "no target"
+                hours = None
+            elif hours < 0:
+                raise ConfigError(f"The target for '{stage}' is negative.",
+                                  hint="Type zero or more days, or leave the cell empty for no target.")
+        clean.append((hours, stage))
+    with store.transaction(con):
+        con.executemany("UPDATE stage_config SET sla_hours = ? WHERE funnel = ? AND stage = ?",
+                        [(h, funnel, s) for h, s in clean])
+        store.bump_data_version(con)
 
 
 def sla_breaches(con, scope: Scope = Scope(), funnel: str = "lead", grain: str = "month") -> pd.DataFrame:
     """Per stage and period of entry: visits, visits over the stage's SLA (completed or still open).
 
     A censored visit already longer than its SLA is a breach; a shorter censored one is not (yet).
+    Columns: stage, position, period, sla_hours, visits, breaches, breach_rate, complete.
     """
     if grain not in ("week", "month"):
         raise ConfigError(f"Unknown grain '{grain}'.", hint="Use 'week' or 'month'.")
@@ -109,7 +199,54 @@ def sla_breaches(con, scope: Scope = Scope(), funnel: str = "lead", grain: str =
     )
     SELECT stage, position, period, max(sla_hours) AS sla_hours, count(*) AS visits,
            count(*) FILTER (WHERE hours > sla_hours) AS breaches,
-           count(*) FILTER (WHERE hours > sla_hours) / count(*)::DOUBLE AS breach_rate
+           count(*) FILTER (WHERE hours > sla_hours) / count(*)::DOUBLE AS breach_rate,
+           -- complete: every visit of the period has had its full target time by the end of D, so
+           -- the rate can no longer rise (a younger period's open visits may still cross the target)
+           CAST(period AS TIMESTAMP) + {GRAIN_INTERVALS[grain]} + max(sla_hours) * INTERVAL 1 HOUR <= $as_end AS complete
     FROM v GROUP BY 1, 2, 3 ORDER BY position IS NULL, position, stage, period
     """
     return run(con, q, {**r.params, "funnel": funnel})
+
+
+def _days_text(hours: float) -> str:
+    d = float(hours) / 24.0
+    return f"{d * 24:.0f} hours" if d < 2 else f"{d:.1f} days"
+
+
+def _target_text(hours: float) -> str:
+    d = float(hours) / 24.0
+    return f"{d:g}-day" if d >= 1 else f"{float(hours):g}-hour"
+
+
+def time_in_stage_finding(con, scope: Scope = Scope(), funnel: str = "lead", min_visits: int = 30) -> dict:
+    """One plain sentence for the page header: where items wait longest, and which target is missed most.
+
+    "Longest" uses the Kaplan–Meier median (it counts items still waiting), falling back to the
+    median of finished stays when more than half are still there. Stages with fewer than
+    ``min_visits`` visits are left out of both comparisons.
+    """
+    noun = "Leads" if funnel == "lead" else "Deals"
+    tis = time_in_stage(con, scope, funnel)
+    big = tis[tis["visits"] >= min_visits].copy()
+    out = {"longest_stage": None, "longest_hours": None, "worst_sla_stage": None, "worst_breach_rate": None,
+           "over_now": 0, "sentence": ""}
+    if big.empty:
+        out["sentence"] = f"Too few stage visits in this cohort to compare stages (fewer than {min_visits} each)."
+        return out
+    big["typical"] = big["km_median_hours"].fillna(big["median_hours"])
+    big = big.dropna(subset=["typical"])
+    parts = []
+    if not big.empty:
+        top = big.loc[big["typical"].idxmax()]
+        out.update(longest_stage=str(top["stage"]), longest_hours=float(top["typical"]))
+        parts.append(f"{noun} wait longest in {top['stage']}: half have moved on after {_days_text(top['typical'])}")
+    sla = sla_summary(con, scope, funnel)
+    out["over_now"] = int(sla["over_now"].sum()) if not sla.empty else 0
+    sla = sla[sla["visits"] >= min_visits]
+    if not sla.empty and sla["breach_rate"].notna().any():
+        w = sla.loc[sla["breach_rate"].idxmax()]
+        out.update(worst_sla_stage=str(w["stage"]), worst_breach_rate=float(w["breach_rate"]))
+        parts.append(f"{w['stage']} misses its {_target_text(w['sla_hours'])} target most often "
+                     f"({w['breach_rate']:.0%} of visits)")
+    out["sentence"] = "; ".join(parts) + "." if parts else "No stage has enough finished visits to compare yet."
+    return out

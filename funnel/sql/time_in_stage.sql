@@ -18,9 +18,11 @@ v AS (
     WHERE v.entered_at < $as_end
 ),
 summary AS (
-    SELECT stage, count(*) AS visits, sum(completed) AS completed, count(*) - sum(completed) AS censored,
-           quantile_cont(CASE WHEN completed = 1 THEN hours END, 0.5) AS median_hours,
-           quantile_cont(CASE WHEN completed = 1 THEN hours END, 0.9) AS p90_hours
+    SELECT stage, count(*) AS visits, CAST(sum(completed) AS BIGINT) AS completed,
+           CAST(count(*) - sum(completed) AS BIGINT) AS censored,
+           -- percentile_cont rather than quantile_cont: the portable spelling (Spark has no quantile_cont)
+           percentile_cont(0.5) WITHIN GROUP (ORDER BY hours) FILTER (WHERE completed = 1) AS median_hours,
+           percentile_cont(0.9) WITHIN GROUP (ORDER BY hours) FILTER (WHERE completed = 1) AS p90_hours
     FROM v GROUP BY stage
 ),
 km_t AS (
@@ -45,7 +47,8 @@ km AS (
     GROUP BY stage
 )
 SELECT st.stage, st.position, st.kind,
-       coalesce(s.visits, 0) AS visits, coalesce(s.completed, 0) AS completed, coalesce(s.censored, 0) AS censored,
+       CAST(coalesce(s.visits, 0) AS BIGINT) AS visits, CAST(coalesce(s.completed, 0) AS BIGINT) AS completed,
+       CAST(coalesce(s.censored, 0) AS BIGINT) AS censored,
        s.median_hours, s.p90_hours, km.km_median_hours
 FROM st LEFT JOIN summary s ON s.stage = st.stage LEFT JOIN km ON km.stage = st.stage
 ORDER BY st.position IS NULL, st.position, st.stage

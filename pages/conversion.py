@@ -1,0 +1,168 @@
+"""Conversion: how many of the cohort's leads reach each stage, where they drop off and for whom,
+how the monthly cohorts compare, and how long conversion takes (metrics.md §1)."""
+from __future__ import annotations
+
+import streamlit as st
+
+import ui
+from funnel import conversion, store
+from funnel.charts import conversion as charts
+
+K_BREAKDOWN, K_WINDOW, K_GRAIN, K_STAGE, K_HIST = "conv_breakdown", "conv_window", "conv_grain", "conv_stage", "conv_hist"
+NO_BREAKDOWN = "(none)"
+HIDDEN_COLUMNS = {"lead_id", "created_at"}
+
+present = ui.presentation()
+facts = ui.data_facts()
+if facts["as_of"] is None:
+    ui.page_header("Conversion")
+    ui.empty_state("There is no data yet. Import your leads on the Data page, or reset to the sample data there.")
+    st.stop()
+
+
+def attr_label(col: str) -> str:
+    return ui.DIMENSION_LABELS.get(col, col.replace("_", " ").capitalize())
+
+
+# The finding in the header depends on the controls below it: read their state first, draw them after.
+window = st.session_state.get(K_WINDOW)
+scope = ui.scope(window_days=int(window)) if window is not None else ui.scope()
+columns = []
+with ui.guard("the list of lead attributes"):
+    columns = [c for c in ui.call(store.lead_attribute_columns) if c not in HIDDEN_COLUMNS]
+dims = [d for d in ui.DIMENSION_LABELS if d in columns]
+options = [NO_BREAKDOWN] + dims + sorted(c for c in columns if c not in dims)
+if st.session_state.get(K_BREAKDOWN) not in options:
+    st.session_state.pop(K_BREAKDOWN, None)
+breakdown_choice = st.session_state.get(K_BREAKDOWN, "channel" if "channel" in options else NO_BREAKDOWN)
+breakdown = None if breakdown_choice == NO_BREAKDOWN else breakdown_choice
+
+finding = None
+with ui.guard("the drop-off finding"):
+    finding = ui.call(conversion.drop_off_finding, scope, breakdown=breakdown)
+ui.page_header("Conversion", finding["sentence"] if finding else None)
+if window is not None:
+    st.caption(f"Conversion window: a stage counts only when it was entered within {int(window)} days of the "
+               "lead's creation.")
+
+# ---- Controls ---------------------------------------------------------------------------------
+c1, c2, _ = st.columns([1, 1, 2])
+c1.selectbox("Break down by", options, index=options.index(breakdown_choice), key=K_BREAKDOWN,
+             format_func=lambda c: "No breakdown" if c == NO_BREAKDOWN else attr_label(c),
+             help="Compare the funnel across the values of a lead attribute (the finding above names the worst one).")
+c2.number_input("Conversion window (days)", min_value=0, max_value=3650, value=None, step=1, key=K_WINDOW,
+                placeholder="No window",
+                help="Count a stage only when the lead entered it within this many days of being created. "
+                     "Empty: any time up to the as-of date.")
+
+# ---- The funnel -------------------------------------------------------------------------------
+st.subheader("The funnel")
+funnel_df = None
+with ui.guard("the funnel"):
+    funnel_df = ui.call(conversion.stage_conversion, scope)
+    if funnel_df.empty:
+        ui.empty_state("No leads were created in this period with these filters — widen the date range or clear "
+                       "a filter in the sidebar.")
+    else:
+        top = funnel_df.sort_values("position")
+        last = top.iloc[-1]
+        m = st.columns(3)
+        m[0].metric("Leads in the cohort", ui.fmt_int(top.iloc[0]["reached"]), border=True,
+                    help="Leads created in the sidebar's date range, on or before the as-of date, that pass the filters.")
+        m[1].metric(f"Reached {last['stage']}", ui.fmt_int(last["reached"]), border=True,
+                    help=f"Cohort leads with an event into {last['stage']} known by the end of the as-of date.")
+        m[2].metric(f"Lead → {last['stage']}", ui.fmt_pct(last["overall_rate"]), border=True,
+                    help="Overall conversion: reached the last stage ÷ leads in the cohort.")
+        ui.chart(charts.funnel_chart(funnel_df, presentation=present), key="conv_funnel")
+        left, right = st.columns([2, 3])
+        with left:
+            st.caption("A lead counts as reaching a stage when it entered that stage or any later one by the end of "
+                       "the as-of date (a skipped stage counts as passed). Step % = reached ÷ reached the previous "
+                       "stage; overall % = reached ÷ leads in the cohort.")
+        with right:
+            table = top[["stage", "reached", "step_rate", "overall_rate", "median_days_to_reach"]]
+            shown = table.assign(reached=[ui.fmt_int(v) for v in table["reached"]],
+                                 step_rate=[ui.fmt_pct(v) for v in table["step_rate"]],
+                                 overall_rate=[ui.fmt_pct(v) for v in table["overall_rate"]],
+                                 median_days_to_reach=[ui.fmt_days(v) for v in table["median_days_to_reach"]])
+            st.dataframe(shown, hide_index=True, width="stretch", column_config={
+                "stage": st.column_config.TextColumn("Stage"),
+                "reached": st.column_config.TextColumn("Leads reaching it"),
+                "step_rate": st.column_config.TextColumn("Step conversion", help="Reached ÷ reached the previous stage."),
+                "overall_rate": st.column_config.TextColumn("Overall conversion", help="Reached ÷ leads in the cohort."),
+                "median_days_to_reach": st.column_config.TextColumn(
+                    "Median time to reach", help="From the lead's creation to its first entry into the stage or a later one."),
+            })
+            ui.download_csv(table, "conversion_funnel", key="dl_conv_funnel")
+
+# ---- Breakdown --------------------------------------------------------------------------------
+if breakdown is not None and funnel_df is not None and not funnel_df.empty:
+    label = attr_label(breakdown)
+    st.subheader(f"By {label.lower() if breakdown not in ('sdr', 'ae') else label}")
+    with ui.guard("the breakdown"):
+        by = ui.call(conversion.stage_conversion, scope, breakdown=breakdown)
+        groups = by["grp"].nunique()
+        ui.chart(charts.breakdown_chart(by, breakdown_label=label.lower() if breakdown not in ("sdr", "ae") else label,
+                                        presentation=present), key="conv_breakdown_chart")
+        shown = min(groups, 8)
+        st.caption(f"One funnel per {label} value: the share of its leads reaching each stage (same definition as "
+                   f"above). Showing the {shown} largest of {groups} values; the table has all of them. "
+                   "The finding at the top ignores values with fewer than "
+                   f"{conversion.MIN_GROUP_LEADS} leads entering the step — their rates swing too much to compare.")
+        with st.expander(f"All {groups} {label} values as a table"):
+            table = by[["grp", "stage", "leads", "reached", "step_rate", "overall_rate"]]
+            st.dataframe(table, hide_index=True, width="stretch", column_config={
+                "grp": st.column_config.TextColumn(label),
+                "stage": st.column_config.TextColumn("Stage"),
+                "leads": st.column_config.NumberColumn("Leads", format="%d"),
+                "reached": st.column_config.NumberColumn("Reached", format="%d"),
+                "step_rate": st.column_config.NumberColumn("Step conversion", format="percent"),
+                "overall_rate": st.column_config.NumberColumn("Overall conversion", format="percent"),
+            })
+            ui.download_csv(table, f"conversion_by_{breakdown}", key="dl_conv_breakdown")
+
+# ---- Cohorts ----------------------------------------------------------------------------------
+if funnel_df is not None and not funnel_df.empty:
+    stages = list(funnel_df.sort_values("position")["stage"])[1:]
+    st.subheader("Cohorts")
+    with ui.guard("the cohort heatmap"):
+        monthly = ui.call(conversion.conversion_trend, scope, "month")
+        ui.chart(charts.cohort_heatmap(monthly, presentation=present), key="conv_heatmap")
+        maturity = f"{int(window)}-day conversion window" if window is not None else \
+            f"{conversion.DEFAULT_MATURITY_DAYS} days"
+        st.caption("Each row is the leads created in one month (count in brackets); each cell the share of them "
+                   "that reached the stage by the as-of date. Grey rows are still maturing: their month ended less "
+                   f"than {maturity} before the as-of date, so their leads have not had the full time to convert — "
+                   "read them as “so far”, not as worse.")
+
+    st.subheader("Trend")
+    t1, t2, _ = st.columns([1, 1, 2])
+    grain = t1.segmented_control("Cohorts by", ["week", "month"], default="month", required=True, key=K_GRAIN,
+                                 format_func=lambda g: "Week" if g == "week" else "Month") or "month"
+    default_stage = "SQL" if "SQL" in stages else stages[-1]
+    if st.session_state.get(K_STAGE) not in stages:
+        st.session_state.pop(K_STAGE, None)
+    stage = t2.selectbox("Conversion to", stages, index=stages.index(default_stage), key=K_STAGE)
+    with ui.guard("the conversion trend"):
+        trend = monthly if grain == "month" else ui.call(conversion.conversion_trend, scope, grain)
+        ui.chart(charts.trend_chart(trend, stage, grain, presentation=present), key="conv_trend")
+        st.caption(f"Share of each {grain}'s new leads that reached {stage} (or a later stage) by the as-of date. "
+                   "The dashed grey part is cohorts still maturing: their number can only go up.")
+
+    # ---- Time to convert ------------------------------------------------------------------------
+    st.subheader("Time to convert")
+    left, right = st.columns(2)
+    with left, ui.guard("the time to convert"):
+        ttc = ui.call(conversion.time_to_convert, scope)
+        ui.chart(charts.time_to_convert_chart(ttc, presentation=present), key="conv_ttc")
+        st.caption("Median days from a lead's creation to its first entry into the stage (or a later one), "
+                   "among the leads that got there.")
+    with right:
+        if st.session_state.get(K_HIST) not in stages:
+            st.session_state.pop(K_HIST, None)
+        hist_stage = st.selectbox("Spread of days to reach", stages, index=stages.index(default_stage), key=K_HIST)
+        with ui.guard("the time-to-convert histogram"):
+            hist = ui.call(conversion.time_to_convert_histogram, scope)
+            ui.chart(charts.time_to_convert_histogram_chart(hist, hist_stage, presentation=present), key="conv_hist_chart")
+            st.caption(f"How many leads first reached {hist_stage} within each band of days after they were created; "
+                       "the percentage is the band's share of those leads.")
