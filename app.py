@@ -9,22 +9,23 @@ import streamlit as st
 
 import ui
 
-st.set_page_config(page_title="Funnelcast", page_icon="📈", layout="wide", initial_sidebar_state="expanded")
+st.set_page_config(page_title="Funnelcast", page_icon=":material/monitoring:", layout="wide", initial_sidebar_state="expanded")
 
 PAGES = {
     "Weekly review": [
-        st.Page("pages/overview.py", title="Overview", icon="🏠", url_path="overview", default=True),
+        st.Page("pages/overview.py", title="Overview", icon=":material/home:", url_path="overview", default=True),
+        st.Page("pages/review_history.py", title="Review history", icon=":material/history:", url_path="history"),
     ],
     "Analyse": [
-        st.Page("pages/conversion.py", title="Conversion", icon="🔻", url_path="conversion"),
-        st.Page("pages/time_in_stage.py", title="Time in stage", icon="⏱️", url_path="time-in-stage"),
-        st.Page("pages/rejections.py", title="Rejections & recycling", icon="🔁", url_path="rejections"),
-        st.Page("pages/forecast.py", title="Forecast", icon="💰", url_path="forecast"),
-        st.Page("pages/scoring.py", title="Scoring what-if", icon="🎯", url_path="scoring"),
+        st.Page("pages/conversion.py", title="Conversion", icon=":material/filter_alt:", url_path="conversion"),
+        st.Page("pages/time_in_stage.py", title="Time in stage", icon=":material/timer:", url_path="time-in-stage"),
+        st.Page("pages/rejections.py", title="Rejections & recycling", icon=":material/sync_problem:", url_path="rejections"),
+        st.Page("pages/forecast.py", title="Forecast", icon=":material/payments:", url_path="forecast"),
+        st.Page("pages/scoring.py", title="Scoring what-if", icon=":material/target:", url_path="scoring"),
     ],
     "Manage": [
-        st.Page("pages/data.py", title="Data", icon="🗄️", url_path="data"),
-        st.Page("pages/stage_settings.py", title="Stage settings", icon="⚙️", url_path="stages"),
+        st.Page("pages/data.py", title="Data", icon=":material/database:", url_path="data"),
+        st.Page("pages/stage_settings.py", title="Stage settings", icon=":material/settings:", url_path="stages"),
     ],
 }
 
@@ -49,9 +50,11 @@ if presenting:
         h1 {font-size: 3rem !important;} h2 {font-size: 2.2rem !important;} h3 {font-size: 1.8rem !important;}
         .fc-finding {font-size: 1.8rem !important;}
         [data-testid="stMetricValue"] {font-size: 3rem !important;}
+        [data-testid="stMetricValue"] p {font-size: inherit !important;}
         [data-testid="stMetricLabel"] p {font-size: 1.3rem !important;}
         [data-testid="stCaptionContainer"] p {font-size: 1.1rem !important;}
-        [data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li {font-size: 1.3rem;}
+        [data-testid="stMarkdown"] [data-testid="stMarkdownContainer"] p,
+        [data-testid="stMarkdown"] [data-testid="stMarkdownContainer"] li {font-size: 1.3rem;}
         </style>""",
         unsafe_allow_html=True,
     )
@@ -66,10 +69,9 @@ with st.sidebar:
         st.date_input("As of (end of day)", value=last, min_value=first, max_value=last, key=ui.K_ASOF,
                       bind="query-params", format="YYYY-MM-DD",
                       help="Everything is computed as known at the end of this day; later events are ignored.")
-        c1, c2 = st.columns(2)
-        c1.date_input("Leads from", value=first, min_value=first, max_value=last, key=ui.K_FROM,
+        st.date_input("Leads created from", value=first, min_value=first, max_value=last, key=ui.K_FROM,
                       bind="query-params", format="YYYY-MM-DD", help="Cohort: leads created from this day …")
-        c2.date_input("to", value=last, min_value=first, max_value=last, key=ui.K_TO,
+        st.date_input("Leads created to", value=last, min_value=first, max_value=last, key=ui.K_TO,
                       bind="query-params", format="YYYY-MM-DD", help="… to this day (inclusive).")
         for dim, options in facts["options"].items():
             if options:

@@ -28,6 +28,23 @@ from funnel.query import DIMENSIONS, Scope
 
 ROOT = Path(__file__).resolve().parent
 
+
+def _leave_legacy_multipage_mode() -> bool:
+    """A fresh server treats ``pages/`` as a legacy multipage app until ``st.navigation`` runs
+    once, so the first deep link (``/overview?…``) would run a page without app.py: no filters,
+    no URL binding. Whatever script imports this module first switches Streamlit to navigation
+    mode; the caller then reruns, and app.py routes the URL."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        return True
+    return False
+
+
+if _leave_legacy_multipage_mode() and st.runtime.exists():
+    st.rerun()
+
 DIMENSION_LABELS = {"channel": "Channel", "segment": "Segment", "region": "Region", "sdr": "SDR", "ae": "AE"}
 
 # Widget keys of the global filters; they double as URL query parameter names.
@@ -129,7 +146,10 @@ def _data_facts(db: str, version: int) -> dict:
     cur = _connection(db).cursor()
     try:
         from funnel.query import default_as_of, earliest_lead_date
-        facts = {"as_of": None, "first": None, "options": {}}
+        facts = {"as_of": None, "first": None, "options": {},
+                 "leads": cur.execute("SELECT count(*) FROM leads").fetchall()[0][0],
+                 "lead_events": cur.execute("SELECT count(*) FROM lead_events").fetchall()[0][0],
+                 "opportunities": cur.execute("SELECT count(*) FROM opportunities").fetchall()[0][0]}
         if store.has_data(cur):
             facts["as_of"] = default_as_of(cur)
             facts["first"] = earliest_lead_date(cur) or facts["as_of"]

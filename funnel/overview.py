@@ -148,7 +148,7 @@ def highlights(con, scope: Scope = Scope(), kpis: pd.DataFrame | None = None, mi
             out.append({"kind": "change", "page": "pages/conversion.py" if col != "pipeline_created" else "pages/forecast.py",
                         "text": f"{label} {'rose' if change > 0 else 'fell'} {abs(change):.0%} week over week "
                                 f"({fmt(a)} vs {fmt(b)}) — the largest change this week."})
-    if con.execute("SELECT count(*) FROM opportunities").fetchone()[0]:
+    if con.execute("SELECT count(*) FROM opportunities").fetchall()[0][0]:
         deals = forecast.pipeline_as_of(con, scope)
         overdue = deals[deals["overdue"]]
         if len(overdue):
@@ -201,7 +201,7 @@ def _money(x: float) -> str:
 def review_figures(con, scope: Scope = Scope(), method: str = "configured") -> dict:
     """The headline figures a snapshot stores (JSON-safe)."""
     k = weekly_kpis(con, scope, weeks=1)
-    hf = headline_forecast(con, scope, method) if con.execute("SELECT count(*) FROM opportunities").fetchone()[0] else None
+    hf = headline_forecast(con, scope, method) if con.execute("SELECT count(*) FROM opportunities").fetchall()[0][0] else None
     wf = forecast.by_period(forecast.weighted_forecast(con, scope, method)) if hf else pd.DataFrame()
     row = k.iloc[-1] if len(k) else None
     figs = {
@@ -285,3 +285,17 @@ def forecast_history(con, scope: Scope = Scope()) -> pd.DataFrame:
         actual[period] = won_between(con, scope, start, min(end, r.as_of)) if start <= r.as_of else None
     out["actual"] = out["period"].map(actual)
     return out.sort_values(["period", "as_of"]).reset_index(drop=True)
+
+
+def forecast_landing(history: pd.DataFrame) -> pd.DataFrame:
+    """Per closed month: the last forecast saved before it closed, the actual, and the error.
+
+    Columns: period, last_forecast, actual, error ((forecast − actual) / actual; None when 0 won).
+    """
+    done = history.dropna(subset=["actual"])
+    if done.empty:
+        return pd.DataFrame(columns=["period", "last_forecast", "actual", "error"])
+    out = (done.sort_values("as_of").groupby("period")
+               .agg(last_forecast=("forecast", "last"), actual=("actual", "last")).reset_index())
+    out["error"] = [(f - a) / a if a else None for f, a in zip(out["last_forecast"], out["actual"])]
+    return out

@@ -71,7 +71,7 @@ def build_report(con, scope: Scope = Scope(), *, method: str = "configured", rul
         "by_reason": [{"reason": _num(row.reason), "rejected": _int(row.rejected)} for row in reasons.itertuples()],
     }
 
-    if con.execute("SELECT count(*) FROM opportunities").fetchone()[0] == 0:
+    if con.execute("SELECT count(*) FROM opportunities").fetchall()[0][0] == 0:
         _add_scoring(out, con, scope, rules, threshold, outcome_stage)
         return out  # no deals: the forecast sections do not exist for this data
     ranges = forecast.forecast_ranges(con, scope, method)

@@ -41,10 +41,11 @@ def _days(x) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def funnel_chart(df: pd.DataFrame, presentation: bool = False) -> go.Figure:
+def funnel_chart(df: pd.DataFrame, presentation: bool = False, compact: bool = False) -> go.Figure:
     """The cohort funnel: leads reaching each stage, with step % and overall %.
 
-    ``df`` is :func:`funnel.conversion.stage_conversion` without a breakdown.
+    ``df`` is :func:`funnel.conversion.stage_conversion` without a breakdown. ``compact`` labels
+    each bar with count and step % only, for half-width placements (the hover has the rest).
     """
     if df is None or df.empty:
         return theme.empty_figure("No leads in this cohort — widen the date range or clear a filter", presentation)
@@ -54,7 +55,8 @@ def funnel_chart(df: pd.DataFrame, presentation: bool = False) -> go.Figure:
         if i == 0:
             text.append(f"{int(r.reached):,} leads")
         else:
-            text.append(f"{int(r.reached):,} · {_pct(r.step_rate)} of previous · {_pct(r.overall_rate)} of all")
+            text.append(f"{int(r.reached):,} · {_pct(r.step_rate)}" if compact else
+                        f"{int(r.reached):,} · {_pct(r.step_rate)} of previous · {_pct(r.overall_rate)} of all")
     fig = go.Figure(go.Funnel(
         y=list(d["stage"]), x=list(d["reached"]), text=text, textinfo="text",
         # The widest bar holds its label; the narrower ones put it beside the bar, where it stays readable.
