@@ -10,7 +10,6 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-import numpy as np
 import pandas as pd
 
 from . import conversion, forecast, rejections, store
@@ -83,31 +82,22 @@ class Range:
     open_deals: int
 
 
-def headline_forecast(con, scope: Scope = Scope(), method: str = "configured",
-                      runs: int = forecast.MC_RUNS, seed: int = forecast.MC_SEED) -> dict:
+def headline_forecast(con, scope: Scope = Scope(), method: str = "configured") -> dict:
     """Weighted forecast with P10–P90 for D's month and D's quarter (overdue deals count in D's
-    month), plus won so far in each. Keys: month, quarter → Range; won_month, won_quarter."""
+    month), plus won so far in each. Keys: month, quarter → Range; won_month, won_quarter.
+
+    The ranges come from :func:`forecast.forecast_headline`, so they equal the Forecast page's.
+    """
     r = resolve(con, scope)
-    deals = forecast.pipeline_as_of(con, scope, method)
-    m0 = month_start(r.as_of)
-    q0 = date(m0.year, 3 * ((m0.month - 1) // 3) + 1, 1)
-    q1 = add_months(q0, 3)
+    h = forecast.forecast_headline(con, scope, method)
     out: dict = {"as_of": r.as_of.isoformat(), "method": method,
-                 "month_label": f"{m0:%B %Y}", "quarter_label": f"Q{(m0.month - 1) // 3 + 1} {m0.year}"}
-    periods = pd.to_datetime(deals["period"]).dt.date if len(deals) else pd.Series([], dtype=object)
-    masks = {"month": (periods == m0).to_numpy() if len(deals) else np.zeros(0, bool),
-             "quarter": ((periods >= q0) & (periods < q1)).to_numpy() if len(deals) else np.zeros(0, bool)}
-    amount = deals["amount"].to_numpy(float) if len(deals) else np.zeros(0)
-    prob = deals["probability"].to_numpy(float) if len(deals) else np.zeros(0)
-    for name, mask in masks.items():
-        if mask.sum() == 0:
-            out[name] = Range(0.0, 0.0, 0.0, 0.0, 0)
-            continue
-        sims = forecast._simulate(amount[mask], prob[mask], np.zeros(int(mask.sum()), dtype=int), 1, runs, seed)[:, 0]
-        p10, p50, p90 = np.percentile(sims, [10, 50, 90])
-        out[name] = Range(float((amount[mask] * prob[mask]).sum()), float(p10), float(p50), float(p90), int(mask.sum()))
-    won = won_between(con, scope, m0, r.as_of), won_between(con, scope, q0, r.as_of)
-    out["won_month"], out["won_quarter"] = won
+                 "month_label": h["month_label"], "quarter_label": h["quarter_label"]}
+    for name in ("month", "quarter"):
+        d = h[name]
+        out[name] = Range(d["weighted"], d["p10"], d["p50"], d["p90"], d["open_deals"])
+    m0 = month_start(r.as_of)
+    q0 = forecast.quarter_start(r.as_of)
+    out["won_month"], out["won_quarter"] = won_between(con, scope, m0, r.as_of), won_between(con, scope, q0, r.as_of)
     return out
 
 

@@ -1,0 +1,40 @@
+-- stage_win_rates: the probability of each open funnel stage, per moment (metrics.md §4).
+--
+-- Historical method: among opportunities whose won/lost event lies in the 365 days up to the
+-- moment ([window_start, state_end): for D that is (D − 365 days, D]), those that entered stage S
+-- or a later positioned stage (max_position ≥ position of S; a skipped stage counts as passed);
+-- rate = won / (won + lost). With fewer than $min_closed such deals the configured probability is
+-- used instead (enough_history is false and the app says so).
+--
+-- Expects CTEs moments and st (pipeline_state.sql) in scope. Binds $min_closed and $method
+-- ('configured' or 'historical'); p is the probability the chosen method uses.
+WITH open_stages AS (
+    SELECT stage, position, probability FROM stage_config
+    WHERE funnel = 'opportunity' AND position IS NOT NULL AND kind = 'open'
+),
+counts AS (
+    SELECT m.moment_no, s.stage, s.position, s.probability AS configured_probability,
+           count(c.opportunity_id) FILTER (WHERE c.kind = 'won') AS won,
+           count(c.opportunity_id) FILTER (WHERE c.kind = 'lost') AS lost,
+           count(c.opportunity_id) AS closed
+    FROM moments m
+    CROSS JOIN open_stages s
+    LEFT JOIN st c ON c.moment_no = m.moment_no
+         AND c.kind IN ('won', 'lost')
+         AND c.closed_at >= m.window_start AND c.closed_at < m.state_end
+         AND c.max_position >= s.position
+    GROUP BY m.moment_no, s.stage, s.position, s.probability
+),
+rated AS (
+    SELECT *,
+           CASE WHEN closed > 0 THEN CAST(won AS DOUBLE) / closed END AS historical_rate,
+           closed >= $min_closed AS enough_history,
+           coalesce(configured_probability, 0.0) AS p_configured,
+           CASE WHEN closed >= $min_closed THEN CAST(won AS DOUBLE) / closed
+                ELSE coalesce(configured_probability, 0.0) END AS historical_probability
+    FROM counts
+)
+SELECT *,
+       historical_probability AS p_historical,
+       CASE WHEN $method = 'historical' THEN historical_probability ELSE p_configured END AS p
+FROM rated

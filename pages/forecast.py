@@ -1,0 +1,267 @@
+"""Forecast: what will we book this month and quarter, how sure are we, what changed since last
+week, and how good have these forecasts been (metrics.md §4)."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pandas as pd
+import streamlit as st
+
+import ui
+from funnel import forecast
+from funnel.charts import forecast as charts
+
+EDITOR_KEY = "forecast_probabilities"
+CLEAR_EDITOR = "_forecast_probabilities_saved"
+
+scope = ui.scope()
+present = ui.presentation()
+facts = ui.data_facts()
+
+if facts["as_of"] is None:
+    ui.page_header("Forecast")
+    ui.empty_state("There is no data yet. Import your CRM export on the Data page, or reset to the sample data there.")
+    st.stop()
+
+if not facts.get("opportunities"):
+    ui.page_header("Forecast", "The forecast needs deal data: this database holds leads but no opportunities.")
+    ui.empty_state(
+        "To forecast, import two more files on the Data page: **opportunities** (one row per deal: "
+        "opportunity_id, created_at, amount, close_date) and **opportunity_events** (its stage history: "
+        "opportunity_id, stage, entered_at, and optionally amount and close_date as of each change). "
+        "From the command line: `python -m funnel import --opportunities opportunities.csv "
+        "--opportunity-events opportunity_events.csv`. A Salesforce OpportunityHistory export has this shape.")
+    st.stop()
+
+# The header's finding depends on the method chosen below, so it is filled in last.
+header = st.container()
+
+# ---- Method and probabilities ----------------------------------------------------------------
+method = st.segmented_control(
+    "Probabilities from", list(forecast.METHODS), format_func=lambda m: forecast.METHOD_LABELS[m],
+    default="configured", required=True, key=ui.K_METHOD, bind="query-params",
+    help="Configured: the probability set for each stage (editable below). Historical: the share of deals won "
+         "among those that reached the stage and closed in the last 365 days.") or "configured"
+
+rates = None
+with ui.guard("the stage probabilities"):
+    rates = ui.call(forecast.stage_win_rates, scope)
+
+note = forecast.method_note(rates, method) if rates is not None else None
+if note:
+    st.info(note)
+
+headline, rollup = None, None
+with ui.guard("the forecast figures"), st.spinner("Simulating 10,000 outcomes…"):
+    headline = ui.call(forecast.forecast_headline, scope, method)
+    rollup = ui.call(forecast.category_rollup, scope)
+
+if headline:
+    m, q, pipe, late = headline["month"], headline["quarter"], headline["pipeline"], headline["overdue"]
+    won = dict(zip(rollup["horizon"], rollup["closed_won"])) if rollup is not None else {}
+    won_m, won_q = float(won.get("month", 0.0)), float(won.get("quarter", 0.0))
+    finding = (f"Weighted forecast: {ui.fmt_money(m['weighted'])} still to close in {headline['month_label']} "
+               f"(likely {ui.fmt_money(m['p10'])}–{ui.fmt_money(m['p90'])}) and {ui.fmt_money(q['weighted'])} in "
+               f"{headline['quarter_label']}, on top of {ui.fmt_money(won_q)} already won this quarter.")
+else:
+    finding = None
+with header:
+    ui.page_header("Forecast", finding)
+    st.caption("The forecast covers every deal open at the as-of date, whatever its lead's creation date; "
+               "the sidebar's channel, segment, region and owner filters apply through each deal's lead.")
+
+if headline:
+    c = st.columns(4)
+    range_help = ("Weighted forecast: Σ open amount × stage probability for deals whose close date falls in the period "
+                  "(overdue deals count in this month). The range is the 10th–90th percentile of 10,000 "
+                  "simulated outcomes in which each deal is won independently with its probability.")
+    short_month = pd.Timestamp(scope.as_of).strftime("%b %Y")
+    c[0].metric(f"Forecast, {short_month}", ui.fmt_money(m["weighted"]), border=True,
+                help=range_help)
+    c[0].caption(f"P10–P90 **{ui.fmt_money(m['p10'])} – {ui.fmt_money(m['p90'])}** · {ui.fmt_int(m['open_deals'])} "
+                 f"open deals · {ui.fmt_money(won_m)} already won")
+    c[1].metric(f"Forecast, {headline['quarter_label']}", ui.fmt_money(q["weighted"]), border=True,
+                help=range_help)
+    c[1].caption(f"P10–P90 **{ui.fmt_money(q['p10'])} – {ui.fmt_money(q['p90'])}** · {ui.fmt_int(q['open_deals'])} "
+                 f"open deals · {ui.fmt_money(won_q)} already won")
+    c[2].metric("Open pipeline", ui.fmt_money(pipe["open_amount"]), border=True,
+                help="Amount of every deal open at the as-of date, whatever its close date.")
+    c[2].caption(f"{ui.fmt_int(pipe['open_deals'])} deals · weighted {ui.fmt_money(pipe['weighted'])}")
+    c[3].metric("Deals overdue", ui.fmt_int(late["deals"]), border=True,
+                help="Open deals whose expected close date is already past; they count in this month's forecast.")
+    c[3].caption(f"{ui.fmt_money(late['amount'])} with a close date before {ui.fmt_date(scope.as_of)}")
+
+# ---- Stage probabilities (editable) ------------------------------------------------------------
+st.subheader("Stage probabilities")
+if rates is not None and len(rates):
+    table = pd.DataFrame({
+        "stage": rates["stage"],
+        "configured": (rates["configured_probability"] * 100).round(2),
+        "historical": (rates["historical_rate"] * 100).round(1),
+        "closed": rates["closed"],
+        "enough": rates["enough_history"],
+    })
+    config = {
+        "stage": st.column_config.TextColumn("Stage"),
+        "configured": st.column_config.NumberColumn("Probability %", min_value=0.0, max_value=100.0, step=0.5,
+                                                    format="%.1f %%",
+                                                    help="Chance a deal in this stage is won; used by the configured method."),
+        "historical": st.column_config.NumberColumn("Historical win rate %", format="%.1f %%",
+                                                    help="Won ÷ (won + lost) among deals that reached this stage "
+                                                         "and closed in the 365 days to the as-of date."),
+        "closed": st.column_config.NumberColumn("Closed deals behind it", format="%d"),
+        "enough": st.column_config.CheckboxColumn("Enough history",
+                                                  help=f"At least {forecast.MIN_CLOSED_FOR_HISTORICAL} closed deals; "
+                                                       "otherwise the historical method uses the configured probability."),
+    }
+    if present:
+        st.dataframe(table, hide_index=True, column_config=config, width="stretch")
+    else:
+        if st.session_state.pop(CLEAR_EDITOR, False):
+            st.session_state.pop(EDITOR_KEY, None)  # the saved values are now the editor's base data
+        edited = st.data_editor(table, key=EDITOR_KEY, hide_index=True, width="stretch", column_config=config,
+                                disabled=["stage", "historical", "closed", "enough"])
+        changes = {s: float(new) / 100 for s, old, new in zip(table["stage"], table["configured"], edited["configured"])
+                   if pd.notna(new) and (pd.isna(old) or abs(float(new) - float(old)) > 1e-9)}
+        b1, b2, _ = st.columns([1, 1, 2])
+        adoptable = {r.stage: float(r.historical_rate) for r in rates.itertuples() if r.enough_history}
+        adopt = b1.button("Adopt historical rates", key="adopt_historical", disabled=not adoptable,
+                          help="Copy the historical win rate into the configured probability of every stage with "
+                               "enough history.")
+        reset = b2.button("Reset to defaults", key="reset_probabilities",
+                          help="Put every stage back to the shipped default probability (10% / 25% / 50% / 75%).")
+        action, payload = None, None
+        if changes:
+            action, payload = "edit", changes
+        if adopt:
+            action, payload = "adopt", adoptable
+        if reset:
+            action = "reset"
+        if action:
+            saved = False
+            with ui.guard("saving the probabilities"):
+                with ui.writer() as w:
+                    if action == "reset":
+                        forecast.reset_probabilities(w)
+                    else:
+                        forecast.save_probabilities(w, payload)
+                saved = True
+            if saved:
+                ui.after_write()
+                st.session_state[CLEAR_EDITOR] = True
+                st.toast({"edit": "Probabilities saved: every figure now uses them.",
+                          "adopt": "Historical win rates adopted as the configured probabilities.",
+                          "reset": "Probabilities reset to the defaults."}[action])
+                st.rerun()
+    st.caption("Edits are saved at once and every figure on this page (and the Overview) recomputes with them. "
+               "The historical rate is shown beside each stage with the number of closed deals behind it.")
+
+# ---- Weighted forecast by month and quarter --------------------------------------------------
+st.subheader("What we expect to book")
+left, right = st.columns(2)
+with ui.guard("the weighted forecast"):
+    wf = ui.call(forecast.weighted_forecast, scope, method)
+    with left:
+        ui.chart(charts.forecast_by_period_chart(wf, "month", presentation=present), key="fc_by_month")
+        st.caption("Each bar: Σ amount × stage probability of the open deals closing that month, split by stage. "
+                   "Overdue deals count in the as-of month.")
+    with right:
+        ui.chart(charts.forecast_by_period_chart(wf, "quarter", presentation=present), key="fc_by_quarter")
+        st.caption("The same weighted amounts summed per calendar quarter.")
+
+# ---- How sure are we -------------------------------------------------------------------------
+st.subheader("How sure we are")
+left, right = st.columns(2)
+with left, ui.guard("the forecast ranges"), st.spinner("Simulating 10,000 outcomes…"):
+    ranges = ui.call(forecast.forecast_ranges, scope, method)
+    ui.chart(charts.ranges_chart(ranges, presentation=present), key="fc_ranges")
+    st.caption("10,000 simulated outcomes (fixed seed), each deal won independently with its probability: the bar "
+               "spans the 10th to 90th percentile of the won amount, the tick is the median, ◆ the weighted amount "
+               "(the average outcome).")
+with right, ui.guard("the forecast categories"):
+    ui.chart(charts.category_chart(rollup, presentation=present), key="fc_categories")
+    st.caption("Closed: won so far in the period. Commit, Best case and Pipeline add the open amount of deals in "
+               "stages of that forecast category (set on the Stage settings page), each on top of the previous.")
+
+# ---- What changed since last week ------------------------------------------------------------
+st.subheader("What changed since last week")
+d2 = scope.as_of
+d1 = d2 - timedelta(days=7)
+t1, t2 = st.columns(2)
+weighted = t1.toggle("Weighted by probability", key="fc_wf_weighted",
+                     help="Show the change of the weighted pipeline instead of the open amount.")
+to_quarter = t2.toggle("Only deals closing by the end of this quarter", key="fc_wf_horizon",
+                       help="Limit the pipeline to deals whose close month is in this quarter or earlier; deals "
+                            "moving across that line show as pulled in / pushed out.")
+with ui.guard("the pipeline waterfall"):
+    horizon = forecast.quarter_end(d2) if to_quarter else None
+    changes = ui.call(forecast.pipeline_changes, scope, d1, d2, weighted=weighted, horizon_end=horizon, method=method)
+    fig = charts.waterfall_chart(changes, presentation=present, weighted=weighted,
+                                 start_label=f"Start ({d1:%d %b})", end_label=f"End ({d2:%d %b})")
+    ui.chart(fig, key="fc_waterfall")
+    st.caption(f"Open pipeline at the end of {ui.fmt_date(d1)} → end of {ui.fmt_date(d2)}"
+               + (f", deals closing by {ui.fmt_date(horizon)}" if horizon else "")
+               + ". Each deal's change is counted once, in this order: won or lost (its old value leaves), new, "
+                 "pulled in / pushed out across the horizon, stage moves"
+               + (" (old amount × change in probability)" if weighted else " (no change in open amount)")
+               + ", then amount changes. The steps add up exactly from start to end.")
+
+# ---- Backtest --------------------------------------------------------------------------------
+st.subheader("How good our forecasts have been")
+with ui.guard("the backtest"), st.spinner("Replaying the last 12 months…"):
+    bt = ui.call(forecast.forecast_backtest, scope)
+    summary = forecast.backtest_summary(bt)
+    verdict = forecast.backtest_verdict(summary)
+    st.markdown(f"**{verdict}**")
+    ui.chart(charts.backtest_chart(bt, presentation=present), key="fc_backtest")
+    st.caption("For each of the last 12 whole months: the weighted forecast made on its first day (deal states and "
+               "historical rates as known then, overdue deals counting in that month) against the amount of deals "
+               "first won in it. Average miss (MAPE) = mean of |forecast − actual| ÷ actual; bias = mean of "
+               "(forecast − actual) ÷ actual, positive when the forecast ran high.")
+    with st.expander("Backtest figures"):
+        table = pd.DataFrame({
+            "Method": [forecast.METHOD_LABELS[m_] for m_ in summary["method"]],
+            "Months compared": summary["months"],
+            "Average miss (MAPE)": [ui.fmt_pct(v) for v in summary["mape"]],
+            "Bias": [ui.fmt_pct(v) for v in summary["bias"]],
+        })
+        st.dataframe(table, hide_index=True)
+        months = bt.rename(columns={"period": "Month", "method": "Method", "forecast": "Forecast", "actual": "Won",
+                                    "error": "Error", "open_deals": "Open deals"})
+        months["Method"] = [forecast.METHOD_LABELS[m_] for m_ in months["Method"]]
+        st.dataframe(months, hide_index=True, width="stretch", column_config={
+            "Forecast": st.column_config.NumberColumn(format="dollar"),
+            "Won": st.column_config.NumberColumn(format="dollar"),
+            "Error": st.column_config.NumberColumn(format="percent")})
+        ui.download_csv(bt, f"forecast-backtest-{scope.as_of}")
+
+# ---- Deal table ------------------------------------------------------------------------------
+st.subheader("Open deals")
+with ui.guard("the deal table"):
+    deals = ui.call(forecast.pipeline_as_of, scope, method)
+    if deals.empty:
+        ui.empty_state("No deal is open at this date — pick a later as-of date or widen the filters.")
+    else:
+        only_late = st.toggle(f"Only overdue deals ({ui.fmt_int(int(deals['overdue'].sum()))})", key="fc_only_overdue")
+        view = deals[deals["overdue"]] if only_late else deals
+        shown = pd.DataFrame({
+            "Deal": view["opportunity_id"],
+            "Account": view["account"],
+            "Owner": view["owner"],
+            "Stage": view["stage"],
+            "Amount": view["amount"],
+            "Close date": pd.to_datetime(view["close_date"]).dt.date,
+            "Overdue": [f"⚠ {int(d)} days late" if o else "" for o, d in zip(view["overdue"], view["days_overdue"])],
+            "Counts in": [pd.Timestamp(p).strftime("%b %Y") for p in view["period"]],
+            "Probability": view["probability"],
+            "Weighted amount": view["weighted_amount"],
+        })
+        st.dataframe(shown, hide_index=True, width="stretch", height=420, column_config={
+            "Amount": st.column_config.NumberColumn(format="dollar"),
+            "Weighted amount": st.column_config.NumberColumn(format="dollar"),
+            "Probability": st.column_config.NumberColumn(format="percent"),
+        })
+        st.caption("Click a column header to sort. Overdue: the expected close date is before the as-of date, so "
+                   "the deal counts in this month's forecast until someone updates it. Weighted amount = amount × "
+                   "the stage probability of the chosen method.")
+        ui.download_csv(shown, f"open-deals-{scope.as_of}", label="Download these deals (CSV)")
