@@ -56,10 +56,24 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--threshold", type=float)
     r.add_argument("--outcome-stage", default="SQL")
 
-    b = sub.add_parser("bench", help="time every public metric function")
-    b.add_argument("--db", help="benchmark this database instead of generating one")
-    b.add_argument("--leads", type=int, default=1_000_000)
-    b.add_argument("--runs", type=int, default=5)
+    b = sub.add_parser("bench", help="time generation, import, every metric function and every page against the targets")
+    b.add_argument("--db", help="benchmark this database instead of data/bench_N_SEED.duckdb (generated when missing)")
+    b.add_argument("--leads", type=int, default=1_000_000, help="size of the generated data set (ignored with --db)")
+    b.add_argument("--seed", type=int, default=7)
+    b.add_argument("--runs", type=int, default=5, help="timed runs per function (median reported)")
+    b.add_argument("--page-runs", type=int, default=3, help="cold renders per page (median reported)")
+    b.add_argument("--pages", help="comma-separated page files to render (default: every page app.py registers)")
+    b.add_argument("--include-generation", action=argparse.BooleanOptionalAction, default=None,
+                   help="time generate_sample at the same size into a temporary database (default: on without --db)")
+    b.add_argument("--include-import", action=argparse.BooleanOptionalAction, default=True,
+                   help="time the import of the four tables as CSV and as Parquet (default: on)")
+    b.add_argument("--include-pages", action=argparse.BooleanOptionalAction, default=True,
+                   help="time each page render with Streamlit's AppTest (default: on)")
+    b.add_argument("--include-functions", action=argparse.BooleanOptionalAction, default=True,
+                   help="time every public metric function (default: on)")
+    b.add_argument("--include-reference", action=argparse.BooleanOptionalAction, default=True,
+                   help="time the plain pandas reference and print the speed-up (default: on)")
+    b.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     b.add_argument("--json", action="store_true")
     return p
 
@@ -128,15 +142,18 @@ def _report(args) -> int:
 
 
 def _bench(args) -> int:
-    from .bench import run_bench
+    from .bench import format_table, run_bench
 
-    res = run_bench(db=args.db, leads=args.leads, runs=args.runs)
-    if args.json:
-        print(json.dumps(res, indent=2))
-    else:
-        print(f"{'function':<40} {'median ms':>10} {'peak MB':>10}")
-        for f in res["functions"]:
-            print(f"{f['name']:<40} {f['median_ms']:>10.1f} {f['peak_mb']:>10.1f}")
+    def log(msg: str) -> None:
+        if not args.quiet:
+            print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+    pages = [p.strip() for p in args.pages.split(",") if p.strip()] if args.pages else None
+    res = run_bench(db=args.db, leads=args.leads, runs=args.runs, seed=args.seed,
+                    include_generation=args.include_generation, include_import=args.include_import,
+                    include_pages=args.include_pages, include_functions=args.include_functions,
+                    include_reference=args.include_reference, pages=pages, page_runs=args.page_runs, log=log)
+    print(json.dumps(res, indent=2, default=str) if args.json else format_table(res))
     return 0
 
 

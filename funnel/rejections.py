@@ -2,47 +2,124 @@
 
 The hand-off stage is MQL (see ``store.handoff_stage``); a rejection is an event into a stage of
 kind ``rejected``; a resubmission is a rejection followed later by a hand-off of the same lead.
+Every query starts from the CTEs of ``sql/rejection_events.sql`` (cohort → its events known at D
+→ rejections paired with their resubmission) and adds its own aggregation.
 """
 from __future__ import annotations
+
+import math
 
 import pandas as pd
 
 from . import store
 from .errors import ConfigError
-from .query import Resolved, Scope, cohort_cte, resolve, run, sql
+from .query import Resolved, Scope, resolve, run, sql
 
 #: Breakdowns below this many hand-offs are flagged, so nobody is judged on three leads.
 SMALL_SAMPLE = 30
 
+#: A resubmission this quick (days) is a "bounce-back": the lead was sent straight back.
+QUICK_RESUBMIT_DAYS = 2
 
-def _prepare(con, scope: Scope) -> tuple[Resolved, dict, str]:
+#: The stage that counts as "converted" after a resubmission (falls back to the won stage).
+DEFAULT_OUTCOME_STAGE = "SQL"
+
+#: A group "stands out" at this many times the team rate (the Overview page uses the same ratio) …
+STANDOUT_RATIO = 1.3
+#: … and only when chance is an unlikely explanation: z ≥ 1.96 (two-sided 5%) against everyone else.
+STANDOUT_Z = 1.96
+
+RECYCLED_GROUP = "Rejected at least once"
+FIRST_PASS_GROUP = "Never rejected"
+
+GRAINS = ("week", "month")
+
+
+def _grp_expr(con, by: str | None) -> str:
+    """SQL for a lead column's value (whitelisted against the leads table), or a constant."""
+    if by is None:
+        return "CAST('All leads' AS VARCHAR)"
+    columns = store.lead_attribute_columns(con)
+    if by not in columns:
+        raise ConfigError(f"There is no lead column called '{by}'.",
+                          hint=f"Choose one of: {', '.join(sorted(columns))}.")
+    return f"coalesce(CAST(l.{store.quote_ident(by)} AS VARCHAR), '(blank)')"
+
+
+def _base(con, scope: Scope, *, from_position: int | None = None) -> tuple[Resolved, dict, str]:
+    """(resolved scope, parameters, the shared CTEs ``cohort, ev, handoffs, rej, nxt, rj``).
+
+    A breakdown attaches the group value by joining ``leads l`` to its per-lead (or per-rejection)
+    rows: every lead there is already a cohort lead, and a join on the few rows is cheaper than
+    carrying the value through every event."""
+    r, params, text = _query(con, scope, from_position=from_position)
+    return r, params, text.split("\n-- select\n", 1)[0].rstrip()
+
+
+def _query(con, scope: Scope, *, from_position: int | None = None) -> tuple[Resolved, dict, str]:
+    """The whole rejection_events query with its slots filled.
+
+    ``ev`` holds the hand-off and rejection events, plus, with ``from_position``, the events into
+    funnel stages (open or won) at that position or later.
+    """
     r = resolve(con, scope)
     store.ensure_derived(con)
-    params = {**r.params, "handoff": store.handoff_stage(con)}
-    return r, params, sql("rejection_events").replace("{cohort}", cohort_cte(r))
+    handoff = store.handoff_stage(con)
+    params = {**r.params, "handoff": handoff}
+    wanted = [handoff]
+    for s in store.stages(con, "lead"):
+        if s.kind == "rejected" or (from_position is not None and s.kind in ("open", "won")
+                                    and s.position is not None and s.position >= from_position):
+            wanted.append(s.stage)
+    stage_params = {f"stage{i}": s for i, s in enumerate(dict.fromkeys(wanted))}
+    params.update(stage_params)
+    cohort = f"cohort AS (SELECT l.lead_id, l.created_at FROM leads l WHERE {r.cohort_where})"
+    cohort_join = "" if _cohort_is_every_lead(con, r) else "JOIN cohort c ON c.lead_id = v.lead_id"
+    text = (sql("rejection_events").replace("{cohort}", cohort).replace("{cohort_join}", cohort_join)
+            .replace("{stages}", ", ".join(f"${k}" for k in stage_params)))
+    return r, params, text
 
 
-def _events_cte(r: Resolved) -> str:
-    return (f"{cohort_cte(r)}, ev AS (SELECT v.lead_id, v.stage, v.entered_at, v.actor, v.reason, v.event_no, s.kind "
-            "FROM lead_visits v JOIN cohort c ON c.lead_id = v.lead_id "
-            "JOIN stage_config s ON s.funnel = 'lead' AND s.stage = v.stage WHERE v.entered_at < $as_end)")
+def _cohort_is_every_lead(con, r: Resolved) -> bool:
+    """True when no dimension filter is set and every lead lies in the cohort's dates (a cheap scan)."""
+    if r.has_dimension_filter:
+        return False
+    q = f"SELECT count(*) AS outside FROM leads l WHERE NOT ({r.cohort_where})"
+    return int(run(con, q, r.params).iloc[0]["outside"]) == 0
+
+
+def _outcome_position(con, outcome_stage: str | None) -> tuple[str, int]:
+    fs = store.funnel_stages(con, "lead")
+    by_name = {s.stage: s.position for s in fs}
+    if outcome_stage in by_name:
+        return outcome_stage, by_name[outcome_stage]
+    won = [s for s in fs if s.kind == "won"] or fs[-1:]
+    if not won:
+        raise ConfigError("The lead funnel has no stages.", hint="Add stages on the Stage settings page.")
+    return won[0].stage, won[0].position
+
+
+def rejection_events(con, scope: Scope = Scope()) -> pd.DataFrame:
+    """Every rejection of a cohort lead known at D: lead_id, rejected_at, actor, reason,
+    resubmitted_at and resubmit_days (null when the lead was not handed off again by D)."""
+    _, params, q = _query(con, scope)
+    return run(con, q, params)
 
 
 def rejection_summary(con, scope: Scope = Scope()) -> dict:
     """Hand-offs, rejections, rate, resubmissions (within 7 days, median delay), leads with loops."""
-    r, params, rej = _prepare(con, scope)
+    _, params, base = _base(con, scope)
     q = f"""
-    WITH rj AS ({rej}),
-    {_events_cte(r)},
-    per_lead AS (SELECT lead_id, count(*) FILTER (WHERE stage = $handoff) AS n_handoffs FROM ev GROUP BY lead_id)
-    SELECT
-        (SELECT count(*) FROM ev WHERE stage = $handoff) AS handoffs,
-        (SELECT count(*) FROM rj) AS rejected,
-        (SELECT count(*) FROM rj WHERE resubmitted_at IS NOT NULL) AS resubmissions,
-        (SELECT count(*) FROM rj WHERE resubmit_days <= 7) AS resubmitted_within_7d,
-        (SELECT median(resubmit_days) FROM rj) AS median_resubmit_days,
-        (SELECT count(*) FROM per_lead WHERE n_handoffs > 1) AS leads_with_loops,
-        (SELECT count(*) FROM per_lead WHERE n_handoffs > 0) AS leads_handed_off
+    {base},
+    per_lead AS (SELECT lead_id, count(*) AS n_handoffs FROM handoffs GROUP BY lead_id),
+    h AS (SELECT coalesce(sum(n_handoffs), 0) AS handoffs, count(*) FILTER (WHERE n_handoffs > 1) AS leads_with_loops,
+                 count(*) AS leads_handed_off FROM per_lead),
+    x AS (SELECT count(*) AS rejected, count(resubmitted_at) AS resubmissions,
+                 count(*) FILTER (WHERE resubmit_days <= 7) AS resubmitted_within_7d,
+                 median(resubmit_days) AS median_resubmit_days FROM rj)
+    SELECT h.handoffs, x.rejected, x.resubmissions, x.resubmitted_within_7d, x.median_resubmit_days,
+           h.leads_with_loops, h.leads_handed_off
+    FROM h CROSS JOIN x
     """
     row = run(con, q, params).iloc[0].to_dict()
     out = {k: (None if pd.isna(v) else (int(v) if k != "median_resubmit_days" else float(v))) for k, v in row.items()}
@@ -54,62 +131,96 @@ def rejection_summary(con, scope: Scope = Scope()) -> dict:
 
 def rejections_by_reason(con, scope: Scope = Scope()) -> pd.DataFrame:
     """reason (None when the event gave none), rejected, share."""
-    _, params, rej = _prepare(con, scope)
-    q = f"""WITH rj AS ({rej})
+    _, params, base = _base(con, scope)
+    q = f"""{base}
     SELECT reason, count(*) AS rejected, count(*) / sum(count(*)) OVER ()::DOUBLE AS share
     FROM rj GROUP BY reason ORDER BY rejected DESC, reason NULLS LAST"""
     return run(con, q, params)
 
 
-def rejection_breakdown(con, scope: Scope = Scope(), by: str = "ae") -> pd.DataFrame:
+def rejection_breakdown(con, scope: Scope = Scope(), by: str = "ae",
+                        outcome_stage: str = DEFAULT_OUTCOME_STAGE) -> pd.DataFrame:
     """Rejection rate per value of a lead column (ae, sdr, channel, segment, …) or per ``actor``.
 
-    Per lead column: handoffs and rejections of the leads with that value, rate, and
-    ``small_sample`` when there are fewer than 30 hand-offs. Per actor (who rejected): rejections,
-    share of all rejections, and resubmissions of the leads they rejected.
+    Per lead column: hand-offs and rejections of the leads with that value, rate,
+    resubmissions (within 2 and 7 days, median delay), ``small_sample`` when there are fewer than
+    30 hand-offs, and how many resubmissions "converted": the lead later (after the resubmission,
+    by D) reached ``outcome_stage`` or a later funnel stage — all of them, and those that came
+    back within 2 days. ``stands_out``: at least 30 hand-offs, a rate at least 1.3× the team's, and
+    a two-proportion z of at least 1.96 against all other hand-offs (so not likely chance). Per actor (who rejected): rejections, share of all rejections, and
+    resubmissions of the leads they rejected.
     """
-    r, params, rej = _prepare(con, scope)
     if by == "actor":
-        q = f"""WITH rj AS ({rej})
+        _, params, base = _base(con, scope)
+        q = f"""{base}
         SELECT coalesce(actor, '(unknown)') AS grp, count(*) AS rejected,
                count(*) / sum(count(*)) OVER ()::DOUBLE AS share,
                count(resubmitted_at) AS resubmissions
         FROM rj GROUP BY 1 ORDER BY rejected DESC, grp"""
         return run(con, q, params)
-    columns = store.lead_attribute_columns(con)
-    if by not in columns:
-        raise ConfigError(f"There is no lead column called '{by}'.", hint=f"Choose one of: {', '.join(sorted(columns))}.")
-    col = f"coalesce(CAST(l.{store.quote_ident(by)} AS VARCHAR), '(blank)')"
-    q = f"""
-    WITH rj AS ({rej}), {_events_cte(r)},
-    h AS (SELECT {col} AS grp, count(*) AS handoffs FROM ev JOIN leads l ON l.lead_id = ev.lead_id
-          WHERE ev.stage = $handoff GROUP BY 1),
-    x AS (SELECT {col} AS grp, count(*) AS rejected, count(rj.resubmitted_at) AS resubmissions,
-                 count(*) FILTER (WHERE rj.resubmit_days <= 2) AS resubmitted_within_2d,
+    stage, pos = _outcome_position(con, outcome_stage)
+    grp = _grp_expr(con, by)
+    _, params, base = _base(con, scope)
+    # Where the resubmitted leads got to: their last event into the outcome stage or a later one (by D)
+    q = f"""{base},
+    back AS (SELECT DISTINCT lead_id FROM rj WHERE resubmitted_at IS NOT NULL),
+    reach AS (SELECT v.lead_id, max(v.event_no) AS last_outcome_no
+              FROM lead_visits v JOIN back b ON b.lead_id = v.lead_id
+              JOIN stage_config s ON s.funnel = 'lead' AND s.stage = v.stage
+              WHERE v.entered_at < $as_end AND s.kind IN ('open', 'won') AND s.position >= $outcome_pos
+              GROUP BY v.lead_id),
+    per_lead AS (SELECT lead_id, count(*) AS n FROM handoffs GROUP BY lead_id),
+    h AS (SELECT {grp} AS grp, sum(p.n) AS handoffs FROM per_lead p JOIN leads l ON l.lead_id = p.lead_id GROUP BY 1),
+    x AS (SELECT {grp} AS grp, count(*) AS rejected, count(rj.resubmitted_at) AS resubmissions,
+                 count(*) FILTER (WHERE rj.resubmit_days <= $quick) AS resubmitted_within_2d,
                  count(*) FILTER (WHERE rj.resubmit_days <= 7) AS resubmitted_within_7d,
-                 median(rj.resubmit_days) AS median_resubmit_days
-          FROM rj JOIN leads l ON l.lead_id = rj.lead_id GROUP BY 1)
+                 median(rj.resubmit_days) AS median_resubmit_days,
+                 count(*) FILTER (WHERE rc.last_outcome_no > rj.resubmit_event_no) AS resubmissions_converted,
+                 count(*) FILTER (WHERE rj.resubmit_days <= $quick
+                                    AND rc.last_outcome_no > rj.resubmit_event_no) AS quick_resubmissions_converted
+          FROM rj JOIN leads l ON l.lead_id = rj.lead_id LEFT JOIN reach rc ON rc.lead_id = rj.lead_id
+          GROUP BY 1),
+    b AS (
     SELECT coalesce(h.grp, x.grp) AS grp, coalesce(h.handoffs, 0) AS handoffs, coalesce(x.rejected, 0) AS rejected,
            coalesce(x.rejected, 0) / NULLIF(h.handoffs, 0)::DOUBLE AS rejection_rate,
            coalesce(x.resubmissions, 0) AS resubmissions,
            coalesce(x.resubmitted_within_2d, 0) AS resubmitted_within_2d,
            coalesce(x.resubmitted_within_7d, 0) AS resubmitted_within_7d,
            x.median_resubmit_days,
+           coalesce(x.resubmissions_converted, 0) AS resubmissions_converted,
+           coalesce(x.quick_resubmissions_converted, 0) AS quick_resubmissions_converted,
+           $outcome_stage AS outcome_stage,
            coalesce(h.handoffs, 0) < {SMALL_SAMPLE} AS small_sample
     FROM h FULL OUTER JOIN x ON x.grp = h.grp
+    ),
+    t AS (SELECT b.*, sum(rejected) OVER () AS tot_r, sum(handoffs) OVER () AS tot_h FROM b),
+    z AS (
+        -- two-proportion z statistic of the group against everyone else (pooled variance)
+        SELECT t.*, CASE WHEN handoffs > 0 AND tot_h - handoffs > 0 AND tot_r > 0 AND tot_r < tot_h THEN
+                   (rejected / handoffs::DOUBLE - (tot_r - rejected) / (tot_h - handoffs)::DOUBLE)
+                   / sqrt((tot_r / tot_h::DOUBLE) * (1 - tot_r / tot_h::DOUBLE)
+                          * (1.0 / handoffs + 1.0 / (tot_h - handoffs))) END AS z
+        FROM t
+    )
+    SELECT grp, handoffs, rejected, rejection_rate, resubmissions, resubmitted_within_2d, resubmitted_within_7d,
+           median_resubmit_days, resubmissions_converted, quick_resubmissions_converted, outcome_stage,
+           small_sample,
+           coalesce(NOT small_sample AND rejection_rate >= $ratio * tot_r / tot_h::DOUBLE AND z >= $z_min, FALSE)
+               AS stands_out
+    FROM z
     ORDER BY rejection_rate DESC NULLS LAST, grp
     """
-    return run(con, q, params)
+    return run(con, q, {**params, "outcome_pos": pos, "outcome_stage": stage, "quick": QUICK_RESUBMIT_DAYS,
+                        "ratio": STANDOUT_RATIO, "z_min": STANDOUT_Z})
 
 
 def rejection_trend(con, scope: Scope = Scope(), grain: str = "week") -> pd.DataFrame:
-    """Per period: hand-offs, rejections, rate, and rejections per reason (long form: period, reason, rejected)."""
-    if grain not in ("week", "month"):
+    """Per period (of the event): hand-offs, rejections and their ratio."""
+    if grain not in GRAINS:
         raise ConfigError(f"Unknown grain '{grain}'.", hint="Use 'week' or 'month'.")
-    r, params, rej = _prepare(con, scope)
-    q = f"""
-    WITH rj AS ({rej}), {_events_cte(r)},
-    h AS (SELECT date_trunc('{grain}', entered_at) AS period, count(*) AS handoffs FROM ev WHERE stage = $handoff GROUP BY 1),
+    _, params, base = _base(con, scope)
+    q = f"""{base},
+    h AS (SELECT date_trunc('{grain}', entered_at) AS period, count(*) AS handoffs FROM handoffs GROUP BY 1),
     x AS (SELECT date_trunc('{grain}', rejected_at) AS period, count(*) AS rejected FROM rj GROUP BY 1)
     SELECT coalesce(h.period, x.period) AS period, coalesce(h.handoffs, 0) AS handoffs, coalesce(x.rejected, 0) AS rejected,
            coalesce(x.rejected, 0) / NULLIF(h.handoffs, 0)::DOUBLE AS rejection_rate
@@ -119,94 +230,248 @@ def rejection_trend(con, scope: Scope = Scope(), grain: str = "week") -> pd.Data
 
 
 def reasons_over_time(con, scope: Scope = Scope(), grain: str = "month") -> pd.DataFrame:
-    if grain not in ("week", "month"):
+    """period (start of the rejection's week/month), reason ('(no reason given)' when missing), rejected."""
+    if grain not in GRAINS:
         raise ConfigError(f"Unknown grain '{grain}'.", hint="Use 'week' or 'month'.")
-    _, params, rej = _prepare(con, scope)
-    q = f"""WITH rj AS ({rej})
-    SELECT date_trunc('{grain}', rejected_at) AS period, coalesce(reason, '(no reason given)') AS reason, count(*) AS rejected
-    FROM rj GROUP BY 1, 2 ORDER BY 1, 3 DESC"""
+    _, params, base = _base(con, scope)
+    q = f"""{base}
+    SELECT date_trunc('{grain}', rejected_at) AS period, coalesce(reason, '(no reason given)') AS reason,
+           count(*) AS rejected
+    FROM rj GROUP BY 1, 2 ORDER BY 1, 3 DESC, 2"""
     return run(con, q, params)
 
 
-def resubmit_delays(con, scope: Scope = Scope(), by: str = "sdr") -> pd.DataFrame:
-    """Resubmission delays binned by whole day (0–90+), per value of a lead column."""
-    r, params, rej = _prepare(con, scope)
-    columns = store.lead_attribute_columns(con)
-    if by not in columns:
-        raise ConfigError(f"There is no lead column called '{by}'.")
-    q = f"""WITH rj AS ({rej})
-    SELECT coalesce(CAST(l.{store.quote_ident(by)} AS VARCHAR), '(blank)') AS grp,
-           least(floor(rj.resubmit_days), 90) AS delay_days, count(*) AS resubmissions
+def resubmit_delays(con, scope: Scope = Scope(), by: str | None = "sdr") -> pd.DataFrame:
+    """Resubmissions per whole day of delay (0, 1, …; 90 means 90 or more), per value of a lead
+    column (``by=None``: one group, 'All leads'). Columns: grp, delay_days, resubmissions."""
+    _, params, base = _base(con, scope)
+    q = f"""{base}
+    SELECT {_grp_expr(con, by)} AS grp, CAST(least(floor(rj.resubmit_days), 90) AS INTEGER) AS delay_days,
+           count(*) AS resubmissions
     FROM rj JOIN leads l ON l.lead_id = rj.lead_id
     WHERE rj.resubmitted_at IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2"""
     return run(con, q, params)
 
 
 def loop_distribution(con, scope: Scope = Scope()) -> pd.DataFrame:
-    """Hand-off leads by number of loops (hand-offs after the first): loops, leads, share."""
-    r, params, _ = _prepare(con, scope)
-    q = f"""WITH {_events_cte(r)},
-    per_lead AS (SELECT lead_id, count(*) - 1 AS loops FROM ev WHERE stage = $handoff GROUP BY lead_id)
+    """Handed-off leads by number of loops (hand-offs after the first): loops, leads, share."""
+    _, params, base = _base(con, scope)
+    q = f"""{base},
+    per_lead AS (SELECT lead_id, count(*) - 1 AS loops FROM handoffs GROUP BY lead_id)
     SELECT loops, count(*) AS leads, count(*) / sum(count(*)) OVER ()::DOUBLE AS share
     FROM per_lead GROUP BY loops ORDER BY loops"""
     return run(con, q, params)
 
 
 def recycled_outcomes(con, scope: Scope = Scope(), stages: tuple[str, ...] = ("SQL", "Customer")) -> pd.DataFrame:
-    """Share of handed-off leads reaching each stage: rejected at least once vs never rejected.
+    """Share of leads reaching each stage: rejected at least once vs handed off and never rejected.
 
-    Columns: group, leads, stage, reached, share. Reaching follows metrics.md §1 (a later stage counts).
+    "Rejected at least once" (recycled) leads count as reaching S only when they reach it *after*
+    their first rejection ("later", metrics.md §3) — a lead rejected at SQL that never came back is
+    not a recycling success. Reaching follows §1: an event into S or a later funnel stage, by D.
+    Columns: grp, leads, stage, position, reached, share.
     """
-    r, params, _ = _prepare(con, scope)
     fs = {s.stage: s.position for s in store.funnel_stages(con, "lead")}
     stages = tuple(s for s in stages if s in fs)
     if not stages:
-        return pd.DataFrame(columns=["grp", "leads", "stage", "reached", "share"])
-    names = {f"st{i}": s for i, s in enumerate(stages)}
-    q = f"""WITH {_events_cte(r)},
+        return pd.DataFrame({"grp": pd.Series(dtype=object), "leads": pd.Series(dtype="int64"),
+                             "stage": pd.Series(dtype=object), "position": pd.Series(dtype="int64"),
+                             "reached": pd.Series(dtype="int64"), "share": pd.Series(dtype="float64")})
+    min_pos = min(fs[s] for s in stages)
+    _, params, base = _base(con, scope, from_position=min_pos)
+    targets = " UNION ALL ".join(f"SELECT $st{i} AS stage, $pos{i} AS position" for i in range(len(stages)))
+    names = {f"st{i}": s for i, s in enumerate(stages)} | {f"pos{i}": fs[s] for i, s in enumerate(stages)}
+    q = f"""{base},
     per_lead AS (
         SELECT lead_id,
-               CASE WHEN count(*) FILTER (WHERE kind = 'rejected') > 0 THEN 'Rejected at least once'
-                    ELSE 'Never rejected' END AS grp
-        FROM ev GROUP BY lead_id HAVING count(*) FILTER (WHERE stage = $handoff) > 0
+               min(event_no) FILTER (WHERE kind = 'rejected') AS first_rejection_no,
+               count(*) FILTER (WHERE stage = $handoff) AS n_handoffs
+        FROM ev GROUP BY lead_id
     ),
-    targets AS (SELECT stage, position FROM stage_config WHERE funnel = 'lead' AND stage IN ({', '.join('$' + k for k in names)})),
-    sizes AS (SELECT grp, count(*) AS leads FROM per_lead GROUP BY grp)
-    SELECT s.grp, s.leads, t.stage, t.position,
-           count(rr.lead_id) AS reached, count(rr.lead_id) / s.leads::DOUBLE AS share
+    grouped AS (
+        SELECT lead_id, first_rejection_no,
+               CASE WHEN first_rejection_no IS NOT NULL THEN '{RECYCLED_GROUP}' ELSE '{FIRST_PASS_GROUP}' END AS grp
+        FROM per_lead WHERE first_rejection_no IS NOT NULL OR n_handoffs > 0
+    ),
+    targets AS ({targets}),
+    sizes AS (SELECT grp, count(*) AS leads FROM grouped GROUP BY grp),
+    hit AS (
+        SELECT g.grp, t.stage, count(DISTINCT g.lead_id) AS reached
+        FROM grouped g
+        JOIN ev e ON e.lead_id = g.lead_id AND e.kind IN ('open', 'won')
+             AND e.event_no > coalesce(g.first_rejection_no, 0)
+        JOIN targets t ON e.position >= t.position
+        GROUP BY 1, 2
+    )
+    SELECT s.grp, s.leads, t.stage, t.position, coalesce(h.reached, 0) AS reached,
+           coalesce(h.reached, 0) / s.leads::DOUBLE AS share
     FROM sizes s CROSS JOIN targets t
-    LEFT JOIN (SELECT p.grp, r.lead_id, r.position FROM per_lead p JOIN lead_reach r ON r.lead_id = p.lead_id
-               WHERE r.first_reached_at < $as_end) rr ON rr.grp = s.grp AND rr.position = t.position
-    GROUP BY s.grp, s.leads, t.stage, t.position ORDER BY s.grp DESC, t.position"""
-    return run(con, q, {**params, **names})
+    LEFT JOIN hit h ON h.grp = s.grp AND h.stage = t.stage
+    ORDER BY s.grp DESC, t.position"""
+    return run(con, q, {**params, **names, "min_pos": min_pos})
 
 
 def transition_flows(con, scope: Scope = Scope()) -> pd.DataFrame:
-    """Counts of every stage-to-stage transition known at D, backward ones included (for a Sankey)."""
-    r, params, _ = _prepare(con, scope)
-    q = f"""WITH {cohort_cte(r)}
+    """Counts of every stage-to-stage transition known at D, backward ones included (for a Sankey).
+
+    Columns: from_stage, to_stage, transitions (both events of a transition lie on or before D).
+    """
+    r = resolve(con, scope)
+    store.ensure_derived(con)
+    join = "" if _cohort_is_every_lead(con, r) else "JOIN cohort c ON c.lead_id = v.lead_id"
+    q = f"""WITH cohort AS (SELECT l.lead_id FROM leads l WHERE {r.cohort_where})
     SELECT v.stage AS from_stage, v.next_stage AS to_stage, count(*) AS transitions
-    FROM lead_visits v JOIN cohort c ON c.lead_id = v.lead_id
+    FROM lead_visits v {join}
     WHERE v.next_at < $as_end
-    GROUP BY 1, 2 ORDER BY transitions DESC"""
-    return run(con, q, params)
+    GROUP BY 1, 2 ORDER BY transitions DESC, from_stage, to_stage"""
+    return run(con, q, r.params)
 
 
-def ping_pong_leads(con, scope: Scope = Scope(), min_rejections: int = 2) -> pd.DataFrame:
-    """Leads rejected two or more times, with their path and owners, most loops first."""
-    r, params, _ = _prepare(con, scope)
-    q = f"""WITH {_events_cte(r)},
-    per_lead AS (
-        SELECT lead_id, count(*) FILTER (WHERE kind = 'rejected') AS rejections,
-               count(*) FILTER (WHERE stage = $handoff) AS handoffs,
-               string_agg(stage, ' → ' ORDER BY event_no) AS path,
-               max(entered_at) AS last_event_at,
-               arg_max(stage, event_no) AS current_stage
-        FROM ev GROUP BY lead_id
+def ping_pong_leads(con, scope: Scope = Scope(), min_rejections: int = 2, limit: int = 2000) -> pd.DataFrame:
+    """Leads rejected ``min_rejections`` times or more by D, with their path and owners, most rejections first.
+
+    Columns: lead_id, channel, segment, sdr, ae, rejections, handoffs, current_stage,
+    last_event_at, path (every stage the lead entered by D, in event order).
+    """
+    _, params, base = _base(con, scope)
+    q = f"""{base},
+    pp AS (SELECT lead_id, count(*) AS rejections FROM rj GROUP BY lead_id HAVING count(*) >= $min_rejections),
+    walk AS (
+        SELECT v.lead_id, string_agg(v.stage, ' → ' ORDER BY v.event_no) AS path,
+               count(*) FILTER (WHERE v.stage = $handoff) AS handoffs,
+               max(v.entered_at) AS last_event_at, arg_max(v.stage, v.event_no) AS current_stage
+        FROM lead_visits v JOIN pp ON pp.lead_id = v.lead_id
+        WHERE v.entered_at < $as_end
+        GROUP BY v.lead_id
     )
-    SELECT p.lead_id, l.channel, l.segment, l.sdr, l.ae, p.rejections, p.handoffs, p.current_stage,
-           p.last_event_at, p.path
-    FROM per_lead p JOIN leads l ON l.lead_id = p.lead_id
-    WHERE p.rejections >= $min_rejections
-    ORDER BY p.rejections DESC, p.last_event_at DESC LIMIT 2000"""
-    return run(con, q, {**params, "min_rejections": min_rejections})
+    SELECT p.lead_id, l.channel, l.segment, l.sdr, l.ae, p.rejections, w.handoffs, w.current_stage,
+           w.last_event_at, w.path
+    FROM pp p JOIN walk w ON w.lead_id = p.lead_id JOIN leads l ON l.lead_id = p.lead_id
+    ORDER BY p.rejections DESC, w.last_event_at DESC, p.lead_id LIMIT {int(limit)}"""
+    return run(con, q, {**params, "min_rejections": int(min_rejections)})
+
+
+# ---------------------------------------------------------------------------------------------
+# The page's verdict: a few plain sentences computed from the figures above (no names hard-coded).
+
+
+def _pct(x: float) -> str:
+    return f"{x * 100:.0f}%" if x >= 0.095 or x == 0 else f"{x * 100:.1f}%"
+
+
+def _data_presence(con, handoff: str) -> dict:
+    """Whether the whole database (any date, any lead) holds hand-offs and rejections at all (1/0)."""
+    q = """SELECT CAST(EXISTS (SELECT 1 FROM lead_events) AS INTEGER) AS events,
+                  CAST(EXISTS (SELECT 1 FROM lead_events WHERE stage = $handoff) AS INTEGER) AS handoffs,
+                  CAST(EXISTS (SELECT 1 FROM lead_events WHERE stage IN (
+                      SELECT stage FROM stage_config WHERE funnel = 'lead' AND kind = 'rejected')) AS INTEGER) AS rejections,
+                  (SELECT count(*) FROM stage_config WHERE funnel = 'lead' AND kind = 'rejected') AS rejected_stages"""
+    return {k: int(v) for k, v in run(con, q, {"handoff": handoff}).iloc[0].to_dict().items()}
+
+
+def _two_proportion_z(k1: int, n1: int, k2: int, n2: int) -> float | None:
+    """z statistic of k1/n1 against k2/n2 with a pooled variance; None when it is undefined."""
+    if n1 <= 0 or n2 <= 0:
+        return None
+    p = (k1 + k2) / (n1 + n2)
+    if p <= 0 or p >= 1:
+        return None
+    return (k1 / n1 - k2 / n2) / math.sqrt(p * (1 - p) * (1 / n1 + 1 / n2))
+
+
+def rejection_verdict(con, scope: Scope = Scope()) -> dict:
+    """A short plain-language verdict for the top of the page, and the state it rests on.
+
+    ``state``: ``no_rejection_stage`` (the stage settings have no stage of kind rejected),
+    ``no_data`` (the database holds no rejection or no hand-off event at all, e.g. a CRM export that
+    keeps only the current status), ``none_in_cohort`` (there are some, but none for this
+    cohort/filters), or ``ok``. With ``ok``, the sentence names the AE (and SDR) whose leads
+    ``stands_out`` in :func:`rejection_breakdown` (≥ 1.3× the team rate, not likely chance), the SDR
+    whose resubmissions bounce back unusually fast (within 2 days; same two tests against the other
+    SDRs) and how many of those reach the outcome stage — or says that nobody stands out. Groups
+    with fewer than 30 hand-offs (or resubmissions) are never named.
+    """
+    handoff = store.handoff_stage(con)
+    presence = _data_presence(con, handoff)
+    out = {"state": "ok", "sentence": "", "sentences": [], "standout_ae": None, "standout_sdr": None,
+           "quick_sdr": None, "handoff_stage": handoff}
+    if presence["rejected_stages"] == 0:
+        out.update(state="no_rejection_stage", sentence=(
+            "Rejections cannot be computed: no lead stage is of kind 'rejected' in the stage settings, "
+            "so no event can count as a rejected hand-off."))
+        return out
+    if presence["events"] == 0:
+        out.update(state="no_data", sentence=(
+            "Rejections cannot be computed for this data: it holds no lead stage history at all, so there is no "
+            f"hand-off ({handoff}) and no rejection to count."))
+        return out
+    if presence["rejections"] == 0 or presence["handoffs"] == 0:
+        missing = "rejection" if presence["rejections"] == 0 else f"hand-off ({handoff})"
+        out.update(state="no_data", sentence=(
+            f"Rejections cannot be computed for this data: it holds no {missing} events at all. "
+            "A CRM export that keeps only each lead's current status loses the moments when sales turned a "
+            f"lead down; import the lead status history with its Rejected and {handoff} entries to see them."))
+        return out
+    summary = rejection_summary(con, scope)
+    if not summary["handoffs"] or not summary["rejected"]:
+        out.update(state="none_in_cohort", sentence=(
+            f"No rejections among these leads ({summary['handoffs']:,} hand-offs, none rejected by the as-of "
+            "date) — widen the date range or clear a filter to compare."))
+        return out
+    team = summary["rejection_rate"]
+    sentences = []
+    columns = store.lead_attribute_columns(con)
+
+    frames = {by: rejection_breakdown(con, scope, by) for by in ("ae", "sdr") if by in columns}
+
+    def standout_rate(by: str, label: str, noun: str):
+        if by not in frames:
+            return None
+        df = frames[by]
+        if (df["handoffs"] > 0).sum() < 2:
+            return None  # one AE (or none) in scope: nothing to compare
+        ok = df[~df["small_sample"] & df["rejection_rate"].notna()]
+        if len(ok) < 2:
+            return None, f"Too few hand-offs per {label} to compare them fairly (fewer than {SMALL_SAMPLE} each)."
+        out_ = df[df["stands_out"]].sort_values(["rejection_rate", "handoffs", "grp"], ascending=[False, False, True])
+        if len(out_):
+            top = out_.iloc[0]
+            return str(top["grp"]), (
+                f"{label} {top['grp']}'s {noun} are rejected {top['rejection_rate'] / team:.1f}× the team rate "
+                f"({_pct(top['rejection_rate'])} of {int(top['handoffs']):,} hand-offs vs {_pct(team)}).")
+        return None, (f"No {label} stands out: rejection rates run from {_pct(ok['rejection_rate'].min())} "
+                      f"to {_pct(ok['rejection_rate'].max())} (team {_pct(team)}).")
+
+    ae = standout_rate("ae", "AE", "leads")
+    if ae:
+        out["standout_ae"] = ae[0]
+        sentences.append(ae[1])
+    sdr = standout_rate("sdr", "SDR", "hand-offs")
+    if sdr and sdr[0]:
+        out["standout_sdr"] = sdr[0]
+        sentences.append(sdr[1])
+    if "sdr" in frames and summary["resubmissions"]:
+        df = frames["sdr"]
+        total, quick_all = int(df["resubmissions"].sum()), int(df["resubmitted_within_2d"].sum())
+        team_quick = quick_all / total if total else 0.0
+        ok = df[df["resubmissions"] >= SMALL_SAMPLE].copy()
+        if len(ok) and (df["resubmissions"] > 0).sum() >= 2:
+            ok["quick_share"] = ok["resubmitted_within_2d"] / ok["resubmissions"]
+            top = ok.sort_values(["quick_share", "resubmissions", "grp"], ascending=[False, False, True]).iloc[0]
+            n, k = int(top["resubmissions"]), int(top["resubmitted_within_2d"])
+            z = _two_proportion_z(k, n, quick_all - k, total - n)
+            if top["quick_share"] >= 0.25 and top["quick_share"] >= STANDOUT_RATIO * team_quick \
+                    and z is not None and z >= STANDOUT_Z:
+                out["quick_sdr"] = str(top["grp"])
+                text = (f"{_pct(top['quick_share'])} of SDR {top['grp']}'s resubmissions come back within "
+                        f"{QUICK_RESUBMIT_DAYS} days of the rejection (all SDRs: {_pct(team_quick)})")
+                if k:
+                    conv = top["quick_resubmissions_converted"] / k
+                    all_conv = df["resubmissions_converted"].sum() / total
+                    text += (f", and {_pct(conv)} of those reach {top['outcome_stage']} "
+                             f"(all resubmissions: {_pct(all_conv)})")
+                sentences.append(text + ".")
+    out["sentences"] = sentences
+    out["sentence"] = " ".join(sentences) or (
+        f"{_pct(team)} of {summary['handoffs']:,} hand-offs were rejected; no AE or SDR stands out.")
+    return out

@@ -1,0 +1,425 @@
+"""Data: what is in the database, what it cannot show, and importing CRM exports or our CSV contract."""
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+import ui
+from funnel import health, ingest, presets
+from funnel.errors import FunnelError
+from funnel.mapping import STAGE_FUNNEL, TABLE_ORDER, TABLES, validate_mapping
+
+ss = st.session_state
+present = ui.presentation()
+
+TOPICS = {"leads": "Leads", "conversion": "Conversion", "time_in_stage": "Time in stage",
+          "rejections": "Rejections", "forecast": "Pipeline & forecast", "scoring": "Scoring",
+          "trends": "Trends", "filters": "Filters & breakdowns", "source": "About the source"}
+FILE_TYPES = ["csv", "tsv", "txt", "xlsx", "parquet"]
+CANONICAL = "canonical"
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _read_file(name: str, data: bytes, nrows: int | None = None):
+    """A file as strings (page-local cache: the same upload is read once)."""
+    return ingest.read_table_file((name, data), nrows=nrows)
+
+
+def _flash(kind: str, text: str) -> None:
+    ss["data_flash"] = (kind, text)
+
+
+def _show_error(e: FunnelError) -> None:
+    st.error(e.message + (f" — {e.hint}" if e.hint else ""))
+    problems = getattr(e, "problems", None)
+    if problems:
+        df = presets.problems_frame(problems)
+        st.markdown(f"**{len(df):,} problem{'s' if len(df) != 1 else ''} found** "
+                    f"{'(the first 50 below)' if len(df) > 50 else ''} — each names the file, row, column and value:")
+        st.dataframe(df.head(50), hide_index=True, width="stretch")
+        ui.download_csv(df, "import-problems", label="Download every problem (CSV)", key="dl_import_problems")
+
+
+def _show_outcome(key: str) -> None:
+    """The last validation or import attempt for this source, kept across reruns."""
+    out = ss.get("imp_outcome")
+    if not out or out.get("key") != key:
+        return
+    if out["kind"] == "error":
+        _show_error(out["error"])
+        return
+    dry = out["dry"]
+    res = dry.result
+    st.success("Validation passed: " + res.message.replace("Imported", "an import would load", 1) +
+               " Nothing was written yet.")
+    if res.problem_count:
+        st.warning(f"{res.rejected:,} bad row{'s' if res.rejected != 1 else ''} would be skipped "
+                   f"({res.problem_count:,} problems) and kept in the rejected rows list.")
+        df = presets.problems_frame(res.problems)
+        st.dataframe(df.head(50), hide_index=True, width="stretch")
+        ui.download_csv(df, "skipped-rows", label="Download the rows that would be skipped (CSV)", key="dl_dry_skipped")
+    if dry.limitations:
+        st.markdown("**After this import, these figures will not be available:**")
+        st.markdown("\n".join(f"- {t}" for t in dry.limitations))
+    if dry.preview:
+        st.markdown("**Preview: the first rows as they would be stored**")
+        tabs = st.tabs([f"{presets.TABLE_LABELS[t]} ({dry.counts.get(t, 0):,} rows)" for t in dry.preview])
+        for tab, (t, df) in zip(tabs, dry.preview.items()):
+            with tab:
+                st.dataframe(df, hide_index=True, width="stretch")
+
+
+# ---- Data health (also in presentation mode) -------------------------------------------------
+
+with ui.guard("the data health figures"):
+    counts = ui.call(health.table_counts)
+    last = ui.call(health.latest_run)
+    n = dict(zip(counts["table"], counts["rows"]))
+    source = presets.source_label(last["source"]) if last else "nothing imported yet"
+    finding = (f"{ui.fmt_int(n['leads'])} leads and {ui.fmt_int(n['opportunities'])} opportunities; "
+               f"last loaded from {source}.")
+    ui.page_header("Data", finding)
+
+    if ss.get("data_flash"):
+        kind, text = ss.pop("data_flash")
+        (st.success if kind == "ok" else st.warning)(text)
+
+    cols = st.columns(4)
+    helps = {"leads": "One row per lead.", "lead_events": "Entries of leads into stages (their lifecycle history).",
+             "opportunities": "One row per deal.", "opportunity_events": "Stage changes of deals (with amount and "
+                                                                         "close date as of each change)."}
+    for c, row in zip(cols, counts.itertuples()):
+        c.metric(row.label, ui.fmt_int(row.rows), border=True, help=helps[row.table])
+    if last:
+        st.caption(f"Latest import: {source}, loaded {ui.fmt_date(last['started_at'])} by {last['run_by']} "
+                   f"(import run {last['run_id']}). {last['message']}")
+
+with ui.guard("the data limitations"):
+    lims = ui.call(presets.limitations)
+    st.subheader("What this data cannot show")
+    if lims:
+        order = list(TOPICS)
+        ranked = sorted(lims, key=lambda x: order.index(x["topic"]) if x["topic"] in order else len(order))
+        st.info("\n".join(f"- **{TOPICS.get(x['topic'], x['topic'])}** — {x['text']}" for x in ranked))
+        st.caption("Found by looking at the data itself (which stages, dates, outcomes and owners it holds) and "
+                   "from the notes of the preset that imported it. Read the other pages' figures with these in mind.")
+    else:
+        st.caption("Nothing missing: the data has lead histories, rejections, won and lost deals and an open "
+                   "pipeline, so every page can compute its figures.")
+
+left, right = st.columns(2)
+with left, ui.guard("the date spans"):
+    st.subheader("Date span")
+    spans = ui.call(health.date_spans)
+    st.dataframe(spans.rename(columns={"what": "What", "first": "First", "last": "Last", "rows": "Values"}),
+                 hide_index=True, width="stretch",
+                 column_config={"First": st.column_config.DatetimeColumn(format="D MMM YYYY, HH:mm"),
+                                "Last": st.column_config.DatetimeColumn(format="D MMM YYYY, HH:mm"),
+                                "Values": st.column_config.NumberColumn(format="localized")})
+    st.caption("Earliest and latest timestamp of each dated column; the as-of date defaults to the latest of all.")
+
+with right, ui.guard("the stages seen"):
+    st.subheader("Stages seen")
+    seen = ui.call(health.stages_seen)
+    table = seen.rename(columns={"funnel": "Funnel", "stage": "Stage", "position": "Order", "kind": "Kind",
+                                 "configured": "In stage settings", "events": "Events"})
+    table["Order"] = ["" if pd.isna(x) else str(int(x)) for x in table["Order"]]  # side states have no place
+    st.dataframe(table, hide_index=True, width="stretch", height=min(35 * (len(table) + 1) + 3, 600),
+                 column_config={"Events": st.column_config.NumberColumn(format="localized")})
+    unknown = seen[~seen["configured"]]
+    unused = seen[seen["configured"] & (seen["events"] == 0)]
+    if len(unknown):
+        st.warning("Stages used by the data but not in the stage settings (their events count nowhere): "
+                   + ", ".join(f"{r.stage} ({r.funnel})" for r in unknown.itertuples()))
+    st.caption("Events per stage. " + ("Configured but never entered by this data: "
+                                       + ", ".join(f"{r.stage}" for r in unused.itertuples())
+                                       + " — a skipped stage still counts as passed in the funnel."
+                                       if len(unused) else "Every configured stage is used."))
+
+with ui.guard("the import log"):
+    st.subheader("Last imports")
+    runs = ui.call(health.import_history, 10)
+    if runs.empty:
+        ui.empty_state("No import has run yet.")
+    else:
+        view = runs.assign(source=[presets.source_label(s) for s in runs["source"]])[
+            ["run_id", "started_at", "run_by", "source", "status", "rows", "message"]]
+        st.dataframe(view.rename(columns={"run_id": "Run", "started_at": "Started", "run_by": "By", "source": "Source",
+                                          "status": "Status", "rows": "Rows loaded", "message": "Message"}),
+                     hide_index=True, width="stretch",
+                     column_config={"Started": st.column_config.DatetimeColumn(format="D MMM YYYY, HH:mm")})
+        st.caption("Every import is logged, failed ones too (a failed import changes nothing).")
+
+with ui.guard("the rejected rows"):
+    n_rej = ui.call(health.rejected_count)
+    if last and n_rej:
+        st.subheader("Rows set aside by the last import")
+        rej = ui.call(health.rejected_rows, None, 5000)
+        st.caption(f"{n_rej:,} problem{'s' if n_rej != 1 else ''} in run {last['run_id']}: these rows were skipped "
+                   "(skip bad rows was on) and are kept here with the reason, so they can be fixed and imported again.")
+        st.dataframe(rej.rename(columns={"file": "File", "table_name": "Table", "row_number": "Row",
+                                         "column_name": "Column", "value": "Value", "reason": "Reason",
+                                         "raw_json": "Whole row"}).drop(columns="run_id").head(200),
+                     hide_index=True, width="stretch")
+        ui.download_csv(rej, f"rejected-rows-run-{last['run_id']}", label="Download the rejected rows (CSV)",
+                        key="dl_rejected")
+    elif last:
+        st.caption("The last import set no row aside.")
+
+if present:
+    st.stop()
+
+# ---- Import ----------------------------------------------------------------------------------
+
+st.divider()
+st.header("Import data")
+st.caption("An import replaces the tables it covers, all or nothing: if anything is wrong you get a list of the "
+           "problems and the database stays as it is. Validate first to see what would be loaded.")
+
+saved = presets.saved_mappings(presets.mappings_dir(ui.db_path()))
+choices = [f"preset:{k}" for k in presets.PRESETS] + [f"saved:{m['name']}" for m in saved] + [CANONICAL]
+labels = {f"preset:{k}": p.title for k, p in presets.PRESETS.items()}
+labels.update({f"saved:{m['name']}": f"Saved mapping: {m['title']}" for m in saved})
+labels[CANONICAL] = "Canonical files (our CSV contract) — or any other file, with the mapping assistant"
+choice = st.selectbox("What are you importing?", choices, format_func=lambda k: labels[k], key="imp_source",
+                      help="Shipped presets know the shape of common exports; saved mappings are ones you confirmed "
+                           "here before; anything else goes through the mapping assistant.")
+skip_bad = st.checkbox("Skip bad rows", key="imp_skip",
+                       help="Load the good rows and keep each bad one aside with its reason (listed above after the "
+                            "import). Off: any bad row stops the whole import.")
+
+
+def _preset_flow(name: str) -> None:
+    p = presets.PRESETS[name]
+    st.markdown(p.description)
+    with st.expander("What this data cannot show"):
+        st.markdown("\n".join(f"- {t}" for t in presets.preset_notes(name)))
+    default_dir = presets.default_directory(name)
+    mode = st.radio("Where are the files?", ["Upload them", "In a folder on this server"],
+                    index=1 if default_dir else 0, horizontal=True, key=f"pmode_{name}")
+    files: dict = {}
+    folder = None
+    if mode == "Upload them":
+        cols = st.columns(len(p.roles))
+        for c, role in zip(cols, p.roles):
+            f = c.file_uploader(role.label + ("" if role.required else " (optional)"), type=FILE_TYPES,
+                                key=f"up_{name}_{role.key}", help=role.help)
+            if f is not None:
+                files[role.key] = f
+        ready = all(r.key in files for r in p.roles if r.required)
+        if not ready:
+            st.caption("Upload " + ", ".join(r.label.lower() for r in p.roles if r.required and r.key not in files)
+                       + " to continue.")
+    else:
+        folder = st.text_input("Folder", value=str(default_dir or ""), key=f"dir_{name}",
+                               help="A folder on the machine running the app; its files are found by their usual names.")
+        found = presets.find_preset_files(name, folder) if folder else {}
+        for role in p.roles:
+            hit = found.get(role.key)
+            st.caption(f"{role.label}: " + (f"`{hit.name}`" if hit else
+                                            ("not found" if role.required else "not found (optional)")))
+        ready = bool(folder) and all(r.key in found for r in p.roles if r.required)
+    options: dict = {}
+    if "date_format" in p.options:
+        fmt = st.selectbox("Date format", ["auto", "day-first", "month-first"], key=f"datefmt_{name}",
+                           format_func={"auto": "Detect (ISO 8601, or day/month order from the data)",
+                                        "day-first": "Day first: 31/12/2025, 31.12.2025 14:05",
+                                        "month-first": "Month first: 12/31/2025 2:05 PM"}.get,
+                           help="CRM exports write dates in the user's locale. Detection refuses dates it cannot "
+                                "tell apart (03/04/2025) rather than guess.")
+        options["date_format"] = fmt
+    if "decimal" in p.options:
+        dec = st.radio("Amounts are written like", [".", ","], horizontal=True, key=f"decimal_{name}",
+                       format_func={".": "1,234.50", ",": "1.234,50"}.get)
+        options["decimal"] = dec
+    if "stage_map" in p.options:
+        lines = st.text_area("Custom stage names (optional)", key=f"stagemap_{name}", height=90,
+                             placeholder="Verbal Commit = Negotiation\nOn Hold = Discovery",
+                             help="Standard Salesforce stages are mapped already (Prospecting and Qualification → "
+                                  "Qualify; Needs Analysis, Value Proposition, Id. Decision Makers, Perception "
+                                  "Analysis → Discovery; Proposal/Price Quote → Proposal; Negotiation/Review → "
+                                  "Negotiation). Add your own, one per line: your stage = configured stage.")
+        options["stage_map"] = presets.parse_stage_lines(lines)
+    key = f"preset:{name}"
+    c1, c2 = st.columns([1, 6])
+    if c1.button("Validate", key=f"imp_check_{name}", disabled=not ready,
+                 help="Runs the whole import against a throw-away copy: problems, preview, what will be missing."):
+        with st.spinner("Validating…"):
+            dry = ui.call_fresh(presets.dry_run, preset=name, directory=folder, preset_files=files or None,
+                                options=options, skip_bad_rows=skip_bad)
+        ss["imp_outcome"] = ({"key": key, "kind": "dry", "dry": dry} if dry.ok
+                             else {"key": key, "kind": "error", "error": dry.error})
+    if c2.button("Import", key=f"imp_go_{name}", type="primary", disabled=not ready,
+                 help="Replaces every table with this data set."):
+        try:
+            with st.spinner("Importing…"), ui.writer() as cur:
+                result = presets.import_preset(cur, name, folder, files=files or None, skip_bad_rows=skip_bad,
+                                               options=options)
+        except FunnelError as e:
+            ss["imp_outcome"] = {"key": key, "kind": "error", "error": e}
+        else:
+            ui.after_write()
+            ss.pop("imp_outcome", None)
+            _flash("ok", result.message)
+            st.rerun()
+    _show_outcome(key)
+
+
+def _canonical_flow(saved_map: dict | None) -> None:
+    if saved_map:
+        st.markdown(f"Saved mapping **{saved_map['title']}** for "
+                    f"{', '.join(presets.TABLE_LABELS[t].lower() for t in saved_map['tables'] if t in presets.TABLE_LABELS) or 'your files'}."
+                    " Upload the files; the choices below start from the saved mapping.")
+        m0 = saved_map["mapping"] or {}
+    else:
+        st.markdown("Upload one to four files. A table you give is replaced; a table you leave out stays as it is. "
+                    "Columns are matched by name and by their values; check the guesses, fix any, then validate. "
+                    "Templates of the canonical files are in `data/templates/`.")
+        m0 = {}
+    uploads = {}
+    cols = st.columns(4)
+    for c, t in zip(cols, TABLE_ORDER):
+        f = c.file_uploader(presets.TABLE_LABELS[t], type=FILE_TYPES, key=f"up_canon_{t}",
+                            help=f"{t}.csv in the data contract, or your own file for it.")
+        if f is not None:
+            uploads[t] = f
+    if not uploads:
+        return
+    configured = {f: ui.call(presets.configured_stage_names, f) for f in ("lead", "opportunity")}
+    columns, stages, formats = {}, {}, {}
+    for t, f in uploads.items():
+        fid = getattr(f, "file_id", f.name)
+        try:
+            df = _read_file(f.name, f.getvalue(), 2000)
+        except FunnelError as e:
+            _show_error(e)
+            continue
+        with st.expander(f"{presets.TABLE_LABELS[t]}: {f.name}", expanded=True):
+            headers = [str(h) for h in df.columns]
+            initial = dict((m0.get("columns") or {}).get(t) or {})
+            if not initial:
+                initial = presets.guess_columns(df, t, configured.get(STAGE_FUNNEL.get(t, "lead"), []))
+            initial = {k: v for k, v in initial.items() if v in headers}
+            st.markdown("**Columns** — which column of your file holds each field (required ones first):")
+            edited = st.data_editor(
+                presets.assistant_frame(t, initial), key=f"map_{t}_{fid}", hide_index=True, width="stretch",
+                disabled=["field", "required", "meaning"],
+                column_config={"field": st.column_config.TextColumn("Field"),
+                               "required": st.column_config.TextColumn("Required"),
+                               "meaning": st.column_config.TextColumn("Meaning"),
+                               "column": st.column_config.SelectboxColumn("Column in your file", options=[""] + headers)})
+            colmap = {r["field"]: r["column"] for r in edited.to_dict("records") if r.get("column")}
+            columns[t] = colmap
+            if t == "leads":
+                st.caption("Every other column of a leads file is kept as a lead attribute (usable in filters, "
+                           "breakdowns and scoring rules).")
+            with st.popover("Columns of this file"):
+                st.dataframe(presets.column_samples(df), hide_index=True,
+                             column_config={"blank_share": st.column_config.ProgressColumn("Blank", format="percent",
+                                                                                           min_value=0, max_value=1)})
+            time_cols = [colmap[c] for c in ("created_at", "entered_at", "close_date") if colmap.get(c)]
+            own = [c for c, kind, _ in TABLES[t] if kind in ("timestamp", "date")] + ["*"]
+            saved_formats = m0.get("timestamp_formats") or {}
+            saved_fmt = next((saved_formats[c][0] for c in own if saved_formats.get(c)), "")
+            guess = saved_fmt or presets.suggest_timestamp_format(
+                [v for c in time_cols for v in df[c].head(500)]) or ""
+            formats[t] = st.text_input("Date format", value=guess, key=f"fmt_{t}_{fid}",
+                                       placeholder="empty = YYYY-MM-DD or ISO 8601",
+                                       help="A strptime format for dates written otherwise, e.g. %d/%m/%Y %H:%M "
+                                            "(31/12/2025 14:05) or %m/%d/%Y (12/31/2025).")
+            funnel = STAGE_FUNNEL.get(t)
+            if funnel and colmap.get("stage"):
+                full = _read_file(f.name, f.getvalue(), None)
+                values = presets.distinct_values(full, colmap["stage"])
+                saved_stages = (m0.get("stages") or {}).get(funnel) or {}
+                guess_map = presets.guess_stage_map(values["value"], configured[funnel], funnel)
+                values["stage"] = [saved_stages.get(v) or guess_map.get(v, "") for v in values["value"]]
+                st.markdown(f"**Stages** — which configured {funnel} stage each value of “{colmap['stage']}” means "
+                            "(leave empty for values that already match a stage name):")
+                sedit = st.data_editor(
+                    values, key=f"stages_{t}_{fid}_{colmap['stage']}", hide_index=True, width="stretch",
+                    disabled=["value", "rows"],
+                    column_config={"value": st.column_config.TextColumn("Value in your file"),
+                                   "rows": st.column_config.NumberColumn("Rows", format="localized"),
+                                   "stage": st.column_config.SelectboxColumn("Configured stage",
+                                                                             options=[""] + configured[funnel])})
+                stages.setdefault(funnel, {}).update(
+                    {r["value"]: r["stage"] for r in sedit.to_dict("records") if r.get("stage")})
+            st.markdown("**Preview after mapping** (first rows):")
+            st.dataframe(presets.apply_column_mapping(df, colmap, t), hide_index=True, width="stretch")
+    decimal = st.radio("Amounts are written like", [".", ","], horizontal=True, key="canon_decimal",
+                       index=1 if (m0.get("options") or {}).get("decimal") == "," else 0,
+                       format_func={".": "1234.50 (decimal point)", ",": "1.234,50 (decimal comma)"}.get)
+    mapping = presets.build_mapping(columns, stages, formats, decimal)
+    problems = validate_mapping(mapping)
+    if problems:
+        st.warning("Fix the mapping first: " + " ".join(problems))
+    key = f"{CANONICAL}:{saved_map['name'] if saved_map else ''}"
+    source = f"mapping:{saved_map['name']}" if saved_map else "files"
+    c1, c2, c3 = st.columns([1, 1.3, 5])
+    if c1.button("Validate", key="canon_check", disabled=bool(problems)):
+        with st.spinner("Validating…"):
+            dry = ui.call_fresh(presets.dry_run, mapping=mapping, skip_bad_rows=skip_bad, **uploads)
+        ss["imp_outcome"] = ({"key": key, "kind": "dry", "dry": dry} if dry.ok
+                             else {"key": key, "kind": "error", "error": dry.error})
+    if c2.button("Commit import", key="canon_go", type="primary", disabled=bool(problems)):
+        try:
+            with st.spinner("Importing…"), ui.writer() as cur:
+                result = ingest.import_files(cur, **uploads, mapping=mapping, skip_bad_rows=skip_bad, source=source)
+                presets.clear_data_notes(cur)
+        except FunnelError as e:
+            ss["imp_outcome"] = {"key": key, "kind": "error", "error": e}
+        else:
+            ui.after_write()
+            ss.pop("imp_outcome", None)
+            _flash("ok", result.message)
+            st.rerun()
+    with c3.popover("Save as preset", disabled=bool(problems)):
+        name = st.text_input("Name", key="save_name", placeholder="e.g. pipedrive-leads",
+                             help="Letters, digits and dashes. It is listed next to the shipped presets.")
+        if st.button("Save mapping", key="save_go"):
+            try:
+                path = presets.save_mapping(presets.mappings_dir(ui.db_path()), name, mapping,
+                                            files={t: f.name for t, f in uploads.items()})
+            except FunnelError as e:
+                st.error(str(e))
+            else:
+                st.success(f"Saved as {path.name} in {path.parent}. It now appears under “What are you importing?”; "
+                           f"on the command line: python -m funnel import --mapping {path} …")
+    _show_outcome(key)
+
+
+with ui.guard("the import"):
+    if choice.startswith("preset:"):
+        _preset_flow(choice.split(":", 1)[1])
+    elif choice.startswith("saved:"):
+        _canonical_flow(next(m for m in saved if m["name"] == choice.split(":", 1)[1]))
+    else:
+        _canonical_flow(None)
+
+# ---- Reset -----------------------------------------------------------------------------------
+
+st.divider()
+st.header("Reset to sample data")
+st.caption("Replaces every lead, event and opportunity with the generated sample (20,000 leads, seed 7). Stage "
+           "settings, scoring rules and saved reviews stay.")
+if not ss.get("reset_confirm"):
+    if st.button("Reset to sample data…", key="reset_ask"):
+        ss["reset_confirm"] = True
+        st.rerun()
+else:
+    st.warning("This replaces ALL imported data with the sample data and cannot be undone. Continue?")
+    c1, c2 = st.columns([2, 5])
+    if c1.button("Yes, replace everything", key="reset_yes", type="primary"):
+        with ui.guard("the reset"), st.spinner("Generating the sample data…"), ui.writer() as cur:
+            from funnel.sample import generate_sample
+            generate_sample(cur, leads=20000, seed=7)
+            presets.clear_data_notes(cur)
+            ss["reset_confirm"] = False
+            ss.pop("imp_outcome", None)
+            ui.after_write()
+            _flash("ok", "The sample data is back: 20,000 generated leads (seed 7).")
+            st.rerun()
+    if c2.button("Cancel", key="reset_no"):
+        ss["reset_confirm"] = False
+        st.rerun()

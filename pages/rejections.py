@@ -1,0 +1,214 @@
+"""Rejections & recycling: how often sales turns hand-offs down, whose leads and why, how fast they
+come back, whether recycled leads ever convert, and which leads bounce back and forth (metrics.md §3)."""
+from __future__ import annotations
+
+import streamlit as st
+
+import ui
+from funnel import presets, rejections, store
+from funnel.charts import rejections as charts
+
+K_DELAY_SDR, K_OTHER_BY, K_PP_MIN = "rej_delay_sdr", "rej_other_by", "rej_pp_min"
+ALL_SDRS = "All SDRs"
+OTHER_BREAKDOWNS = {"actor": "Who rejected", "channel": "Channel", "segment": "Segment", "region": "Region"}
+
+present = ui.presentation()
+facts = ui.data_facts()
+if facts["as_of"] is None:
+    ui.page_header("Rejections & recycling")
+    ui.empty_state("There is no data yet. Import your leads on the Data page, or reset to the sample data there.")
+    st.stop()
+
+scope = ui.scope()
+verdict = None
+with ui.guard("the verdict"):
+    verdict = ui.call(rejections.rejection_verdict, scope)
+ui.page_header("Rejections & recycling", verdict["sentence"] if verdict else None)
+if verdict is None:
+    st.stop()
+handoff = verdict["handoff_stage"]
+if verdict["state"] in ("no_rejection_stage", "no_data"):
+    notes = []
+    with ui.guard("the notes on this data"):
+        notes = ui.call(presets.data_limitations, "leads") + ui.call(presets.data_limitations, "rejections")
+    if notes:
+        st.warning("What this data lacks:\n\n" + "\n".join(f"- {n}" for n in dict.fromkeys(notes)))
+    st.info(f"This page follows each lead through the hand-off from marketing to sales: every entry into "
+            f"{handoff} offers the lead to sales, sales may reject it, and marketing may recycle it and hand it "
+            f"off again. That needs the lead's status history with its Rejected entries. "
+            "What to do: re-import the lead events with your CRM's rejected status mapped to the Rejected stage "
+            "(Data page), or give a stage the kind 'rejected' on the Stage settings page.")
+    st.stop()
+if verdict["state"] == "none_in_cohort":
+    ui.empty_state("Nothing to show for these leads — widen the date range or clear a filter in the sidebar.")
+    st.stop()
+
+st.caption(f"**Hand-off**: each entry of a lead into {handoff}. **Rejection**: an entry into Rejected. "
+           f"**Resubmission**: a rejected lead entering {handoff} again later; its delay is the time in between. "
+           f"**Loop**: every {handoff} entry after a lead's first.")
+
+columns = set()
+with ui.guard("the list of lead attributes"):
+    columns = set(ui.call(store.lead_attribute_columns))
+
+# ---- KPI tiles --------------------------------------------------------------------------------
+summary = None
+with ui.guard("the rejection summary"):
+    summary = ui.call(rejections.rejection_summary, scope)
+if summary:
+    # seven tiles fit one row on a desk screen; on the projector, with big type, two rows keep labels whole
+    tiles = st.columns(7) if not present else [*st.columns(4), *st.columns(4)[:3]]
+    tiles[0].metric("Hand-offs", ui.fmt_int(summary["handoffs"]),
+                    help=f"Entries into {handoff} by the as-of date, for the leads in this cohort.")
+    tiles[1].metric("Rejected", ui.fmt_int(summary["rejected"]), help="Entries into Rejected by the as-of date.")
+    tiles[2].metric("Rejection rate", ui.fmt_pct(summary["rejection_rate"]), help="Rejected ÷ hand-offs.")
+    tiles[3].metric("Resubmissions", ui.fmt_int(summary["resubmissions"]),
+                    help=f"Rejections followed later by a new {handoff} entry of the same lead.")
+    tiles[4].metric("Back within 7 days", ui.fmt_pct(summary["resubmitted_within_7d_share"]),
+                    help=f"Resubmissions that came back at most 7 days after the rejection: "
+                         f"{ui.fmt_int(summary['resubmitted_within_7d'])} of {ui.fmt_int(summary['resubmissions'])}.")
+    tiles[5].metric("Median resubmit delay", ui.fmt_days(summary["median_resubmit_days"]),
+                    help="Half of the resubmissions came back sooner than this, half later.")
+    tiles[6].metric("Leads with loops", ui.fmt_int(summary["leads_with_loops"]),
+                    help=f"Leads handed off more than once ({handoff} entered two or more times).")
+
+# ---- Whose leads get rejected -----------------------------------------------------------------
+st.subheader("Whose leads get rejected")
+team_rate = summary["rejection_rate"] if summary else None
+left, right = st.columns(2)
+for col, dim, role in ((left, "ae", "AE"), (right, "sdr", "SDR")):
+    with col:
+        if dim not in columns:
+            ui.empty_state(f"This data has no {role} column, so rejections cannot be split by {role}.")
+            continue
+        with ui.guard(f"the rejection rate by {role}"):
+            df = ui.call(rejections.rejection_breakdown, scope, dim)
+            ui.chart(charts.rate_by_owner(df, role=role, team_rate=team_rate, presentation=present),
+                     key=f"rej_rate_{dim}")
+st.caption(f"Rate = rejections of the leads each person owns ÷ those leads' hand-offs (entries into {handoff}); "
+           "the count is “rejected of hand-offs”. Red-orange: at least 1.3× the team rate (dashed line) and too large a gap "
+           "to be chance (a two-proportion test against everyone else at the 5% level). "
+           f"Grey: fewer than {rejections.SMALL_SAMPLE} hand-offs — too few to judge anyone on.")
+
+if not present:
+    with st.expander("Other breakdowns: who rejected, channel, segment"):
+        options = [k for k in OTHER_BREAKDOWNS if k == "actor" or k in columns]
+        other = st.selectbox("Break down by", options, format_func=OTHER_BREAKDOWNS.get, key=K_OTHER_BY)
+        with ui.guard("the breakdown table"):
+            table = ui.call(rejections.rejection_breakdown, scope, other)
+            if other == "actor":
+                st.dataframe(table, hide_index=True, width="stretch", column_config={
+                    "grp": st.column_config.TextColumn("Rejected by"),
+                    "rejected": st.column_config.NumberColumn("Rejections", format="%d"),
+                    "share": st.column_config.NumberColumn("Share of all rejections", format="percent"),
+                    "resubmissions": st.column_config.NumberColumn("Later resubmitted", format="%d"),
+                })
+                st.caption("Who moved each lead into Rejected (the event's actor), and how many of those leads "
+                           "were handed off again afterwards.")
+            else:
+                shown = table[["grp", "handoffs", "rejected", "rejection_rate", "resubmissions",
+                               "resubmitted_within_7d", "median_resubmit_days", "small_sample"]]
+                st.dataframe(shown, hide_index=True, width="stretch", column_config={
+                    "grp": st.column_config.TextColumn(OTHER_BREAKDOWNS[other]),
+                    "handoffs": st.column_config.NumberColumn("Hand-offs", format="%d"),
+                    "rejected": st.column_config.NumberColumn("Rejected", format="%d"),
+                    "rejection_rate": st.column_config.NumberColumn("Rejection rate", format="percent"),
+                    "resubmissions": st.column_config.NumberColumn("Resubmissions", format="%d"),
+                    "resubmitted_within_7d": st.column_config.NumberColumn("Back within 7 days", format="%d"),
+                    "median_resubmit_days": st.column_config.NumberColumn("Median delay (days)", format="%.1f"),
+                    "small_sample": st.column_config.CheckboxColumn(
+                        "Too few to judge", help=f"Fewer than {rejections.SMALL_SAMPLE} hand-offs."),
+                })
+                st.caption("Same definitions as the charts above, per value of the lead's attribute.")
+            ui.download_csv(table, f"rejections_by_{other}", key="dl_rej_other")
+
+# ---- Why --------------------------------------------------------------------------------------
+st.subheader("Why leads are rejected")
+with ui.guard("the reasons over time"):
+    reasons = ui.call(rejections.reasons_over_time, scope, "month")
+    ui.chart(charts.reasons_over_time(reasons, presentation=present), key="rej_reasons")
+    st.caption("Rejections per calendar month of the rejection, by the reason given on the Rejected entry. "
+               f"“{charts.NO_REASON}” counts rejections recorded without a reason.")
+
+# ---- Flows ------------------------------------------------------------------------------------
+st.subheader("How leads move between stages")
+with ui.guard("the stage flows"):
+    flows = ui.call(rejections.transition_flows, scope)
+    stage_list = ui.call(store.stages, "lead")
+    ui.chart(charts.flow_sankey(flows, stages=stage_list, handoff=handoff, presentation=present), key="rej_flows")
+    st.caption("Each band is the number of times a lead moved from one stage straight to the next, by the "
+               f"as-of date. Orange bands go backwards — Rejected → Recycled → {handoff} is the recycle loop; "
+               "red bands are hand-offs refused; grey bands leave the funnel or go back to nurture.")
+
+# ---- How fast ---------------------------------------------------------------------------------
+st.subheader("How fast rejected leads come back")
+by_sdr = None
+if "sdr" in columns:
+    with ui.guard("the SDR list"):
+        by_sdr = ui.call(rejections.rejection_breakdown, scope, "sdr")
+sdr_options = [ALL_SDRS] + ([str(g) for g in by_sdr.loc[by_sdr["resubmissions"] > 0, "grp"]]
+                            if by_sdr is not None else [])
+if st.session_state.get(K_DELAY_SDR) not in sdr_options:
+    st.session_state.pop(K_DELAY_SDR, None)
+c1, _ = st.columns([1, 3])
+who = c1.selectbox("SDR", sdr_options, key=K_DELAY_SDR,
+                   help="Show the resubmissions of one SDR's leads, or of everyone's.")
+with ui.guard("the resubmission delays"):
+    if who == ALL_SDRS:
+        delays = ui.call(rejections.resubmit_delays, scope, None)
+        fig = charts.resubmit_delay_histogram(
+            delays, who=None, within_7d=summary["resubmitted_within_7d"] if summary else None,
+            resubmissions=summary["resubmissions"] if summary else None,
+            median_days=summary["median_resubmit_days"] if summary else None, presentation=present)
+    else:
+        delays = ui.call(rejections.resubmit_delays, scope, "sdr")
+        delays = delays[delays["grp"] == who]
+        row = by_sdr[by_sdr["grp"] == who].iloc[0]
+        fig = charts.resubmit_delay_histogram(
+            delays, who=who, within_7d=int(row["resubmitted_within_7d"]), resubmissions=int(row["resubmissions"]),
+            median_days=row["median_resubmit_days"], presentation=present)
+    ui.chart(fig, key="rej_delays")
+    st.caption(f"Each bar counts resubmissions by whole days between the rejection and the next {handoff} entry "
+               "(the bar at 3 covers 3 to 4 days; 90+ collects the rest). Left of the dashed line: back within "
+               "7 days.")
+
+# ---- Outcomes ---------------------------------------------------------------------------------
+st.subheader("Do recycled leads ever convert?")
+left, right = st.columns([3, 2])
+with left, ui.guard("the outcome comparison"):
+    outcomes = ui.call(rejections.recycled_outcomes, scope)
+    ui.chart(charts.outcomes_bar(outcomes, presentation=present), key="rej_outcomes")
+    st.caption("Recycled: leads rejected at least once; they count as reaching a stage only when they reach it "
+               f"after their first rejection. First-pass: leads handed off ({handoff}) and never rejected. "
+               "Reaching a stage includes skipping past it; everything as known at the as-of date.")
+with right, ui.guard("the loop distribution"):
+    loops = ui.call(rejections.loop_distribution, scope)
+    ui.chart(charts.loop_distribution_bar(loops, presentation=present), key="rej_loops")
+    st.caption(f"Handed-off leads by how many times they were handed off again after the first {handoff}.")
+
+# ---- Ping-pong --------------------------------------------------------------------------------
+st.subheader("Ping-pong leads")
+c1, _ = st.columns([1, 3])
+min_rej = c1.selectbox("Rejected at least", [2, 3, 4, 5], format_func=lambda n: f"{n} times", key=K_PP_MIN,
+                       help="Leads rejected this many times or more by the as-of date.")
+with ui.guard("the ping-pong list"):
+    pp = ui.call(rejections.ping_pong_leads, scope, min_rejections=int(min_rej))
+    if pp.empty:
+        ui.empty_state(f"No lead was rejected {min_rej} times or more — nothing bounces back and forth here.")
+    else:
+        st.caption(f"{ui.fmt_int(len(pp))} leads{' (the first 2,000)' if len(pp) >= 2000 else ''} rejected "
+                   f"{min_rej} times or more by the as-of date, most rejections first. The path lists every stage "
+                   "the lead entered, in order.")
+        st.dataframe(pp, hide_index=True, width="stretch", column_config={
+            "lead_id": st.column_config.TextColumn("Lead"),
+            "channel": st.column_config.TextColumn("Channel"),
+            "segment": st.column_config.TextColumn("Segment"),
+            "sdr": st.column_config.TextColumn("SDR"),
+            "ae": st.column_config.TextColumn("AE"),
+            "rejections": st.column_config.NumberColumn("Rejections", format="%d"),
+            "handoffs": st.column_config.NumberColumn("Hand-offs", format="%d"),
+            "current_stage": st.column_config.TextColumn("Now in"),
+            "last_event_at": st.column_config.DatetimeColumn("Last moved", format="DD MMM YYYY"),
+            "path": st.column_config.TextColumn("Path", width="large"),
+        })
+        ui.download_csv(pp, "ping_pong_leads", key="dl_rej_pingpong")

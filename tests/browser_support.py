@@ -1,0 +1,289 @@
+"""Helpers for the real-browser tests (tests/test_browser.py): a Streamlit server on a free port,
+Debian's Chromium through Playwright's sync API, waits that never sleep blindly, screenshots and
+downloads.
+
+Kept free of pytest fixtures so other browser tests (HTML export, snapshots) can reuse it.
+"""
+from __future__ import annotations
+
+import ast
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "tests" / "artifacts"          # git-ignored
+SCREENSHOTS = ARTIFACTS / "screenshots"
+DOWNLOADS = ARTIFACTS / "downloads"
+
+CHROMIUM = "/usr/bin/chromium"                    # Debian's build; never a downloaded browser
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--headless=new", "--disable-gpu", "--disable-dev-shm-usage",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
+]
+
+FULL_HD = {"width": 1920, "height": 1080}
+# The main area scrolls inside its own container, so full_page screenshots stop at the viewport:
+# a tall viewport is what captures a whole page.
+TALL = {"width": 1920, "height": 2400}
+
+MAX_WAIT_MS = 60_000                               # no single wait is longer than this
+
+# Streamlit 1.67 test ids (checked against the frontend bundle in streamlit/static):
+#   st.exception / an uncaught script error -> stException
+#   st.error -> stAlertContainer > stAlertContent{Kind}, i.e. stAlertContentError
+ERROR_SELECTOR = "[data-testid='stException'], [data-testid='stAlertContentError']"
+# Streamlit's modal when a URL names no page ("Page not found ... Running the app's main page").
+PAGE_NOT_FOUND = "[role='dialog']:has-text('Page not found')"
+# The frame (app.py) ran: its presentation toggle is on every page, in both modes.
+FRAME_MARK = "[data-testid='stCheckbox']:has-text('Presentation mode')"
+MAIN = "[data-testid='stMain']"
+MAIN_H1 = f"{MAIN} h1"
+SCRIPT_DONE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+
+
+# ---------------------------------------------------------------------------------------------
+# The app's pages, read from app.py so a new st.Page is covered without editing the tests
+
+
+@dataclass(frozen=True)
+class AppPage:
+    file: str        # pages/overview.py
+    title: str       # Overview (the navigation label)
+    url_path: str    # overview
+    default: bool = False
+    section: str = ""  # Weekly review (the navigation group it sits in)
+
+    def names(self) -> set[str]:
+        """Words a page heading may use to name this page: its label's and its section's."""
+        words = re.findall(r"[a-z]{4,}", f"{self.title} {self.section}".lower())
+        return set(words) or {self.title.lower()}
+
+    @property
+    def slug(self) -> str:
+        return self.url_path or Path(self.file).stem
+
+    @property
+    def route(self) -> str:
+        """The path Streamlit serves the page at: the default page lives at "/" (its url_path is
+        not a route: /overview answers with a "Page not found" dialog and runs the main page)."""
+        return "" if self.default else self.url_path
+
+
+def app_pages(app_file: Path = ROOT / "app.py") -> list[AppPage]:
+    """Every ``st.Page(file, title=..., url_path=...)`` call in app.py, in navigation order."""
+    tree = ast.parse(app_file.read_text(encoding="utf-8"))
+    sections: dict[int, str] = {}  # id(st.Page call) -> its section, from {"Section": [st.Page(...), ...]}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Dict):
+            for k, v in zip(node.keys, node.values):
+                if isinstance(k, ast.Constant) and isinstance(v, (ast.List, ast.Tuple)):
+                    for elt in v.elts:
+                        sections[id(elt)] = str(k.value)
+    found: list[tuple[int, int, AppPage]] = []
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "Page"):
+            continue
+        if not node.args or not isinstance(node.args[0], ast.Constant):
+            continue
+        kw = {k.arg: k.value.value for k in node.keywords if isinstance(k.value, ast.Constant)}
+        file = node.args[0].value
+        page = AppPage(file=file, title=kw.get("title") or Path(file).stem,
+                       url_path=kw.get("url_path") or Path(file).stem, default=bool(kw.get("default")),
+                       section=sections.get(id(node), ""))
+        found.append((node.lineno, node.col_offset, page))
+    return [p for *_, p in sorted(found, key=lambda t: t[:2])]  # source order = navigation order
+
+
+# ---------------------------------------------------------------------------------------------
+# The server
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Server:
+    proc: subprocess.Popen
+    port: int
+    log_path: Path
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no server log)"
+
+
+def start_streamlit(db: Path, *, port: int | None = None, log_path: Path | None = None,
+                    timeout_s: float = 60.0) -> Server:
+    """``streamlit run app.py`` on ``db`` in its own process group; returns once /_stcore/health is ok."""
+    port = port or free_port()
+    log_path = log_path or ARTIFACTS / f"streamlit-{Path(db).stem}.log"  # one per database, overwritten
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    cmd = [sys.executable, "-m", "streamlit", "run", "app.py",
+           "--server.port", str(port), "--server.address", "127.0.0.1",
+           "--server.headless", "true", "--browser.gatherUsageStats", "false",
+           # Other people edit files while the suite runs: never rerun on their saves.
+           "--server.fileWatcherType", "none"]
+    env = {**os.environ, "FUNNEL_DB": str(db), "PYTHONUNBUFFERED": "1"}
+    log = open(log_path, "w")  # noqa: SIM115 - closed with the process
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    server = Server(proc=proc, port=port, log_path=log_path)
+    try:
+        wait_healthy(server, timeout_s)
+    except BaseException:
+        stop_streamlit(server)
+        raise
+    return server
+
+
+def wait_healthy(server: Server, timeout_s: float = 60.0) -> None:
+    url = f"{server.base_url}/_stcore/health"
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if server.proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited with code {server.proc.returncode}:\n{server.log_tail()}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                if r.status == 200 and r.read().strip() == b"ok":
+                    return
+        except OSError:
+            pass
+        time.sleep(0.25)  # polling a port, not waiting on the UI
+    raise TimeoutError(f"streamlit not healthy after {timeout_s:.0f} s at {url}:\n{server.log_tail()}")
+
+
+def stop_streamlit(server: Server) -> None:
+    """Terminate the server's whole process group (it is ours alone: start_new_session)."""
+    proc = server.proc
+    if proc.poll() is None:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+        except ProcessLookupError:
+            pass
+    if proc.stdout:
+        proc.stdout.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# The browser
+
+
+def launch_chromium(playwright):
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+
+
+def wait_for_app(page, timeout_ms: int = MAX_WAIT_MS) -> None:
+    """Wait until the page's script has run and drawn real content (or failed visibly).
+
+    ``stApp`` exists before the script runs, and its state can read ``notRunning`` before the first
+    run starts; so: first a heading or an error element in the main area, then the script state,
+    then the network quiet, then every Plotly chart drawn.
+    """
+    page.wait_for_selector(f"{MAIN_H1}, {ERROR_SELECTOR}", state="attached", timeout=timeout_ms)
+    page.wait_for_selector(SCRIPT_DONE, state="attached", timeout=timeout_ms)
+    try:
+        page.wait_for_load_state("networkidle", timeout=10_000)
+    except Exception:  # noqa: BLE001 - a socket that never idles; the script state above is what matters
+        pass
+    wait_for_skeletons(page, timeout_ms)
+    wait_for_charts(page, timeout_ms)
+
+
+def wait_for_skeletons(page, timeout_ms: int = MAX_WAIT_MS) -> None:
+    """Streamlit lazy-loads widget code; until a chunk arrives the element is a grey placeholder
+    (``stSkeleton``, a React Suspense fallback) even though the script has finished."""
+    page.wait_for_function(
+        """() => !document.querySelector(
+            "[data-testid='stSkeleton'], [data-testid='stSkeletonElement'], [data-testid='stAppSkeleton']")""",
+        timeout=timeout_ms,
+    )
+
+
+def wait_for_charts(page, timeout_ms: int = MAX_WAIT_MS) -> None:
+    """Every st.plotly_chart has drawn its SVG (Plotly renders after the script finishes)."""
+    page.wait_for_function(
+        """() => {
+            const charts = document.querySelectorAll("[data-testid='stPlotlyChart']");
+            return [...charts].every(c => c.querySelector('.main-svg'));
+        }""",
+        timeout=timeout_ms,
+    )
+
+
+def open_app(page, url: str, timeout_ms: int = MAX_WAIT_MS) -> None:
+    page.goto(url, wait_until="domcontentloaded", timeout=timeout_ms)
+    wait_for_app(page, timeout_ms)
+
+
+def error_texts(page) -> list[str]:
+    """Texts of every error element and "Page not found" dialog (an empty list is what every test wants)."""
+    return [t.strip()[:500] for t in page.locator(f"{ERROR_SELECTOR}, {PAGE_NOT_FOUND}").all_inner_texts()]
+
+
+def frame_ran(page) -> bool:
+    """app.py ran around the page (not a bare pages/*.py run: see test_deep_link_on_a_fresh_server)."""
+    return page.locator(FRAME_MARK).count() > 0
+
+
+def heading(page) -> str:
+    loc = page.locator(MAIN_H1)
+    return loc.first.inner_text().strip() if loc.count() else ""
+
+
+def fit_to_content(page, min_height: int = TALL["height"], max_height: int = 8000) -> None:
+    """Grow the viewport (same width, so nothing re-lays out and nothing reruns) to the main area's
+    full height, at least ``min_height``: the main area scrolls inside, so this is the only way a
+    screenshot shows a long page whole."""
+    content = page.evaluate("() => document.querySelector(\"[data-testid='stMain']\")?.scrollHeight || 0")
+    height = max(min_height, min(max_height, int(content)))
+    width = page.viewport_size["width"] if page.viewport_size else TALL["width"]
+    page.set_viewport_size({"width": width, "height": height})
+    wait_for_charts(page)
+
+
+def screenshot(page, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def download_file(page, trigger: Callable[[], None], dest_dir: Path = DOWNLOADS,
+                  timeout_ms: int = MAX_WAIT_MS) -> Path:
+    """Run ``trigger`` (e.g. ``lambda: page.get_by_role("button", name="Export HTML").click()``),
+    catch the browser download it starts and save it under ``dest_dir``; returns the saved path.
+
+    The browser context must accept downloads (Playwright contexts do by default).
+    """
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    with page.expect_download(timeout=timeout_ms) as info:
+        trigger()
+    download = info.value
+    failure = download.failure()
+    if failure:
+        raise AssertionError(f"download failed: {failure}")
+    path = dest_dir / re.sub(r"[^\w.\-]+", "_", download.suggested_filename or "download")
+    download.save_as(str(path))
+    return path
