@@ -300,8 +300,10 @@ def _child(task: str, **kwargs) -> dict:
         spec, out = Path(tmp) / "spec.json", Path(tmp) / "out.json"
         spec.write_text(json.dumps({"task": task, "kwargs": kwargs, "out": str(out)}))
         env = {**os.environ, "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
-        proc = subprocess.run([sys.executable, "-c", "import sys; from funnel import bench; bench._child_main(sys.argv[1])",
-                               str(spec)], cwd=ROOT, env=env, capture_output=True, text=True)
+        # Page renders need Streamlit, which funnel/ never imports: they run from bench_pages.py beside app.py.
+        entry = ([str(ROOT / "bench_pages.py")] if task == "pages"
+                 else ["-c", "import sys; from funnel import bench; bench._child_main(sys.argv[1])"])
+        proc = subprocess.run([sys.executable, *entry, str(spec)], cwd=ROOT, env=env, capture_output=True, text=True)
         if proc.returncode != 0 or not out.exists():
             tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-15:])
             raise RuntimeError(f"bench {task} failed (exit {proc.returncode}):\n{tail}")
@@ -310,7 +312,7 @@ def _child(task: str, **kwargs) -> dict:
 
 def _child_main(spec_path: str) -> None:
     spec = json.loads(Path(spec_path).read_text())
-    res = {"generate": _generate_task, "import": _import_task, "pages": _pages_task}[spec["task"]](**spec["kwargs"])
+    res = {"generate": _generate_task, "import": _import_task}[spec["task"]](**spec["kwargs"])
     Path(spec["out"]).write_text(json.dumps(res, default=str))
 
 
@@ -344,41 +346,6 @@ def app_pages() -> list[str]:
     text = (ROOT / "app.py").read_text(encoding="utf-8")
     pages = re.findall(r"""st\.Page\(\s*["'](pages/[^"']+\.py)["']""", text)
     return [p for p in pages if (ROOT / p).exists()]
-
-
-def _pages_task(db: str, pages: list[str], runs: int, timeout: float) -> dict:
-    """Render each page with AppTest: cold (figure cache cleared first) ``runs`` times, then warm."""
-    import streamlit as st
-    from streamlit import config as st_config
-    from streamlit.testing.v1 import AppTest
-
-    os.environ["FUNNEL_DB"] = str(db)
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=timeout)
-    st_config.set_option("client.showErrorDetails", "full")  # name a page's error instead of "redacted"
-    with _PeakSampler() as s:
-        t0 = time.perf_counter()
-        at.run()  # opens the connection and renders the default page: what the first visitor waits for
-        entry = time.perf_counter() - t0
-    out = {"entry_ms": round(entry * 1000, 1), "entry_peak_mb": round(s.peak, 1), "pages": []}
-    for page in pages:
-        cold, peak, errors = [], 0.0, []
-        for _ in range(max(1, runs)):
-            st.cache_data.clear()
-            at.switch_page(page)
-            with _PeakSampler() as s:
-                t0 = time.perf_counter()
-                at.run()
-                cold.append((time.perf_counter() - t0) * 1000)
-            peak = max(peak, s.peak)
-            errors += [str(e.message)[:200] for e in at.exception] + [str(e.value)[:200] for e in at.error]
-        with _PeakSampler() as s:
-            t0 = time.perf_counter()
-            at.run()
-            warm = (time.perf_counter() - t0) * 1000
-        out["pages"].append({"name": page, "median_ms": round(statistics.median(cold), 1),
-                             "warm_ms": round(warm, 1), "peak_mb": round(max(peak, s.peak), 1),
-                             "errors": sorted(set(errors))})
-    return out
 
 
 def _export(con, folder: Path) -> dict[str, dict[str, str]]:

@@ -18,6 +18,15 @@ def test_funnel_package_never_imports_streamlit():
     assert out.stdout.strip() == "False", out.stderr
 
 
+def test_no_line_in_funnel_imports_streamlit():
+    """Also the imports a walk never executes (inside functions): the library stays Streamlit-free."""
+    import re
+    pattern = re.compile(r"^\s*(import|from) streamlit\b")
+    hits = [f"{path.relative_to(ROOT)}:{n}" for path in sorted((ROOT / "funnel").rglob("*.py"))
+            for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if pattern.match(line)]
+    assert not hits, f"funnel/ imports streamlit at {', '.join(hits)}: put Streamlit code beside app.py"
+
+
 def test_pages_hold_no_sql():
     """Pages call funnel functions; SQL text in a page would bypass the parameterised library."""
     for page in (ROOT / "pages").glob("*.py"):
