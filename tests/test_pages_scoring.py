@@ -219,18 +219,34 @@ def _editing_a_weight_in_the_browser(sample_db, tmp_path):
                               .locator("[data-testid='stMetricValue']"))
                 expect(draft_tile).to_be_visible()
                 before = draft_tile.inner_text()
+                page.wait_for_selector(SCRIPT_DONE)
                 grid = page.locator("[data-testid='stDataFrame']").first
                 box = grid.bounding_box()
-                # Row 1 ("segment = Enterprise, 20 points"): click its Attribute cell (right of the
-                # 33 px row marker, below the 35 px header), then move three cells right to Points.
-                page.mouse.click(box["x"] + 60, box["y"] + 35 + 17)
-                for _ in range(3):
-                    page.keyboard.press("ArrowRight")
-                page.keyboard.press("Enter")
+                # Row 1 is "segment = Enterprise, 20 points". The grid is a canvas: click its Attribute
+                # cell (right of the row marker, below the 35 px header), step three cells right to
+                # Points and open the editor. A keystroke lost while the grid re-renders would land
+                # the edit elsewhere, so the open editor must show the rule's 20 points — else retry.
                 editor = page.locator("#portal textarea, #portal input, .gdg-input").first
-                expect(editor).to_be_visible()
+                for _attempt in range(4):
+                    page.mouse.click(box["x"] + 60, box["y"] + 35 + 17)
+                    for _ in range(3):
+                        page.wait_for_timeout(100)
+                        page.keyboard.press("ArrowRight")
+                    page.wait_for_timeout(100)
+                    page.keyboard.press("Enter")
+                    try:
+                        editor.wait_for(state="visible", timeout=3000)
+                    except sync_api.TimeoutError:
+                        pass
+                    if editor.is_visible() and editor.input_value() == "20":
+                        break
+                    page.keyboard.press("Escape")
+                    page.wait_for_timeout(600)   # so the next click is not taken for a double click
+                else:
+                    raise AssertionError("could not open the Points cell of the first rule for editing")
                 editor.fill("200")
                 page.keyboard.press("Enter")
+                expect(page.locator("#glide-cell-4-0")).to_have_text("200")   # the edit landed on Points
                 expect(draft_tile).not_to_have_text(before)
                 page.wait_for_selector(SCRIPT_DONE)
                 assert float(draft_tile.inner_text()) > float(before)
