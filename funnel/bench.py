@@ -218,7 +218,6 @@ def metric_calls(con) -> list[Bench]:
         B("stuck_items[lead]", lambda: t.stuck_items(con, s), covers=(t.stuck_items,)),
         B("sla_summary[lead]", lambda: t.sla_summary(con, s), covers=(t.sla_summary,)),
         B("sla_breaches[lead]", lambda: t.sla_breaches(con, s), covers=(t.sla_breaches,)),
-        B("time_in_stage_finding[lead]", lambda: t.time_in_stage_finding(con, s), covers=(t.time_in_stage_finding,)),
         # §3 rejections
         B("rejection_summary", lambda: j.rejection_summary(con, s), covers=(j.rejection_summary,),
           reference=lambda tb: ref.rejection_summary(tb)),

@@ -48,6 +48,17 @@ class Resolved:
     cohort_where: str          # SQL over leads aliased ``l``; only whitelisted identifiers
     dimension_where: str       # the dimension filters alone ("TRUE" when none)
     params: dict               # bound values for cohort_where and the common parameters
+    dimension_terms: tuple[tuple[str, str], ...] = ()   # (quoted column, "$f0_0, $f0_1") per filter
+
+    def cohort_where_on(self, alias: str) -> str:
+        """``cohort_where`` over a table aliased ``alias`` that carries created_at and the filtered columns."""
+        return " AND ".join([f"{alias}.created_at >= $cohort_start", f"{alias}.created_at < $cohort_end",
+                             *(f"CAST({alias}.{col} AS VARCHAR) IN ({names})" for col, names in self.dimension_terms)])
+
+    @property
+    def filters_on_copied_columns(self) -> bool:
+        """Every filter is on a lead column the derived tables carry (see store.DERIVED_LEAD_COLUMNS)."""
+        return all(column in store.DERIVED_LEAD_COLUMNS for column, _ in self.filters)
 
     @property
     def as_end(self) -> datetime:
@@ -129,6 +140,7 @@ def resolve(con, scope: Scope) -> Resolved:
         "window_days": scope.window_days,
     }
     dims: list[str] = []
+    terms: list[tuple[str, str]] = []
     clean_filters = []
     for i, (column, values) in enumerate(scope.filters):
         if column not in columns:
@@ -144,16 +156,26 @@ def resolve(con, scope: Scope) -> Resolved:
             params[key] = v
             names.append(f"${key}")
         dims.append(f"CAST(l.{store.quote_ident(column)} AS VARCHAR) IN ({', '.join(names)})")
+        terms.append((store.quote_ident(column), ", ".join(names)))
         clean_filters.append((column, values))
     return Resolved(as_of=as_of, date_from=date_from, date_to=date_to, filters=tuple(clean_filters),
                     window_days=scope.window_days,
                     cohort_where=" AND ".join(["l.created_at >= $cohort_start", "l.created_at < $cohort_end", *dims]),
-                    dimension_where=" AND ".join(dims) or "TRUE", params=params)
+                    dimension_where=" AND ".join(dims) or "TRUE", params=params, dimension_terms=tuple(terms))
 
 
 def cohort_cte(r: Resolved) -> str:
     """``cohort(lead_id, created_at)``: the cohort's leads, to open a WITH clause."""
     return f"cohort AS (SELECT l.lead_id, l.created_at FROM leads l WHERE {r.cohort_where})"
+
+
+def cohort_rows(r: Resolved, table: str, alias: str, joins: str = "") -> str:
+    """``FROM``-clause body: the rows of a derived per-lead table (``lead_visits``, ``lead_reach``)
+    whose lead is in the cohort. Filters on the copied columns are read from the table itself;
+    any other lead attribute needs the join to leads. ``joins`` go before the WHERE."""
+    if r.filters_on_copied_columns:
+        return f"{table} {alias} {joins} WHERE {r.cohort_where_on(alias)}"
+    return f"{table} {alias} JOIN leads l ON l.lead_id = {alias}.lead_id {joins} WHERE {r.cohort_where}"
 
 
 def opportunity_scope_cte(r: Resolved) -> str:

@@ -5,7 +5,7 @@ import pandas as pd
 
 from . import store
 from .errors import ConfigError
-from .query import Resolved, Scope, cohort_cte, opportunity_scope_cte, resolve, run, sql
+from .query import Resolved, Scope, cohort_rows, opportunity_scope_cte, resolve, run, sql
 
 FUNNELS = ("lead", "opportunity")
 GRAIN_INTERVALS = {"week": "INTERVAL 7 DAY", "month": "INTERVAL 1 MONTH"}
@@ -14,21 +14,18 @@ GRAIN_INTERVALS = {"week": "INTERVAL 7 DAY", "month": "INTERVAL 1 MONTH"}
 def visits_cte(r: Resolved, funnel: str, owner: bool = False) -> str:
     """``visits(item_id, stage, entered_at, next_at[, owner])`` for the scope's items of ``funnel``.
 
-    ``owner`` adds who is responsible for the item in that stage (only the stuck list needs it, and
-    the extra joins cost time on a large table).
+    ``owner`` adds who is responsible for the item in that stage (only the stuck list needs it).
     """
     if funnel == "lead":
         if not owner:
-            return (f"{cohort_cte(r)}, visits AS ("
-                    "SELECT v.lead_id AS item_id, v.stage, v.entered_at, v.next_at "
-                    "FROM lead_visits v JOIN cohort c ON c.lead_id = v.lead_id)")
+            return ("visits AS (SELECT v.lead_id AS item_id, v.stage, v.entered_at, v.next_at "
+                    f"FROM {cohort_rows(r, 'lead_visits', 'v')})")
         # The owner of a lead in a stage is the person of the team that owns the stage: the AE
         # for sales stages (SQL, Opportunity, Rejected), else the SDR.
-        return (f"{cohort_cte(r)}, visits AS ("
-                "SELECT v.lead_id AS item_id, v.stage, v.entered_at, v.next_at, "
-                "CASE WHEN sc.team = 'sales' THEN coalesce(l.ae, l.sdr) ELSE coalesce(l.sdr, l.ae) END AS owner "
-                "FROM lead_visits v JOIN cohort c ON c.lead_id = v.lead_id JOIN leads l ON l.lead_id = v.lead_id "
-                "LEFT JOIN stage_config sc ON sc.funnel = 'lead' AND sc.stage = v.stage)")
+        return ("visits AS (SELECT v.lead_id AS item_id, v.stage, v.entered_at, v.next_at, "
+                "CASE WHEN sc.team = 'sales' THEN coalesce(v.ae, v.sdr) ELSE coalesce(v.sdr, v.ae) END AS owner "
+                "FROM " + cohort_rows(r, "lead_visits", "v", "LEFT JOIN stage_config sc "
+                                      "ON sc.funnel = 'lead' AND sc.stage = v.stage") + ")")
     if funnel == "opportunity":
         return (f"{opportunity_scope_cte(r)}, visits AS ("
                 "SELECT e.opportunity_id AS item_id, e.stage, e.entered_at, "
@@ -38,44 +35,100 @@ def visits_cte(r: Resolved, funnel: str, owner: bool = False) -> str:
     raise ConfigError(f"Unknown funnel '{funnel}'.", hint="Use 'lead' or 'opportunity'.")
 
 
+# Kaplan–Meier without grouping by duration, in one sort. Rank each stage's visits shortest first
+# and, at equal durations, finished before still-open ones. A finished visit's at-risk count is
+# then the number of visits not ranked before it, and the KM factor (1 - d/n) of a duration with d
+# exits splits into d factors (1 - 1/at_risk), one per finished visit — so the log-survival is a
+# running sum over finished visits in rank order. That running sum is taken per block of ranks
+# (cheap aggregates), and exactly inside the one block where survival crosses one half. A factor
+# with at_risk = 1 (everyone left) drops survival to zero: its log is -1e300.
+# Needs a ``visits`` CTE before it; parameters $funnel, $as_end and $km_points (blocks per stage).
+KM_CTES = """
+st AS (
+    SELECT stage, position, kind, row_number() OVER (ORDER BY stage) AS sid FROM stage_config
+    WHERE funnel = $funnel AND kind IN ('open', 'rejected', 'recycled')
+),
+v AS (
+    SELECT st.sid, coalesce(v.next_at < $as_end, FALSE) AS done,
+           epoch_us(CASE WHEN v.next_at < $as_end THEN v.next_at ELSE $as_end END) - epoch_us(v.entered_at) AS dur
+    FROM visits v JOIN st ON st.stage = v.stage
+    WHERE v.entered_at < $as_end
+),
+n AS (SELECT sid, count(*) AS visits, greatest(1, count(*) // $km_points) AS block_rows FROM v GROUP BY sid),
+ranked AS (
+    SELECT v.sid, v.dur, v.done, n.block_rows,
+           n.visits + 1 - row_number() OVER (PARTITION BY v.sid ORDER BY v.dur, v.done DESC) AS at_risk, n.visits
+    FROM v JOIN n ON n.sid = v.sid
+),
+terms AS (
+    SELECT sid, dur, at_risk, (visits - at_risk) // block_rows AS b,
+           CASE WHEN at_risk > 1 THEN ln(1.0 - 1.0 / at_risk) ELSE -1e300 END AS term
+    FROM ranked WHERE done
+),
+blocks AS (SELECT sid, b, sum(term) AS log_sum, max(dur) AS last_dur FROM terms GROUP BY sid, b),
+cum AS (
+    SELECT sid, b, log_sum, last_dur,
+           coalesce(sum(log_sum) OVER (PARTITION BY sid ORDER BY b ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0.0)
+               AS log_before
+    FROM blocks
+)"""
+
+#: Blocks per stage for the median: small enough to aggregate, small enough to walk one exactly.
+KM_MEDIAN_BLOCKS = 512
+
+# The Kaplan–Meier median: the first duration at which survival is at or below one half, with a
+# 1e-9 tolerance so an exact 0.5 does not read as 0.5000000001 (metrics.md §2; lifelines' rule).
+KM_MEDIAN_CTES = """
+hit AS (SELECT sid, min(b) AS b FROM cum WHERE log_before + log_sum <= ln(0.5 + 1e-9) GROUP BY sid),
+inside AS (
+    SELECT t.sid, t.dur,
+           c.log_before + sum(t.term) OVER (PARTITION BY t.sid ORDER BY t.at_risk DESC
+                                            ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS log_s
+    FROM terms t JOIN hit h ON h.sid = t.sid AND h.b = t.b JOIN cum c ON c.sid = t.sid AND c.b = t.b
+),
+km AS (
+    -- the block's last duration when rounding kept every partial sum a hair above the line
+    SELECT h.sid, coalesce(min(i.dur) FILTER (WHERE i.log_s <= ln(0.5 + 1e-9)), any_value(c.last_dur)) / 3.6e9
+               AS km_median_hours
+    FROM hit h JOIN cum c ON c.sid = h.sid AND c.b = h.b LEFT JOIN inside i ON i.sid = h.sid
+    GROUP BY h.sid
+)"""
+
+
 def time_in_stage(con, scope: Scope = Scope(), funnel: str = "lead") -> pd.DataFrame:
     """Per stage: visits, completed, censored, median_hours, p90_hours, km_median_hours."""
     r = resolve(con, scope)
     store.ensure_derived(con)
-    q = sql("time_in_stage").replace("{visits}", visits_cte(r, funnel))
-    return run(con, q, {**r.params, "funnel": funnel})
+    q = (sql("time_in_stage").replace("{visits}", visits_cte(r, funnel)).replace("{km}", KM_CTES)
+         .replace("{km_median}", KM_MEDIAN_CTES))
+    return run(con, q, {**r.params, "funnel": funnel, "km_points": KM_MEDIAN_BLOCKS})
 
 
 def survival_curves(con, scope: Scope = Scope(), funnel: str = "lead", max_points: int = 150) -> pd.DataFrame:
-    """Kaplan–Meier survival per stage: stage, hours, survival, at_risk (thinned for drawing)."""
+    """Kaplan–Meier survival per stage: stage, hours, survival, at_risk — at about ``max_points``
+    exit times per stage (every exit time on small data), survival exact at each."""
     r = resolve(con, scope)
     store.ensure_derived(con)
     q = f"""
-    WITH {visits_cte(r, funnel)},
-    st AS (SELECT stage FROM stage_config WHERE funnel = $funnel AND kind IN ('open', 'rejected', 'recycled')),
-    v AS (
-        SELECT v.stage,
-               CASE WHEN v.next_at < $as_end THEN 1 ELSE 0 END AS completed,
-               (epoch(CASE WHEN v.next_at < $as_end THEN v.next_at ELSE $as_end END) - epoch(v.entered_at)) / 3600.0 AS hours
-        FROM visits v JOIN st ON st.stage = v.stage WHERE v.entered_at < $as_end
-    ),
-    t AS (SELECT stage, hours, CAST(sum(completed) AS BIGINT) AS d, count(*) AS n_t FROM v GROUP BY 1, 2),
-    r AS (SELECT stage, hours, d, CAST(sum(n_t) OVER (PARTITION BY stage ORDER BY hours DESC
-                 ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS BIGINT) AS at_risk FROM t),
-    s AS (
-        SELECT stage, hours, at_risk,
-               CASE WHEN sum(CASE WHEN d = at_risk THEN 1 ELSE 0 END) OVER w > 0 THEN 0.0
-                    ELSE exp(sum(CASE WHEN d < at_risk THEN ln(1.0 - d / at_risk::DOUBLE) ELSE 0.0 END) OVER w) END AS survival,
-               row_number() OVER (PARTITION BY stage ORDER BY hours) AS rn,
-               count(*) OVER (PARTITION BY stage) AS n
-        FROM r WHERE d > 0
-        WINDOW w AS (PARTITION BY stage ORDER BY hours ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+    WITH {visits_cte(r, funnel)}, {KM_CTES},
+    -- a block's last exit time; a tie spanning blocks is one point, taken from its first block
+    ends AS (SELECT sid, last_dur, min(b) AS b FROM cum GROUP BY sid, last_dur),
+    -- exits at that time ranked into later blocks still belong to it; the first exit ranked at a
+    -- time carries its at-risk count (finished visits rank before open ones of equal duration)
+    tie AS (
+        SELECT e.sid, e.b, coalesce(sum(t.term) FILTER (WHERE t.b > e.b), 0.0) AS spill, max(t.at_risk) AS at_risk
+        FROM ends e JOIN terms t ON t.sid = e.sid AND t.dur = e.last_dur
+        GROUP BY e.sid, e.b
     )
-    SELECT stage, hours, survival, at_risk FROM s
-    WHERE rn = 1 OR rn = n OR rn % greatest(1, CAST(n / $max_points AS INTEGER)) = 0
-    ORDER BY stage, hours
+    SELECT st.stage, e.last_dur / 3.6e9 AS hours,
+           CASE WHEN c.log_before + c.log_sum + t.spill < -700 THEN 0.0
+                ELSE exp(c.log_before + c.log_sum + t.spill) END AS survival,
+           t.at_risk
+    FROM ends e JOIN cum c ON c.sid = e.sid AND c.b = e.b JOIN tie t ON t.sid = e.sid AND t.b = e.b
+    JOIN st ON st.sid = e.sid
+    ORDER BY st.stage, hours
     """
-    return run(con, q, {**r.params, "funnel": funnel, "max_points": max_points})
+    return run(con, q, {**r.params, "funnel": funnel, "km_points": max_points})
 
 
 def stuck_items(con, scope: Scope = Scope(), funnel: str = "lead", min_days: float | None = None,
@@ -218,15 +271,15 @@ def _target_text(hours: float) -> str:
     return f"{d:g}-day" if d >= 1 else f"{float(hours):g}-hour"
 
 
-def time_in_stage_finding(con, scope: Scope = Scope(), funnel: str = "lead", min_visits: int = 30) -> dict:
+def time_in_stage_finding(tis: pd.DataFrame, sla: pd.DataFrame, funnel: str = "lead", min_visits: int = 30) -> dict:
     """One plain sentence for the page header: where items wait longest, and which target is missed most.
 
-    "Longest" uses the Kaplan–Meier median (it counts items still waiting), falling back to the
-    median of finished stays when more than half are still there. Stages with fewer than
-    ``min_visits`` visits are left out of both comparisons.
+    Words only: ``tis`` is :func:`time_in_stage` and ``sla`` is :func:`sla_summary` for the same
+    scope, which the page has already computed. "Longest" uses the Kaplan–Meier median (it counts
+    items still waiting), falling back to the median of finished stays when more than half are
+    still there. Stages with fewer than ``min_visits`` visits are left out of both comparisons.
     """
     noun = "Leads" if funnel == "lead" else "Deals"
-    tis = time_in_stage(con, scope, funnel)
     big = tis[tis["visits"] >= min_visits].copy()
     out = {"longest_stage": None, "longest_hours": None, "worst_sla_stage": None, "worst_breach_rate": None,
            "over_now": 0, "sentence": ""}
@@ -240,7 +293,6 @@ def time_in_stage_finding(con, scope: Scope = Scope(), funnel: str = "lead", min
         top = big.loc[big["typical"].idxmax()]
         out.update(longest_stage=str(top["stage"]), longest_hours=float(top["typical"]))
         parts.append(f"{noun} wait longest in {top['stage']}: half have moved on after {_days_text(top['typical'])}")
-    sla = sla_summary(con, scope, funnel)
     out["over_now"] = int(sla["over_now"].sum()) if not sla.empty else 0
     sla = sla[sla["visits"] >= min_visits]
     if not sla.empty and sla["breach_rate"].notna().any():

@@ -26,7 +26,8 @@ noun = "leads" if funnel == "lead" else "deals"
 
 finding = None
 with ui.guard("the time-in-stage finding"):
-    finding = ui.call(time_in_stage.time_in_stage_finding, scope, funnel)
+    finding = time_in_stage.time_in_stage_finding(ui.call(time_in_stage.time_in_stage, scope, funnel),
+                                                  ui.call(time_in_stage.sla_summary, scope, funnel), funnel)
 ui.page_header("Time in stage", finding["sentence"] if finding else None)
 if funnel == "opportunity":
     st.caption("Deals: every opportunity created by the as-of date; the sidebar's filters apply through each "
