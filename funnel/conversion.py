@@ -13,18 +13,32 @@ GRAINS = {"week": "INTERVAL 7 DAY", "month": "INTERVAL 1 MONTH"}
 DEFAULT_MATURITY_DAYS = 90
 
 
-def _breakdown_expr(con, breakdown: str | None) -> str:
+def _breakdown_expr(con, breakdown: str | None, alias: str = "l") -> str:
     if breakdown is None:
         return "'All leads'"
     columns = store.lead_attribute_columns(con)
     if breakdown not in columns:
         raise ConfigError(f"There is no lead column called '{breakdown}' to break down by.",
                           hint=f"Choose one of: {', '.join(sorted(columns))}.")
-    return f"coalesce(CAST(l.{store.quote_ident(breakdown)} AS VARCHAR), '(blank)')"
+    return f"coalesce(CAST({alias}.{store.quote_ident(breakdown)} AS VARCHAR), '(blank)')"
 
 
 def _cohort_with(r: Resolved, extra: str) -> str:
     return f"cohort AS (SELECT l.lead_id, l.created_at, {extra} FROM leads l WHERE {r.cohort_where})"
+
+
+def _reach(r: Resolved, label: str, columns: tuple[str, ...], cohort_column: str = "grp") -> str:
+    """``(grp, position, first_reached_at, created_at)`` rows of lead_reach for the cohort's leads.
+
+    ``label`` is the group expression over alias ``{a}``, using only ``columns`` of the lead. When
+    the filters and those columns are all copied into lead_reach it is read alone; otherwise it is
+    joined to the cohort (whose ``cohort_column`` is the same expression over leads).
+    """
+    if r.filters_on_copied_columns and set(columns) <= set(store.DERIVED_LEAD_COLUMNS):
+        return (f"(SELECT {label.replace('{a}', 'r')} AS grp, r.position, r.first_reached_at, r.created_at "
+                f"FROM lead_reach r WHERE {r.cohort_where_on('r')})")
+    return (f"(SELECT c.{cohort_column} AS grp, r.position, r.first_reached_at, c.created_at "
+            "FROM lead_reach r JOIN cohort c ON c.lead_id = r.lead_id)")
 
 
 def stage_conversion(con, scope: Scope = Scope(), breakdown: str | None = None) -> pd.DataFrame:
@@ -34,7 +48,9 @@ def stage_conversion(con, scope: Scope = Scope(), breakdown: str | None = None) 
     """
     r = resolve(con, scope)
     store.ensure_derived(con)
-    q = sql("stage_conversion").replace("{cohort}", _cohort_with(r, f"{_breakdown_expr(con, breakdown)} AS grp"))
+    label = _breakdown_expr(con, breakdown, "{a}")
+    q = (sql("stage_conversion").replace("{cohort}", _cohort_with(r, f"{label.replace('{a}', 'l')} AS grp"))
+         .replace("{reach}", _reach(r, label, (breakdown,) if breakdown else ())))
     return run(con, q, r.params)
 
 
@@ -52,6 +68,7 @@ def conversion_trend(con, scope: Scope = Scope(), grain: str = "month",
     maturity = r.window_days if r.window_days is not None else (maturity_days or DEFAULT_MATURITY_DAYS)
     q = (sql("conversion_trend")
          .replace("{cohort}", _cohort_with(r, f"date_trunc('{grain}', l.created_at) AS period"))
+         .replace("{reach}", _reach(r, f"date_trunc('{grain}', {{a}}.created_at)", ("created_at",), "period"))
          .replace("{period_interval}", GRAINS[grain]))
     return run(con, q, {**r.params, "maturity_days": maturity})
 
@@ -76,11 +93,11 @@ def time_to_convert_histogram(con, scope: Scope = Scope(), bins_days: tuple[int,
            WHERE funnel = 'lead' AND position IS NOT NULL AND kind IN ('open', 'won')),
     d AS (
         SELECT fs.stage, fs.position,
-               (epoch(r.first_reached_at) - epoch(c.created_at)) / 86400.0 AS days
-        FROM lead_reach r JOIN cohort c ON c.lead_id = r.lead_id JOIN fs ON fs.position = r.position
+               (epoch(r.first_reached_at) - epoch(r.created_at)) / 86400.0 AS days
+        FROM {_reach(r, "1", ())} r JOIN fs ON fs.position = r.position
         WHERE r.first_reached_at < $as_end AND fs.position > (SELECT min(position) FROM fs)
           AND ($window_days IS NULL
-               OR r.first_reached_at <= c.created_at + CAST($window_days AS INTEGER) * INTERVAL 1 DAY)
+               OR r.first_reached_at <= r.created_at + CAST($window_days AS INTEGER) * INTERVAL 1 DAY)
     )
     SELECT stage, position,
            CASE WHEN days < 0 THEN 'before creation' {case} ELSE '{edges[-1]}+ d' END AS band,

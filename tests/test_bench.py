@@ -264,7 +264,10 @@ def test_filters_read_from_the_derived_tables_match_the_join_to_leads(sample, mo
              lambda: time_in_stage.stuck_items(con, scope, "lead"),
              lambda: time_in_stage.sla_breaches(con, scope, "lead"),
              lambda: conversion.stage_conversion(con, scope),
-             lambda: conversion.conversion_trend(con, scope)]
+             lambda: conversion.stage_conversion(con, scope, "channel"),
+             lambda: conversion.stage_conversion(con, scope, "industry"),
+             lambda: conversion.conversion_trend(con, scope),
+             lambda: conversion.time_to_convert_histogram(con, scope)]
     fast = [call() for call in calls]
     assert fast[0]["visits"].sum() > 0
     monkeypatch.setattr(store, "DERIVED_LEAD_COLUMNS", ("created_at",))

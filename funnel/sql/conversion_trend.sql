@@ -1,7 +1,8 @@
 -- conversion_trend: the cohort funnel per cohort week or month (metrics.md §1, same definition).
 -- A cohort is "complete" once its last lead has had the full maturity window before the as-of
 -- date; younger cohorts are marked incomplete instead of being read as low conversion.
--- Slots: {cohort} (with column period), from whitelisted identifiers only.
+-- Slots (in braces): cohort (with column period) and reach (lead_reach rows of the cohort, grp = period),
+-- from whitelisted identifiers only.
 WITH {cohort},
 fs AS (
     SELECT stage, position FROM stage_config
@@ -10,11 +11,11 @@ fs AS (
 first_pos AS (SELECT min(position) AS position FROM fs),
 periods AS (SELECT period, count(*) AS leads, max(created_at) AS last_created FROM cohort GROUP BY period),
 hits AS (
-    SELECT c.period, r.position, count(*) AS reached
-    FROM lead_reach r JOIN cohort c ON c.lead_id = r.lead_id
+    SELECT r.grp AS period, r.position, count(*) AS reached
+    FROM {reach} r
     WHERE r.first_reached_at < $as_end
       AND ($window_days IS NULL
-           OR r.first_reached_at <= c.created_at + CAST($window_days AS INTEGER) * INTERVAL 1 DAY)
+           OR r.first_reached_at <= r.created_at + CAST($window_days AS INTEGER) * INTERVAL 1 DAY)
     GROUP BY 1, 2
 )
 SELECT p.period, fs.stage, fs.position, p.leads,

@@ -3,7 +3,8 @@
 -- of the as-of day (and within the conversion window when one is set). lead_reach already holds,
 -- per lead and funnel position, the first time the lead entered that position or a later one, so
 -- this is a filtered count, not a sort. Every cohort lead reaches the first position.
--- Slots: {cohort} (the cohort CTE, with column grp), filled from whitelisted identifiers only.
+-- Slots (in braces): cohort (the cohort CTE, with column grp) and reach (the cohort's lead_reach rows
+-- with grp and created_at, see conversion._reach), filled from whitelisted identifiers only.
 WITH {cohort},
 fs AS (
     SELECT stage, position FROM stage_config
@@ -12,14 +13,13 @@ fs AS (
 first_pos AS (SELECT min(position) AS position FROM fs),
 groups AS (SELECT grp, count(*) AS leads FROM cohort GROUP BY grp),
 hits AS (
-    SELECT c.grp, r.position, count(*) AS reached,
-           median(epoch(r.first_reached_at) - epoch(c.created_at)) / 86400.0 AS median_days_to_reach
-    FROM lead_reach r
-    JOIN cohort c ON c.lead_id = r.lead_id
+    SELECT r.grp, r.position, count(*) AS reached,
+           median(epoch(r.first_reached_at) - epoch(r.created_at)) / 86400.0 AS median_days_to_reach
+    FROM {reach} r
     WHERE r.first_reached_at < $as_end
       AND ($window_days IS NULL
-           OR r.first_reached_at <= c.created_at + CAST($window_days AS INTEGER) * INTERVAL 1 DAY)
-    GROUP BY c.grp, r.position
+           OR r.first_reached_at <= r.created_at + CAST($window_days AS INTEGER) * INTERVAL 1 DAY)
+    GROUP BY r.grp, r.position
 ),
 grid AS (
     SELECT g.grp, fs.stage, fs.position,
