@@ -390,6 +390,10 @@ def rejection_verdict(con, scope: Scope = Scope()) -> dict:
     whose resubmissions bounce back unusually fast (within 2 days; same two tests against the other
     SDRs) and how many of those reach the outcome stage — or says that nobody stands out. Groups
     with fewer than 30 hand-offs (or resubmissions) are never named.
+
+    With ``ok`` the figures it rests on come along — ``summary`` (:func:`rejection_summary`) and
+    ``breakdowns`` (:func:`rejection_breakdown` by ``ae`` and ``sdr``) — so a page that shows them
+    too does not compute them twice.
     """
     handoff = store.handoff_stage(con)
     presence = _data_presence(con, handoff)
@@ -423,6 +427,7 @@ def rejection_verdict(con, scope: Scope = Scope()) -> dict:
     columns = store.lead_attribute_columns(con)
 
     frames = {by: rejection_breakdown(con, scope, by) for by in ("ae", "sdr") if by in columns}
+    out.update(summary=summary, breakdowns=frames)
 
     def standout_rate(by: str, label: str, noun: str):
         if by not in frames:

@@ -27,6 +27,14 @@ ui.page_header("Rejections & recycling", verdict["sentence"] if verdict else Non
 if verdict is None:
     st.stop()
 handoff = verdict["handoff_stage"]
+
+
+def breakdown(dim: str):
+    """By AE and by SDR the verdict has already computed them; anything else is one cached call."""
+    got = verdict.get("breakdowns", {}).get(dim)
+    return got.copy() if got is not None else ui.call(rejections.rejection_breakdown, scope, dim)
+
+
 if verdict["state"] in ("no_rejection_stage", "no_data"):
     notes = []
     with ui.guard("the notes on this data"):
@@ -54,7 +62,7 @@ with ui.guard("the list of lead attributes"):
 # ---- KPI tiles --------------------------------------------------------------------------------
 summary = None
 with ui.guard("the rejection summary"):
-    summary = ui.call(rejections.rejection_summary, scope)
+    summary = verdict.get("summary") or ui.call(rejections.rejection_summary, scope)
 if summary:
     # seven tiles fit one row on a desk screen; on the projector, with big type, two rows keep labels whole
     tiles = st.columns(7) if not present else [*st.columns(4), *st.columns(4)[:3]]
@@ -82,7 +90,7 @@ for col, dim, role in ((left, "ae", "AE"), (right, "sdr", "SDR")):
             ui.empty_state(f"This data has no {role} column, so rejections cannot be split by {role}.")
             continue
         with ui.guard(f"the rejection rate by {role}"):
-            df = ui.call(rejections.rejection_breakdown, scope, dim)
+            df = breakdown(dim)
             ui.chart(charts.rate_by_owner(df, role=role, team_rate=team_rate, presentation=present),
                      key=f"rej_rate_{dim}")
 st.caption(f"Rate = rejections of the leads each person owns ÷ those leads' hand-offs (entries into {handoff}); "
@@ -95,7 +103,7 @@ if not present:
         options = [k for k in OTHER_BREAKDOWNS if k == "actor" or k in columns]
         other = st.selectbox("Break down by", options, format_func=OTHER_BREAKDOWNS.get, key=K_OTHER_BY)
         with ui.guard("the breakdown table"):
-            table = ui.call(rejections.rejection_breakdown, scope, other)
+            table = breakdown(other)
             if other == "actor":
                 st.dataframe(table, hide_index=True, width="stretch", column_config={
                     "grp": st.column_config.TextColumn("Rejected by"),
@@ -145,7 +153,7 @@ st.subheader("How fast rejected leads come back")
 by_sdr = None
 if "sdr" in columns:
     with ui.guard("the SDR list"):
-        by_sdr = ui.call(rejections.rejection_breakdown, scope, "sdr")
+        by_sdr = breakdown("sdr")
 sdr_options = [ALL_SDRS] + ([str(g) for g in by_sdr.loc[by_sdr["resubmissions"] > 0, "grp"]]
                             if by_sdr is not None else [])
 if st.session_state.get(K_DELAY_SDR) not in sdr_options:

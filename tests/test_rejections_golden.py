@@ -365,6 +365,10 @@ def test_verdict_on_golden_data_names_nobody(con):
     assert v["standout_ae"] is None and v["standout_sdr"] is None and v["quick_sdr"] is None
     assert v["sentence"] == "Too few hand-offs per AE to compare them fairly (fewer than 30 each)."
     assert not R.rejection_breakdown(con, S, "ae")["stands_out"].any()
+    # the figures it rests on come along, equal to the functions' own (the page reuses them)
+    assert v["summary"] == R.rejection_summary(con, S)
+    for by in ("ae", "sdr"):
+        pd.testing.assert_frame_equal(v["breakdowns"][by], R.rejection_breakdown(con, S, by))
 
 
 def test_verdict_states(con, tmp_path):
