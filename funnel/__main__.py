@@ -96,6 +96,9 @@ def _sample(args) -> int:
         return 0
     t0 = time.perf_counter()
     counts = generate_sample(con, leads=args.leads, seed=args.seed)
+    from . import presets
+    presets.clear_data_notes(con)            # a preset's notes no longer describe this data
+    presets.restore_default_scoring(con)     # rules a preset seeded (untouched) go back to the defaults
     print(f"sample data (seed {args.seed}) written to {store.resolve_db_path(args.db)} in "
           f"{time.perf_counter() - t0:.1f}s: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
     return 0

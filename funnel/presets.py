@@ -49,11 +49,12 @@ from .query import DIMENSIONS
 
 __all__ = [
     "PRESETS", "Preset", "FileRole", "import_preset", "preset_notes", "preset_names", "find_preset_files",
-    "default_directory", "data_limitations", "limitations", "data_notes", "clear_data_notes", "dry_run", "DryRun",
+    "default_directory", "data_limitations", "limitations", "page_limitations", "limitation_findings", "notes_for_page", "PAGE_TOPICS", "TOPICS", "data_notes", "clear_data_notes", "dry_run", "DryRun",
     "parse_dates", "detect_date_order", "suggest_timestamp_format", "guess_columns", "guess_stage_map",
     "build_mapping", "mapping_to_toml", "save_mapping", "saved_mappings", "load_saved_mapping", "mappings_dir",
     "problems_frame", "apply_column_mapping", "distinct_values", "assistant_frame", "column_samples",
-    "configured_stage_names",
+    "configured_stage_names", "seed_scoring", "restore_default_scoring", "scoring_is_untouched",
+    "preset_scoring_rules",
 ]
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -188,6 +189,11 @@ class Preset:
     build: Callable[..., Built]
     options: tuple[str, ...] = ()
     public_folder: str | None = None     # sub-folder of shared/datasets holding the public data set
+    # Scoring rules seeded on import while the stored ones are untouched defaults (see
+    # seed_scoring): (attribute, operator, value, points, enabled, group) on columns this preset
+    # imports, never on ones that leak the outcome; and the MQL threshold that goes with them.
+    scoring_rules: tuple[tuple, ...] = ()
+    scoring_threshold: float | None = None
 
 
 def _src_name(f) -> str:
@@ -846,7 +852,7 @@ def _build_salesforce(src: dict, options: dict) -> Built:
                                   "close_date": opportunities["close_date"][no_hist], "source_file": of,
                                   "source_row": pd.Series(range(1, len(oid) + 1), index=oid.index)[no_hist]})
             events = pd.concat([events, extra], ignore_index=True)
-            notes.append(Note("time_in_stage", "Opportunities without a history row "
+            notes.append(Note("deal_time_in_stage", "Opportunities without a history row "
                                            f"({int(no_hist.sum()):,}) get one event in their current stage at their "
                                            "created date, so their time in stage is measured from creation."))
         if o_source:
@@ -901,14 +907,27 @@ PRESETS: dict[str, Preset] = {p.name: p for p in (
                            "that were won (a skipped stage counts as passed)."),
             Note("filters", "SDR and AE (Olist's SR) are known only for won deals: per-SDR or per-AE conversion rates "
                         "would be 100% and mean nothing.", ("won_only_sdr", "won_only_ae")),
-            Note("time_in_stage", "An MQL that was never won has no later event: it counts as still sitting in MQL, so "
-                              "time in MQL mixes real waiting with leads that were silently lost."),
+            Note("time_in_stage", "Only MQL has a time in stage: the SDR contact and SR consultancy steps have no dates "
+                              "(no SAL, SQL or Opportunity stays), and an MQL that was never won has no later event, "
+                              "so it counts as still sitting in MQL — time in MQL and the stuck list mix real "
+                              "waiting with leads that were silently lost."),
+            Note("deal_time_in_stage", "Deals are recorded only when won (one Closed Won event each, no earlier "
+                                   "stages): time in the deal stages cannot be measured.", ("no_deal_stages",)),
             Note("source", "The closed deals' profile (segment, lead type, behaviour profile, company, GTIN, stock, "
                        "catalogue size) exists only for won deals and would leak the outcome, so it is not a lead "
                        "attribute; the segment is kept on the won opportunity."),
         ),
         build=_build_olist,
         public_folder="olist_marketing_funnel",
+        # Olist's only lead attributes known before contact are the channel and a hashed landing page id;
+        # SDR and AE are known only for won deals (they leak the outcome). Search and direct traffic win
+        # 11–12% of their MQLs, referral 8%, social, e-mail, display and other 3–6% (overall 10.5%).
+        scoring_rules=(
+            ("channel", "in", "organic_search|paid_search|direct_traffic", 10, True, "fit"),
+            ("channel", "=", "referral", 5, True, "fit"),
+            ("channel", "in", "social|email|display|other|other_publicities", -10, True, "fit"),
+        ),
+        scoring_threshold=10.0,
     ),
     Preset(
         name="maven_crm",
@@ -926,8 +945,9 @@ PRESETS: dict[str, Preset] = {p.name: p for p in (
         notes=(
             Note("leads", "Maven CRM has no leads: the lead funnel, conversion, lead time in stage, rejections and the "
                       "scoring what-if cannot be computed for this data.", ("no_leads",)),
-            Note("time_in_stage", "The source holds only the current stage with an engage date and a close date: time in "
-                              "Prospecting cannot be measured, and Engaging is the only stage with a duration."),
+            Note("deal_time_in_stage", "The source holds only the current stage with an engage date and a close date: "
+                                   "time in Prospecting cannot be measured, and Engaging is the only stage with a "
+                                   "duration."),
         ),
         build=_build_maven,
         public_folder="maven_crm",
@@ -943,7 +963,10 @@ PRESETS: dict[str, Preset] = {p.name: p for p in (
         notes=(
             Note("trends", f"X Education has no dates: every lead and event is placed on {X_EDUCATION_DAY} (the date of "
                        "the archive), so there are no cohorts, trends, weekly figures or time in stage.",
-                 ("one_date", "no_durations")),
+                 ("one_date",)),
+            Note("time_in_stage", "X Education records no dates, only whether a lead converted: how long leads wait in "
+                              "a stage, time to convert, targets (SLA) and stuck leads cannot be computed.",
+                 ("no_durations",)),
             Note("conversion", "Only the final outcome is known (converted or not): the stages between Lead and "
                            "Customer are not recorded, so they all show the converted share."),
             Note("forecast", "There are no opportunities: the pipeline, the forecast, win rates and the backtest "
@@ -952,6 +975,22 @@ PRESETS: dict[str, Preset] = {p.name: p for p in (
         ),
         build=_build_x_education,
         public_folder="x_education_leads",
+        # Attributes a lead brings before sales talks to it: how it came in, what it does for a living,
+        # its behaviour on the website, its e-mail opt-out. Never Tags, Lead Quality, Lead Profile, the
+        # Asymmetrique scores or Last (Notable) Activity: sales fills or changes them after contact.
+        # Converted share: Lead Add Form 92%, Working Professional 92%, 1,000+ seconds on the website
+        # 69%, Olark Chat 26%, Do Not Email 16% (overall 38.5%). At 25 points these rules make about
+        # 2,800 MQLs, 77% of which converted.
+        scoring_rules=(
+            ("lead_origin", "=", "Lead Add Form", 30, True, "fit"),
+            ("what_is_your_current_occupation", "=", "Working Professional", 25, True, "fit"),
+            ("channel", "=", "Olark Chat", -10, True, "fit"),
+            ("do_not_email", "is true", "", -20, True, "fit"),
+            ("total_time_spent_on_website", ">=", "1000", 25, True, "engagement"),
+            ("total_visits", ">=", "5", 5, True, "engagement"),
+            ("page_views_per_visit", ">=", "4", 5, True, "engagement"),
+        ),
+        scoring_threshold=25.0,
     ),
     Preset(
         name="hubspot_contacts",
@@ -974,6 +1013,21 @@ PRESETS: dict[str, Preset] = {p.name: p for p in (
         ),
         build=_build_hubspot,
         options=("date_format",),
+        # Source and fit, on the columns a contacts export usually carries (rules on a column the export
+        # lacks are not seeded). Not HubSpot Score, Lifecycle Stage or Lead Status: they move with the
+        # outcome.
+        scoring_rules=(
+            ("channel", "in", "Referrals|Direct Traffic|Organic Search|REFERRALS|DIRECT_TRAFFIC|ORGANIC_SEARCH",
+             15, True, "fit"),
+            ("channel", "in", "Paid Search|Email Marketing|PAID_SEARCH|EMAIL_MARKETING", 10, True, "fit"),
+            ("job_title", "contains", "director", 15, True, "fit"),
+            ("job_title", "contains", "vp", 15, True, "fit"),
+            ("job_title", "contains", "head of", 15, True, "fit"),
+            ("job_title", "contains", "chief", 15, True, "fit"),
+            ("job_title", "contains", "student", -30, True, "fit"),
+            ("company_size", ">=", "200", 10, True, "fit"),
+        ),
+        scoring_threshold=25.0,
     ),
     Preset(
         name="salesforce_opportunity_history",
@@ -1180,12 +1234,105 @@ def _finish(con, result, source: str, produced: set[str], notes: list[Note],
                                    json_extract_string(raw_json, '$.source_column'), column_name) ELSE column_name END
                            WHERE run_id = ? AND file = ?""", [result.run_id, name])
         emptied = [TABLE_LABELS[t].lower() for t in reversed(cleared) if counts.get(t)]
-        if emptied:
-            extra = f" This source has no {' or '.join(emptied)}: those tables were emptied."
+        extra = f" This source has no {' or '.join(emptied)}: those tables were emptied." if emptied else ""
+        preset = PRESETS.get(source.split(":", 1)[1]) if source.startswith("preset:") else None
+        if preset is not None and preset.scoring_rules:
+            extra += seed_scoring(con, preset.scoring_rules, preset.scoring_threshold, source)
+        if extra:
             con.execute("UPDATE import_runs SET message = message || ? WHERE run_id = ?", [extra, result.run_id])
             result.message += extra
         store.refresh_derived(con)
         store.bump_data_version(con)
+
+
+# ---------------------------------------------------------------------------------------------
+# Scoring rules that fit the imported data
+#
+# The shipped default rules are written for the sample data (segment, job title, page views, …). A
+# preset seeds its own rules on import, but only while the stored rules are still untouched: the
+# defaults, or the rules an earlier preset seeded. Rules a user edited are never overwritten; the
+# threshold is treated the same way on its own.
+
+SCORING_SEED_KEY = "scoring_seed"
+
+
+def _rule_key(rules) -> list[tuple]:
+    return [(str(a), str(o).lower(), "" if v is None else str(v), float(p), bool(e), str(g or "fit"))
+            for a, o, v, p, e, g in rules]
+
+
+def _scoring_state(con) -> tuple[bool, bool, dict]:
+    """(rules untouched, threshold untouched, the stored seed record)."""
+    raw = store.get_setting(con, SCORING_SEED_KEY)
+    try:
+        seed = json.loads(raw) if raw else {}
+    except ValueError:
+        seed = {}
+    rows = con.execute("SELECT attribute, operator, value, points, enabled, rule_group FROM scoring_rules "
+                       "ORDER BY rule_id").fetchall()
+    stored = _rule_key(rows)
+    untouched_rules = stored == _rule_key(store.DEFAULT_RULES) or (
+        "rules" in seed and stored == _rule_key(seed["rules"]))
+    threshold = float(store.get_setting(con, "mql_threshold", str(store.DEFAULT_MQL_THRESHOLD)))
+    known = {float(store.DEFAULT_MQL_THRESHOLD)} | ({float(seed["threshold"])} if seed.get("threshold") is not None
+                                                     else set())
+    return untouched_rules, threshold in known, seed
+
+
+def scoring_is_untouched(con) -> bool:
+    """True while the stored scoring rules are the shipped defaults or a preset's seeded rules."""
+    return _scoring_state(con)[0]
+
+
+def preset_scoring_rules(con, rules) -> list[tuple]:
+    """The rules whose attribute this data has and fills for at least one lead."""
+    columns = store.lead_attribute_columns(con)
+    names = sorted({r[0] for r in rules if r[0] in columns})
+    if not names:
+        return []
+    counts = con.execute("SELECT " + ", ".join(f"count({store.quote_ident(c)})" for c in names)
+                         + " FROM leads").fetchone()
+    filled = {c for c, n in zip(names, counts) if n}
+    return [tuple(r) for r in rules if r[0] in filled]
+
+
+def seed_scoring(con, rules, threshold: float | None, source: str) -> str:
+    """Store ``rules`` (and ``threshold``) as the current scoring if the stored ones are untouched.
+
+    Runs inside the caller's transaction. Rules on columns this data lacks are dropped; when none
+    is left nothing changes. Returns a sentence for the import message ('' when nothing changed).
+    """
+    untouched_rules, untouched_threshold, _ = _scoring_state(con)
+    usable = preset_scoring_rules(con, rules)
+    if not usable:
+        return ""
+    if not untouched_rules:
+        return " Your edited scoring rules were kept: the rules this preset suggests for its data did not replace them."
+    store.seed_scoring_rules(con, usable)
+    con.execute("UPDATE scoring_scenarios SET is_current = FALSE")
+    record = {"source": source, "rules": [list(r) for r in usable], "threshold": None}
+    said = f" Scoring rules for this data were set up ({len(usable)} rules"
+    if threshold is not None and untouched_threshold:
+        store.set_setting(con, "mql_threshold", str(float(threshold)))
+        record["threshold"] = float(threshold)
+        said += f", MQL threshold {float(threshold):g}"
+    store.set_setting(con, SCORING_SEED_KEY, json.dumps(record))
+    return said + "); edit them on the Scoring what-if page."
+
+
+def restore_default_scoring(con) -> bool:
+    """Put the shipped default rules (and threshold) back if the stored ones are a preset's untouched
+    seed — e.g. after resetting to the sample data. Returns True when something changed."""
+    untouched_rules, untouched_threshold, seed = _scoring_state(con)
+    if not seed or not untouched_rules:
+        return False
+    with store.transaction(con):
+        store.seed_scoring_rules(con)
+        if untouched_threshold:
+            store.set_setting(con, "mql_threshold", str(float(store.DEFAULT_MQL_THRESHOLD)))
+        con.execute("DELETE FROM settings WHERE key = ?", [SCORING_SEED_KEY])
+        store.bump_data_version(con)
+    return True
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1360,21 +1507,34 @@ def clear_data_notes(con) -> None:
     con.execute("DELETE FROM settings WHERE key = ?", [NOTES_KEY])
 
 
+#: Topics of the limitation notes (the Data page lists them under these headings, in this order).
+TOPICS = {"leads": "Leads", "conversion": "Conversion", "time_in_stage": "Time in stage (leads)",
+          "deal_time_in_stage": "Time in stage (deals)", "rejections": "Rejections",
+          "forecast": "Pipeline & forecast", "scoring": "Scoring", "trends": "Trends",
+          "filters": "Filters & breakdowns", "source": "About the source"}
+
+
 def limitations(con) -> list[dict]:
     """What cannot be computed on this data, and why: [{"topic", "text", "code"}], source notes first.
 
-    Topics: leads, conversion, time_in_stage, rejections, forecast, scoring, trends, filters,
-    source. Found by looking at the data itself (no lead events, no lost deals, one creation date,
-    owners known only for won leads, …) plus the notes stored by the preset that imported it; a
-    finding a stored note already states (its ``covers``) is not repeated.
+    Topics: see :data:`TOPICS`. Found by looking at the data itself (no lead events, no lost deals,
+    one creation date, owners known only for won leads, …) plus the notes stored by the preset that
+    imported it; a finding a stored note already states (its ``covers``) is not repeated.
     """
+    return _limitations(con)[0]
+
+
+def _limitations(con) -> tuple[list[dict], set[str]]:
+    """(the notes of :func:`limitations`, every finding's code — also those a stored note covers)."""
     out: list[dict] = []
+    found: set[str] = set()
     stored = data_notes(con)
     covered = {c for n in stored for c in n.get("covers", [])}
     for n in stored:
         out.append({"topic": n.get("topic", "source"), "text": n["text"], "code": None})
 
     def add(code: str, topic: str, text: str) -> None:
+        found.add(code)
         if code not in covered and not any(o["text"] == text for o in out):
             out.append({"topic": topic, "text": text, "code": code})
 
@@ -1462,12 +1622,101 @@ def limitations(con) -> list[dict]:
         if linked == 0 and n_leads > 0:
             add("unlinked", "filters", "No deal is linked to a lead: the channel, segment, region, SDR and AE "
                                        "filters leave no deal in the pipeline and forecast.")
-    return out
+        open_visits = one(f"SELECT count(*) FROM {ok} x WHERE x.kind = 'open'")[0] if n_oev else 0
+        if open_visits == 0:
+            add("no_deal_stages", "deal_time_in_stage", "No deal has an event in an open stage (each recorded event "
+                                                        "closes a deal): time in the deal stages cannot be measured.")
+    return out, found
 
 
-def data_limitations(con, topic: str | None = None) -> list[str]:
-    """Plain sentences of what cannot be computed on the current data (optionally for one topic)."""
-    return [x["text"] for x in limitations(con) if topic is None or x["topic"] == topic]
+def data_limitations(con, topic: str | tuple[str, ...] | list[str] | None = None) -> list[str]:
+    """Plain sentences of what cannot be computed on the current data (optionally for one topic
+    or several: ``topic=("leads", "conversion")``)."""
+    topics = None if topic is None else {topic} if isinstance(topic, str) else set(topic)
+    return [x["text"] for x in limitations(con) if topics is None or x["topic"] in topics]
+
+
+# Which notes each page shows (a page lists only what bears on its own figures).
+PAGE_TOPICS: dict[str, tuple[str, ...]] = {
+    "overview": ("leads", "conversion", "trends", "rejections", "forecast"),
+    "review_history": ("forecast",),
+    "conversion": ("leads", "conversion", "trends", "filters"),
+    "time_in_stage:lead": ("leads", "time_in_stage"),
+    "time_in_stage:opportunity": ("deal_time_in_stage",),
+    "rejections": ("leads", "rejections"),
+    "forecast": ("forecast",),
+    "scoring": ("leads", "scoring", "trends", "filters"),
+}
+
+# (page, finding code) → what the page says instead of its figures when the data rules them out.
+_BLOCKING: dict[str, list[tuple[str, str, str]]] = {
+    "conversion": [
+        ("no_leads", "This data has no leads, so there is no lead funnel to measure.",
+         "Import leads and their stage history on the Data page (the deals of this data are on the Forecast and "
+         "Time in stage pages)."),
+    ],
+    "time_in_stage:lead": [
+        ("no_leads", "This data has no leads, so lead time in stage cannot be measured.",
+         "Switch to Opportunities above for the deals, or import leads with their stage history on the Data page."),
+        ("no_lead_events", "No lead has a stage history, so lead time in stage cannot be measured.",
+         "Import the leads' stage history (lead events) on the Data page."),
+        ("no_durations", "Lead time in stage cannot be measured: every stage event sits on its lead's creation "
+                         "time, so no stay in a stage has a length.",
+         "Time in stage needs the date each lead entered each stage: import a stage history with dates on the "
+         "Data page."),
+    ],
+    "time_in_stage:opportunity": [
+        ("no_opportunities", "This data has no deals, so deal time in stage cannot be measured.",
+         "Switch to Leads above, or import opportunities with their stage history on the Data page."),
+        ("no_deal_stages", "No deal has a recorded stay in an open stage, so deal time in stage cannot be measured.",
+         "Switch to Leads above, or import a deal stage history that records each stage change."),
+    ],
+    "scoring": [
+        ("no_leads", "This data has no leads, so there is nothing to score.",
+         "The scoring what-if judges rules on leads whose outcome is known: import leads with their attributes "
+         "and stage history on the Data page."),
+    ],
+}
+
+
+def limitation_findings(con) -> dict:
+    """``{"notes": limitations(con), "codes": [every finding's code]}``: the one look at the data
+    every page's notes come from (pages cache it once per data version and pass it to
+    :func:`notes_for_page`; at 1M leads the look takes about half a second)."""
+    notes, found = _limitations(con)
+    return {"notes": notes, "codes": sorted(found)}
+
+
+def page_limitations(con, page: str, funnel: str | None = None) -> dict:
+    """What one page must say about the current data: :func:`notes_for_page` of
+    :func:`limitation_findings`."""
+    return notes_for_page(limitation_findings(con), page, funnel)
+
+
+def notes_for_page(findings: dict, page: str, funnel: str | None = None) -> dict:
+    """What one page must say, from :func:`limitation_findings` (pure: no database).
+
+    ``page``: a key of :data:`PAGE_TOPICS` without the funnel (``"time_in_stage"`` takes
+    ``funnel="lead"`` or ``"opportunity"``). Returns ``{"notes": [sentences], "blocked": None or
+    {"finding", "todo"}, "codes": [finding codes]}``: ``blocked`` is set when the data rules out
+    every figure of the page (e.g. no leads on the Conversion page) — the page then says the
+    finding and what to do instead of drawing empty charts; ``codes`` lets a page skip single
+    sections (e.g. ``"one_date"``: no cohorts or trends).
+    """
+    key = f"{page}:{funnel or 'lead'}" if page == "time_in_stage" else page
+    if key not in PAGE_TOPICS:
+        raise ConfigError(f"No data notes are defined for the page '{page}'.",
+                          hint=f"Use one of: {', '.join(sorted({k.split(':')[0] for k in PAGE_TOPICS}))}.")
+    notes, found = findings["notes"], set(findings["codes"])
+    blocked = None
+    for code, finding, todo in _BLOCKING.get(key, []):
+        if code in found:
+            blocked = {"finding": finding, "todo": todo}
+            break
+    # A blocked page draws no breakdown, so notes about filters and breakdowns would only distract.
+    topics = set(PAGE_TOPICS[key]) - ({"filters"} if blocked else set())
+    texts = list(dict.fromkeys(x["text"] for x in notes if x["topic"] in topics))
+    return {"notes": texts, "blocked": blocked, "codes": sorted(found)}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1510,6 +1759,15 @@ def dry_run(con, *, preset: str | None = None, directory=None, preset_files: dic
                            "FROM stage_config").fetchall()
         tcon.execute("DELETE FROM stage_config")
         tcon.executemany("INSERT INTO stage_config VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
+        # The scoring rules too, so the result says what a real import would do with them.
+        rules = con.execute("SELECT * FROM scoring_rules ORDER BY rule_id").fetchall()
+        tcon.execute("DELETE FROM scoring_rules")
+        if rules:
+            tcon.executemany(f"INSERT INTO scoring_rules VALUES ({', '.join('?' * len(rules[0]))})", rules)
+        for key in ("mql_threshold", SCORING_SEED_KEY):
+            value = store.get_setting(con, key)
+            if value is not None:
+                store.set_setting(tcon, key, value)
         if preset is None:
             given = {t for t, f in files.items() if f is not None}
             if "lead_events" in given and "leads" not in given:
@@ -1527,6 +1785,9 @@ def dry_run(con, *, preset: str | None = None, directory=None, preset_files: dic
             if preset is not None:
                 result = import_preset(tcon, preset, directory, files=preset_files, skip_bad_rows=skip_bad_rows,
                                        options=options)
+                result.message = (result.message.replace("Scoring rules for this data were set up",
+                                                         "Scoring rules for this data would be set up")
+                                  .replace("Your edited scoring rules were kept", "Your edited scoring rules would be kept"))
                 tables = list(TABLE_ORDER)
             else:
                 result = ingest.import_files(tcon, **files, mapping=mapping, skip_bad_rows=skip_bad_rows)

@@ -712,15 +712,45 @@ def leak_suspects(con, scope: Scope = Scope(), outcome_stage: str = "SQL") -> li
     return suspects
 
 
+# A column named like an identifier (lead_number, prospect_id, record_no, …): its values name a
+# lead, they do not describe it. Judged on the last word of the name, so number_of_employees stays.
+ID_NAME = re.compile(r"(?:^|_)(?:id|ids|uuid|guid|key|number|num|nr|no)$")
+MIN_ROWS_FOR_UNIQUE = 20   # below this, "every value differs" says nothing about a column
+
+
+def _identifier_columns(df: pd.DataFrame, columns: dict[str, str], feats: list[str]) -> list[str]:
+    """Feature columns that identify a lead rather than describe it: named like an id, or text /
+    whole-number columns whose every value differs (unique per lead; decimals such as averages
+    are left alone)."""
+    out = []
+    for c in feats:
+        if ID_NAME.search(c.lower()):
+            out.append(c)
+            continue
+        dtype = columns[c].upper()
+        if dtype in ("DOUBLE", "FLOAT", "REAL", "BOOLEAN") or dtype.startswith("DECIMAL"):
+            continue
+        s = df[c].dropna()
+        if len(s) >= MIN_ROWS_FOR_UNIQUE and s.nunique() == len(s):
+            out.append(c)
+    return out
+
+
 def suggest_rules(con, scope: Scope = Scope(), outcome_stage: str = "SQL", *, exclude: list[str] | None = None,
-                  max_rows: int = 200_000, scale: float = 10.0, seed: int = 7) -> tuple[list[Rule], list[str]]:
+                  max_rows: int = 50_000, scale: float = 10.0, seed: int = 7) -> tuple[list[Rule], list[str]]:
     """Fit a logistic regression on historical leads and turn coefficients into rounded points.
 
     Features: each numeric attribute split at its median (>=), each yes/no attribute (is true),
     and each text attribute's most common values (=). Returns (rules, warnings); leaking columns
-    (filled in only after contact) are left out and named in the warnings.
+    (filled in only after contact) and identifiers (named like an id, or unique per lead) are
+    left out and named in the warnings.
+
+    Fast on purpose (a button waits on it): the fit reads a fixed-seed sample of at most
+    ``max_rows`` leads — rounded integer points do not need more — and runs on one BLAS thread
+    (on a small shared machine, the default thread pool spent most of the time contending).
     """
     from sklearn.linear_model import LogisticRegression  # heavy import, only when asked
+    from threadpoolctl import threadpool_limits
 
     r = resolve(con, scope)
     columns = store.lead_attribute_columns(con)
@@ -734,6 +764,10 @@ def suggest_rules(con, scope: Scope = Scope(), outcome_stage: str = "SQL", *, ex
                   f"USING SAMPLE reservoir({int(max_rows)} ROWS) REPEATABLE ({int(seed)})", params)
     warnings = [f"Left out '{c}': it looks filled in only after sales contact, so it would leak the outcome."
                 for c in sorted(leaks)]
+    ids = _identifier_columns(df, columns, feats)
+    feats = [c for c in feats if c not in ids]
+    warnings += [f"Left out '{c}': it identifies a lead (an id or a value unique to each lead), so it says "
+                 "nothing about how likely a lead is to convert." for c in sorted(ids)]
     if df.empty or df["outcome"].nunique() < 2:
         return [], warnings + ["Not enough history: every lead has the same outcome, so nothing can be learned."]
     candidates: list[tuple[Rule, pd.Series]] = []
@@ -763,7 +797,8 @@ def suggest_rules(con, scope: Scope = Scope(), outcome_stage: str = "SQL", *, ex
     if not candidates:
         return [], warnings + ["No usable attribute was found to score on."]
     X = pd.concat([m.astype(float).rename(i) for i, (_, m) in enumerate(candidates)], axis=1)
-    model = LogisticRegression(max_iter=500, C=1.0).fit(X.to_numpy(), df["outcome"].to_numpy())
+    with threadpool_limits(limits=1):
+        model = LogisticRegression(max_iter=500, C=1.0).fit(X.to_numpy(), df["outcome"].to_numpy())
     rules: list[Rule] = []
     for (rule, _), coef in zip(candidates, model.coef_[0]):
         pts = int(round(coef * scale))

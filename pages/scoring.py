@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from funnel import scoring
+from funnel import presets, scoring
 from funnel.charts import scoring as charts
 from funnel.errors import FunnelError
 
@@ -27,6 +27,7 @@ S_THRESHOLD = "scoring_draft_threshold"
 S_FLASH = "scoring_flash"             # [(kind, message)] to show after a callback
 S_SUGGEST = "scoring_suggest_notes"   # warnings of the last "suggest from history"
 S_VALID = "scoring_valid_rules"       # the draft rules as last validated (what "Save" stores)
+S_BASE = "scoring_draft_base"         # the stored (rules, threshold) the draft started from
 
 GROUPS = ["fit", "engagement"]
 RULE_LABELS = {"attribute": "Attribute", "operator": "Operator", "value": "Value", "points": "Points",
@@ -55,6 +56,18 @@ with ui.guard("the current scoring rules"):
     scenarios = ui.call(scoring.list_scenarios)
     loaded = True
 if not loaded:
+    st.stop()
+
+# What this data cannot show (funnel.presets.notes_for_page): no leads at all → say so and stop.
+limits = {"notes": [], "blocked": None}
+with ui.guard("the notes on this data"):
+    limits = presets.notes_for_page(ui.call(presets.limitation_findings), "scoring")
+if limits["blocked"]:
+    with header:
+        ui.page_header("Scoring what-if", limits["blocked"]["finding"])
+    if limits["notes"]:
+        st.warning("**What this data cannot show**\n\n" + "\n".join(f"- {n}" for n in limits["notes"]))
+    ui.empty_state(limits["blocked"]["todo"])
     st.stop()
 
 if attributes.empty:
@@ -163,7 +176,15 @@ def _make_current() -> None:
     _attempt(go)
 
 
+base = (scoring.rules_to_frame(current_rules).to_dict("records"), float(stored_threshold))
+if (S_DRAFT in ss and ss.get(S_BASE) not in (None, base) and ss[S_EDITED] == ss[S_DRAFT] == ss[S_BASE][0]
+        and ss.get(S_THRESHOLD) == ss[S_BASE][1]):
+    # The stored scoring changed under an untouched draft (e.g. an import seeded rules for the new
+    # data): start the draft from it again, as on a first visit.
+    for k in (S_DRAFT, S_EDITED, S_THRESHOLD, K_THRESHOLD, K_EDITOR, S_SUGGEST):
+        ss.pop(k, None)
 if S_DRAFT not in ss:  # first visit in this session: the URL's scenario, else the current scoring
+    ss[S_BASE] = base
     url_name = st.query_params.get(K_SCENARIO)
     start = (current_rules, stored_threshold)
     if url_name in scenario_names:
@@ -298,6 +319,8 @@ with header:
     elif ev_cur is not None:
         finding = "Fix the draft rules to see what they would change."
     ui.page_header("Scoring what-if", finding)
+    if limits["notes"]:
+        st.warning("**What this data cannot show**\n\n" + "\n".join(f"- {n}" for n in limits["notes"]))
 
 if ev_cur is None:
     st.stop()

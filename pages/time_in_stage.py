@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from funnel import store, time_in_stage
+from funnel import presets, store, time_in_stage
 from funnel.charts import time_in_stage as charts
 
 K_FUNNEL, K_MIN_DAYS, K_STUCK_STAGES, K_SLA_EDITOR = "tis_funnel", "tis_min_days", "tis_stuck_stages", "tis_sla_editor"
@@ -24,6 +24,21 @@ scope = ui.scope()
 funnel = st.session_state.get(K_FUNNEL) or "lead"
 noun = "leads" if funnel == "lead" else "deals"
 
+# ---- What this data cannot show (funnel.presets.notes_for_page, issue #8) --------------------
+# When the data rules out every figure for this funnel (no leads, no dated stage history, …) the page
+# says why and what to do instead of drawing empty charts; the funnel switch stays, same widget.
+limits = {"notes": [], "blocked": None}
+with ui.guard("the notes on this data"):
+    limits = presets.notes_for_page(ui.call(presets.limitation_findings), "time_in_stage", funnel)
+if limits["blocked"]:
+    ui.page_header("Time in stage", limits["blocked"]["finding"])
+    st.segmented_control("Funnel", list(FUNNEL_LABELS), format_func=FUNNEL_LABELS.get, default="lead", required=True,
+                         key=K_FUNNEL, help="Lead stages (Lead → MQL → … plus Rejected and Recycled) or opportunity stages.")
+    if limits["notes"]:
+        st.warning("**What this data cannot show**\n\n" + "\n".join(f"- {n}" for n in limits["notes"]))
+    ui.empty_state(limits["blocked"]["todo"])
+    st.stop()
+
 finding = None
 with ui.guard("the time-in-stage finding"):
     finding = time_in_stage.time_in_stage_finding(ui.call(time_in_stage.time_in_stage, scope, funnel),
@@ -35,6 +50,8 @@ if funnel == "opportunity":
 
 st.segmented_control("Funnel", list(FUNNEL_LABELS), format_func=FUNNEL_LABELS.get, default="lead", required=True,
                      key=K_FUNNEL, help="Lead stages (Lead → MQL → … plus Rejected and Recycled) or opportunity stages.")
+if limits["notes"]:
+    st.warning("**What this data cannot show**\n\n" + "\n".join(f"- {n}" for n in limits["notes"]))
 
 stage_order: list[str] = []
 with ui.guard("the stage list"):

@@ -511,3 +511,82 @@ def test_limitations_on_the_sample_data_are_few(sample_copy):
     con = store.connect(sample_copy)
     # The sample has rejections, won and lost deals and an open pipeline: nothing is missing.
     assert presets.data_limitations(con) == []
+
+
+# ---------------------------------------------------------------------------------------------
+# What each page says: page_limitations (notes under the title; "blocked" when nothing can be shown)
+
+
+def _blocked(con, page, funnel=None):
+    b = presets.page_limitations(con, page, funnel)["blocked"]
+    return b["finding"] if b else None
+
+
+def test_page_limitations_on_maven_block_every_lead_page_but_not_the_deals(public_db):
+    _need_datasets("maven_crm")
+    con = _con(public_db("maven_crm"))
+    assert _blocked(con, "conversion") == "This data has no leads, so there is no lead funnel to measure."
+    assert _blocked(con, "time_in_stage", "lead") == "This data has no leads, so lead time in stage cannot be measured."
+    assert _blocked(con, "scoring") == "This data has no leads, so there is nothing to score."
+    assert _blocked(con, "time_in_stage", "opportunity") is None      # Engaging stays are real
+    deals = presets.page_limitations(con, "time_in_stage", "opportunity")["notes"]
+    assert deals == ["The source holds only the current stage with an engage date and a close date: time in "
+                     "Prospecting cannot be measured, and Engaging is the only stage with a duration."]
+    conv = presets.page_limitations(con, "conversion")["notes"]
+    assert any(n.startswith("Maven CRM has no leads") for n in conv)
+    assert not any("regional office" in n for n in conv)             # a filters note: moot on a blocked page
+    assert any("expected close date" in n for n in presets.page_limitations(con, "forecast")["notes"])
+
+
+def test_page_limitations_on_x_education_rule_out_durations_and_deals(public_db):
+    _need_datasets("x_education")
+    con = _con(public_db("x_education"))
+    lim = presets.page_limitations(con, "conversion")
+    assert lim["blocked"] is None and {"one_date", "no_durations"} <= set(lim["codes"])
+    assert any("X Education has no dates" in n for n in lim["notes"])
+    tis = presets.page_limitations(con, "time_in_stage", "lead")
+    assert tis["blocked"]["finding"].startswith("Lead time in stage cannot be measured")
+    assert tis["notes"] == ["X Education records no dates, only whether a lead converted: how long leads wait in a "
+                            "stage, time to convert, targets (SLA) and stuck leads cannot be computed."]
+    assert _blocked(con, "time_in_stage", "opportunity") == "This data has no deals, so deal time in stage cannot be measured."
+    assert any("leak the outcome" in n for n in presets.page_limitations(con, "scoring")["notes"])
+
+
+def test_page_limitations_on_olist_block_only_deal_time_in_stage(public_db):
+    _need_datasets("olist")
+    con = _con(public_db("olist"))
+    for page in ("overview", "review_history", "conversion", "rejections", "forecast", "scoring"):
+        assert _blocked(con, page) is None, page
+    assert _blocked(con, "time_in_stage", "lead") is None
+    assert _blocked(con, "time_in_stage", "opportunity") == ("No deal has a recorded stay in an open stage, so deal "
+                                                            "time in stage cannot be measured.")
+    assert presets.page_limitations(con, "time_in_stage", "opportunity")["notes"] == [
+        "Deals are recorded only when won (one Closed Won event each, no earlier stages): time in the deal stages "
+        "cannot be measured."]
+    assert presets.page_limitations(con, "time_in_stage", "lead")["notes"][0].startswith("Only MQL has a time in stage")
+    assert any("known only for won deals" in n for n in presets.page_limitations(con, "scoring")["notes"])
+
+
+def test_page_limitations_on_the_crm_fixtures(tmp_path):
+    con = store.connect(tmp_path / "h.duckdb")
+    presets.import_preset(con, "hubspot_contacts", files={"contacts": FIX / "hubspot_contacts.csv"})
+    assert _blocked(con, "time_in_stage", "lead") is None and _blocked(con, "conversion") is None
+    assert _blocked(con, "time_in_stage", "opportunity") == "This data has no deals, so deal time in stage cannot be measured."
+    assert any("out of stage order" in n for n in presets.page_limitations(con, "conversion")["notes"])
+    con = store.connect(tmp_path / "s.duckdb")
+    presets.import_preset(con, "salesforce_opportunity_history",
+                          files={"history": FIX / "sf_opportunity_history.csv",
+                                 "opportunities": FIX / "sf_opportunities.csv"})
+    assert _blocked(con, "conversion") and _blocked(con, "time_in_stage", "lead") and _blocked(con, "scoring")
+    assert _blocked(con, "time_in_stage", "opportunity") is None
+    assert any("without a history row" in n for n in presets.page_limitations(con, "time_in_stage", "opportunity")["notes"])
+
+
+def test_page_limitations_on_the_sample_are_empty_and_unknown_pages_are_refused(sample_copy):
+    con = store.connect(sample_copy)
+    for page, funnel in (("overview", None), ("conversion", None), ("time_in_stage", "lead"),
+                         ("time_in_stage", "opportunity"), ("scoring", None), ("forecast", None)):
+        assert presets.page_limitations(con, page, funnel) == {"notes": [], "blocked": None, "codes": []}
+    with pytest.raises(ConfigError):
+        presets.page_limitations(con, "nowhere")
+    assert presets.data_limitations(con, topic=("leads", "forecast")) == []
