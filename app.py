@@ -13,8 +13,12 @@ st.set_page_config(page_title="Funnelcast", page_icon=":material/monitoring:", l
 
 PAGES = {
     "Weekly review": [
-        st.Page("pages/overview.py", title="Overview", icon=":material/home:", url_path="overview", default=True),
+        # The default page is served at "/"; Streamlit still reserves its url_path, so it is not
+        # "overview": that path belongs to the hidden alias below, which runs the same page, so a
+        # link to /overview works instead of saying "Page not found".
+        st.Page("pages/overview.py", title="Overview", icon=":material/home:", url_path="home", default=True),
         st.Page("pages/review_history.py", title="Review history", icon=":material/history:", url_path="history"),
+        st.Page("pages/overview.py", title="Overview", url_path="overview", visibility="hidden"),
     ],
     "Analyse": [
         st.Page("pages/conversion.py", title="Conversion", icon=":material/filter_alt:", url_path="conversion"),
@@ -29,7 +33,7 @@ PAGES = {
     ],
 }
 
-present_col = st.container(horizontal=True, horizontal_alignment="right")
+present_col = st.container(horizontal=True, horizontal_alignment="right", key="present_bar")
 with present_col:
     st.toggle("Presentation mode", key=ui.K_PRESENT, bind="query-params",
               help="Hides the sidebar and editing controls and enlarges text and charts for a shared screen.")
@@ -39,6 +43,9 @@ st.markdown(
     """<style>
     .fc-finding {font-size: 1.25rem; font-weight: 600; color: #0B3D5C; margin: -0.4rem 0 0.2rem 0;}
     [data-testid="stMetricValue"] {font-size: 2.1rem;}
+    /* The presentation toggle sits in the header bar, not on a row of its own above every title. */
+    .st-key-present_bar {position: fixed; top: 12px; right: 64px; z-index: 999991; width: auto !important;}
+    [data-testid="stMainBlockContainer"] {padding-top: 4rem !important;}
     </style>""",
     unsafe_allow_html=True,
 )
@@ -47,6 +54,10 @@ if presenting:
         """<style>
         [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"] {display: none !important;}
         html, body, [data-testid="stAppViewContainer"] {font-size: 22px !important;}
+        [data-testid="stMainBlockContainer"] {padding-top: 90px !important;}
+        [data-testid="stMain"] h1 {padding-top: 0.25rem !important;}
+        .st-key-present_bar {top: 22px;}
+        [data-testid="stPageLink"] p {font-size: 1.2rem !important;}
         h1 {font-size: 3rem !important;} h2 {font-size: 2.2rem !important;} h3 {font-size: 1.8rem !important;}
         .fc-finding {font-size: 1.8rem !important;}
         [data-testid="stMetricValue"] {font-size: 3rem !important;}

@@ -24,6 +24,7 @@ import streamlit as st
 
 from funnel import store
 from funnel.errors import FunnelError
+from funnel.labels import readable
 from funnel.query import DIMENSIONS, Scope
 
 ROOT = Path(__file__).resolve().parent
@@ -189,7 +190,7 @@ def describe_scope(s: Scope | None = None) -> str:
     s = s or scope()
     parts = [f"Leads created {fmt_date(s.date_from)} – {fmt_date(s.date_to)}"]
     for col, vals in s.filters:
-        parts.append(f"{DIMENSION_LABELS.get(col, col)}: {', '.join(vals)}")
+        parts.append(f"{DIMENSION_LABELS.get(col, col)}: {', '.join(readable(v) for v in vals)}")
     text = "; ".join(parts) + f". Figures as known at the end of {fmt_date(s.as_of)}."
     if s.window_days is not None:
         text += f" Conversion window: {s.window_days} days."

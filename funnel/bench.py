@@ -344,7 +344,7 @@ def app_pages() -> list[str]:
     """The page files app.py registers, in navigation order, that exist."""
     text = (ROOT / "app.py").read_text(encoding="utf-8")
     pages = re.findall(r"""st\.Page\(\s*["'](pages/[^"']+\.py)["']""", text)
-    return [p for p in pages if (ROOT / p).exists()]
+    return [p for p in dict.fromkeys(pages) if (ROOT / p).exists()]  # an alias route names a file twice
 
 
 def _export(con, folder: Path) -> dict[str, dict[str, str]]:

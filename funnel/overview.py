@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 import pandas as pd
 
 from . import conversion, forecast, rejections, store
+from .labels import readable
 from .query import Resolved, Scope, add_months, month_start, resolve, run
 
 WEEK_SECONDS = 7 * 86400
@@ -153,10 +154,10 @@ def highlights(con, scope: Scope = Scope(), kpis: pd.DataFrame | None = None, mi
             t = t.sort_values("overall_rate")
             lo, hi = t.iloc[0], t.iloc[-1]
             out.append({"kind": "best", "page": "pages/conversion.py",
-                        "text": f"Best channel: {hi['grp']} — {hi['overall_rate']:.1%} of its leads reach {target} "
+                        "text": f"Best channel: {readable(hi['grp'])} — {hi['overall_rate']:.1%} of its leads reach {target} "
                                 f"({int(hi['reached']):,} of {int(hi['leads']):,})."})
             out.append({"kind": "worst", "page": "pages/conversion.py",
-                        "text": f"Worst channel: {lo['grp']} — {lo['overall_rate']:.1%} reach {target} "
+                        "text": f"Worst channel: {readable(lo['grp'])} — {lo['overall_rate']:.1%} reach {target} "
                                 f"({int(lo['reached']):,} of {int(lo['leads']):,})."})
     try:
         by_ae = rejections.rejection_breakdown(con, scope, by="ae")
@@ -170,7 +171,7 @@ def highlights(con, scope: Scope = Scope(), kpis: pd.DataFrame | None = None, mi
             top = ok.sort_values("rejection_rate").iloc[-1]
             if team > 0 and top["rejection_rate"] / team >= 1.3:
                 out.append({"kind": "rejections", "page": "pages/rejections.py",
-                            "text": f"{top['grp']} rejects {top['rejection_rate'] / team:.1f}× the team rate "
+                            "text": f"{readable(top['grp'])} rejects {top['rejection_rate'] / team:.1f}× the team rate "
                                     f"({top['rejection_rate']:.0%} vs {team:.0%} of hand-offs)."})
     return out[:5]
 
@@ -247,6 +248,29 @@ def previous_snapshot(con, scope: Scope) -> dict | None:
     return best
 
 
+def compare_with_snapshot(previous: dict | None, as_of: date) -> dict:
+    """What a saved review forecast for ``as_of``'s month and quarter, to show beside today's.
+
+    A snapshot from the same month gives its month forecast; one from an earlier month gives what
+    it forecast for this month in its month-by-month figures (None if it had none). The quarter is
+    compared only with a snapshot from the same quarter. ``previous`` is :func:`previous_snapshot`.
+    Keys: as_of (the snapshot's date), month, quarter (float or None).
+    """
+    out: dict = {"as_of": None, "month": None, "quarter": None}
+    if not previous:
+        return out
+    figs = previous.get("figures") or {}
+    then = previous["as_of"]
+    out["as_of"] = then
+    if month_start(then) == month_start(as_of):
+        out["month"] = figs.get("forecast_month")
+    else:
+        out["month"] = (figs.get("forecast_by_month") or {}).get(as_of.strftime("%Y-%m"))
+    if forecast.quarter_start(then) == forecast.quarter_start(as_of):
+        out["quarter"] = figs.get("forecast_quarter")
+    return out
+
+
 def forecast_history(con, scope: Scope = Scope()) -> pd.DataFrame:
     """How each month's forecast moved across saved snapshots, and what was actually won.
 
@@ -272,7 +296,8 @@ def forecast_history(con, scope: Scope = Scope()) -> pd.DataFrame:
     for period in out["period"].unique():
         start = date.fromisoformat(period + "-01")
         end = add_months(start, 1) - timedelta(days=1)
-        actual[period] = won_between(con, scope, start, min(end, r.as_of)) if start <= r.as_of else None
+        # Only a month that is over has landed: won so far in the current month is not its actual.
+        actual[period] = won_between(con, scope, start, end) if end <= r.as_of else None
     out["actual"] = out["period"].map(actual)
     return out.sort_values(["period", "as_of"]).reset_index(drop=True)
 

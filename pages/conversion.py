@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 import ui
-from funnel import conversion, store
+from funnel import conversion, presets, store
 from funnel.charts import conversion as charts
 
 K_BREAKDOWN, K_WINDOW, K_GRAIN, K_STAGE, K_HIST = "conv_breakdown", "conv_window", "conv_grain", "conv_stage", "conv_hist"
@@ -18,6 +18,21 @@ if facts["as_of"] is None:
     ui.page_header("Conversion")
     ui.empty_state("There is no data yet. Import your leads on the Data page, or reset to the sample data there.")
     st.stop()
+
+
+# What this data cannot show (funnel.presets.notes_for_page): no leads at all → say so and stop;
+# otherwise the notes go under the header and sections the data rules out are replaced by a sentence.
+limits = {"notes": [], "blocked": None, "codes": []}
+with ui.guard("the notes on this data"):
+    limits = presets.notes_for_page(ui.call(presets.limitation_findings), "conversion")
+if limits["blocked"]:
+    ui.page_header("Conversion", limits["blocked"]["finding"])
+    if limits["notes"]:
+        st.warning("**What this data cannot show**\n\n" + "\n".join(f"- {n}" for n in limits["notes"]))
+    ui.empty_state(limits["blocked"]["todo"])
+    st.stop()
+one_date = "one_date" in limits["codes"]          # every lead created the same day: no cohorts, no trend
+no_durations = "no_durations" in limits["codes"]  # events carry no real times: no time to convert
 
 
 def attr_label(col: str) -> str:
@@ -44,6 +59,8 @@ ui.page_header("Conversion", finding["sentence"] if finding else None)
 if window is not None:
     st.caption(f"Conversion window: a stage counts only when it was entered within {int(window)} days of the "
                "lead's creation.")
+if limits["notes"]:
+    st.warning("**What this data cannot show**\n\n" + "\n".join(f"- {n}" for n in limits["notes"]))
 
 # ---- Controls ---------------------------------------------------------------------------------
 c1, c2, _ = st.columns([1, 1, 2])
@@ -81,10 +98,13 @@ with ui.guard("the funnel"):
                        "stage; overall % = reached ÷ leads in the cohort.")
         with right:
             table = top[["stage", "reached", "step_rate", "overall_rate", "median_days_to_reach"]]
+            if no_durations:  # every "time to reach" would read 0 h: a figure the data cannot give
+                table = table.drop(columns="median_days_to_reach")
             shown = table.assign(reached=[ui.fmt_int(v) for v in table["reached"]],
                                  step_rate=[ui.fmt_pct(v) for v in table["step_rate"]],
-                                 overall_rate=[ui.fmt_pct(v) for v in table["overall_rate"]],
-                                 median_days_to_reach=[ui.fmt_days(v) for v in table["median_days_to_reach"]])
+                                 overall_rate=[ui.fmt_pct(v) for v in table["overall_rate"]])
+            if not no_durations:
+                shown["median_days_to_reach"] = [ui.fmt_days(v) for v in table["median_days_to_reach"]]
             st.dataframe(shown, hide_index=True, width="stretch", column_config={
                 "stage": st.column_config.TextColumn("Stage"),
                 "reached": st.column_config.TextColumn("Leads reaching it"),
@@ -122,7 +142,7 @@ if breakdown is not None and funnel_df is not None and not funnel_df.empty:
             ui.download_csv(table, f"conversion_by_{breakdown}", key="dl_conv_breakdown")
 
 # ---- Cohorts ----------------------------------------------------------------------------------
-if funnel_df is not None and not funnel_df.empty:
+if funnel_df is not None and not funnel_df.empty and not one_date:
     stages = list(funnel_df.sort_values("position")["stage"])[1:]
     st.subheader("Cohorts")
     with ui.guard("the cohort heatmap"):
@@ -149,6 +169,22 @@ if funnel_df is not None and not funnel_df.empty:
         st.caption(f"Share of each {grain}'s new leads that reached {stage} (or a later stage) by the as-of date. "
                    "The dashed grey part is cohorts still maturing: their number can only go up.")
 
+# ---- Sections this data cannot support, said where they would be ------------------------------
+if funnel_df is not None and not funnel_df.empty and (one_date or no_durations):
+    st.subheader("Cohorts, trend and time to convert" if one_date and no_durations
+                 else "Cohorts and trend" if one_date else "Time to convert")
+    missing = []
+    if one_date:
+        missing.append("every lead was created on the same day, so there are no monthly or weekly cohorts to "
+                       "compare and no trend")
+    if no_durations:
+        missing.append("every stage event carries its lead's creation time, so no lead took a measurable time to "
+                       "convert")
+    ui.empty_state("Not shown for this data: " + "; ".join(missing) + ". See the notes at the top of the page.")
+
+if funnel_df is not None and not funnel_df.empty and not no_durations:
+    stages = list(funnel_df.sort_values("position")["stage"])[1:]
+    default_stage = "SQL" if "SQL" in stages else stages[-1]
     # ---- Time to convert ------------------------------------------------------------------------
     st.subheader("Time to convert")
     left, right = st.columns(2)

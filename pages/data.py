@@ -7,14 +7,13 @@ import streamlit as st
 import ui
 from funnel import health, ingest, presets
 from funnel.errors import FunnelError
+from funnel.labels import blank_missing, readable_columns
 from funnel.mapping import STAGE_FUNNEL, TABLE_ORDER, TABLES, validate_mapping
 
 ss = st.session_state
 present = ui.presentation()
 
-TOPICS = {"leads": "Leads", "conversion": "Conversion", "time_in_stage": "Time in stage",
-          "rejections": "Rejections", "forecast": "Pipeline & forecast", "scoring": "Scoring",
-          "trends": "Trends", "filters": "Filters & breakdowns", "source": "About the source"}
+TOPICS = presets.TOPICS
 FILE_TYPES = ["csv", "tsv", "txt", "xlsx", "parquet"]
 CANONICAL = "canonical"
 
@@ -36,7 +35,7 @@ def _show_error(e: FunnelError) -> None:
         df = presets.problems_frame(problems)
         st.markdown(f"**{len(df):,} problem{'s' if len(df) != 1 else ''} found** "
                     f"{'(the first 50 below)' if len(df) > 50 else ''} — each names the file, row, column and value:")
-        st.dataframe(df.head(50), hide_index=True, width="stretch")
+        st.dataframe(blank_missing(df.head(50)), hide_index=True, width="stretch")
         ui.download_csv(df, "import-problems", label="Download every problem (CSV)", key="dl_import_problems")
 
 
@@ -56,7 +55,7 @@ def _show_outcome(key: str) -> None:
         st.warning(f"{res.rejected:,} bad row{'s' if res.rejected != 1 else ''} would be skipped "
                    f"({res.problem_count:,} problems) and kept in the rejected rows list.")
         df = presets.problems_frame(res.problems)
-        st.dataframe(df.head(50), hide_index=True, width="stretch")
+        st.dataframe(blank_missing(df.head(50)), hide_index=True, width="stretch")
         ui.download_csv(df, "skipped-rows", label="Download the rows that would be skipped (CSV)", key="dl_dry_skipped")
     if dry.limitations:
         st.markdown("**After this import, these figures will not be available:**")
@@ -66,7 +65,7 @@ def _show_outcome(key: str) -> None:
         tabs = st.tabs([f"{presets.TABLE_LABELS[t]} ({dry.counts.get(t, 0):,} rows)" for t in dry.preview])
         for tab, (t, df) in zip(tabs, dry.preview.items()):
             with tab:
-                st.dataframe(df, hide_index=True, width="stretch")
+                st.dataframe(blank_missing(df), hide_index=True, width="stretch")
 
 
 # ---- Data health (also in presentation mode) -------------------------------------------------
@@ -95,7 +94,7 @@ with ui.guard("the data health figures"):
                    f"(import run {last['run_id']}). {last['message']}")
 
 with ui.guard("the data limitations"):
-    lims = ui.call(presets.limitations)
+    lims = ui.call(presets.limitation_findings)["notes"]   # one look per data version, shared with the pages
     st.subheader("What this data cannot show")
     if lims:
         order = list(TOPICS)
@@ -124,6 +123,7 @@ with right, ui.guard("the stages seen"):
     table = seen.rename(columns={"funnel": "Funnel", "stage": "Stage", "position": "Order", "kind": "Kind",
                                  "configured": "In stage settings", "events": "Events"})
     table["Order"] = ["" if pd.isna(x) else str(int(x)) for x in table["Order"]]  # side states have no place
+    table = readable_columns(table, ["Funnel", "Kind"])                                 # "lead" -> "Lead"
     st.dataframe(table, hide_index=True, width="stretch", height=min(35 * (len(table) + 1) + 3, 600),
                  column_config={"Events": st.column_config.NumberColumn(format="localized")})
     unknown = seen[~seen["configured"]]
@@ -157,9 +157,9 @@ with ui.guard("the rejected rows"):
         rej = ui.call(health.rejected_rows, None, 5000)
         st.caption(f"{n_rej:,} problem{'s' if n_rej != 1 else ''} in run {last['run_id']}: these rows were skipped "
                    "(skip bad rows was on) and are kept here with the reason, so they can be fixed and imported again.")
-        st.dataframe(rej.rename(columns={"file": "File", "table_name": "Table", "row_number": "Row",
-                                         "column_name": "Column", "value": "Value", "reason": "Reason",
-                                         "raw_json": "Whole row"}).drop(columns="run_id").head(200),
+        st.dataframe(blank_missing(rej.rename(columns={"file": "File", "table_name": "Table", "row_number": "Row",
+                                                       "column_name": "Column", "value": "Value", "reason": "Reason",
+                                                       "raw_json": "Whole row"}).drop(columns="run_id").head(200)),
                      hide_index=True, width="stretch")
         ui.download_csv(rej, f"rejected-rows-run-{last['run_id']}", label="Download the rejected rows (CSV)",
                         key="dl_rejected")
@@ -314,7 +314,7 @@ def _canonical_flow(saved_map: dict | None) -> None:
                 st.caption("Every other column of a leads file is kept as a lead attribute (usable in filters, "
                            "breakdowns and scoring rules).")
             with st.popover("Columns of this file"):
-                st.dataframe(presets.column_samples(df), hide_index=True,
+                st.dataframe(blank_missing(presets.column_samples(df)), hide_index=True,
                              column_config={"blank_share": st.column_config.ProgressColumn("Blank", format="percent",
                                                                                            min_value=0, max_value=1)})
             time_cols = [colmap[c] for c in ("created_at", "entered_at", "close_date") if colmap.get(c)]
@@ -346,7 +346,7 @@ def _canonical_flow(saved_map: dict | None) -> None:
                 stages.setdefault(funnel, {}).update(
                     {r["value"]: r["stage"] for r in sedit.to_dict("records") if r.get("stage")})
             st.markdown("**Preview after mapping** (first rows):")
-            st.dataframe(presets.apply_column_mapping(df, colmap, t), hide_index=True, width="stretch")
+            st.dataframe(blank_missing(presets.apply_column_mapping(df, colmap, t)), hide_index=True, width="stretch")
     decimal = st.radio("Amounts are written like", [".", ","], horizontal=True, key="canon_decimal",
                        index=1 if (m0.get("options") or {}).get("decimal") == "," else 0,
                        format_func={".": "1234.50 (decimal point)", ",": "1.234,50 (decimal comma)"}.get)
@@ -402,7 +402,8 @@ with ui.guard("the import"):
 st.divider()
 st.header("Reset to sample data")
 st.caption("Replaces every lead, event and opportunity with the generated sample (20,000 leads, seed 7). Stage "
-           "settings, scoring rules and saved reviews stay.")
+           "settings, saved reviews and scoring rules you edited stay; scoring rules a preset set up for its data "
+           "go back to the sample's defaults.")
 if not ss.get("reset_confirm"):
     if st.button("Reset to sample data…", key="reset_ask"):
         ss["reset_confirm"] = True
@@ -415,6 +416,7 @@ else:
             from funnel.sample import generate_sample
             generate_sample(cur, leads=20000, seed=7)
             presets.clear_data_notes(cur)
+            presets.restore_default_scoring(cur)   # only if the rules are a preset's untouched seed
             ss["reset_confirm"] = False
             ss.pop("imp_outcome", None)
             ui.after_write()

@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from funnel import forecast
+from funnel import forecast, presets
 from funnel.charts import forecast as charts
 
 EDITOR_KEY = "forecast_probabilities"
@@ -37,11 +37,27 @@ if not facts.get("opportunities"):
 header = st.container()
 
 # ---- Method and probabilities ----------------------------------------------------------------
+
+
+def _method_from_url() -> str:
+    """The method named in the URL as a stable code (``?method=historical``). Links made before
+    the code was stored held the button's label ("Historical win rates"): those still work."""
+    raw = str(st.query_params.get(ui.K_METHOD, "")).strip()
+    by_label = {text.lower(): code for code, text in forecast.METHOD_LABELS.items()}
+    return raw if raw in forecast.METHODS else by_label.get(raw.lower(), "configured")
+
+
+# Not bound to the URL by Streamlit (that would store the label shown on the button): the page
+# reads the code from the URL once per visit and writes the chosen code back.
+if ui.K_METHOD not in st.session_state:
+    st.session_state[ui.K_METHOD] = _method_from_url()
 method = st.segmented_control(
     "Probabilities from", list(forecast.METHODS), format_func=lambda m: forecast.METHOD_LABELS[m],
-    default="configured", required=True, key=ui.K_METHOD, bind="query-params",
+    required=True, key=ui.K_METHOD,
     help="Configured: the probability set for each stage (editable below). Historical: the share of deals won "
          "among those that reached the stage and closed in the last 365 days.") or "configured"
+if st.query_params.get(ui.K_METHOD) != method:
+    st.query_params[ui.K_METHOD] = method
 
 rates = None
 with ui.guard("the stage probabilities"):
@@ -69,6 +85,10 @@ with header:
     ui.page_header("Forecast", finding)
     st.caption("The forecast covers every deal open at the as-of date, whatever its lead's creation date; "
                "the sidebar's channel, segment, region and owner filters apply through each deal's lead.")
+    with ui.guard("the notes on this data"):  # what this data cannot show (funnel.presets.notes_for_page)
+        limits = presets.notes_for_page(ui.call(presets.limitation_findings), "forecast")
+        if limits["notes"]:
+            st.warning("**What this data cannot show**\n\n" + "\n".join(f"- {n}" for n in limits["notes"]))
 
 if headline:
     c = st.columns(4)

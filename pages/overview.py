@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from funnel import conversion, export, forecast, overview
+from funnel import conversion, export, forecast, overview, presets
 from funnel.charts import conversion as conversion_charts
 from funnel.charts import forecast as forecast_charts
 
@@ -29,6 +29,10 @@ with ui.guard("the weekly figures"), st.spinner("Computing this week's figures�
 
 ui.page_header(f"Weekly review — week ending {ui.fmt_date(scope.as_of)}",
                notes[0]["text"] if notes else None)
+with ui.guard("the notes on this data"):  # what this data cannot show (funnel.presets.notes_for_page)
+    limits = presets.notes_for_page(ui.call(presets.limitation_findings), "overview")
+    if limits["notes"]:
+        st.warning("**What this data cannot show**\n\n" + "\n".join(f"- {n}" for n in limits["notes"]))
 
 # ---- KPI tiles -------------------------------------------------------------------------------
 this, last = kpis.iloc[-1], kpis.iloc[-2]
@@ -59,29 +63,30 @@ tiles = [
 cols = st.columns(len(tiles))
 for c, (label, value, delta, series, color, help_) in zip(cols, tiles):
     c.metric(label, value, delta, delta_color=color, chart_data=list(series), chart_type="line", border=True,
-             help=help_, delta_description="vs the week before")
+             help=help_, delta_description="vs last week")  # short: a longer one is cut off on a projector
 
 if headline:
     m, q = headline["month"], headline["quarter"]
-    prev_figs = (previous or {}).get("figures", {})
+    # What the last saved review forecast for this month and quarter (none across a month / quarter change).
+    was = overview.compare_with_snapshot(previous, scope.as_of)
     cols = st.columns(3)
     cols[0].metric(f"Won so far in {headline['month_label']}", ui.fmt_money(headline["won_month"]), border=True,
                    help="Amount of deals whose first won event falls in this month up to the as-of date.")
-    for c, label, rng, key in ((cols[1], headline["month_label"], m, "forecast_month"),
-                               (cols[2], headline["quarter_label"], q, "forecast_quarter")):
+    for c, label, rng, key in ((cols[1], headline["month_label"], m, "month"),
+                               (cols[2], headline["quarter_label"], q, "quarter")):
         delta = None
-        if prev_figs.get(key) is not None:
-            delta = ("+" if rng.weighted >= prev_figs[key] else "-") + ui.fmt_money(abs(rng.weighted - prev_figs[key]))
+        if was[key] is not None:
+            delta = ("+" if rng.weighted >= was[key] else "-") + ui.fmt_money(abs(rng.weighted - was[key]))
         c.metric(f"Weighted forecast, {label}", ui.fmt_money(rng.weighted), delta, border=True,
-                 delta_description=f"vs the review of {ui.fmt_date(previous['as_of'])}" if delta else None,
+                 delta_description=f"vs the review of {ui.fmt_date(was['as_of'])}" if delta else None,
                  help="Σ open amount × stage probability for deals closing in the period (overdue deals count in "
                       "this month). The range is the 10th–90th percentile of 10,000 simulated outcomes.")
         c.caption(f"Range P10–P90: **{ui.fmt_money(rng.p10)} – {ui.fmt_money(rng.p90)}** · {rng.open_deals} open deals")
-    if previous and prev_figs.get("forecast_month") is not None:
-        st.markdown(f"**Since the review of {ui.fmt_date(previous['as_of'])}:** forecast for {headline['month_label']} "
-                    f"was {ui.fmt_money(prev_figs['forecast_month'])}, now {ui.fmt_money(m.weighted)}; "
-                    f"{headline['quarter_label']} was {ui.fmt_money(prev_figs.get('forecast_quarter'))}, "
-                    f"now {ui.fmt_money(q.weighted)}.")
+    moved = [f"forecast for {lbl} was {ui.fmt_money(was[k])}, now {ui.fmt_money(r.weighted)}"
+             for k, lbl, r in (("month", headline["month_label"], m), ("quarter", headline["quarter_label"], q))
+             if was[k] is not None]
+    if moved:
+        st.markdown(f"**Since the review of {ui.fmt_date(was['as_of'])}:** " + "; ".join(moved) + ".")
 
 # ---- Highlights ------------------------------------------------------------------------------
 st.subheader("Highlights")
@@ -122,6 +127,7 @@ if not present:
         with ui.guard("saving the review"), ui.writer() as w:
             figs = overview.review_figures(w, scope)
             overview.save_snapshot(w, scope, figs)
+            ui.after_write()   # the Review history page's cached figures include the new snapshot
             st.toast(f"Review of {ui.fmt_date(scope.as_of)} saved.")
     c2.page_link("pages/review_history.py", label="Forecast history across reviews →")
 
@@ -129,21 +135,39 @@ if not present:
 def _export_html() -> bytes:
     kpi_rows = [{"label": t[0], "value": t[1], "delta": f"{t[2]} vs the week before" if t[2] else ""} for t in tiles]
     if headline:
-        kpi_rows += [{"label": f"Weighted forecast, {headline['month_label']}", "value": ui.fmt_money(headline['month'].weighted),
-                      "delta": f"P10–P90 {ui.fmt_money(headline['month'].p10)} – {ui.fmt_money(headline['month'].p90)}"},
-                     {"label": f"Weighted forecast, {headline['quarter_label']}", "value": ui.fmt_money(headline['quarter'].weighted),
-                      "delta": f"P10–P90 {ui.fmt_money(headline['quarter'].p10)} – {ui.fmt_money(headline['quarter'].p90)}"}]
-    table = kpis[["week", "new_leads", "mqls", "sqls", "rejected", "rejection_rate", "pipeline_created", "won_amount"]].rename(
-        columns={"week": "Week", "new_leads": "New leads", "mqls": "MQLs", "sqls": "SQLs", "rejected": "Rejected",
-                 "rejection_rate": "Rejection rate", "pipeline_created": "Pipeline created", "won_amount": "Won"})
+        kpi_rows.append({"label": f"Won so far in {headline['month_label']}", "value": ui.fmt_money(headline["won_month"]),
+                         "delta": ""})
+        for lbl, key in ((headline["month_label"], "month"), (headline["quarter_label"], "quarter")):
+            r = headline[key]
+            since = (f" · was {ui.fmt_money(was[key])} at the review of {ui.fmt_date(was['as_of'])}"
+                     if was[key] is not None else "")
+            kpi_rows.append({"label": f"Weighted forecast, {lbl}", "value": ui.fmt_money(r.weighted),
+                             "delta": f"P10–P90 {ui.fmt_money(r.p10)} – {ui.fmt_money(r.p90)}{since}"})
+    # Formatted as on screen: the file is read by people, not parsed (the CSV beside the table is for that).
+    table = pd.DataFrame({
+        "Week": kpis["week"], "New leads": kpis["new_leads"].map(ui.fmt_int), "MQLs": kpis["mqls"].map(ui.fmt_int),
+        "SQLs": kpis["sqls"].map(ui.fmt_int), "Rejected": kpis["rejected"].map(ui.fmt_int),
+        "Rejection rate": kpis["rejection_rate"].map(ui.fmt_pct),
+        "Pipeline created": kpis["pipeline_created"].map(ui.fmt_money), "Won": kpis["won_amount"].map(ui.fmt_money)})
     html = export.review_html(f"Weekly review — week ending {ui.fmt_date(scope.as_of)}", ui.describe_scope(scope),
                               kpi_rows, [n["text"] for n in notes], figures, [("Last 12 weeks", table)])
     return html.encode("utf-8")
 
 
-c3.download_button("Export the review (HTML)", _export_html, file_name=f"weekly-review-{scope.as_of}.html",
-                   mime="text/html", key="export_html", help="One file that opens offline; charts stay interactive.")
+(c1 if present else c3).download_button(
+    "Export the review (HTML)", _export_html, file_name=f"weekly-review-{scope.as_of}.html", mime="text/html",
+    key="export_html", help="One file that opens offline; charts stay interactive.")
 with st.expander("Weekly figures (last 12 weeks)"):
-    st.dataframe(kpis, hide_index=True, width="stretch")
+    cc = st.column_config
+    st.dataframe(kpis, hide_index=True, width="stretch", column_order=[
+        "week", "new_leads", "mqls", "sqls", "rejected", "rejection_rate", "pipeline_created", "won_amount", "won_deals"],
+        column_config={"week": cc.TextColumn("Week"), "new_leads": cc.NumberColumn("New leads", format="localized"),
+                       "mqls": cc.NumberColumn("MQLs", format="localized"),
+                       "sqls": cc.NumberColumn("SQLs", format="localized"),
+                       "rejected": cc.NumberColumn("Rejected", format="localized"),
+                       "rejection_rate": cc.NumberColumn("Rejection rate", format="percent"),
+                       "pipeline_created": cc.NumberColumn("Pipeline created", format="dollar"),
+                       "won_amount": cc.NumberColumn("Won", format="dollar"),
+                       "won_deals": cc.NumberColumn("Deals won", format="localized")})
     ui.download_csv(kpis, f"weekly-kpis-{scope.as_of}")
 st.caption("Each chart's menu (top right of the chart) saves it as a PNG.")

@@ -7,6 +7,7 @@ import streamlit as st
 import ui
 from funnel import presets, rejections, store
 from funnel.charts import rejections as charts
+from funnel.labels import readable_columns
 
 K_DELAY_SDR, K_OTHER_BY, K_PP_MIN = "rej_delay_sdr", "rej_other_by", "rej_pp_min"
 ALL_SDRS = "All SDRs"
@@ -104,8 +105,8 @@ if not present:
         other = st.selectbox("Break down by", options, format_func=OTHER_BREAKDOWNS.get, key=K_OTHER_BY)
         with ui.guard("the breakdown table"):
             table = breakdown(other)
-            if other == "actor":
-                st.dataframe(table, hide_index=True, width="stretch", column_config={
+            if other == "actor":   # actors are codes (sdr, sales): shown as SDR, Sales
+                st.dataframe(readable_columns(table, ["grp"]), hide_index=True, width="stretch", column_config={
                     "grp": st.column_config.TextColumn("Rejected by"),
                     "rejected": st.column_config.NumberColumn("Rejections", format="%d"),
                     "share": st.column_config.NumberColumn("Share of all rejections", format="percent"),
@@ -116,7 +117,7 @@ if not present:
             else:
                 shown = table[["grp", "handoffs", "rejected", "rejection_rate", "resubmissions",
                                "resubmitted_within_7d", "median_resubmit_days", "small_sample"]]
-                st.dataframe(shown, hide_index=True, width="stretch", column_config={
+                st.dataframe(readable_columns(shown, ["grp"]), hide_index=True, width="stretch", column_config={
                     "grp": st.column_config.TextColumn(OTHER_BREAKDOWNS[other]),
                     "handoffs": st.column_config.NumberColumn("Hand-offs", format="%d"),
                     "rejected": st.column_config.NumberColumn("Rejected", format="%d"),
@@ -207,7 +208,7 @@ with ui.guard("the ping-pong list"):
         st.caption(f"{ui.fmt_int(len(pp))} leads{' (the first 2,000)' if len(pp) >= 2000 else ''} rejected "
                    f"{min_rej} times or more by the as-of date, most rejections first. The path lists every stage "
                    "the lead entered, in order.")
-        st.dataframe(pp, hide_index=True, width="stretch", column_config={
+        st.dataframe(readable_columns(pp, ["channel", "segment"]), hide_index=True, width="stretch", column_config={
             "lead_id": st.column_config.TextColumn("Lead"),
             "channel": st.column_config.TextColumn("Channel"),
             "segment": st.column_config.TextColumn("Segment"),

@@ -6,12 +6,47 @@ import streamlit as st
 
 import ui
 from funnel import store
+from funnel.labels import readable
 
 ui.page_header("Stage settings",
                "One definition of the funnel, used by every page: order, kind, owner, probability, category and SLA.")
 
-KIND_HELP = ("open: a funnel step · won / lost: the end · rejected: sales refused the hand-off · "
-             "recycled: back to marketing nurture")
+KIND_HELP = ("Open: a funnel step · Won / Lost: the end · Rejected: sales refused the hand-off · "
+             "Recycled: back to marketing nurture")
+TEAMS = ("marketing", "sdr", "sales", "success")
+
+
+def _cell(x, digits: int | None = None) -> str:
+    """A number as editable text; empty (not "None") when there is none — a side state has no
+    position, a final stage no time target."""
+    if x is None or pd.isna(x):
+        return ""
+    x = float(x)
+    return str(int(x)) if digits is None or x == int(x) else f"{x:.{digits}f}".rstrip("0").rstrip(".")
+
+
+def _number(text, what: str, stage) -> float | None:
+    """The number typed in a cell (blank → none); a ValueError names the stage and column."""
+    if text is None or (not isinstance(text, str) and pd.isna(text)) or not str(text).strip():
+        return None
+    try:
+        return float(str(text).strip().replace(",", "."))
+    except ValueError:
+        raise ValueError(f"Stage '{stage}': {what} must be a number (or blank), not '{text}'.") from None
+
+
+# The "nothing chosen" option of a selectbox cell: an empty or missing value would read "None".
+NONE = "-"
+
+
+def _choice(x):
+    return NONE if x is None or (not isinstance(x, str) and pd.isna(x)) or x == "" else x
+
+
+def _chosen(x):
+    """The code chosen in a selectbox cell, None for the "nothing" option."""
+    x = _choice(x)
+    return None if x == NONE else x
 
 with ui.guard("the stage settings"):
     cur = ui.con()
@@ -21,26 +56,38 @@ with ui.guard("the stage settings"):
 
     for funnel, label in (("lead", "Lead funnel"), ("opportunity", "Opportunity funnel")):
         st.subheader(label)
+        # Numbers are shown as text so a missing one is a blank cell, not "None"; codes (sdr,
+        # best_case) are shown as labels (SDR, Best case) and stored as codes.
         df = pd.DataFrame([{
-            "stage": s.stage, "position": s.position, "kind": s.kind, "team": s.team,
-            "probability": None if s.probability is None else round(s.probability * 100, 1),
-            "category": s.category, "sla_days": None if s.sla_hours is None else round(s.sla_hours / 24, 2),
+            "stage": s.stage, "position": _cell(s.position), "kind": s.kind, "team": _choice(s.team),
+            "probability": "" if s.probability is None else _cell(s.probability * 100, 1),
+            "category": _choice(s.category), "sla_days": "" if s.sla_hours is None else _cell(s.sla_hours / 24, 2),
             "events": counts.get((funnel, s.stage), 0),
         } for s in current[funnel]])
         if funnel == "lead":
             df = df.drop(columns=["probability", "category"])
         config = {
             "stage": st.column_config.TextColumn("Stage", help="Rename below: a rename also updates the history."),
-            "position": st.column_config.NumberColumn("Position", min_value=1, step=1,
-                                                      help="Order in the funnel; empty for side states (rejected, recycled, lost)."),
-            "kind": st.column_config.SelectboxColumn("Kind", options=list(store.STAGE_KINDS), required=True, help=KIND_HELP),
-            "team": st.column_config.SelectboxColumn("Owning team", options=["marketing", "sdr", "sales", "success"]),
-            "probability": st.column_config.NumberColumn("Win probability %", min_value=0, max_value=100, step=1,
-                                                         help="Used by the configured forecast method."),
-            "category": st.column_config.SelectboxColumn("Forecast category", options=list(store.FORECAST_CATEGORIES)),
-            "sla_days": st.column_config.NumberColumn("SLA (days)", min_value=0, step=0.5,
-                                                      help="Time-in-stage target; visits longer than this are breaches."),
-            "events": st.column_config.NumberColumn("Events using it", disabled=True),
+            "position": st.column_config.TextColumn("Position", alignment="right", validate=r"^\s*\d*\s*$",
+                                                    help="Order in the funnel (1, 2, 3 …); blank for side states "
+                                                         "(rejected, recycled, lost)."),
+            "kind": st.column_config.SelectboxColumn("Kind", options=list(store.STAGE_KINDS), required=True,
+                                                     format_func=readable, help=KIND_HELP),
+            "team": st.column_config.SelectboxColumn("Owning team", options=[NONE, *TEAMS],
+                                                     format_func=lambda c: "no team" if c == NONE else readable(c)),
+            "probability": st.column_config.TextColumn("Win probability %", alignment="right",
+                                                       validate=r"^\s*(\d+([.,]\d*)?)?\s*$",
+                                                       help="0–100. Used by the configured forecast method; blank "
+                                                            "for lead stages."),
+            "category": st.column_config.SelectboxColumn("Forecast category", options=[NONE, *store.FORECAST_CATEGORIES],
+                                                         format_func=lambda c: "no category" if c == NONE else readable(c),
+                                                         help="Which forecast roll-up an open deal in this stage "
+                                                              "counts in (Forecast page); blank for none."),
+            "sla_days": st.column_config.TextColumn("SLA (days)", alignment="right",
+                                                    validate=r"^\s*(\d+([.,]\d*)?)?\s*$",
+                                                    help="Time-in-stage target; visits longer than this are breaches. "
+                                                         "Blank: no target."),
+            "events": st.column_config.NumberColumn("Events using it", disabled=True, format="localized"),
         }
         if ui.presentation():
             st.dataframe(df, hide_index=True, width="stretch", column_config=config)
@@ -54,21 +101,31 @@ with ui.guard("the stage settings"):
             if renamed and len(edited) == len(df):
                 st.error("To rename a stage use the rename box, so its history is renamed too.")
             else:
-                for rec in edited.to_dict("records"):
-                    rows.append({"funnel": funnel, "stage": rec.get("stage"), "position": rec.get("position"),
-                                 "kind": rec.get("kind"), "team": rec.get("team"),
-                                 "probability": None if pd.isna(rec.get("probability", None)) else float(rec["probability"]) / 100,
-                                 "category": rec.get("category"),
-                                 "sla_hours": None if pd.isna(rec.get("sla_days")) else float(rec["sla_days"]) * 24})
-                other = "opportunity" if funnel == "lead" else "lead"
-                rows += [{"funnel": other, **{k: getattr(s, k) for k in
-                          ("stage", "position", "kind", "team", "probability", "category", "sla_hours")}}
-                         for s in current[other]]
-                with ui.guard("saving the stages"), ui.writer() as w:
-                    store.save_stage_config(w, rows)
-                    ui.after_write()
-                    st.toast("Stages saved: every page now uses them.")
-                    st.rerun()
+                try:
+                    for rec in edited.to_dict("records"):
+                        stage = rec.get("stage")
+                        position = _number(rec.get("position"), "the position", stage)
+                        probability = _number(rec.get("probability"), "the win probability", stage)
+                        sla_days = _number(rec.get("sla_days"), "the SLA", stage)
+                        rows.append({"funnel": funnel, "stage": stage,
+                                     "position": None if position is None else int(position),
+                                     "kind": rec.get("kind"), "team": _chosen(rec.get("team")),
+                                     "probability": None if probability is None else probability / 100,
+                                     "category": _chosen(rec.get("category")),
+                                     "sla_hours": None if sla_days is None else sla_days * 24})
+                except ValueError as e:
+                    st.error(str(e))
+                    rows = None
+                if rows is not None:
+                    other = "opportunity" if funnel == "lead" else "lead"
+                    rows += [{"funnel": other, **{k: getattr(s, k) for k in
+                              ("stage", "position", "kind", "team", "probability", "category", "sla_hours")}}
+                             for s in current[other]]
+                    with ui.guard("saving the stages"), ui.writer() as w:
+                        store.save_stage_config(w, rows)
+                        ui.after_write()
+                        st.toast("Stages saved: every page now uses them.")
+                        st.rerun()
         with c2.popover("Rename a stage"):
             old = st.selectbox("Stage", [s.stage for s in current[funnel]], key=f"rn_old_{funnel}")
             new = st.text_input("New name", key=f"rn_new_{funnel}")

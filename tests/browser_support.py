@@ -69,12 +69,14 @@ class AppPage:
 
     @property
     def slug(self) -> str:
-        return self.url_path or Path(self.file).stem
+        """A name for test ids and screenshots: the url_path, or for the default page (served at
+        "/", whatever its url_path) the file's name."""
+        return Path(self.file).stem if self.default or not self.url_path else self.url_path
 
     @property
     def route(self) -> str:
-        """The path Streamlit serves the page at: the default page lives at "/" (its url_path is
-        not a route: /overview answers with a "Page not found" dialog and runs the main page)."""
+        """The path Streamlit serves the page at: the default page lives at "/" (Streamlit ignores
+        a default page's url_path; app.py adds a hidden alias page so /overview works too)."""
         return "" if self.default else self.url_path
 
 
@@ -95,6 +97,8 @@ def app_pages(app_file: Path = ROOT / "app.py") -> list[AppPage]:
         if not node.args or not isinstance(node.args[0], ast.Constant):
             continue
         kw = {k.arg: k.value.value for k in node.keywords if isinstance(k.value, ast.Constant)}
+        if kw.get("visibility") == "hidden":
+            continue  # an alias route (e.g. /overview for the default page), not a page of its own
         file = node.args[0].value
         page = AppPage(file=file, title=kw.get("title") or Path(file).stem,
                        url_path=kw.get("url_path") or Path(file).stem, default=bool(kw.get("default")),

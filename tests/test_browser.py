@@ -2,16 +2,18 @@
 Playwright's sync API (no pytest-playwright; no downloaded browser).
 
 Every page in normal and presentation mode shows its title and no error element; a pasted URL
-reproduces filters and as-of date; presentation mode hides the sidebar and moves the navigation
-to the top; the sidebar navigation works. Screenshots land in tests/artifacts/screenshots/
+reproduces filters and as-of date (also at /overview); presentation mode hides the sidebar and
+moves the navigation to the top; the sidebar navigation works; the review exports as one HTML file
+that draws its charts offline; a saved review is the comparison a week later. Screenshots land in tests/artifacts/screenshots/
 (git-ignored) — look at them.
 
 Run: .venv/bin/python -m pytest tests/test_browser.py -q        (or -m browser)
 """
 from __future__ import annotations
 
+import re
 import shutil
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -19,7 +21,7 @@ import pytest
 from browser_support import (
     CHROMIUM, ERROR_SELECTOR, FULL_HD, MAIN, TALL, AppPage, app_pages, error_texts, frame_ran, heading,
     download_file, fit_to_content, launch_chromium, open_app, screenshot, start_streamlit, stop_streamlit,
-    wait_for_app,
+    wait_for_app, wait_for_charts,
 )
 
 if not Path(CHROMIUM).exists():
@@ -39,7 +41,7 @@ def _url(base: str, page: AppPage, query: str = "") -> str:
 
 
 def _page(slug: str) -> AppPage:
-    return next(p for p in PAGES if p.url_path == slug)
+    return next(p for p in PAGES if p.slug == slug)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -200,11 +202,11 @@ def test_url_round_trip_reproduces_filters_and_as_of(fresh_page, app_server):
     as_of_input = sidebar.locator("[data-testid='stDateInput']").filter(has_text="As of").locator("input")
     expect(as_of_input).to_have_value(as_of.isoformat())
 
-    # ui.describe_scope: "...; Channel: webinar. Figures as known at the end of DD Mon YYYY."
+    # ui.describe_scope: "...; Channel: Webinar. Figures as known at the end of DD Mon YYYY."
     scope_sentence = page.locator(f"{MAIN} [data-testid='stCaptionContainer']").filter(
         has_text="Figures as known at the end of")
     expect(scope_sentence.first).to_contain_text(f"Figures as known at the end of {as_of:%d %b %Y}")
-    expect(scope_sentence.first).to_contain_text("Channel: webinar")
+    expect(scope_sentence.first).to_contain_text("Channel: Webinar")   # the code "webinar", read as a label
 
     # The URL still holds the view (Streamlit may reorder parameters, but must not drop them).
     assert "f_channel=webinar" in page.url and f"as_of={as_of.isoformat()}" in page.url, page.url
@@ -284,12 +286,36 @@ def test_filters_survive_page_switch(new_page, app_server):
     assert page.locator(ERROR_SELECTOR).count() == 0, error_texts(page)
 
 
+def test_overview_path_opens_the_overview(new_page, app_server):
+    """/overview is the Overview too (the default page itself lives at "/"): no "Page not found"
+    dialog, no redirect, and the URL's filters apply."""
+    page = new_page(FULL_HD)
+    open_app(page, f"{app_server.base_url}/overview?f_channel=webinar")
+    _assert_page_ok(page, _page("overview"), "/overview", app_server)   # includes the "Page not found" dialog
+    assert re.search(r"/overview(\?|$)", page.url), f"/overview was redirected to {page.url}"
+    expect(page.locator(f"{MAIN} h1").first).to_contain_text("Weekly review")
+    channel = page.locator("[data-testid='stSidebar'] [data-testid='stMultiSelect']").filter(has_text="Channel")
+    expect(channel).to_contain_text("webinar")
+    expect(page.locator(f"{MAIN} [data-testid='stCaptionContainer']").filter(
+        has_text="Figures as known at the end of").first).to_contain_text("Channel: Webinar")
+
+
+def test_forecast_method_in_the_url_is_a_code(new_page, app_server):
+    """The Forecast page's method is stored in the URL as a code (method=historical), not the button's
+    label; a link made with the old label still opens the historical view."""
+    page = new_page(FULL_HD)
+    open_app(page, f"{app_server.base_url}/forecast?method=Historical+win+rates")
+    assert not error_texts(page), error_texts(page)
+    expect(page).to_have_url(re.compile(r"[?&]method=historical(&|$)"))
+    expect(page.locator(".st-key-method [role='radio'][aria-checked='true']")).to_have_text("Historical win rates")
+    page.locator(".st-key-method [role='radio']").filter(has_text="Configured probabilities").click()
+    expect(page).to_have_url(re.compile(r"[?&]method=configured(&|$)"))
+    wait_for_app(page)
+    assert not error_texts(page), error_texts(page)
+
+
 # ---------------------------------------------------------------------------------------------
-# 5. Downloads. The HTML export and snapshot tests (issue 7) will use the same helper:
-#
-#     path = download_file(page, lambda: page.locator(".st-key-<button key> button").click())
-#     # or page.get_by_role("button", name="Export the review (HTML)").click()
-#     html = path.read_text(encoding="utf-8"); assert "plotly" in html
+# 5. Downloads: CSV beside every table, the review as one HTML file
 
 
 def test_table_downloads_as_csv(new_page, app_server):
@@ -301,3 +327,106 @@ def test_table_downloads_as_csv(new_page, app_server):
     assert path.suffix == ".csv", path.name
     lines = path.read_text(encoding="utf-8").strip().splitlines()
     assert len(lines) >= 2, f"{path.name} holds no rows: {lines}"
+
+
+def test_html_export_opens_offline_with_the_funnel_and_the_waterfall(new_page, browser, app_server):
+    """The review downloads as one HTML file that needs nothing from the network: no script or
+    stylesheet is loaded from anywhere, and opened with the network off its two charts draw and
+    stay interactive (Plotly is inlined)."""
+    page = new_page(FULL_HD)
+    open_app(page, _url(app_server.base_url, _page("overview")))
+    path = download_file(page, lambda: page.get_by_role("button", name="Export the review (HTML)").click())
+    assert path.name.startswith("weekly-review-") and path.suffix == ".html", path.name
+    html = path.read_text(encoding="utf-8")
+    assert not re.search(r"<script[^>]*\bsrc\s*=", html, re.I), "the export loads a script from elsewhere"
+    assert not re.search(r"<link[^>]*\bhref\s*=\s*[\"']?(https?:)?//", html, re.I), "the export links a stylesheet"
+    assert html.count("Plotly.newPlot(") == 2 and html.count('class="plotly-graph-div"') == 2, "two charts expected"
+    assert html.count("plotly.js v") >= 1, "plotly.js is not inlined"
+    for text in ("Weekly review — week ending", "Highlights", "Funnel", "Open pipeline since last week",
+                 "Last 12 weeks", "New leads"):
+        assert text in html, f"{text!r} missing from the export"
+
+    ctx = browser.new_context(viewport=FULL_HD, offline=True)      # what a laptop on a plane sees
+    try:
+        offline = _watch(ctx.new_page())
+        requested: list[str] = []
+        offline.on("request", lambda r: requested.append(r.url))
+        offline.goto(path.as_uri(), wait_until="load")
+        offline.wait_for_function(
+            "() => [...document.querySelectorAll('.plotly-graph-div')].filter(d => d.querySelector('.main-svg')).length == 2",
+            timeout=30_000)
+        types = offline.evaluate("() => [...document.querySelectorAll('.plotly-graph-div')].map(d => d.data[0].type)")
+        assert types == ["funnel", "waterfall"], types
+        assert offline.evaluate("() => typeof window.Plotly.relayout") == "function"   # interactive, not a picture
+        assert [u for u in requested if not u.startswith(("file:", "data:", "blob:"))] == [], requested
+        assert not offline.js_errors, offline.js_errors
+        table = offline.locator("table").first.inner_text()        # formatted as on screen, not raw floats
+        assert "%" in table and "$" in table and not re.search(r"\d\.\d{3,}", table), table[:300]
+        screenshot(offline, "export-offline")
+    finally:
+        ctx.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# 6. Snapshots: a saved review is next week's comparison
+
+
+def _snapshot_dates(db: Path) -> tuple[date, date]:
+    """A review date and the date a week later, both in the same month (so the month forecasts compare)."""
+    import duckdb
+
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        last = con.execute("SELECT max(created_at)::DATE FROM leads").fetchone()[0]
+    finally:
+        con.close()
+    week_later = last if last.day > 7 else last - timedelta(days=last.day)
+    return week_later - timedelta(days=7), week_later
+
+
+def test_saved_review_is_last_weeks_figure_a_week_later(browser, sample_db, tmp_path_factory):
+    """Save the review on D, open the Overview at D + 7: it names the saved review and says what the
+    month's forecast was then and is now; Review history lists the saved review. Own server on its
+    own copy of the database (this test writes)."""
+    db = _private_db(sample_db, tmp_path_factory, "snapshot")
+    saved_on, week_later = _snapshot_dates(db)
+    then = f"{saved_on:%d %b %Y}"
+    server = start_streamlit(db, timeout_s=60)
+    ctx = _context(browser)
+    try:
+        page = _watch(ctx.new_page())
+        open_app(page, f"{server.base_url}/?as_of={saved_on.isoformat()}")
+        tile = page.locator(f"{MAIN} [data-testid='stMetric']").filter(has_text="Weighted forecast,").first
+        forecast_then = tile.locator("[data-testid='stMetricValue']").inner_text().strip()
+        assert forecast_then.startswith("$"), forecast_then
+        assert page.locator(MAIN).get_by_text("Since the review of").count() == 0, "a comparison before any save"
+        page.get_by_role("button", name="Save this week's review").click()
+        expect(page.locator("[data-testid='stToast']")).to_contain_text(f"Review of {then} saved.")
+        wait_for_app(page)
+        assert not error_texts(page), error_texts(page)
+
+        later = _watch(ctx.new_page())
+        open_app(later, f"{server.base_url}/?as_of={week_later.isoformat()}")
+        assert not error_texts(later), error_texts(later)
+        tile = later.locator(f"{MAIN} [data-testid='stMetric']").filter(has_text="Weighted forecast,").first
+        forecast_now = tile.locator("[data-testid='stMetricValue']").inner_text().strip()
+        expect(tile).to_contain_text(f"vs the review of {then}")
+        since = later.locator(f"{MAIN} [data-testid='stMarkdownContainer']").filter(has_text="Since the review of")
+        expect(since).to_have_count(1)
+        expect(since).to_contain_text(f"Since the review of {then}:")
+        expect(since).to_contain_text(f"was {forecast_then}, now {forecast_now}")
+        screenshot(later, "snapshot-overview-week-later")
+
+        history = _watch(ctx.new_page())
+        open_app(history, f"{server.base_url}/history?as_of={week_later.isoformat()}")
+        assert not error_texts(history), error_texts(history)
+        expect(history.locator(MAIN)).to_contain_text(f"the latest is the review of {then}")
+        expect(history.locator(MAIN)).not_to_contain_text("No saved reviews")
+        chart = history.locator("[data-testid='stPlotlyChart']").first
+        expect(chart).to_be_visible()
+        wait_for_charts(history)
+        assert chart.locator(".scatterlayer .trace").count() >= 1, "the history chart draws no saved forecast"
+        screenshot(history, "snapshot-history")
+    finally:
+        ctx.close()
+        stop_streamlit(server)

@@ -47,11 +47,11 @@ def test_breakdown_chart_small_multiples():
     df = pd.concat([funnel_frame("web", (50, 30, 20, 10, 8, 5)), funnel_frame("event", (200, 40, 10, 5, 2, 1)),
                     funnel_frame("partner", (10, 9, 8, 7, 6, 5))])
     fig = cc.breakdown_chart(df, breakdown_label="channel", max_groups=2)
-    # Largest groups first, at most max_groups panels.
-    assert [t.name for t in fig.data] == ["event", "web"]
+    # Largest groups first, at most max_groups panels; coded values read as labels ("web" -> "Web").
+    assert [t.name for t in fig.data] == ["Event", "Web"]
     assert list(fig.data[1].x) == pytest.approx([1, 0.6, 0.4, 0.2, 0.16, 0.1])
     assert fig.data[1].text[-1] == "10%"
-    assert "Customer" in fig.layout.title.text and "web" in fig.layout.title.text and "event" in fig.layout.title.text
+    assert "Customer" in fig.layout.title.text and "Web" in fig.layout.title.text and "Event" in fig.layout.title.text
     presentation = cc.breakdown_chart(df, presentation=True)
     assert presentation.layout.font.size > fig.layout.font.size
 

@@ -49,7 +49,7 @@ def test_conversion_page_golden_numbers_follow_filters_and_as_of(golden_db):
     at.run()
     assert_clean(at)
     assert metrics(at) == {"Leads in the cohort": "6", "Reached Customer": "1", "Lead → Customer": "16.7%"}
-    assert "Channel: web" in at.caption[0].value
+    assert "Channel: Web" in at.caption[0].value   # the code "web" reads as a label
 
 
 def test_conversion_window_input_changes_the_funnel(golden_db):

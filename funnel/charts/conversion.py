@@ -12,6 +12,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from ..labels import readable
 from . import theme
 
 INCOMPLETE_FILL = "#D5D9DF"   # greyed: a cohort still maturing
@@ -86,28 +87,30 @@ def breakdown_chart(df: pd.DataFrame, breakdown_label: str = "group", max_groups
     stages = df.sort_values("position")["stage"].drop_duplicates().tolist()
     last = stages[-1]
     fig = make_subplots(rows=1, cols=len(groups), shared_yaxes=True, horizontal_spacing=0.015,
-                        subplot_titles=[f"{g}<br><sup>{int(sizes[g]):,} leads</sup>" for g in groups])
+                        subplot_titles=[f"{readable(g)}<br><sup>{int(sizes[g]):,} leads</sup>" for g in groups])
     for i, g in enumerate(groups, start=1):
         part = df[df["grp"] == g].set_index("stage").reindex(stages)
         fig.add_trace(go.Bar(
             y=stages, x=part["overall_rate"], orientation="h", marker_color=theme.PALETTE[(i - 1) % len(theme.PALETTE)],
-            text=[_pct(v) for v in part["overall_rate"]], textposition="outside", cliponaxis=False, name=str(g),
+            text=[_pct(v) for v in part["overall_rate"]], textposition="outside", cliponaxis=False, name=readable(g),
             customdata=list(zip(part["reached"], part["step_rate"].fillna(1.0))),
-            hovertemplate=f"<b>{g}</b> · %{{y}}<br>%{{customdata[0]:,}} leads<br>overall %{{x:.1%}} · "
+            hovertemplate=f"<b>{readable(g)}</b> · %{{y}}<br>%{{customdata[0]:,}} leads<br>overall %{{x:.1%}} · "
                           "step %{customdata[1]:.1%}<extra></extra>"), row=1, col=i)
         fig.update_xaxes(range=[0, 1.35], showticklabels=False, row=1, col=i)
     fig.update_yaxes(autorange="reversed")
     final = df[df["stage"] == last].set_index("grp")["overall_rate"].reindex(groups)
     if final.notna().any():
         best, worst = final.idxmax(), final.idxmin()
-        title = (f"{last}: {_pct(final[best])} of {best} leads against {_pct(final[worst])} of {worst} "
+        title = (f"{last}: {_pct(final[best])} of {readable(best)} leads against {_pct(final[worst])} of "
+                 f"{readable(worst)} "
                  f"(by {breakdown_label})")
     else:
         title = f"Conversion by {breakdown_label}"
     fig = theme.style(fig, title=title, presentation=presentation, legend=False,
                       height=620 if presentation else 460)
     fig.update_annotations(font={"size": theme.font_sizes(presentation)["tick"]})
-    fig.update_layout(margin={"t": 130 if presentation else 110})
+    # Room for the group names above the small multiples, below the (possibly wrapped) title.
+    fig.update_layout(margin={"t": fig.layout.margin.t + (64 if presentation else 56)})
     return fig
 
 
@@ -154,7 +157,8 @@ def cohort_heatmap(trend: pd.DataFrame, presentation: bool = False) -> go.Figure
         title += f" — the last {n_young} {'month is' if n_young == 1 else 'months are'} still maturing (grey)"
     fig = theme.style(fig, title=title, presentation=presentation, legend=False,
                       height=int(max(320, 44 * len(periods) + 140) * (1.3 if presentation else 1)))
-    fig.update_layout(margin={"t": 120 if presentation else 95})   # room for the stage names above the grid
+    # Room for the stage names above the grid, below the (possibly wrapped) title.
+    fig.update_layout(margin={"t": fig.layout.margin.t + (56 if presentation else 44)})
     return fig
 
 
@@ -219,6 +223,8 @@ def time_to_convert_chart(ttc: pd.DataFrame, presentation: bool = False) -> go.F
     valid = d.dropna(subset=["median_days_to_reach"])
     last = valid.iloc[-1]
     title = f"Half the leads that reach {last['stage']} get there within {_days(last['median_days_to_reach'])}"
+    # Room right of the longest bar for its label (outside text is not clipped, but the figure edge is).
+    fig.update_xaxes(range=[0, float(valid["median_days_to_reach"].max()) * 1.18 or 1])
     return theme.style(fig, title=title, presentation=presentation, legend=False,
                        x_title="Median days from lead creation")
 
@@ -242,5 +248,6 @@ def time_to_convert_histogram_chart(hist: pd.DataFrame, stage: str, presentation
     band = str(top["band"])
     when = band if band == "before creation" else band.replace(" d", " days") + " after creation"
     title = f"Most leads reach {stage} {when} ({int(top['leads']):,} of {total:,})"
+    fig.update_yaxes(range=[0, float(d["leads"].max()) * 1.15 or 1])   # room for the % above the tallest bar
     return theme.style(fig, title=title, presentation=presentation, legend=False,
                        x_title="Days from lead creation to first reaching the stage", y_title="Leads")

@@ -176,6 +176,8 @@ def waterfall_chart(changes: pd.DataFrame, presentation: bool = False, weighted:
     what = "weighted pipeline" if weighted else "open pipeline"
     fig = go.Figure(go.Waterfall(
         x=x, y=y, measure=measure, text=text, textposition="outside", cliponaxis=False,
+        # One label size for every step (Plotly would shrink each label to its bar's width).
+        constraintext="none", textfont={"size": theme.font_sizes(presentation)["tick"] - (2 if presentation else 0)},
         customdata=deals, connector={"line": {"color": theme.MUTED, "width": 1}},
         increasing={"marker": {"color": theme.GOOD}}, decreasing={"marker": {"color": theme.BAD}},
         totals={"marker": {"color": theme.NEUTRAL}},

@@ -256,7 +256,8 @@ def flow_sankey(df: pd.DataFrame, stages: list | None = None, handoff: str = "MQ
         title += f" · {self_loops:,} repeated entries not drawn"
     fig = theme.style(fig, title=title, presentation=presentation, legend=False, height=680 if presentation else 560)
     # loops curl below the nodes: leave them room
-    fig.update_layout(margin={"l": 10, "r": 10, "t": 70, "b": 60})
+    # (the top keeps the theme's room for the title, which may wrap to two lines in presentation mode)
+    fig.update_layout(margin={"l": 10, "r": 10, "t": max(70, fig.layout.margin.t + 16), "b": 60})
     return fig
 
 

@@ -2,6 +2,8 @@
 presentation mode (1920×1080 on a projector, read from the back of the room)."""
 from __future__ import annotations
 
+import textwrap
+
 import plotly.graph_objects as go
 
 # Okabe & Ito (2008): distinguishable with every common colour-vision deficiency.
@@ -17,19 +19,64 @@ def font_sizes(presentation: bool) -> dict:
            {"base": 14, "title": 18, "tick": 13, "legend": 13}
 
 
+# Characters of a title per line before it wraps in presentation mode: what a half-width chart (two
+# side by side) holds at 1920 px — about 840 px at 30 px bold (about 60 characters, measured). Normal mode does not wrap unless asked:
+# its 18 px titles fit a half-width chart up to about 70 characters.
+PRESENTATION_TITLE_CHARS = 56
+
+
+def wrap_title(title: str, width: int) -> str:
+    """Break a long title into lines of at most ``width`` characters (Plotly never wraps titles;
+    a long one is cut off at the chart's edge): as few lines as possible, of about equal length,
+    preferring a break after "; " or ": " when that keeps the lines balanced."""
+    if not title or "<br>" in title or len(title) <= width:
+        return title
+    for sep in ("; ", ": ", " — "):
+        head, found, tail = title.partition(sep)
+        head = head + sep.rstrip()
+        if found and width * 0.4 <= len(head) <= width and len(tail) <= width:
+            return f"{head}<br>{tail}"
+    lines = len(textwrap.wrap(title, width=width, break_long_words=False))
+    for w in range(-(-len(title) // lines), width + 1):      # the narrowest width that needs no more lines
+        wrapped = textwrap.wrap(title, width=w, break_long_words=False)
+        if len(wrapped) <= lines:
+            return "<br>".join(wrapped)
+    return "<br>".join(textwrap.wrap(title, width=width, break_long_words=False))
+
+
+def top_margin(title: str | None, presentation: bool, legend: bool) -> int:
+    """Room above the plot for the title's lines and, below them, a horizontal legend."""
+    s = font_sizes(presentation)
+    if not title:
+        return 20 + (int(s["legend"] * 1.8) if legend else 0)
+    lines = title.count("<br>") + 1
+    return int(20 + lines * s["title"] * 1.35 + (s["legend"] * 2.2 if legend else 0))
+
+
 def style(fig: go.Figure, *, title: str | None = None, presentation: bool = False,
           x_title: str | None = None, y_title: str | None = None, height: int | None = None,
-          legend: bool = True) -> go.Figure:
+          legend: bool = True, title_chars: int | None = None) -> go.Figure:
+    """``title_chars``: wrap the title at this many characters (default: in presentation mode what
+    a half-width chart holds, ``PRESENTATION_TITLE_CHARS``; in normal mode no wrapping)."""
     s = font_sizes(presentation)
+    width = title_chars or (PRESENTATION_TITLE_CHARS if presentation else None)
+    title = wrap_title(title, width) if title and width else title
+    height = height or (560 if presentation else 420)
+    # Plotly anchors a multi-line title by its first line, so with yanchor "top" the lines above the
+    # last run off the top of the figure: move it down by the extra lines (measured in Chromium).
+    extra_lines = title.count("<br>") if title else 0
+    title_y = 1 - (12 + extra_lines * s["title"] * 1.3) / height
     fig.update_layout(
         template="plotly_white",
         colorway=PALETTE,
         font={"family": FONT, "size": s["base"], "color": INK},
-        title={"text": title, "font": {"size": s["title"]}, "x": 0, "xanchor": "left"} if title else None,
-        margin={"l": 10, "r": 10, "t": 70 if title else 20, "b": 10},
+        # Pinned to the top of the figure, so a legend below it never runs into it.
+        title={"text": title, "font": {"size": s["title"]}, "x": 0, "xanchor": "left", "pad": {"l": 4},
+               "y": title_y, "yref": "container", "yanchor": "top"} if title else None,
+        margin={"l": 10, "r": 10, "t": top_margin(title, presentation, legend), "b": 10},
         legend={"font": {"size": s["legend"]}, "orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0},
         showlegend=legend,
-        height=height or (560 if presentation else 420),
+        height=height,
         hoverlabel={"font": {"size": s["base"]}},
     )
     fig.update_xaxes(title_text=x_title, tickfont={"size": s["tick"]}, title_font={"size": s["base"]},
@@ -42,7 +89,7 @@ def style(fig: go.Figure, *, title: str | None = None, presentation: bool = Fals
 def empty_figure(message: str, presentation: bool = False) -> go.Figure:
     """A chart-sized note instead of a blank plot: says why there is nothing and what to do."""
     fig = go.Figure()
-    fig.add_annotation(text=message, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper",
+    fig.add_annotation(text=wrap_title(message, 60 if presentation else 90), showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper",
                        font={"size": font_sizes(presentation)["title"], "color": MUTED})
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
