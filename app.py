@@ -17,19 +17,19 @@ PAGES = {
         # "overview": that path belongs to the hidden alias below, which runs the same page, so a
         # link to /overview works instead of saying "Page not found".
         st.Page("pages/overview.py", title="Overview", icon=":material/home:", url_path="home", default=True),
-        st.Page("pages/review_history.py", title="Review history", icon=":material/history:", url_path="history"),
+        st.Page("pages/review_history.py", title="Review history", icon=":material/history:", url_path="review_history"),
         st.Page("pages/overview.py", title="Overview", url_path="overview", visibility="hidden"),
     ],
     "Analyse": [
         st.Page("pages/conversion.py", title="Conversion", icon=":material/filter_alt:", url_path="conversion"),
-        st.Page("pages/time_in_stage.py", title="Time in stage", icon=":material/timer:", url_path="time-in-stage"),
+        st.Page("pages/time_in_stage.py", title="Time in stage", icon=":material/timer:", url_path="time_in_stage"),
         st.Page("pages/rejections.py", title="Rejections & recycling", icon=":material/sync_problem:", url_path="rejections"),
         st.Page("pages/forecast.py", title="Forecast", icon=":material/payments:", url_path="forecast"),
         st.Page("pages/scoring.py", title="Scoring what-if", icon=":material/target:", url_path="scoring"),
     ],
     "Manage": [
         st.Page("pages/data.py", title="Data", icon=":material/database:", url_path="data"),
-        st.Page("pages/stage_settings.py", title="Stage settings", icon=":material/settings:", url_path="stages"),
+        st.Page("pages/stage_settings.py", title="Stage settings", icon=":material/settings:", url_path="stage_settings"),
     ],
 }
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from . import store
+from . import labels, store
 from .errors import ConfigError
 from .query import Resolved, Scope, resolve, run, sql
 
@@ -151,7 +151,7 @@ def drop_off_finding(con, scope: Scope = Scope(), breakdown: str | None = None,
             w = at.sort_values(["step_rate", "entering", "grp"], ascending=[True, False, True]).iloc[0]
             out.update(worst_group=str(w["grp"]), worst_entering=int(w["entering"]), worst_reached=int(w["reached"]),
                        worst_lost_share=1.0 - float(w["step_rate"]))
-            sentence += (f" It is worst for {label} {out['worst_group']}: {out['worst_lost_share']:.0%} lost "
+            sentence += (f" It is worst for {label} {labels.readable(out['worst_group'])}: {out['worst_lost_share']:.0%} lost "
                          f"({out['worst_entering'] - out['worst_reached']:,} of {out['worst_entering']:,}).")
         else:
             sentence += (f" No two {label} values have {min_leads} or more leads at this step, "

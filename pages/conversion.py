@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 import ui
-from funnel import conversion, presets, store
+from funnel import conversion, labels, presets, store
 from funnel.charts import conversion as charts
 
 K_BREAKDOWN, K_WINDOW, K_GRAIN, K_STAGE, K_HIST = "conv_breakdown", "conv_window", "conv_grain", "conv_stage", "conv_hist"
@@ -130,12 +130,13 @@ if breakdown is not None and funnel_df is not None and not funnel_df.empty:
                    "The finding at the top ignores values with fewer than "
                    f"{conversion.MIN_GROUP_LEADS} leads entering the step — their rates swing too much to compare.")
         with st.expander(f"All {groups} {label} values as a table"):
-            table = by[["grp", "stage", "leads", "reached", "step_rate", "overall_rate"]]
+            table = by[["grp", "stage", "leads", "reached", "step_rate", "overall_rate"]].assign(
+                grp=labels.readable_list(by["grp"]))
             st.dataframe(table, hide_index=True, width="stretch", column_config={
                 "grp": st.column_config.TextColumn(label),
                 "stage": st.column_config.TextColumn("Stage"),
-                "leads": st.column_config.NumberColumn("Leads", format="%d"),
-                "reached": st.column_config.NumberColumn("Reached", format="%d"),
+                "leads": st.column_config.NumberColumn("Leads", format="localized"),
+                "reached": st.column_config.NumberColumn("Reached", format="localized"),
                 "step_rate": st.column_config.NumberColumn("Step conversion", format="percent"),
                 "overall_rate": st.column_config.NumberColumn("Overall conversion", format="percent"),
             })

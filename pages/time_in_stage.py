@@ -80,11 +80,11 @@ with ui.guard("the time in stage"):
                                         for v, n in zip(shown["km_median_hours"], table["visits"])]
             st.dataframe(shown, hide_index=True, width="stretch", column_config={
                 "stage": st.column_config.TextColumn("Stage"),
-                "visits": st.column_config.NumberColumn("Visits", format="%d",
+                "visits": st.column_config.NumberColumn("Visits", format="localized",
                                                         help="Entries into the stage by the as-of date."),
-                "completed": st.column_config.NumberColumn("Finished", format="%d",
+                "completed": st.column_config.NumberColumn("Finished", format="localized",
                                                            help="Visits that ended with a next event by the as-of date."),
-                "censored": st.column_config.NumberColumn("Still there", format="%d",
+                "censored": st.column_config.NumberColumn("Still there", format="localized",
                                                           help="Visits with no next event yet: counted up to the end "
                                                                "of the as-of date."),
                 "median_hours": st.column_config.TextColumn("Median", help="Of finished stays."),

@@ -34,3 +34,17 @@ def test_pages_hold_no_sql():
         for node in ast.walk(tree):
             if isinstance(node, ast.Attribute) and node.attr == "execute":
                 raise AssertionError(f"{page.name} calls .execute(): move the query into funnel/")
+
+
+def test_every_page_url_is_its_file_name():
+    """A fresh server serves pages/ as a legacy multipage app (paths = file names) until
+    st.navigation has run once; a link to any other path meets "Page not found" there. So each
+    page's url_path is its file's name — except the default page (served at "/")."""
+    import re
+    text = (ROOT / "app.py").read_text(encoding="utf-8")
+    for call in re.findall(r"st\.Page\((.*?)\)", text):
+        file = re.search(r"""["'](pages/[^"']+)\.py["']""", call).group(1).split("/")[-1]
+        path = re.search(r"""url_path=["']([^"']+)["']""", call)
+        if "default=True" in call:
+            continue
+        assert path and path.group(1) == file, f"{file}.py is served at /{path.group(1) if path else '?'}"

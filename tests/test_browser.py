@@ -212,7 +212,8 @@ def test_url_round_trip_reproduces_filters_and_as_of(fresh_page, app_server):
     assert "f_channel=webinar" in page.url and f"as_of={as_of.isoformat()}" in page.url, page.url
 
 
-def test_deep_link_on_a_fresh_server(browser, sample_db, tmp_path_factory):
+@pytest.mark.parametrize("path", ["conversion", "stage_settings"])
+def test_deep_link_on_a_fresh_server(browser, sample_db, tmp_path_factory, path):
     """The first visitor after a restart opens a pasted link: the page must still run inside app.py
     (filters, presentation toggle) and honour the URL's filters.
 
@@ -221,14 +222,18 @@ def test_deep_link_on_a_fresh_server(browser, sample_db, tmp_path_factory):
     /conversion ran pages/conversion.py bare — no sidebar filters, the URL's filters silently
     ignored, the file list as navigation. ui.py now switches a fresh server to navigation mode.
     Needs its own server: the flag is process-wide, and the shared server has long been switched.
+    Until the switch, only paths named like a file of pages/ exist, so every url_path is its
+    file's name (test_architecture pins that); stage_settings once was /stages: "Page not found".
     """
-    server = start_streamlit(_private_db(sample_db, tmp_path_factory, "fresh"), timeout_s=60)
+    server = start_streamlit(_private_db(sample_db, tmp_path_factory, f"fresh_{path}"), timeout_s=60)
     ctx = browser.new_context(viewport=FULL_HD)
     try:
         page = ctx.new_page()
-        open_app(page, f"{server.base_url}/conversion?f_channel=webinar")
-        assert frame_ran(page), ("a deep link on a fresh server ran pages/conversion.py without app.py: "
+        open_app(page, f"{server.base_url}/{path}?f_channel=webinar")
+        assert frame_ran(page), (f"a deep link on a fresh server ran pages/{path}.py without app.py: "
                                  "no filters, no presentation toggle (Streamlit's legacy pages/ folder mode)")
+        assert page.url.split("?")[0].rstrip("/").endswith("/" + path), f"landed on {page.url}, not /{path}"
+        assert "Page not found" not in page.locator("body").inner_text()
         channel = page.locator("[data-testid='stSidebar'] [data-testid='stMultiSelect']").filter(has_text="Channel")
         expect(channel).to_contain_text("webinar")
         assert not error_texts(page), error_texts(page)
@@ -418,7 +423,7 @@ def test_saved_review_is_last_weeks_figure_a_week_later(browser, sample_db, tmp_
         screenshot(later, "snapshot-overview-week-later")
 
         history = _watch(ctx.new_page())
-        open_app(history, f"{server.base_url}/history?as_of={week_later.isoformat()}")
+        open_app(history, f"{server.base_url}/review_history?as_of={week_later.isoformat()}")
         assert not error_texts(history), error_texts(history)
         expect(history.locator(MAIN)).to_contain_text(f"the latest is the review of {then}")
         expect(history.locator(MAIN)).not_to_contain_text("No saved reviews")

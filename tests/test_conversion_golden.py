@@ -259,7 +259,7 @@ def test_biggest_drop_off(con):
     f = conversion.drop_off_finding(con, SCOPE, breakdown="channel", min_leads=2)
     assert f["worst_group"] == "event"
     assert f["worst_lost_share"] == pytest.approx(1.0)
-    assert "event" in f["sentence"]
+    assert "worst for channel Event: 100% lost (2 of 2)" in f["sentence"]   # the code "event", readable
 
 
 def test_empty_cohort_gives_empty_frame(con):
