@@ -54,16 +54,25 @@ v AS (
     FROM visits v JOIN st ON st.stage = v.stage
     WHERE v.entered_at < $as_end
 ),
-n AS (SELECT sid, count(*) AS visits, greatest(1, count(*) // $km_points) AS block_rows FROM v GROUP BY sid),
+n AS (
+    SELECT sid, count(*) AS visits, greatest(1, count(*) // $km_points) AS block_rows,
+           coalesce(sum(count(*)) OVER (ORDER BY sid ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before_rows
+    FROM v GROUP BY sid
+),
 ranked AS (
-    SELECT v.sid, v.dur, v.done, n.block_rows,
-           n.visits + 1 - row_number() OVER (PARTITION BY v.sid ORDER BY v.dur, v.done DESC) AS at_risk, n.visits
-    FROM v JOIN n ON n.sid = v.sid
+    -- One sort of every visit on a single integer key (stage, duration, finished first) — faster
+    -- than a window partitioned by stage. Exact while a funnel has under 128 stages and visits
+    -- last under 1,000 years (2^55 µs).
+    SELECT sid, dur, done,
+           row_number() OVER (ORDER BY sid * 72057594037927936 + dur * 2 + CASE WHEN done THEN 0 ELSE 1 END) AS rn
+    FROM v
 ),
 terms AS (
-    SELECT sid, dur, at_risk, (visits - at_risk) // block_rows AS b,
-           CASE WHEN at_risk > 1 THEN ln(1.0 - 1.0 / at_risk) ELSE -1e300 END AS term
-    FROM ranked WHERE done
+    SELECT r.sid, r.dur, n.visits + 1 - (r.rn - n.before_rows) AS at_risk, (r.rn - n.before_rows - 1) // n.block_rows AS b,
+           CASE WHEN n.visits - (r.rn - n.before_rows) > 0 THEN ln(1.0 - 1.0 / (n.visits + 1 - (r.rn - n.before_rows)))
+                ELSE -1e300 END AS term
+    FROM ranked r JOIN n ON n.sid = r.sid
+    WHERE r.done
 ),
 blocks AS (SELECT sid, b, sum(term) AS log_sum, max(dur) AS last_dur FROM terms GROUP BY sid, b),
 cum AS (
