@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from funnel import store
+from funnel import labels, store
 from funnel.errors import FunnelError
 from funnel.labels import readable
 from funnel.query import DIMENSIONS, Scope
@@ -202,19 +202,7 @@ def describe_scope(s: Scope | None = None) -> str:
 
 
 def fmt_money(x, currency: str = "$") -> str:
-    if x is None or pd.isna(x):
-        return "–"
-    sign = "−" if x < 0 else ""
-    x = abs(float(x))
-    if x >= 1e9:
-        return f"{sign}{currency}{x / 1e9:.2f}B"
-    if x >= 1e6:
-        return f"{sign}{currency}{x / 1e6:.2f}M"
-    if x >= 1e4:
-        return f"{sign}{currency}{x / 1e3:.0f}k"
-    if x >= 1e3:
-        return f"{sign}{currency}{x / 1e3:.1f}k"
-    return f"{sign}{currency}{x:,.0f}"
+    return labels.money(x, currency)
 
 
 def fmt_pct(x, digits: int = 1) -> str:

@@ -76,3 +76,21 @@ def blank_missing(df: pd.DataFrame, text: str = "") -> pd.DataFrame:
         if out[c].dtype == object or pd.api.types.is_string_dtype(out[c]):
             out[c] = out[c].astype(object).where(out[c].notna(), text)
     return out
+
+
+def money(x, currency: str = "$") -> str:
+    """Short money text for tiles, sentences and chart labels: $1.25M, $350k, $5.4k, $5k, −$40k;
+    "–" when missing."""
+    if x is None or pd.isna(x):
+        return "–"
+    sign = "−" if x < 0 else ""
+    x = abs(float(x))
+    if x >= 1e9:
+        return f"{sign}{currency}{x / 1e9:.2f}B"
+    if x >= 1e6:
+        return f"{sign}{currency}{x / 1e6:.2f}M"
+    if x >= 1e4:
+        return f"{sign}{currency}{x / 1e3:.0f}k"
+    if x >= 1e3:
+        return f"{sign}{currency}{f'{x / 1e3:.1f}'.removesuffix('.0')}k"   # $5.4k, but $5k not $5.0k
+    return f"{sign}{currency}{x:,.0f}"

@@ -13,7 +13,7 @@ from datetime import date, datetime, timedelta
 import pandas as pd
 
 from . import conversion, forecast, rejections, store
-from .labels import readable
+from .labels import money, readable
 from .query import Resolved, Scope, add_months, month_start, resolve, run
 
 WEEK_SECONDS = 7 * 86400
@@ -135,7 +135,7 @@ def highlights(con, scope: Scope = Scope(), kpis: pd.DataFrame | None = None, mi
                     best = (col, label, change, a, b)
         if best and abs(best[2]) >= 0.01:
             col, label, change, a, b = best
-            fmt = _money if col == "pipeline_created" else (lambda v: f"{v:,.0f}")
+            fmt = money if col == "pipeline_created" else (lambda v: f"{v:,.0f}")
             out.append({"kind": "change", "page": "pages/conversion.py" if col != "pipeline_created" else "pages/forecast.py",
                         "text": f"{label} {'rose' if change > 0 else 'fell'} {abs(change):.0%} week over week "
                                 f"({fmt(a)} vs {fmt(b)}) — the largest change this week."})
@@ -144,7 +144,7 @@ def highlights(con, scope: Scope = Scope(), kpis: pd.DataFrame | None = None, mi
         overdue = deals[deals["overdue"]]
         if len(overdue):
             out.append({"kind": "risk", "page": "pages/forecast.py",
-                        "text": f"{_money(overdue['amount'].sum())} of open pipeline is overdue ({len(overdue)} deals "
+                        "text": f"{money(overdue['amount'].sum())} of open pipeline is overdue ({len(overdue)} deals "
                                 f"past their close date) — the biggest risk to this month's number."})
     by_channel = conversion.stage_conversion(con, scope, breakdown="channel") if "channel" in store.lead_attribute_columns(con) else None
     if by_channel is not None and len(by_channel):
@@ -174,15 +174,6 @@ def highlights(con, scope: Scope = Scope(), kpis: pd.DataFrame | None = None, mi
                             "text": f"{readable(top['grp'])} rejects {top['rejection_rate'] / team:.1f}× the team rate "
                                     f"({top['rejection_rate']:.0%} vs {team:.0%} of hand-offs)."})
     return out[:5]
-
-
-def _money(x: float) -> str:
-    x = float(x)
-    if abs(x) >= 1e6:
-        return f"${x / 1e6:.2f}M"
-    if abs(x) >= 1e3:
-        return f"${x / 1e3:.0f}k"
-    return f"${x:,.0f}"
 
 
 # ---------------------------------------------------------------------------------------------

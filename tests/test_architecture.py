@@ -48,3 +48,10 @@ def test_every_page_url_is_its_file_name():
         if "default=True" in call:
             continue
         assert path and path.group(1) == file, f"{file}.py is served at /{path.group(1) if path else '?'}"
+
+
+def test_money_has_one_format():
+    """Tiles, sentences and chart labels all read money the same way (funnel.labels.money)."""
+    from funnel.labels import money
+    assert [money(v) for v in (None, 999, 5000, 5400, 35_000, 1_250_000, -40_000, 2.5e9)] == \
+        ["–", "$999", "$5k", "$5.4k", "$35k", "$1.25M", "−$40k", "$2.50B"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
+from .. import labels
 from . import theme
 
 STEP_LABELS = {"start": "Start", "new": "New deals", "advanced": "Advanced", "moved back": "Moved back",
@@ -20,18 +21,8 @@ ROLLUP_LABELS = {"closed_won": "Closed", "commit_total": "Commit + Closed",
 
 
 def _money(x: float) -> str:
-    """Short money text for labels inside charts ($1.2M, $350k, −$40k)."""
-    if x is None or pd.isna(x):
-        return "–"
-    sign = "−" if x < 0 else ""
-    x = abs(float(x))
-    if x >= 1e9:
-        return f"{sign}${x / 1e9:.2f}B"
-    if x >= 1e6:
-        return f"{sign}${x / 1e6:.2f}M"
-    if x >= 1e3:
-        return f"{sign}${x / 1e3:.0f}k"
-    return f"{sign}${x:,.0f}"
+    """Short money text for labels inside charts ($1.2M, $350k, −$40k): the one format of the app."""
+    return labels.money(x)
 
 
 def _month_label(p) -> str:
