@@ -22,7 +22,7 @@ if facts["as_of"] is None:
 
 with ui.guard("the weekly figures"), st.spinner("Computing this week's figures…"):
     kpis = ui.call(overview.weekly_kpis, scope, 12)
-    notes = ui.call(overview.highlights, scope)
+    notes = ui.call(overview.highlights, scope, kpis)   # its week-over-week change reads the last two weeks
     has_deals = facts["opportunities"] > 0
     headline = ui.call(overview.headline_forecast, scope) if has_deals else None
     previous = ui.call_fresh(overview.previous_snapshot, scope)

@@ -66,3 +66,16 @@ def test_history_chart_labels_review_dates_as_days():
     lo, hi = (pd.Timestamp(x) for x in fig.layout.xaxis.range)
     assert lo < pd.Timestamp("2026-11-13") < hi                # one review: a few days either side, not hours
     assert [t.name for t in fig.data] == ["Nov 2026", "Dec 2026"]
+
+
+def test_highlights_from_the_page_kpis_equal_its_own(sample_db):
+    """The Overview hands its 12-week figures to highlights (no second query): the last two
+    weeks of those are the figures highlights would compute itself."""
+    from funnel import overview, store
+    from funnel.query import Scope
+    con = store.connect(sample_db)
+    try:
+        assert overview.highlights(con, Scope(), overview.weekly_kpis(con, Scope(), 12)) == \
+            overview.highlights(con, Scope())
+    finally:
+        con.close()
