@@ -11,6 +11,7 @@ from __future__ import annotations
 import getpass
 import json
 import os
+import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -457,6 +458,9 @@ DERIVED_LAYOUT = "2"
 def refresh_derived(con) -> None:
     con.execute(DERIVED_SQL)
     set_setting(con, "derived_layout", DERIVED_LAYOUT)
+    # Every change of the data or the stage configuration passes here: what is computed from those
+    # alone (e.g. presets.limitation_findings) may be kept until this stamp changes.
+    set_setting(con, "derived_stamp", uuid.uuid4().hex)
 
 
 def ensure_derived(con) -> None:

@@ -590,3 +590,19 @@ def test_page_limitations_on_the_sample_are_empty_and_unknown_pages_are_refused(
     with pytest.raises(ConfigError):
         presets.page_limitations(con, "nowhere")
     assert presets.data_limitations(con, topic=("leads", "forecast")) == []
+
+
+def test_limitation_findings_are_kept_until_the_data_changes(sample_copy):
+    """The look at the data is kept between calls and looked at again after any import or stage
+    edit (both rebuild the derived tables, which stamps them anew)."""
+    con = store.connect(sample_copy)
+    try:
+        first = presets.limitation_findings(con)
+        assert "no_opportunities" not in first["codes"]
+        con.execute("DELETE FROM opportunity_events")
+        con.execute("DELETE FROM opportunities")
+        assert presets.limitation_findings(con) == first          # kept: nothing said the data changed
+        store.refresh_derived(con)                                # what every import and stage edit does
+        assert "no_opportunities" in presets.limitation_findings(con)["codes"]
+    finally:
+        con.close()
