@@ -215,6 +215,8 @@ def metric_calls(con) -> list[Bench]:
         B("time_in_stage[opportunity]", lambda: t.time_in_stage(con, s, "opportunity"),
           reference=lambda tb: ref.time_in_stage(tb, funnel="opportunity")),
         B("survival_curves[lead]", lambda: t.survival_curves(con, s), covers=(t.survival_curves,)),
+        B("time_in_stage_and_curves[lead]", lambda: t.time_in_stage_and_curves(con, s),
+          covers=(t.time_in_stage_and_curves,)),
         B("stuck_items[lead]", lambda: t.stuck_items(con, s), covers=(t.stuck_items,)),
         B("sla_summary[lead]", lambda: t.sla_summary(con, s), covers=(t.sla_summary,)),
         B("sla_breaches[lead]", lambda: t.sla_breaches(con, s), covers=(t.sla_breaches,)),

@@ -56,7 +56,8 @@ v AS (
 ),
 n AS (
     SELECT sid, count(*) AS visits, greatest(1, count(*) // $km_points) AS block_rows,
-           coalesce(sum(count(*)) OVER (ORDER BY sid ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS before_rows
+           CAST(coalesce(sum(count(*)) OVER (ORDER BY sid ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)
+                AS BIGINT) AS before_rows
     FROM v GROUP BY sid
 ),
 ranked AS (
@@ -113,31 +114,64 @@ def time_in_stage(con, scope: Scope = Scope(), funnel: str = "lead") -> pd.DataF
     return run(con, q, {**r.params, "funnel": funnel, "km_points": KM_MEDIAN_BLOCKS})
 
 
-def survival_curves(con, scope: Scope = Scope(), funnel: str = "lead", max_points: int = 150) -> pd.DataFrame:
-    """Kaplan–Meier survival per stage: stage, hours, survival, at_risk — at about ``max_points``
-    exit times per stage (every exit time on small data), survival exact at each."""
-    r = resolve(con, scope)
-    store.ensure_derived(con)
-    q = f"""
-    WITH {visits_cte(r, funnel)}, {KM_CTES},
-    -- a block's last exit time; a tie spanning blocks is one point, taken from its first block
-    ends AS (SELECT sid, last_dur, min(b) AS b FROM cum GROUP BY sid, last_dur),
-    -- exits at that time ranked into later blocks still belong to it; the first exit ranked at a
-    -- time carries its at-risk count (finished visits rank before open ones of equal duration)
-    tie AS (
-        SELECT e.sid, e.b, coalesce(sum(t.term) FILTER (WHERE t.b > e.b), 0.0) AS spill, max(t.at_risk) AS at_risk
-        FROM ends e JOIN terms t ON t.sid = e.sid AND t.dur = e.last_dur
-        GROUP BY e.sid, e.b
-    )
+# A block's last exit time is a point of the curve; a tie spanning blocks is one point, taken
+# from its first block. Exits at that time ranked into later blocks still belong to it; the first
+# exit ranked at a time carries its at-risk count (finished visits rank before open ones).
+KM_CURVE_CTES = """
+ends AS (SELECT sid, last_dur, min(b) AS b FROM cum GROUP BY sid, last_dur),
+tie AS (
+    SELECT e.sid, e.b, coalesce(sum(t.term) FILTER (WHERE t.b > e.b), 0.0) AS spill, max(t.at_risk) AS at_risk
+    FROM ends e JOIN terms t ON t.sid = e.sid AND t.dur = e.last_dur
+    GROUP BY e.sid, e.b
+),
+curve AS (
     SELECT st.stage, e.last_dur / 3.6e9 AS hours,
            CASE WHEN c.log_before + c.log_sum + t.spill < -700 THEN 0.0
                 ELSE exp(c.log_before + c.log_sum + t.spill) END AS survival,
            t.at_risk
     FROM ends e JOIN cum c ON c.sid = e.sid AND c.b = e.b JOIN tie t ON t.sid = e.sid AND t.b = e.b
     JOIN st ON st.sid = e.sid
-    ORDER BY st.stage, hours
-    """
+)"""
+
+#: Points per stage of a survival curve (about; every exit time on small data).
+CURVE_POINTS = 150
+
+
+def survival_curves(con, scope: Scope = Scope(), funnel: str = "lead", max_points: int = CURVE_POINTS) -> pd.DataFrame:
+    """Kaplan–Meier survival per stage: stage, hours, survival, at_risk — at about ``max_points``
+    exit times per stage (every exit time on small data), survival exact at each."""
+    r = resolve(con, scope)
+    store.ensure_derived(con)
+    q = f"WITH {visits_cte(r, funnel)}, {KM_CTES}, {KM_CURVE_CTES}\nSELECT * FROM curve ORDER BY stage, hours"
     return run(con, q, {**r.params, "funnel": funnel, "km_points": max_points})
+
+
+def time_in_stage_and_curves(con, scope: Scope = Scope(), funnel: str = "lead",
+                             max_points: int = CURVE_POINTS) -> dict[str, pd.DataFrame]:
+    """``{"stages": time_in_stage(...), "curves": survival_curves(...)}`` from one ranking of the
+    visits — what the Time in stage page draws, at the cost of one of the two."""
+    r = resolve(con, scope)
+    store.ensure_derived(con)
+    stage_part = (sql("time_in_stage").replace("{visits}", visits_cte(r, funnel)).replace("{km}", KM_CTES)
+                  .replace("{km_median}", KM_MEDIAN_CTES + ", " + KM_CURVE_CTES))
+    # The stage table's final SELECT, followed by the curve's rows under the same columns.
+    head, _, _ = stage_part.rpartition("ORDER BY")
+    q = (f"{head}\nUNION ALL\nSELECT stage, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, hours, survival, at_risk "
+         "FROM curve")
+    q = q.replace("       s.median_hours, s.p90_hours, km.km_median_hours\nFROM st",
+                  "       s.median_hours, s.p90_hours, km.km_median_hours,\n"
+                  "       NULL AS hours, NULL AS survival, NULL AS at_risk\nFROM st")
+    both = run(con, q, {**r.params, "funnel": funnel, "km_points": max_points})
+    is_curve = both["hours"].notna()
+    stages = (both[~is_curve].drop(columns=["hours", "survival", "at_risk"])
+              .sort_values(["position", "stage"], na_position="last").reset_index(drop=True))
+    curves = (both.loc[is_curve, ["stage", "hours", "survival", "at_risk"]]
+              .sort_values(["stage", "hours"]).reset_index(drop=True))
+    # the types a query of the stage rows alone returns (the curve rows' NULLs made them nullable)
+    types = {c: "int64" for c in ("visits", "completed", "censored")}
+    if stages["position"].notna().all():
+        types["position"] = "int32"
+    return {"stages": stages.astype(types), "curves": curves.astype({"at_risk": "int64"})}
 
 
 def stuck_items(con, scope: Scope = Scope(), funnel: str = "lead", min_days: float | None = None,

@@ -39,10 +39,12 @@ if limits["blocked"]:
     ui.empty_state(limits["blocked"]["todo"])
     st.stop()
 
-finding = None
+finding, measured = None, None
 with ui.guard("the time-in-stage finding"):
-    finding = time_in_stage.time_in_stage_finding(ui.call(time_in_stage.time_in_stage, scope, funnel),
-                                                  ui.call(time_in_stage.sla_summary, scope, funnel), funnel)
+    # the stage table and the survival curves come from one ranking of the visits
+    measured = ui.call(time_in_stage.time_in_stage_and_curves, scope, funnel)
+    finding = time_in_stage.time_in_stage_finding(measured["stages"], ui.call(time_in_stage.sla_summary, scope, funnel),
+                                                  funnel)
 ui.page_header("Time in stage", finding["sentence"] if finding else None)
 if funnel == "opportunity":
     st.caption("Deals: every opportunity created by the as-of date; the sidebar's filters apply through each "
@@ -61,7 +63,7 @@ with ui.guard("the stage list"):
 st.subheader("How long items stay in each stage")
 tis = None
 with ui.guard("the time in stage"):
-    tis = ui.call(time_in_stage.time_in_stage, scope, funnel)
+    tis = (measured or ui.call(time_in_stage.time_in_stage_and_curves, scope, funnel))["stages"].copy()
     if int(tis["visits"].sum()) == 0:
         ui.empty_state(f"No {noun} entered a stage in this cohort — widen the date range or clear a filter.")
     else:
@@ -96,7 +98,7 @@ with ui.guard("the time in stage"):
             st.caption("A visit is one entry into a stage; it ends at the item's next event. The CSV gives hours.")
 
         with ui.guard("the survival curves"):
-            curves = ui.call(time_in_stage.survival_curves, scope, funnel)
+            curves = (measured or ui.call(time_in_stage.time_in_stage_and_curves, scope, funnel))["curves"].copy()
             ui.chart(charts.survival_chart(curves, stage_order, presentation=present), key="tis_survival")
             st.caption("Kaplan–Meier curves: of the items that entered the stage, the share still there after N days, "
                        "counting items still waiting until today. Where a curve crosses the dotted line is its "

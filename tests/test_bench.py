@@ -273,3 +273,12 @@ def test_filters_read_from_the_derived_tables_match_the_join_to_leads(sample, mo
     monkeypatch.setattr(store, "DERIVED_LEAD_COLUMNS", ("created_at",))
     for got, call in zip(fast, calls):
         pd.testing.assert_frame_equal(got, call())
+
+
+@pytest.mark.parametrize("funnel", ["lead", "opportunity"])
+def test_table_and_curves_in_one_query_equal_the_two_functions_on_the_sample(sample, funnel):
+    con, _ = sample
+    both = time_in_stage.time_in_stage_and_curves(con, Scope(), funnel)
+    pd.testing.assert_frame_equal(both["stages"], time_in_stage.time_in_stage(con, Scope(), funnel))
+    pd.testing.assert_frame_equal(both["curves"], time_in_stage.survival_curves(con, Scope(), funnel))
+    assert len(both["curves"]) > 100

@@ -11,6 +11,7 @@ import math
 from datetime import date
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from builders import build_db
@@ -262,3 +263,11 @@ def test_finding_names_the_longest_wait_from_the_frames(con):
     # Every stage has fewer than 12 visits: nothing to compare.
     few = time_in_stage.time_in_stage_finding(tis, sla, "lead", min_visits=12)
     assert few["longest_stage"] is None and "Too few stage visits" in few["sentence"]
+
+
+def test_table_and_curves_in_one_query_equal_the_two_functions(con):
+    both = time_in_stage.time_in_stage_and_curves(con, SCOPE, "lead")
+    pd.testing.assert_frame_equal(both["stages"], time_in_stage.time_in_stage(con, SCOPE, "lead"))
+    pd.testing.assert_frame_equal(both["curves"], time_in_stage.survival_curves(con, SCOPE, "lead"))
+    opp = time_in_stage.time_in_stage_and_curves(con, SCOPE, "opportunity")
+    pd.testing.assert_frame_equal(opp["stages"], time_in_stage.time_in_stage(con, SCOPE, "opportunity"))
