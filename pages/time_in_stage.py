@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from funnel import presets, store, time_in_stage
+from funnel import labels, presets, store, time_in_stage
 from funnel.charts import time_in_stage as charts
 
 K_FUNNEL, K_MIN_DAYS, K_STUCK_STAGES, K_SLA_EDITOR = "tis_funnel", "tis_min_days", "tis_stuck_stages", "tis_sla_editor"
@@ -185,7 +185,7 @@ with ui.guard("the stuck list"):
         st.markdown(f"**{ui.fmt_int(total)} {noun}** have been in their current stage {rule} at the end of "
                     f"{ui.fmt_date(scope.as_of)}" + (f" — the {len(stuck):,} longest are listed." if total > len(stuck) else "."))
         table = stuck[["item_id", "stage", "owner", "entered_at", "days_in_stage", "sla_days"]]
-        st.dataframe(table, hide_index=True, width="stretch", column_config={
+        st.dataframe(labels.blank_missing(table, "not assigned"), hide_index=True, width="stretch", column_config={
             "item_id": st.column_config.TextColumn("Lead" if funnel == "lead" else "Deal"),
             "stage": st.column_config.TextColumn("Stage"),
             "owner": st.column_config.TextColumn("Owner", help="SDR for marketing and SDR stages, AE for sales stages; "

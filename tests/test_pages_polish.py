@@ -153,3 +153,22 @@ def test_overview_highlights_use_labels_not_codes(sample_db):
     assert not [n for n in notes if any(re.search(rf"\b{c}\b", n) for c in codes)], notes
     assert any(label in " ".join(channel_notes) for label in ("Paid search", "Referral", "Organic", "Partner",
                                                                "Webinar", "Event", "Outbound"))
+
+
+def test_stuck_list_says_not_assigned_for_a_lead_without_owner(tmp_path):
+    """Olist leads have no SDR: the stuck list's Owner reads "not assigned", never "None"."""
+    from builders import build_db
+    db = tmp_path / "owners.duckdb"
+    # L1 has an SDR, L2 none; both entered MQL (2-day target) weeks before D = 1 Feb and stayed.
+    con = build_db(db, leads=[("L1", "2024-01-01", "web", "SMB", "Sam", None),
+                              ("L2", "2024-01-01", "web", "SMB", None, None),
+                              ("L3", "2024-02-01", "web", "SMB", "Sam", None)],   # D = 1 Feb 2024
+                   lead_events=[("L1", "Lead", "2024-01-01"), ("L1", "MQL", "2024-01-02"),
+                                ("L2", "Lead", "2024-01-01"), ("L2", "MQL", "2024-01-02"),
+                                ("L3", "Lead", "2024-02-01")])
+    con.close()
+    at = run_app(db, "pages/time_in_stage.py")
+    assert_clean(at)
+    stuck = next(d for d in at.dataframe if "owner" in d.value.columns).value.set_index("item_id")
+    assert stuck.loc["L2", "owner"] == "not assigned"
+    assert stuck.loc["L1", "owner"] == "Sam"
