@@ -110,7 +110,7 @@ def time_in_stage(con, scope: Scope = Scope(), funnel: str = "lead") -> pd.DataF
     r = resolve(con, scope)
     store.ensure_derived(con)
     q = (sql("time_in_stage").replace("{visits}", visits_cte(r, funnel)).replace("{km}", KM_CTES)
-         .replace("{km_median}", KM_MEDIAN_CTES))
+         .replace("{km_median}", KM_MEDIAN_CTES).replace("{curve_columns}", ""))
     return run(con, q, {**r.params, "funnel": funnel, "km_points": KM_MEDIAN_BLOCKS})
 
 
@@ -153,14 +153,12 @@ def time_in_stage_and_curves(con, scope: Scope = Scope(), funnel: str = "lead",
     r = resolve(con, scope)
     store.ensure_derived(con)
     stage_part = (sql("time_in_stage").replace("{visits}", visits_cte(r, funnel)).replace("{km}", KM_CTES)
-                  .replace("{km_median}", KM_MEDIAN_CTES + ", " + KM_CURVE_CTES))
-    # The stage table's final SELECT, followed by the curve's rows under the same columns.
+                  .replace("{km_median}", KM_MEDIAN_CTES + ", " + KM_CURVE_CTES)
+                  .replace("{curve_columns}", ", NULL AS hours, NULL AS survival, NULL AS at_risk"))
+    # The stage table's final SELECT (its ORDER BY dropped), then the curve's rows in the same columns.
     head, _, _ = stage_part.rpartition("ORDER BY")
     q = (f"{head}\nUNION ALL\nSELECT stage, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, hours, survival, at_risk "
          "FROM curve")
-    q = q.replace("       s.median_hours, s.p90_hours, km.km_median_hours\nFROM st",
-                  "       s.median_hours, s.p90_hours, km.km_median_hours,\n"
-                  "       NULL AS hours, NULL AS survival, NULL AS at_risk\nFROM st")
     both = run(con, q, {**r.params, "funnel": funnel, "km_points": max_points})
     is_curve = both["hours"].notna()
     stages = (both[~is_curve].drop(columns=["hours", "survival", "at_risk"])
