@@ -5,22 +5,12 @@ import pandas as pd
 
 from . import labels, store
 from .errors import ConfigError
-from .query import Resolved, Scope, resolve, run, sql
+from .query import Resolved, Scope, group_expr, resolve, run, sql
 
 GRAINS = {"week": "INTERVAL 7 DAY", "month": "INTERVAL 1 MONTH"}
 
 #: Without a conversion window, a cohort counts as complete this many days after its last lead.
 DEFAULT_MATURITY_DAYS = 90
-
-
-def _breakdown_expr(con, breakdown: str | None, alias: str = "l") -> str:
-    if breakdown is None:
-        return "'All leads'"
-    columns = store.lead_attribute_columns(con)
-    if breakdown not in columns:
-        raise ConfigError(f"There is no lead column called '{breakdown}' to break down by.",
-                          hint=f"Choose one of: {', '.join(sorted(columns))}.")
-    return f"coalesce(CAST({alias}.{store.quote_ident(breakdown)} AS VARCHAR), '(blank)')"
 
 
 def _cohort_with(r: Resolved, extra: str) -> str:
@@ -48,7 +38,7 @@ def stage_conversion(con, scope: Scope = Scope(), breakdown: str | None = None) 
     """
     r = resolve(con, scope)
     store.ensure_derived(con)
-    label = _breakdown_expr(con, breakdown, "{a}")
+    label = group_expr(con, breakdown, "{a}")
     q = (sql("stage_conversion").replace("{cohort}", _cohort_with(r, f"{label.replace('{a}', 'l')} AS grp"))
          .replace("{reach}", _reach(r, label, (breakdown,) if breakdown else ())))
     return run(con, q, r.params)

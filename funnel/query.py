@@ -169,6 +169,18 @@ def cohort_cte(r: Resolved) -> str:
     return f"cohort AS (SELECT l.lead_id, l.created_at FROM leads l WHERE {r.cohort_where})"
 
 
+def group_expr(con, column: str | None, alias: str = "l") -> str:
+    """SQL for a lead column's value as text over ``alias`` (the column checked against the leads
+    table, blanks as '(blank)'), or the constant 'All leads' — the group of breakdowns."""
+    if column is None:
+        return "CAST('All leads' AS VARCHAR)"
+    columns = store.lead_attribute_columns(con)
+    if column not in columns:
+        raise ConfigError(f"There is no lead column called '{column}' to break down by.",
+                          hint=f"Choose one of: {', '.join(sorted(columns))}.")
+    return f"coalesce(CAST({alias}.{store.quote_ident(column)} AS VARCHAR), '(blank)')"
+
+
 def cohort_rows(r: Resolved, table: str, alias: str, joins: str = "") -> str:
     """``FROM``-clause body: the rows of a derived per-lead table (``lead_visits``, ``lead_reach``)
     whose lead is in the cohort. Filters on the copied columns are read from the table itself;

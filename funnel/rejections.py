@@ -13,7 +13,7 @@ import pandas as pd
 
 from . import store
 from .errors import ConfigError
-from .query import Resolved, Scope, resolve, run, sql
+from .query import Resolved, Scope, group_expr, resolve, run, sql
 
 #: Breakdowns below this many hand-offs are flagged, so nobody is judged on three leads.
 SMALL_SAMPLE = 30
@@ -33,17 +33,6 @@ RECYCLED_GROUP = "Rejected at least once"
 FIRST_PASS_GROUP = "Never rejected"
 
 GRAINS = ("week", "month")
-
-
-def _grp_expr(con, by: str | None) -> str:
-    """SQL for a lead column's value (whitelisted against the leads table), or a constant."""
-    if by is None:
-        return "CAST('All leads' AS VARCHAR)"
-    columns = store.lead_attribute_columns(con)
-    if by not in columns:
-        raise ConfigError(f"There is no lead column called '{by}'.",
-                          hint=f"Choose one of: {', '.join(sorted(columns))}.")
-    return f"coalesce(CAST(l.{store.quote_ident(by)} AS VARCHAR), '(blank)')"
 
 
 def _base(con, scope: Scope, *, from_position: int | None = None) -> tuple[Resolved, dict, str]:
@@ -159,7 +148,7 @@ def rejection_breakdown(con, scope: Scope = Scope(), by: str = "ae",
         FROM rj GROUP BY 1 ORDER BY rejected DESC, grp"""
         return run(con, q, params)
     stage, pos = _outcome_position(con, outcome_stage)
-    grp = _grp_expr(con, by)
+    grp = group_expr(con, by)
     _, params, base = _base(con, scope)
     # Where the resubmitted leads got to: their last event into the outcome stage or a later one (by D)
     q = f"""{base},
@@ -246,7 +235,7 @@ def resubmit_delays(con, scope: Scope = Scope(), by: str | None = "sdr") -> pd.D
     column (``by=None``: one group, 'All leads'). Columns: grp, delay_days, resubmissions."""
     _, params, base = _base(con, scope)
     q = f"""{base}
-    SELECT {_grp_expr(con, by)} AS grp, CAST(least(floor(rj.resubmit_days), 90) AS INTEGER) AS delay_days,
+    SELECT {group_expr(con, by)} AS grp, CAST(least(floor(rj.resubmit_days), 90) AS INTEGER) AS delay_days,
            count(*) AS resubmissions
     FROM rj JOIN leads l ON l.lead_id = rj.lead_id
     WHERE rj.resubmitted_at IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2"""
