@@ -291,3 +291,24 @@ def download_file(page, trigger: Callable[[], None], dest_dir: Path = DOWNLOADS,
     path = dest_dir / re.sub(r"[^\w.\-]+", "_", download.suggested_filename or "download")
     download.save_as(str(path))
     return path
+
+
+def in_own_thread(fn, *args):
+    """Run ``fn(*args)`` on a thread of its own and re-raise what it raised. AppTests leave an
+    asyncio loop running on the main thread, and Playwright's sync API refuses to start inside
+    one: a browser test in a file that also runs AppTests calls Playwright through this."""
+    import threading
+
+    outcome: dict = {}
+
+    def body():
+        try:
+            fn(*args)
+        except BaseException as e:  # noqa: BLE001 - re-raised on the caller's thread below
+            outcome["error"] = e
+
+    t = threading.Thread(target=body)
+    t.start()
+    t.join()
+    if "error" in outcome:
+        raise outcome["error"]

@@ -12,13 +12,12 @@ Run: .venv/bin/python -m pytest tests/test_browser_presets.py -q        (marker:
 """
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import pytest
 
 from browser_support import (CHROMIUM, ERROR_SELECTOR, TALL, app_pages, error_texts, fit_to_content, frame_ran,
-                             heading, launch_chromium, open_app, screenshot, start_streamlit, stop_streamlit,
+                             heading, in_own_thread, launch_chromium, open_app, screenshot, start_streamlit, stop_streamlit,
                              wait_for_app)
 from test_presets import DATASETS, PUBLIC
 
@@ -39,22 +38,6 @@ OLIST_SAYS = {
 }
 
 
-def _in_thread(fn, *args):
-    outcome: dict = {}
-
-    def body():
-        try:
-            fn(*args)
-        except BaseException as e:  # noqa: BLE001 - re-raised on the test's thread below
-            outcome["error"] = e
-
-    t = threading.Thread(target=body)
-    t.start()
-    t.join()
-    if "error" in outcome:
-        raise outcome["error"]
-
-
 @pytest.fixture(scope="module")
 def olist_db(tmp_path_factory) -> Path:
     folder = DATASETS / PUBLIC["olist"]
@@ -72,7 +55,7 @@ def test_every_page_on_olist_data_in_the_browser(olist_db):
     if not Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium")
     pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
-    _in_thread(_every_page_on_olist, olist_db)
+    in_own_thread(_every_page_on_olist, olist_db)
 
 
 def _every_page_on_olist(db: Path) -> None:

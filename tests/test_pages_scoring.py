@@ -175,21 +175,8 @@ def test_leads_without_attributes_are_explained(tmp_path):
 def test_editing_a_weight_in_the_browser(sample_db, tmp_path):
     """Runs in its own thread: AppTests earlier in this process leave an asyncio loop running on
     the main thread, and Playwright's sync API refuses to start inside one."""
-    import threading
-
-    outcome: dict = {}
-
-    def body():
-        try:
-            _editing_a_weight_in_the_browser(sample_db, tmp_path)
-        except BaseException as e:  # noqa: BLE001 - re-raised on the test's thread below
-            outcome["error"] = e
-
-    t = threading.Thread(target=body)
-    t.start()
-    t.join()
-    if "error" in outcome:
-        raise outcome["error"]
+    from browser_support import in_own_thread
+    in_own_thread(_editing_a_weight_in_the_browser, sample_db, tmp_path)
 
 
 def _editing_a_weight_in_the_browser(sample_db, tmp_path):
