@@ -189,6 +189,29 @@ skip_bad = st.checkbox("Skip bad rows", key="imp_skip",
                             "import). Off: any bad row stops the whole import.")
 
 
+def _validate(key: str, **dry_run_args) -> None:
+    """Run the import against a throw-away copy; its outcome shows under the buttons."""
+    with st.spinner("Validating…"):
+        dry = ui.call_fresh(presets.dry_run, **dry_run_args)
+    ss["imp_outcome"] = ({"key": key, "kind": "dry", "dry": dry} if dry.ok
+                         else {"key": key, "kind": "error", "error": dry.error})
+
+
+def _commit(key: str, do_import) -> None:
+    """Run ``do_import(cursor)`` in one write (all or nothing); on success say so and rerun, else
+    keep the error under the buttons."""
+    try:
+        with st.spinner("Importing…"), ui.writer() as cur:
+            result = do_import(cur)
+    except FunnelError as e:
+        ss["imp_outcome"] = {"key": key, "kind": "error", "error": e}
+    else:
+        ui.after_write()
+        ss.pop("imp_outcome", None)
+        _flash("ok", result.message)
+        st.rerun()
+
+
 def _preset_flow(name: str) -> None:
     p = presets.PRESETS[name]
     st.markdown(p.description)
@@ -244,24 +267,12 @@ def _preset_flow(name: str) -> None:
     c1, c2 = st.columns([1, 6])
     if c1.button("Validate", key=f"imp_check_{name}", disabled=not ready,
                  help="Runs the whole import against a throw-away copy: problems, preview, what will be missing."):
-        with st.spinner("Validating…"):
-            dry = ui.call_fresh(presets.dry_run, preset=name, directory=folder, preset_files=files or None,
-                                options=options, skip_bad_rows=skip_bad)
-        ss["imp_outcome"] = ({"key": key, "kind": "dry", "dry": dry} if dry.ok
-                             else {"key": key, "kind": "error", "error": dry.error})
+        _validate(key, preset=name, directory=folder, preset_files=files or None, options=options,
+                  skip_bad_rows=skip_bad)
     if c2.button("Import", key=f"imp_go_{name}", type="primary", disabled=not ready,
                  help="Replaces every table with this data set."):
-        try:
-            with st.spinner("Importing…"), ui.writer() as cur:
-                result = presets.import_preset(cur, name, folder, files=files or None, skip_bad_rows=skip_bad,
-                                               options=options)
-        except FunnelError as e:
-            ss["imp_outcome"] = {"key": key, "kind": "error", "error": e}
-        else:
-            ui.after_write()
-            ss.pop("imp_outcome", None)
-            _flash("ok", result.message)
-            st.rerun()
+        _commit(key, lambda cur: presets.import_preset(cur, name, folder, files=files or None,
+                                                       skip_bad_rows=skip_bad, options=options))
     _show_outcome(key)
 
 
@@ -358,22 +369,14 @@ def _canonical_flow(saved_map: dict | None) -> None:
     source = f"mapping:{saved_map['name']}" if saved_map else "files"
     c1, c2, c3 = st.columns([1, 1.3, 5])
     if c1.button("Validate", key="canon_check", disabled=bool(problems)):
-        with st.spinner("Validating…"):
-            dry = ui.call_fresh(presets.dry_run, mapping=mapping, skip_bad_rows=skip_bad, **uploads)
-        ss["imp_outcome"] = ({"key": key, "kind": "dry", "dry": dry} if dry.ok
-                             else {"key": key, "kind": "error", "error": dry.error})
+        _validate(key, mapping=mapping, skip_bad_rows=skip_bad, **uploads)
     if c2.button("Commit import", key="canon_go", type="primary", disabled=bool(problems)):
-        try:
-            with st.spinner("Importing…"), ui.writer() as cur:
-                result = ingest.import_files(cur, **uploads, mapping=mapping, skip_bad_rows=skip_bad, source=source)
-                presets.clear_data_notes(cur)
-        except FunnelError as e:
-            ss["imp_outcome"] = {"key": key, "kind": "error", "error": e}
-        else:
-            ui.after_write()
-            ss.pop("imp_outcome", None)
-            _flash("ok", result.message)
-            st.rerun()
+        def import_files(cur):
+            result = ingest.import_files(cur, **uploads, mapping=mapping, skip_bad_rows=skip_bad, source=source)
+            presets.clear_data_notes(cur)   # a preset's notes no longer describe this data
+            return result
+
+        _commit(key, import_files)
     with c3.popover("Save as preset", disabled=bool(problems)):
         name = st.text_input("Name", key="save_name", placeholder="e.g. pipedrive-leads",
                              help="Letters, digits and dashes. It is listed next to the shipped presets.")
