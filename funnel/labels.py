@@ -94,3 +94,11 @@ def money(x, currency: str = "$") -> str:
     if x >= 1e3:
         return f"{sign}{currency}{f'{x / 1e3:.1f}'.removesuffix('.0')}k"   # $5.4k, but $5k not $5.0k
     return f"{sign}{currency}{x:,.0f}"
+
+
+def duration(days) -> str:
+    """A wait in words for sentences and titles: "30 hours" under two days, else "4.5 days"; "–" when missing."""
+    if days is None or pd.isna(days):
+        return "–"
+    d = float(days)
+    return f"{d * 24:.0f} hours" if d < 2 else f"{d:.1f} days"

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from . import store
+from . import labels, store
 from .errors import ConfigError
 from .query import Resolved, Scope, cohort_rows, opportunity_scope_cte, resolve, run, sql
 
@@ -302,11 +302,6 @@ def sla_breaches(con, scope: Scope = Scope(), funnel: str = "lead", grain: str =
     return run(con, q, {**r.params, "funnel": funnel})
 
 
-def _days_text(hours: float) -> str:
-    d = float(hours) / 24.0
-    return f"{d * 24:.0f} hours" if d < 2 else f"{d:.1f} days"
-
-
 def _target_text(hours: float) -> str:
     d = float(hours) / 24.0
     return f"{d:g}-day" if d >= 1 else f"{float(hours):g}-hour"
@@ -333,7 +328,7 @@ def time_in_stage_finding(tis: pd.DataFrame, sla: pd.DataFrame, funnel: str = "l
     if not big.empty:
         top = big.loc[big["typical"].idxmax()]
         out.update(longest_stage=str(top["stage"]), longest_hours=float(top["typical"]))
-        parts.append(f"{noun} wait longest in {top['stage']}: half have moved on after {_days_text(top['typical'])}")
+        parts.append(f"{noun} wait longest in {top['stage']}: half have moved on after {labels.duration(top['typical'] / 24.0)}")
     out["over_now"] = int(sla["over_now"].sum()) if not sla.empty else 0
     sla = sla[sla["visits"] >= min_visits]
     if not sla.empty and sla["breach_rate"].notna().any():

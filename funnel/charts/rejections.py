@@ -9,6 +9,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
+from ..labels import duration
 from . import theme
 
 #: Breakdown rows under this many hand-offs are faded and labelled "too few to judge".
@@ -34,13 +35,6 @@ def _pct(x) -> str:
 
 def _n(x) -> str:
     return f"{int(x):,}"
-
-
-def _days(x) -> str:
-    if x is None or pd.isna(x):
-        return "–"
-    x = float(x)
-    return f"{x * 24:.0f} hours" if x < 2 else f"{x:.1f} days"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -294,7 +288,7 @@ def resubmit_delay_histogram(df: pd.DataFrame, who: str | None = None, within_7d
     else:
         title = f"Resubmission delay{' for ' + who if who else ''} ({total:,} resubmissions)"
     if median_days is not None and not pd.isna(median_days):
-        title += f" · median {_days(median_days)}"
+        title += f" · median {duration(median_days)}"
     top = int(d["delay_days"].max())
     fig.update_xaxes(range=[0, max(top + 1, 14) + 0.5], tickmode="array",
                      tickvals=[v for v in (0, 1, 2, 3, 7, 14, 30, 60, 90) if v <= max(top + 1, 14)],
