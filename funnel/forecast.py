@@ -91,6 +91,12 @@ def _opps_cte(r: Resolved) -> str:
     return f"opps AS (SELECT {cols} FROM opportunities o)"
 
 
+def _in_scope(r: Resolved, alias: str = "h") -> str:
+    """The join that keeps a deal_history row only for deals in scope: none without a dimension
+    filter (every deal is; the join would cost a third of the query)."""
+    return f"JOIN opps ON opps.opportunity_id = {alias}.opportunity_id" if r.has_dimension_filter else ""
+
+
 def _moments_cte(moments: list[_Moment]) -> tuple[str, dict]:
     params: dict = {}
     rows = []
@@ -103,16 +109,17 @@ def _moments_cte(moments: list[_Moment]) -> tuple[str, dict]:
             f"(VALUES {', '.join(rows)})"), params
 
 
-def _with(r: Resolved, moments: list[_Moment], method: str = "configured") -> tuple[str, dict]:
+def _with(con, r: Resolved, moments: list[_Moment], method: str = "configured") -> tuple[str, dict]:
     """``WITH opps, moments, st (deal states), rates (stage probabilities)`` and their parameters.
 
     ``st`` has one row per moment and deal existing at it; ``rates`` one per moment and open
     funnel stage, with ``p`` = the probability ``method`` uses.
     """
     _check_method(method)
+    store.ensure_derived(con)
     mcte, params = _moments_cte(moments)
     prefix = (f"WITH {_opps_cte(r)},\n{mcte},\n"
-              f"st AS ({sql('pipeline_state')}),\n"
+              f"st AS ({sql('pipeline_state').replace('{in_scope}', _in_scope(r))}),\n"
               f"rates AS ({sql('stage_win_rates')})\n")
     return prefix, {**r.params, **params, "method": method, "min_closed": MIN_CLOSED_FOR_HISTORICAL}
 
@@ -146,7 +153,7 @@ def stage_win_rates(con, scope: Scope = Scope()) -> pd.DataFrame:
     enough_history, historical_probability.
     """
     r = resolve(con, scope)
-    prefix, params = _with(r, [_Moment.as_of(r.as_of)])
+    prefix, params = _with(con, r, [_Moment.as_of(r.as_of)])
     df = run(con, prefix + """SELECT stage, position, configured_probability, won, lost, closed, historical_rate,
                                       enough_history, historical_probability
                                FROM rates ORDER BY position""", params)
@@ -215,7 +222,7 @@ def pipeline_as_of(con, scope: Scope = Scope(), method: str = "configured") -> p
     how many days. Sorted by close date, then amount (largest first).
     """
     r = resolve(con, scope)
-    prefix, params = _with(r, [_Moment.as_of(r.as_of)], method)
+    prefix, params = _with(con, r, [_Moment.as_of(r.as_of)], method)
     described = {"lead_id", "account", "owner", "segment", "product"}
     cols = ", ".join(f"o.{c}" if c in described else f"d.{c}" for c in DEAL_COLUMNS)
     q = prefix + f", {_OPEN_DEALS}\nSELECT {cols} FROM open_deals d {_DESCRIBE} " \
@@ -228,7 +235,7 @@ def pipeline_as_of(con, scope: Scope = Scope(), method: str = "configured") -> p
 def deal_states(con, scope: Scope = Scope()) -> pd.DataFrame:
     """Every deal existing at D (open, won or lost) with its reconstructed state."""
     r = resolve(con, scope)
-    prefix, params = _with(r, [_Moment.as_of(r.as_of)])
+    prefix, params = _with(con, r, [_Moment.as_of(r.as_of)])
     return run(con, prefix + f"""SELECT d.opportunity_id, o.lead_id, o.account, o.owner, o.segment, o.product,
                                         d.created_at, d.stage, d.kind, d.position, d.probability, d.category,
                                         d.amount, d.close_date, d.max_position, d.last_event_at, d.closed_at,
@@ -243,7 +250,7 @@ def weighted_forecast(con, scope: Scope = Scope(), method: str = "configured") -
     open_amount, weighted_amount. Aggregate with :func:`by_period` / :func:`by_quarter`.
     """
     r = resolve(con, scope)
-    prefix, params = _with(r, [_Moment.as_of(r.as_of)], method)
+    prefix, params = _with(con, r, [_Moment.as_of(r.as_of)], method)
     q = prefix + f""", {_OPEN_DEALS}
     SELECT period, CAST(year(period) AS VARCHAR) || '-Q' || CAST(quarter(period) AS VARCHAR) AS quarter,
            stage, position, count(*) AS open_deals, sum(amount) AS open_amount,
@@ -319,7 +326,7 @@ def forecast_ranges(con, scope: Scope = Scope(), method: str = "configured",
     if grain not in ("month", "quarter"):
         raise ConfigError(f"Unknown grain '{grain}'.", hint="Use 'month' or 'quarter'.")
     r = resolve(con, scope)
-    prefix, params = _with(r, [_Moment.as_of(r.as_of)], method)
+    prefix, params = _with(con, r, [_Moment.as_of(r.as_of)], method)
     deals = run(con, prefix + f", {_OPEN_DEALS}\nSELECT amount, probability, period FROM open_deals "
                               "ORDER BY period, opportunity_id", params)
     cols = ["period", "open_deals", "open_amount", "weighted_amount", "mean", "p10", "p50", "p90", "std_error"]
@@ -361,7 +368,7 @@ def forecast_headline(con, scope: Scope = Scope(), method: str = "configured",
     """
     r = resolve(con, scope)
     m0, q0 = month_start(r.as_of), quarter_start(r.as_of)
-    prefix, params = _with(r, [_Moment.as_of(r.as_of)], method)
+    prefix, params = _with(con, r, [_Moment.as_of(r.as_of)], method)
     deals = run(con, prefix + f", {_OPEN_DEALS}\nSELECT amount, probability, period, overdue FROM open_deals "
                               "ORDER BY period, opportunity_id", params)
     out: dict = {"as_of": r.as_of, "method": method, "month_label": f"{m0:%B %Y}",
@@ -395,7 +402,7 @@ def forecast_categories(con, scope: Scope = Scope()) -> pd.DataFrame:
     and the roll-ups commit_total (Closed + Commit), best_case_total (Closed + Commit + Best case)
     and pipeline_total (Closed + every open deal)."""
     r = resolve(con, scope)
-    prefix, params = _with(r, [_Moment.as_of(r.as_of)])
+    prefix, params = _with(con, r, [_Moment.as_of(r.as_of)])
     q = prefix + f""", {_OPEN_DEALS},
     open_cat AS (
         SELECT period,
@@ -438,7 +445,7 @@ def category_rollup(con, scope: Scope = Scope()) -> pd.DataFrame:
     r = resolve(con, scope)
     m0 = month_start(r.as_of)
     q0 = quarter_start(r.as_of)
-    prefix, params = _with(r, [_Moment.as_of(r.as_of)])
+    prefix, params = _with(con, r, [_Moment.as_of(r.as_of)])
     q = prefix + f""", {_OPEN_DEALS},
     horizons(horizon, start_date, end_date) AS (
         VALUES ('month', CAST($h_m0 AS DATE), CAST($h_m1 AS DATE)),
@@ -495,7 +502,7 @@ def pipeline_changes(con, scope: Scope, d1: date, d2: date, *, weighted: bool = 
     if d2 < d1:
         d1, d2 = d2, d1
     r = resolve(con, scope.with_(as_of=d2))
-    prefix, params = _with(r, [_Moment.as_of(d1), _Moment.as_of(d2)], method)
+    prefix, params = _with(con, r, [_Moment.as_of(d1), _Moment.as_of(d2)], method)
     value = "weighted_amount" if weighted else "amount"
     q = prefix + f""",
     p2 AS (SELECT stage, p FROM rates WHERE moment_no = 1),
@@ -568,7 +575,7 @@ def forecast_backtest(con, scope: Scope = Scope(), months: int = 12) -> pd.DataF
     cols = ["period", "method", "forecast", "actual", "error", "open_deals"]
     if not starts:
         return pd.DataFrame(columns=cols)
-    prefix, params = _with(r, [_Moment.start_of_month(m) for m in starts])
+    prefix, params = _with(con, r, [_Moment.start_of_month(m) for m in starts])
     q = prefix + f""",
     fc AS (
         SELECT st.moment_no, count(*) AS open_deals,
@@ -578,7 +585,7 @@ def forecast_backtest(con, scope: Scope = Scope(), months: int = 12) -> pd.DataF
         WHERE st.kind = 'open' AND st.period = st.overdue_period
         GROUP BY st.moment_no
     ),
-    fw AS ({sql('first_won')}),
+    fw AS ({sql('first_won').replace('{in_scope}', _in_scope(r))}),
     act AS (SELECT CAST(date_trunc('month', won_at) AS DATE) AS period, sum(amount) AS actual FROM fw GROUP BY 1)
     SELECT m.moment_no, m.overdue_period AS period, coalesce(fc.open_deals, 0) AS open_deals,
            coalesce(fc.configured, 0.0) AS configured, coalesce(fc.historical, 0.0) AS historical,

@@ -27,11 +27,15 @@ def visits_cte(r: Resolved, funnel: str, owner: bool = False) -> str:
                 "FROM " + cohort_rows(r, "lead_visits", "v", "LEFT JOIN stage_config sc "
                                       "ON sc.funnel = 'lead' AND sc.stage = v.stage") + ")")
     if funnel == "opportunity":
+        # entered_at is NULL on a deal's opening span (before its first event): not a visit
+        if not owner and not r.has_dimension_filter:   # every deal is in scope: no join needed
+            return ("visits AS (SELECT h.opportunity_id AS item_id, h.stage, h.entered_at, h.next_at "
+                    "FROM deal_history h WHERE h.entered_at IS NOT NULL AND h.created_at < $as_end)")
         return (f"{opportunity_scope_cte(r)}, visits AS ("
-                "SELECT e.opportunity_id AS item_id, e.stage, e.entered_at, "
-                "LEAD(e.entered_at) OVER (PARTITION BY e.opportunity_id ORDER BY e.entered_at, e.event_seq) AS next_at"
+                "SELECT h.opportunity_id AS item_id, h.stage, h.entered_at, h.next_at"
                 + (", o.owner AS owner " if owner else " ") +
-                "FROM opportunity_events e JOIN opps o ON o.opportunity_id = e.opportunity_id)")
+                "FROM deal_history h JOIN opps o ON o.opportunity_id = h.opportunity_id "
+                "WHERE h.entered_at IS NOT NULL)")
     raise ConfigError(f"Unknown funnel '{funnel}'.", hint="Use 'lead' or 'opportunity'.")
 
 
