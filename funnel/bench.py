@@ -247,6 +247,8 @@ def metric_calls(con) -> list[Bench]:
         B("forecast_ranges (Monte Carlo)", lambda: f.forecast_ranges(con, s), "monte_carlo", (f.forecast_ranges,)),
         B("forecast_headline (Monte Carlo)", lambda: f.forecast_headline(con, s), "monte_carlo",
           (f.forecast_headline,)),
+        B("forecast_outlook (Monte Carlo, headline + ranges)", lambda: f.forecast_outlook(con, s), "monte_carlo",
+          (f.forecast_outlook,)),
         B("forecast_categories", lambda: f.forecast_categories(con, s), covers=(f.forecast_categories,)),
         B("category_rollup", lambda: f.category_rollup(con, s), covers=(f.category_rollup,)),
         B("pipeline_changes[7 days]", lambda: f.pipeline_changes(con, s, d2 - timedelta(days=7), d2),

@@ -314,6 +314,81 @@ def _simulate(amount: np.ndarray, p: np.ndarray, group: np.ndarray, n_groups: in
     return totals.T
 
 
+def _simulated_months(con, scope: Scope, method: str, runs: int, seed: int):
+    """The open deals at D and their simulated won amounts per close month, drawn once.
+
+    Returns (resolved scope, deals frame [amount, probability, period, overdue], month starts in
+    order, each deal's month index, sims runs × months). Deals are ordered by period then id, so a
+    deal's draws do not depend on how months are later combined into quarters or horizons.
+    """
+    r = resolve(con, scope)
+    prefix, params = _with(con, r, [_Moment.as_of(r.as_of)], method)
+    deals = run(con, prefix + f", {_OPEN_DEALS}\nSELECT amount, probability, period, overdue FROM open_deals "
+                              "ORDER BY period, opportunity_id", params)
+    periods = pd.to_datetime(deals["period"]).dt.date.to_numpy() if len(deals) else np.array([], dtype=object)
+    months = sorted(set(periods))
+    index = {m: i for i, m in enumerate(months)}
+    group = np.array([index[p] for p in periods], dtype=np.int64)
+    amount = deals["amount"].to_numpy(dtype=float)
+    prob = deals["probability"].to_numpy(dtype=float)
+    sims = _simulate(amount, prob, group, len(months), runs, seed) if len(deals) else np.zeros((runs, 0))
+    return r, deals, months, group, sims
+
+
+def _ranges_frame(deals: pd.DataFrame, months: list[date], group: np.ndarray, sims: np.ndarray,
+                  runs: int, grain: str) -> pd.DataFrame:
+    cols = ["period", "open_deals", "open_amount", "weighted_amount", "mean", "p10", "p50", "p90", "std_error"]
+    if deals.empty:
+        return pd.DataFrame(columns=cols)
+    if grain == "month":
+        names = [f"{m:%Y-%m}" for m in months]
+    else:
+        names = [f"{m.year}-Q{(m.month - 1) // 3 + 1}" for m in months]
+    labels = sorted(set(names))
+    to_label = np.array([labels.index(n) for n in names], dtype=np.int64)
+    # a quarter's outcome in a run is the sum of its months' outcomes in that run
+    combine = np.zeros((len(months), len(labels)))
+    combine[np.arange(len(months)), to_label] = 1.0
+    per_label = sims @ combine if grain != "month" else sims
+    per_label = np.column_stack([per_label, sims.sum(axis=1)])
+    deal_label = to_label[group]
+    amount = deals["amount"].to_numpy(dtype=float)
+    prob = deals["probability"].to_numpy(dtype=float)
+    q = np.percentile(per_label, [10, 50, 90], axis=0)
+    rows = []
+    for i, label in enumerate([*labels, "total"]):
+        mask = deal_label == i if label != "total" else np.ones(len(deal_label), dtype=bool)
+        s = per_label[:, i]
+        rows.append({"period": label, "open_deals": int(mask.sum()), "open_amount": float(amount[mask].sum()),
+                     "weighted_amount": float((amount[mask] * prob[mask]).sum()), "mean": float(s.mean()),
+                     "p10": float(q[0, i]), "p50": float(q[1, i]), "p90": float(q[2, i]),
+                     "std_error": float(s.std(ddof=1) / np.sqrt(runs)) if runs > 1 else float("nan")})
+    return pd.DataFrame(rows, columns=cols)
+
+
+def _headline(r: Resolved, method: str, deals: pd.DataFrame, months: list[date], group: np.ndarray,
+              sims: np.ndarray, runs: int) -> dict:
+    m0, q0 = month_start(r.as_of), quarter_start(r.as_of)
+    q1 = add_months(q0, 3)
+    out: dict = {"as_of": r.as_of, "method": method, "month_label": f"{m0:%B %Y}",
+                 "quarter_label": f"Q{(q0.month - 1) // 3 + 1} {q0.year}"}
+    amount = deals["amount"].to_numpy(dtype=float)
+    prob = deals["probability"].to_numpy(dtype=float)
+    in_month = np.array([m == m0 for m in months], dtype=bool)
+    in_quarter = np.array([m < q1 for m in months], dtype=bool)   # overdue deals count in D's month
+    for name, cols in (("month", in_month), ("quarter", in_quarter)):
+        s = sims[:, cols].sum(axis=1) if runs else np.zeros(0)
+        mask = cols[group] if len(group) else np.zeros(0, dtype=bool)
+        p10, p50, p90 = np.percentile(s, [10, 50, 90]) if runs else (np.nan,) * 3
+        out[name] = {"weighted": float((amount[mask] * prob[mask]).sum()), "open_amount": float(amount[mask].sum()),
+                     "open_deals": int(mask.sum()), "p10": float(p10), "p50": float(p50), "p90": float(p90)}
+    overdue = deals["overdue"].astype(bool).to_numpy() if len(deals) else np.zeros(0, dtype=bool)
+    out["pipeline"] = {"open_amount": float(amount.sum()), "weighted": float((amount * prob).sum()),
+                       "open_deals": int(len(amount))}
+    out["overdue"] = {"deals": int(overdue.sum()), "amount": float(amount[overdue].sum())}
+    return out
+
+
 def forecast_ranges(con, scope: Scope = Scope(), method: str = "configured",
                     runs: int = MC_RUNS, seed: int = MC_SEED, grain: str = "month") -> pd.DataFrame:
     """Monte Carlo P10/P50/P90 of won amount per close month (or quarter) and for the whole horizon.
@@ -325,35 +400,8 @@ def forecast_ranges(con, scope: Scope = Scope(), method: str = "configured",
     """
     if grain not in ("month", "quarter"):
         raise ConfigError(f"Unknown grain '{grain}'.", hint="Use 'month' or 'quarter'.")
-    r = resolve(con, scope)
-    prefix, params = _with(con, r, [_Moment.as_of(r.as_of)], method)
-    deals = run(con, prefix + f", {_OPEN_DEALS}\nSELECT amount, probability, period FROM open_deals "
-                              "ORDER BY period, opportunity_id", params)
-    cols = ["period", "open_deals", "open_amount", "weighted_amount", "mean", "p10", "p50", "p90", "std_error"]
-    if deals.empty:
-        return pd.DataFrame(columns=cols)
-    stamps = pd.to_datetime(deals["period"])
-    if grain == "month":
-        keys = stamps.dt.strftime("%Y-%m")
-    else:
-        keys = stamps.dt.year.astype(str) + "-Q" + stamps.dt.quarter.astype(str)
-    labels = sorted(keys.unique())
-    index = {k: i for i, k in enumerate(labels)}
-    group = keys.map(index).to_numpy()
-    amount = deals["amount"].to_numpy(dtype=float)
-    prob = deals["probability"].to_numpy(dtype=float)
-    sims = _simulate(amount, prob, group, len(labels), runs, seed)
-    sims = np.column_stack([sims, sims.sum(axis=1)])
-    q = np.percentile(sims, [10, 50, 90], axis=0)
-    rows = []
-    for i, label in enumerate([*labels, "total"]):
-        mask = group == i if label != "total" else np.ones(len(group), dtype=bool)
-        s = sims[:, i]
-        rows.append({"period": label, "open_deals": int(mask.sum()), "open_amount": float(amount[mask].sum()),
-                     "weighted_amount": float((amount[mask] * prob[mask]).sum()), "mean": float(s.mean()),
-                     "p10": float(q[0, i]), "p50": float(q[1, i]), "p90": float(q[2, i]),
-                     "std_error": float(s.std(ddof=1) / np.sqrt(runs)) if runs > 1 else float("nan")})
-    return pd.DataFrame(rows, columns=cols)
+    _, deals, months, group, sims = _simulated_months(con, scope, method, runs, seed)
+    return _ranges_frame(deals, months, group, sims, runs, grain)
 
 
 def forecast_headline(con, scope: Scope = Scope(), method: str = "configured",
@@ -362,35 +410,21 @@ def forecast_headline(con, scope: Scope = Scope(), method: str = "configured",
     quarter (open deals only; overdue deals count in D's month), the whole open pipeline, and the
     overdue deals.
 
-    The simulation draws the same numbers per deal as :func:`forecast_ranges` (same deal order
-    and seed), so the month's range here equals that function's row for the month, and the
-    quarter's equals its quarter row.
+    The simulation is the one of :func:`forecast_ranges` (same deals, order and seed), so the
+    month's range here equals that function's row for the month, and the quarter's equals its
+    quarter row.
     """
-    r = resolve(con, scope)
-    m0, q0 = month_start(r.as_of), quarter_start(r.as_of)
-    prefix, params = _with(con, r, [_Moment.as_of(r.as_of)], method)
-    deals = run(con, prefix + f", {_OPEN_DEALS}\nSELECT amount, probability, period, overdue FROM open_deals "
-                              "ORDER BY period, opportunity_id", params)
-    out: dict = {"as_of": r.as_of, "method": method, "month_label": f"{m0:%B %Y}",
-                 "quarter_label": f"Q{(q0.month - 1) // 3 + 1} {q0.year}"}
-    amount = deals["amount"].to_numpy(dtype=float)
-    prob = deals["probability"].to_numpy(dtype=float)
-    periods = pd.to_datetime(deals["period"]).dt.date.to_numpy() if len(deals) else np.array([], dtype=object)
-    # 0: D's month, 1: the rest of D's quarter, 2: later — monotonic in period, so the deal order
-    # (and hence every deal's random draws) is the same as in forecast_ranges
-    group = np.where(periods == m0, 0, np.where(periods < np.array(add_months(q0, 3)), 1, 2)).astype(int) \
-        if len(deals) else np.zeros(0, dtype=int)
-    sims = _simulate(amount, prob, group, 3, runs, seed) if len(deals) else np.zeros((runs, 3))
-    for name, cols, mask in (("month", [0], group == 0), ("quarter", [0, 1], group <= 1)):
-        s = sims[:, cols].sum(axis=1)
-        p10, p50, p90 = np.percentile(s, [10, 50, 90]) if runs else (np.nan,) * 3
-        out[name] = {"weighted": float((amount[mask] * prob[mask]).sum()), "open_amount": float(amount[mask].sum()),
-                     "open_deals": int(mask.sum()), "p10": float(p10), "p50": float(p50), "p90": float(p90)}
-    overdue = deals["overdue"].astype(bool).to_numpy() if len(deals) else np.zeros(0, dtype=bool)
-    out["pipeline"] = {"open_amount": float(amount.sum()), "weighted": float((amount * prob).sum()),
-                       "open_deals": int(len(amount))}
-    out["overdue"] = {"deals": int(overdue.sum()), "amount": float(amount[overdue].sum())}
-    return out
+    r, deals, months, group, sims = _simulated_months(con, scope, method, runs, seed)
+    return _headline(r, method, deals, months, group, sims, runs)
+
+
+def forecast_outlook(con, scope: Scope = Scope(), method: str = "configured",
+                     runs: int = MC_RUNS, seed: int = MC_SEED) -> dict:
+    """``{"headline": forecast_headline(...), "ranges": forecast_ranges(...)}`` (monthly) from one
+    simulation — what the Forecast page shows, at the cost of one of the two."""
+    r, deals, months, group, sims = _simulated_months(con, scope, method, runs, seed)
+    return {"headline": _headline(r, method, deals, months, group, sims, runs),
+            "ranges": _ranges_frame(deals, months, group, sims, runs, "month")}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -67,9 +67,10 @@ note = forecast.method_note(rates, method) if rates is not None else None
 if note:
     st.info(note)
 
-headline, rollup = None, None
+headline, rollup, outlook = None, None, None
 with ui.guard("the forecast figures"), st.spinner("Simulating 10,000 outcomes…"):
-    headline = ui.call(forecast.forecast_headline, scope, method)
+    outlook = ui.call(forecast.forecast_outlook, scope, method)   # the tiles' and the ranges' one simulation
+    headline = outlook["headline"]
     rollup = ui.call(forecast.category_rollup, scope)
 
 if headline:
@@ -192,8 +193,8 @@ with ui.guard("the weighted forecast"):
 # ---- How sure are we -------------------------------------------------------------------------
 st.subheader("How sure we are")
 left, right = st.columns(2)
-with left, ui.guard("the forecast ranges"), st.spinner("Simulating 10,000 outcomes…"):
-    ranges = ui.call(forecast.forecast_ranges, scope, method)
+with left, ui.guard("the forecast ranges"):
+    ranges = outlook["ranges"] if outlook else ui.call(forecast.forecast_ranges, scope, method)
     ui.chart(charts.ranges_chart(ranges, presentation=present), key="fc_ranges")
     st.caption("10,000 simulated outcomes (fixed seed), each deal won independently with its probability: the bar "
                "spans the 10th to 90th percentile of the won amount, the tick is the median, ◆ the weighted amount "
