@@ -111,7 +111,12 @@ def rejection_summary(con, scope: Scope = Scope()) -> dict:
     FROM h CROSS JOIN x
     """
     row = run(con, q, params).iloc[0].to_dict()
-    out = {k: (None if pd.isna(v) else (int(v) if k != "median_resubmit_days" else float(v))) for k, v in row.items()}
+    return _summary_dict({k: (None if pd.isna(v) else (int(v) if k != "median_resubmit_days" else float(v)))
+                          for k, v in row.items()})
+
+
+def _summary_dict(out: dict) -> dict:
+    """The counts of :func:`rejection_summary` with its two shares added."""
     out["rejection_rate"] = out["rejected"] / out["handoffs"] if out["handoffs"] else None
     out["resubmitted_within_7d_share"] = (out["resubmitted_within_7d"] / out["resubmissions"]
                                           if out["resubmissions"] else None)
@@ -147,9 +152,22 @@ def rejection_breakdown(con, scope: Scope = Scope(), by: str = "ae",
                count(resubmitted_at) AS resubmissions
         FROM rj GROUP BY 1 ORDER BY rejected DESC, grp"""
         return run(con, q, params)
+    return _breakdowns(con, scope, (by,), outcome_stage)[by]
+
+
+def _breakdowns(con, scope: Scope, bys: tuple[str, ...], outcome_stage: str = DEFAULT_OUTCOME_STAGE,
+                with_totals: bool = False) -> dict:
+    """:func:`rejection_breakdown` by each lead column of ``bys`` from one query (GROUPING SETS:
+    the rejections are paired once, whatever the number of breakdowns). With ``with_totals`` the
+    result also holds ``"_totals"``: the :func:`rejection_summary` row of the same scope."""
     stage, pos = _outcome_position(con, outcome_stage)
-    grp = group_expr(con, by)
+    groups = [group_expr(con, by) for by in bys]
     _, params, base = _base(con, scope)
+    g_cols = ", ".join(f"{g} AS g{i}" for i, g in enumerate(groups))
+    sets = ", ".join(f"(g{i})" for i in range(len(groups))) + (", ()" if with_totals else "")
+    # which grouping set a row belongs to: the breakdown's index, or -1 for the totals row
+    dim = "CASE " + " ".join(f"WHEN grouping(g{i}) = 0 THEN {i}" for i in range(len(groups))) + " ELSE -1 END"
+    grp = f"coalesce({', '.join(f'g{i}' for i in range(len(groups)))}, '')"
     # Where the resubmitted leads got to: their last event into the outcome stage or a later one (by D)
     q = f"""{base},
     back AS (SELECT DISTINCT lead_id FROM rj WHERE resubmitted_at IS NOT NULL),
@@ -159,18 +177,23 @@ def rejection_breakdown(con, scope: Scope = Scope(), by: str = "ae",
               WHERE v.entered_at < $as_end AND s.kind IN ('open', 'won') AND s.position >= $outcome_pos
               GROUP BY v.lead_id),
     per_lead AS (SELECT lead_id, count(*) AS n FROM handoffs GROUP BY lead_id),
-    h AS (SELECT {grp} AS grp, sum(p.n) AS handoffs FROM per_lead p JOIN leads l ON l.lead_id = p.lead_id GROUP BY 1),
-    x AS (SELECT {grp} AS grp, count(*) AS rejected, count(rj.resubmitted_at) AS resubmissions,
-                 count(*) FILTER (WHERE rj.resubmit_days <= $quick) AS resubmitted_within_2d,
-                 count(*) FILTER (WHERE rj.resubmit_days <= 7) AS resubmitted_within_7d,
-                 median(rj.resubmit_days) AS median_resubmit_days,
-                 count(*) FILTER (WHERE rc.last_outcome_no > rj.resubmit_event_no) AS resubmissions_converted,
-                 count(*) FILTER (WHERE rj.resubmit_days <= $quick
-                                    AND rc.last_outcome_no > rj.resubmit_event_no) AS quick_resubmissions_converted
-          FROM rj JOIN leads l ON l.lead_id = rj.lead_id LEFT JOIN reach rc ON rc.lead_id = rj.lead_id
-          GROUP BY 1),
+    hl AS (SELECT p.n, {g_cols} FROM per_lead p JOIN leads l ON l.lead_id = p.lead_id),
+    xl AS (SELECT rj.resubmitted_at, rj.resubmit_days, rj.resubmit_event_no, rc.last_outcome_no, {g_cols}
+           FROM rj JOIN leads l ON l.lead_id = rj.lead_id LEFT JOIN reach rc ON rc.lead_id = rj.lead_id),
+    h AS (SELECT {dim} AS dim, {grp} AS grp, sum(n) AS handoffs,
+                 count(*) FILTER (WHERE n > 1) AS leads_with_loops, count(*) AS leads_handed_off
+          FROM hl GROUP BY GROUPING SETS ({sets})),
+    x AS (SELECT {dim} AS dim, {grp} AS grp, count(*) AS rejected, count(resubmitted_at) AS resubmissions,
+                 count(*) FILTER (WHERE resubmit_days <= $quick) AS resubmitted_within_2d,
+                 count(*) FILTER (WHERE resubmit_days <= 7) AS resubmitted_within_7d,
+                 median(resubmit_days) AS median_resubmit_days,
+                 count(*) FILTER (WHERE last_outcome_no > resubmit_event_no) AS resubmissions_converted,
+                 count(*) FILTER (WHERE resubmit_days <= $quick
+                                    AND last_outcome_no > resubmit_event_no) AS quick_resubmissions_converted
+          FROM xl GROUP BY GROUPING SETS ({sets})),
     b AS (
-    SELECT coalesce(h.grp, x.grp) AS grp, coalesce(h.handoffs, 0) AS handoffs, coalesce(x.rejected, 0) AS rejected,
+    SELECT coalesce(h.dim, x.dim) AS dim, coalesce(h.grp, x.grp) AS grp, coalesce(h.handoffs, 0) AS handoffs,
+           coalesce(x.rejected, 0) AS rejected,
            coalesce(x.rejected, 0) / NULLIF(h.handoffs, 0)::DOUBLE AS rejection_rate,
            coalesce(x.resubmissions, 0) AS resubmissions,
            coalesce(x.resubmitted_within_2d, 0) AS resubmitted_within_2d,
@@ -179,10 +202,12 @@ def rejection_breakdown(con, scope: Scope = Scope(), by: str = "ae",
            coalesce(x.resubmissions_converted, 0) AS resubmissions_converted,
            coalesce(x.quick_resubmissions_converted, 0) AS quick_resubmissions_converted,
            $outcome_stage AS outcome_stage,
-           coalesce(h.handoffs, 0) < {SMALL_SAMPLE} AS small_sample
-    FROM h FULL OUTER JOIN x ON x.grp = h.grp
+           coalesce(h.handoffs, 0) < {SMALL_SAMPLE} AS small_sample,
+           coalesce(h.leads_with_loops, 0) AS leads_with_loops, coalesce(h.leads_handed_off, 0) AS leads_handed_off
+    FROM h FULL OUTER JOIN x ON x.dim = h.dim AND x.grp = h.grp
     ),
-    t AS (SELECT b.*, sum(rejected) OVER () AS tot_r, sum(handoffs) OVER () AS tot_h FROM b),
+    t AS (SELECT b.*, sum(rejected) OVER (PARTITION BY dim) AS tot_r, sum(handoffs) OVER (PARTITION BY dim) AS tot_h
+          FROM b),
     z AS (
         -- two-proportion z statistic of the group against everyone else (pooled variance)
         SELECT t.*, CASE WHEN handoffs > 0 AND tot_h - handoffs > 0 AND tot_r > 0 AND tot_r < tot_h THEN
@@ -191,16 +216,33 @@ def rejection_breakdown(con, scope: Scope = Scope(), by: str = "ae",
                           * (1.0 / handoffs + 1.0 / (tot_h - handoffs))) END AS z
         FROM t
     )
-    SELECT grp, handoffs, rejected, rejection_rate, resubmissions, resubmitted_within_2d, resubmitted_within_7d,
+    SELECT dim, grp, handoffs, rejected, rejection_rate, resubmissions, resubmitted_within_2d, resubmitted_within_7d,
            median_resubmit_days, resubmissions_converted, quick_resubmissions_converted, outcome_stage,
            small_sample,
            coalesce(NOT small_sample AND rejection_rate >= $ratio * tot_r / tot_h::DOUBLE AND z >= $z_min, FALSE)
-               AS stands_out
+               AS stands_out,
+           leads_with_loops, leads_handed_off
     FROM z
-    ORDER BY rejection_rate DESC NULLS LAST, grp
+    ORDER BY dim, rejection_rate DESC NULLS LAST, grp
     """
-    return run(con, q, {**params, "outcome_pos": pos, "outcome_stage": stage, "quick": QUICK_RESUBMIT_DAYS,
-                        "ratio": STANDOUT_RATIO, "z_min": STANDOUT_Z})
+    df = run(con, q, {**params, "outcome_pos": pos, "outcome_stage": stage, "quick": QUICK_RESUBMIT_DAYS,
+                      "ratio": STANDOUT_RATIO, "z_min": STANDOUT_Z})
+    out: dict = {}
+    for i, by in enumerate(bys):
+        out[by] = (df[df["dim"] == i].drop(columns=["dim", "leads_with_loops", "leads_handed_off"])
+                   .reset_index(drop=True))
+    if with_totals:
+        tot = df[df["dim"] == -1]
+        row = tot.iloc[0] if len(tot) else None
+        def val(c):
+            return 0 if row is None or pd.isna(row[c]) else int(row[c])
+        out["_totals"] = _summary_dict({
+            "handoffs": val("handoffs"), "rejected": val("rejected"), "resubmissions": val("resubmissions"),
+            "resubmitted_within_7d": val("resubmitted_within_7d"),
+            "median_resubmit_days": None if row is None or pd.isna(row["median_resubmit_days"])
+            else float(row["median_resubmit_days"]),
+            "leads_with_loops": val("leads_with_loops"), "leads_handed_off": val("leads_handed_off")})
+    return out
 
 
 def rejection_trend(con, scope: Scope = Scope(), grain: str = "week") -> pd.DataFrame:
@@ -405,7 +447,13 @@ def rejection_verdict(con, scope: Scope = Scope()) -> dict:
             "A CRM export that keeps only each lead's current status loses the moments when sales turned a "
             f"lead down; import the lead status history with its Rejected and {handoff} entries to see them."))
         return out
-    summary = rejection_summary(con, scope)
+    columns = store.lead_attribute_columns(con)
+    bys = tuple(by for by in ("ae", "sdr") if by in columns)
+    if bys:   # the summary and both breakdowns from one pairing of the rejections
+        frames = _breakdowns(con, scope, bys, with_totals=True)
+        summary = frames.pop("_totals")
+    else:
+        frames, summary = {}, rejection_summary(con, scope)
     if not summary["handoffs"] or not summary["rejected"]:
         out.update(state="none_in_cohort", sentence=(
             f"No rejections among these leads ({summary['handoffs']:,} hand-offs, none rejected by the as-of "
@@ -413,9 +461,6 @@ def rejection_verdict(con, scope: Scope = Scope()) -> dict:
         return out
     team = summary["rejection_rate"]
     sentences = []
-    columns = store.lead_attribute_columns(con)
-
-    frames = {by: rejection_breakdown(con, scope, by) for by in ("ae", "sdr") if by in columns}
     out.update(summary=summary, breakdowns=frames)
 
     def standout_rate(by: str, label: str, noun: str):
