@@ -35,17 +35,19 @@ FIRST_PASS_GROUP = "Never rejected"
 GRAINS = ("week", "month")
 
 
-def _base(con, scope: Scope, *, from_position: int | None = None) -> tuple[Resolved, dict, str]:
+def _base(con, scope: Scope, *, from_position: int | None = None,
+          carry: tuple[str, ...] = ()) -> tuple[Resolved, dict, str]:
     """(resolved scope, parameters, the shared CTEs ``cohort, ev, handoffs, rej, nxt, rj``).
 
     A breakdown attaches the group value by joining ``leads l`` to its per-lead (or per-rejection)
     rows: every lead there is already a cohort lead, and a join on the few rows is cheaper than
     carrying the value through every event."""
-    r, params, text = _query(con, scope, from_position=from_position)
+    r, params, text = _query(con, scope, from_position=from_position, carry=carry)
     return r, params, text.split("\n-- select\n", 1)[0].rstrip()
 
 
-def _query(con, scope: Scope, *, from_position: int | None = None) -> tuple[Resolved, dict, str]:
+def _query(con, scope: Scope, *, from_position: int | None = None,
+           carry: tuple[str, ...] = ()) -> tuple[Resolved, dict, str]:
     """The whole rejection_events query with its slots filled.
 
     ``ev`` holds the hand-off and rejection events, plus, with ``from_position``, the events into
@@ -65,7 +67,10 @@ def _query(con, scope: Scope, *, from_position: int | None = None) -> tuple[Reso
     cohort = f"cohort AS (SELECT l.lead_id, l.created_at FROM leads l WHERE {r.cohort_where})"
     cohort_join = "" if _cohort_is_every_lead(con, r) else "JOIN cohort c ON c.lead_id = v.lead_id"
     text = (sql("rejection_events").replace("{cohort}", cohort).replace("{cohort_join}", cohort_join)
-            .replace("{stages}", ", ".join(f"${k}" for k in stage_params)))
+            .replace("{stages}", ", ".join(f"${k}" for k in stage_params))
+            .replace("{carry_v}", "".join(f", v.{c}" for c in carry))
+            .replace("{carry_r}", "".join(f", r.{c}" for c in carry))
+            .replace("{carry}", "".join(f", {c}" for c in carry)))
     return r, params, text
 
 
@@ -161,13 +166,25 @@ def _breakdowns(con, scope: Scope, bys: tuple[str, ...], outcome_stage: str = DE
     the rejections are paired once, whatever the number of breakdowns). With ``with_totals`` the
     result also holds ``"_totals"``: the :func:`rejection_summary` row of the same scope."""
     stage, pos = _outcome_position(con, outcome_stage)
-    groups = [group_expr(con, by) for by in bys]
-    _, params, base = _base(con, scope)
-    g_cols = ", ".join(f"{g} AS g{i}" for i, g in enumerate(groups))
-    sets = ", ".join(f"(g{i})" for i in range(len(groups))) + (", ()" if with_totals else "")
+    # Columns copied into lead_visits ride along with the events; any other needs the join to leads.
+    copied = all(by in store.DERIVED_LEAD_COLUMNS for by in bys)
+    carry = tuple(dict.fromkeys(bys)) if copied else ()
+    _, params, base = _base(con, scope, carry=carry)
+    if copied:
+        h_source = ("(SELECT lead_id, count(*) AS n" + "".join(f", any_value({c}) AS {c}" for c in carry) +
+                    " FROM handoffs GROUP BY lead_id) p")
+        x_source = "rj r LEFT JOIN reach rc ON rc.lead_id = r.lead_id"
+        h_groups, x_groups = [group_expr(con, by, "p") for by in bys], [group_expr(con, by, "r") for by in bys]
+    else:
+        h_source = "per_lead p JOIN leads l ON l.lead_id = p.lead_id"
+        x_source = "rj r JOIN leads l ON l.lead_id = r.lead_id LEFT JOIN reach rc ON rc.lead_id = r.lead_id"
+        h_groups = x_groups = [group_expr(con, by) for by in bys]
+    h_cols = ", ".join(f"{g} AS g{i}" for i, g in enumerate(h_groups))
+    x_cols = ", ".join(f"{g} AS g{i}" for i, g in enumerate(x_groups))
+    sets = ", ".join(f"(g{i})" for i in range(len(bys))) + (", ()" if with_totals else "")
     # which grouping set a row belongs to: the breakdown's index, or -1 for the totals row
-    dim = "CASE " + " ".join(f"WHEN grouping(g{i}) = 0 THEN {i}" for i in range(len(groups))) + " ELSE -1 END"
-    grp = f"coalesce({', '.join(f'g{i}' for i in range(len(groups)))}, '')"
+    dim = "CASE " + " ".join(f"WHEN grouping(g{i}) = 0 THEN {i}" for i in range(len(bys))) + " ELSE -1 END"
+    grp = f"coalesce({', '.join(f'g{i}' for i in range(len(bys)))}, '')"
     # Where the resubmitted leads got to: their last event into the outcome stage or a later one (by D)
     q = f"""{base},
     back AS (SELECT DISTINCT lead_id FROM rj WHERE resubmitted_at IS NOT NULL),
@@ -177,9 +194,9 @@ def _breakdowns(con, scope: Scope, bys: tuple[str, ...], outcome_stage: str = DE
               WHERE v.entered_at < $as_end AND s.kind IN ('open', 'won') AND s.position >= $outcome_pos
               GROUP BY v.lead_id),
     per_lead AS (SELECT lead_id, count(*) AS n FROM handoffs GROUP BY lead_id),
-    hl AS (SELECT p.n, {g_cols} FROM per_lead p JOIN leads l ON l.lead_id = p.lead_id),
-    xl AS (SELECT rj.resubmitted_at, rj.resubmit_days, rj.resubmit_event_no, rc.last_outcome_no, {g_cols}
-           FROM rj JOIN leads l ON l.lead_id = rj.lead_id LEFT JOIN reach rc ON rc.lead_id = rj.lead_id),
+    hl AS (SELECT p.n, {h_cols} FROM {h_source}),
+    xl AS (SELECT r.resubmitted_at, r.resubmit_days, r.resubmit_event_no, rc.last_outcome_no, {x_cols}
+           FROM {x_source}),
     h AS (SELECT {dim} AS dim, {grp} AS grp, sum(n) AS handoffs,
                  count(*) FILTER (WHERE n > 1) AS leads_with_loops, count(*) AS leads_handed_off
           FROM hl GROUP BY GROUPING SETS ({sets})),

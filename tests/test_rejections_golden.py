@@ -212,6 +212,19 @@ def test_breakdown_by_channel_and_unknown_column(con):
         R.rejection_breakdown(con, S, "no_such_column")
 
 
+def test_breakdown_by_an_uncopied_column_equals_the_copied_one(tmp_path):
+    # ae is copied into lead_visits (no join to leads); "team_lead" is a column only leads has
+    # (joined). Holding the same values, both paths must give the same frame.
+    c = build_db(tmp_path / "copy.duckdb", leads=LEADS, lead_events=JOURNEYS)
+    c.execute('ALTER TABLE leads ADD COLUMN team_lead VARCHAR')
+    c.execute('UPDATE leads SET team_lead = ae')
+    pd.testing.assert_frame_equal(R.rejection_breakdown(c, S, "ae"), R.rejection_breakdown(c, S, "team_lead"))
+    both = R._breakdowns(c, S, ("ae", "team_lead"), with_totals=True)
+    pd.testing.assert_frame_equal(both["ae"], both["team_lead"])
+    assert both["_totals"] == R.rejection_summary(c, S)
+    c.close()
+
+
 def test_trend_by_week(con):
     df = R.rejection_trend(con, S, "week")
     got = rows(df.assign(period=df["period"].dt.date), ["period", "handoffs", "rejected"])
