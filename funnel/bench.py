@@ -227,6 +227,7 @@ def metric_calls(con) -> list[Bench]:
           reference=lambda tb: ref.rejections_by_reason(tb)),
         B("rejection_events", lambda: j.rejection_events(con, s), covers=(j.rejection_events,)),
         B("rejection_breakdown[ae]", lambda: j.rejection_breakdown(con, s, "ae"), covers=(j.rejection_breakdown,)),
+        B("rejection_rates[ae]", lambda: j.rejection_rates(con, s, "ae"), covers=(j.rejection_rates,)),
         B("rejection_breakdown[actor]", lambda: j.rejection_breakdown(con, s, "actor")),
         B("rejection_trend[week]", lambda: j.rejection_trend(con, s, "week"), covers=(j.rejection_trend,)),
         B("reasons_over_time[month]", lambda: j.reasons_over_time(con, s), covers=(j.reasons_over_time,)),
@@ -239,6 +240,7 @@ def metric_calls(con) -> list[Bench]:
         # §4 forecast
         B("stage_win_rates", lambda: f.stage_win_rates(con, s), covers=(f.stage_win_rates,)),
         B("pipeline_as_of", lambda: f.pipeline_as_of(con, s), covers=(f.pipeline_as_of,)),
+        B("overdue_pipeline", lambda: f.overdue_pipeline(con, s), covers=(f.overdue_pipeline,)),
         B("deal_states", lambda: f.deal_states(con, s), covers=(f.deal_states,)),
         B("weighted_forecast[configured]", lambda: f.weighted_forecast(con, s, "configured"),
           covers=(f.weighted_forecast,), reference=lambda tb: ref.weighted_forecast(tb, method="configured")),

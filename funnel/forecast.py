@@ -232,6 +232,15 @@ def pipeline_as_of(con, scope: Scope = Scope(), method: str = "configured") -> p
     return df
 
 
+def overdue_pipeline(con, scope: Scope = Scope()) -> dict:
+    """Open deals at D whose close date is already past: ``{"deals": n, "amount": open amount}``."""
+    r = resolve(con, scope)
+    prefix, params = _with(con, r, [_Moment.as_of(r.as_of)])
+    df = run(con, prefix + f", {_OPEN_DEALS}\nSELECT count(*) AS deals, coalesce(sum(amount), 0) AS amount "
+                           "FROM open_deals WHERE overdue", params)
+    return {"deals": int(df["deals"].iloc[0]), "amount": float(df["amount"].iloc[0])}
+
+
 def deal_states(con, scope: Scope = Scope()) -> pd.DataFrame:
     """Every deal existing at D (open, won or lost) with its reconstructed state."""
     r = resolve(con, scope)

@@ -140,11 +140,10 @@ def highlights(con, scope: Scope = Scope(), kpis: pd.DataFrame | None = None, mi
                         "text": f"{label} {'rose' if change > 0 else 'fell'} {abs(change):.0%} week over week "
                                 f"({fmt(a)} vs {fmt(b)}) — the largest change this week."})
     if con.execute("SELECT count(*) FROM opportunities").fetchall()[0][0]:
-        deals = forecast.pipeline_as_of(con, scope)
-        overdue = deals[deals["overdue"]]
-        if len(overdue):
+        overdue = forecast.overdue_pipeline(con, scope)
+        if overdue["deals"]:
             out.append({"kind": "risk", "page": "pages/forecast.py",
-                        "text": f"{money(overdue['amount'].sum())} of open pipeline is overdue ({len(overdue)} deals "
+                        "text": f"{money(overdue['amount'])} of open pipeline is overdue ({overdue['deals']} deals "
                                 f"past their close date) — the biggest risk to this month's number."})
     by_channel = conversion.stage_conversion(con, scope, breakdown="channel") if "channel" in store.lead_attribute_columns(con) else None
     if by_channel is not None and len(by_channel):
@@ -159,20 +158,15 @@ def highlights(con, scope: Scope = Scope(), kpis: pd.DataFrame | None = None, mi
             out.append({"kind": "worst", "page": "pages/conversion.py",
                         "text": f"Worst channel: {readable(lo['grp'])} — {lo['overall_rate']:.1%} reach {target} "
                                 f"({int(lo['reached']):,} of {int(lo['leads']):,})."})
-    try:
-        by_ae = rejections.rejection_breakdown(con, scope, by="ae")
-    except Exception:  # noqa: BLE001 - no AE column in this data: no rejection highlight
-        by_ae = pd.DataFrame()
-    if len(by_ae):
-        ok = by_ae[~by_ae["small_sample"] & by_ae["rejection_rate"].notna()]
+    # the AE the Rejections page names too: same stand-out rule (≥ 1.3× the team rate, not likely chance)
+    by_ae = rejections.rejection_rates(con, scope, by="ae") if "ae" in store.lead_attribute_columns(con) else None
+    if by_ae is not None and by_ae["stands_out"].any():
         tot_h, tot_r = by_ae["handoffs"].sum(), by_ae["rejected"].sum()
-        if len(ok) and tot_h and tot_r:
-            team = tot_r / tot_h
-            top = ok.sort_values("rejection_rate").iloc[-1]
-            if team > 0 and top["rejection_rate"] / team >= 1.3:
-                out.append({"kind": "rejections", "page": "pages/rejections.py",
-                            "text": f"{readable(top['grp'])} rejects {top['rejection_rate'] / team:.1f}× the team rate "
-                                    f"({top['rejection_rate']:.0%} vs {team:.0%} of hand-offs)."})
+        team = tot_r / tot_h
+        top = by_ae[by_ae["stands_out"]].iloc[0]
+        out.append({"kind": "rejections", "page": "pages/rejections.py",
+                    "text": f"AE {readable(top['grp'])}'s leads are rejected {top['rejection_rate'] / team:.1f}× the team "
+                            f"rate ({top['rejection_rate']:.0%} vs {team:.0%} of hand-offs)."})
     return out[:5]
 
 

@@ -160,6 +160,42 @@ def rejection_breakdown(con, scope: Scope = Scope(), by: str = "ae",
     return _breakdowns(con, scope, (by,), outcome_stage)[by]
 
 
+def rejection_rates(con, scope: Scope = Scope(), by: str = "ae") -> pd.DataFrame:
+    """Hand-offs, rejections and rate per value of a lead column — the first columns of
+    :func:`rejection_breakdown` (same definitions, same ``stands_out`` rule) without pairing
+    rejections with resubmissions, for a quick look such as the Overview's highlight.
+
+    Columns: grp, handoffs, rejected, rejection_rate, small_sample, stands_out.
+    """
+    copied = by in store.DERIVED_LEAD_COLUMNS
+    _, params, base = _base(con, scope, carry=(by,) if copied else ())
+    if copied:
+        g = group_expr(con, by, "e")
+        h_source, x_source = "handoffs e", "rej e"
+    else:
+        g = group_expr(con, by)
+        h_source, x_source = ("handoffs e JOIN leads l ON l.lead_id = e.lead_id",
+                              "rej e JOIN leads l ON l.lead_id = e.lead_id")
+    q = f"""{base},
+    h AS (SELECT {g} AS grp, count(*) AS handoffs FROM {h_source} GROUP BY 1),
+    x AS (SELECT {g} AS grp, count(*) AS rejected FROM {x_source} GROUP BY 1)
+    SELECT coalesce(h.grp, x.grp) AS grp, coalesce(h.handoffs, 0) AS handoffs, coalesce(x.rejected, 0) AS rejected
+    FROM h FULL OUTER JOIN x ON x.grp = h.grp"""
+    df = run(con, q, params)
+    df["rejection_rate"] = df["rejected"] / df["handoffs"].where(df["handoffs"] > 0)
+    df["small_sample"] = df["handoffs"] < SMALL_SAMPLE
+    tot_h, tot_r = int(df["handoffs"].sum()), int(df["rejected"].sum())
+    team = tot_r / tot_h if tot_h else None
+
+    def stands_out(row) -> bool:
+        if row.small_sample or team is None or pd.isna(row.rejection_rate) or row.rejection_rate < STANDOUT_RATIO * team:
+            return False
+        z = _two_proportion_z(int(row.rejected), int(row.handoffs), tot_r - int(row.rejected), tot_h - int(row.handoffs))
+        return z is not None and z >= STANDOUT_Z
+    df["stands_out"] = [stands_out(row) for row in df.itertuples()]
+    return df.sort_values(["rejection_rate", "grp"], ascending=[False, True], na_position="last").reset_index(drop=True)
+
+
 def _breakdowns(con, scope: Scope, bys: tuple[str, ...], outcome_stage: str = DEFAULT_OUTCOME_STAGE,
                 with_totals: bool = False) -> dict:
     """:func:`rejection_breakdown` by each lead column of ``bys`` from one query (GROUPING SETS:

@@ -225,6 +225,14 @@ def test_breakdown_by_an_uncopied_column_equals_the_copied_one(tmp_path):
     c.close()
 
 
+@pytest.mark.parametrize("by", ["ae", "sdr", "channel", "segment"])
+def test_rejection_rates_are_the_breakdowns_first_columns(con, by):
+    cols = ["grp", "handoffs", "rejected", "rejection_rate", "small_sample", "stands_out"]
+    full = R.rejection_breakdown(con, S, by)[cols].sort_values("grp").reset_index(drop=True)
+    lean = R.rejection_rates(con, S, by)[cols].sort_values("grp").reset_index(drop=True)
+    pd.testing.assert_frame_equal(lean, full, check_dtype=False)
+
+
 def test_trend_by_week(con):
     df = R.rejection_trend(con, S, "week")
     got = rows(df.assign(period=df["period"].dt.date), ["period", "handoffs", "rejected"])
