@@ -59,7 +59,8 @@ v AS (
     WHERE v.entered_at < $as_end
 ),
 n AS (
-    SELECT sid, count(*) AS visits, greatest(1, count(*) // $km_points) AS block_rows,
+    SELECT sid, count(*) AS visits, count(*) FILTER (WHERE done) AS completed,
+           greatest(1, count(*) // $km_points) AS block_rows,
            CAST(coalesce(sum(count(*)) OVER (ORDER BY sid ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)
                 AS BIGINT) AS before_rows
     FROM v GROUP BY sid
@@ -79,11 +80,16 @@ terms AS (
     FROM ranked r JOIN n ON n.sid = r.sid
     WHERE r.done
 ),
-blocks AS (SELECT sid, b, sum(term) AS log_sum, max(dur) AS last_dur FROM terms GROUP BY sid, b),
+blocks AS (SELECT sid, b, sum(term) AS log_sum, max(dur) AS last_dur, count(*) AS done_in_block
+           FROM terms GROUP BY sid, b),
 cum AS (
-    SELECT sid, b, log_sum, last_dur,
+    SELECT sid, b, log_sum, last_dur, done_in_block,
            coalesce(sum(log_sum) OVER (PARTITION BY sid ORDER BY b ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0.0)
-               AS log_before
+               AS log_before,
+           -- finished visits in the stage's earlier blocks: a block holds a run of consecutive
+           -- finished ranks, so the percentiles below need to order one block each, not the stage
+           CAST(coalesce(sum(done_in_block) OVER (PARTITION BY sid ORDER BY b ROWS BETWEEN UNBOUNDED PRECEDING
+                                                  AND 1 PRECEDING), 0) AS BIGINT) AS done_before
     FROM blocks
 )"""
 
