@@ -188,12 +188,8 @@ def metric_calls(con) -> list[Bench]:
     def after_edit():
         # what the scoring page recomputes after a rule edit: validate, then every draft figure
         d = sc.validate_rules(con, edited)
-        sc.sdr_load(con, d, thr, s)
-        sc.evaluate_scenario(con, d, thr, s)
-        sc.score_distribution(con, d, s)
-        sc.gains_curve(con, d, s)
-        sc.flip_counts(con, current, (d, thr), s)
-        sc.flipped_leads(con, current, (d, thr), s)
+        sc.scenario_figures(con, d, thr, s)
+        sc.flips(con, current, (d, thr), s)
 
     B = Bench
     return [
@@ -261,8 +257,12 @@ def metric_calls(con) -> list[Bench]:
           (sc.evaluate_scenario,), reference=lambda tb: ref.evaluate(tb, rules, thr)),
         B("evaluate_scenario (after a rule edit)", lambda: sc.evaluate_scenario(con, edit_rule(rules), thr, s),
           "scoring", reference=lambda tb: ref.evaluate(tb, ref.edited_rules(rules), thr)),
-        B("rule edit → every draft figure", after_edit, "scoring",
-          (sc.validate_rules, sc.sdr_load, sc.score_distribution, sc.gains_curve, sc.flip_counts, sc.flipped_leads)),
+        B("rule edit → every draft figure", after_edit, "scoring", (sc.validate_rules, sc.scenario_figures, sc.flips)),
+        B("sdr_load", lambda: sc.sdr_load(con, rules, thr, s), covers=(sc.sdr_load,)),
+        B("score_distribution", lambda: sc.score_distribution(con, rules, s), covers=(sc.score_distribution,)),
+        B("gains_curve", lambda: sc.gains_curve(con, rules, s), covers=(sc.gains_curve,)),
+        B("flip_counts", lambda: sc.flip_counts(con, current, draft, s), covers=(sc.flip_counts,)),
+        B("flipped_leads", lambda: sc.flipped_leads(con, current, draft, s), covers=(sc.flipped_leads,)),
         B("compare_scenarios", lambda: sc.compare_scenarios(con, current, draft, s), "scoring",
           (sc.compare_scenarios,)),
         B("threshold_for_volume", lambda: sc.threshold_for_volume(con, rules, 1000, s),

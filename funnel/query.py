@@ -83,14 +83,18 @@ def _load_sql(name: str) -> str:
 _PARAM = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 
 
-def run(con, query: str, params: dict | None = None) -> pd.DataFrame:
-    """Execute with only the parameters the query names (DuckDB refuses extra ones)."""
+def run(con, query: str, params: dict | None = None, *, own_cursor: bool = True) -> pd.DataFrame:
+    """Execute with only the parameters the query names (DuckDB refuses extra ones).
+
+    On a cursor of its own (thread-safe on a shared connection), unless ``own_cursor`` is False:
+    then on ``con`` itself, which is what a query needs to see ``con``'s temporary tables.
+    """
     params = params or {}
     used = set(_PARAM.findall(query))
     missing = used - params.keys()
     if missing:
         raise FunnelError(f"Internal query error: parameters {sorted(missing)} were not provided.")
-    cur = con.cursor() if hasattr(con, "cursor") else con
+    cur = con.cursor() if own_cursor and hasattr(con, "cursor") else con
     try:
         return cur.execute(query, {k: params[k] for k in used}).df()
     finally:

@@ -378,6 +378,18 @@ def score_leads(con, rules, scope: Scope = Scope(), outcome_stage: str = "SQL", 
                     f"ORDER BY score DESC, lead_id{lim}", params)
 
 
+#: A scenario's leads grouped by what every figure of it needs: (score, outcome, SDR) → leads.
+#: A few thousand rows at most, whatever the number of leads.
+_GROUPS = "groups AS (SELECT score, outcome, sdr, count(*) AS n FROM scored GROUP BY score, outcome, sdr)"
+
+
+def _on_groups(con, rules, scope: Scope, outcome_stage: str | None) -> tuple[Resolved, str, dict]:
+    """(resolved scope, ``WITH scored, groups`` prefix, parameters) for one scenario's own query."""
+    r = resolve(con, scope)
+    cte, params = _scored_cte(con, r, rules, outcome_stage)
+    return r, f"WITH {cte}, {_GROUPS}", params
+
+
 def evaluate_scenario(con, rules, threshold: float, scope: Scope = Scope(), outcome_stage: str = "SQL") -> dict:
     """leads, above, with_outcome, true_positives, precision, recall, auc, weeks, mqls_per_week,
     sdrs, mqls_per_sdr_per_week, outcome_rate.
@@ -386,10 +398,14 @@ def evaluate_scenario(con, rules, threshold: float, scope: Scope = Scope(), outc
     table. AUC is the Mann–Whitney statistic: over all (outcome, no outcome) pairs, the share in
     which the lead with the outcome scores higher, ties counted half.
     """
-    r = resolve(con, scope)
-    cte, params = _scored_cte(con, r, rules, outcome_stage)
-    q = f"""WITH {cte},
-    by_score AS (SELECT score, count(*) AS n, sum(outcome) AS pos FROM scored GROUP BY score),
+    r, prefix, params = _on_groups(con, rules, scope, outcome_stage)
+    return _evaluation(con, r, prefix, params, threshold, outcome_stage)
+
+
+def _evaluation(con, r: Resolved, prefix: str, params: dict, threshold: float, outcome_stage: str | None,
+                own_cursor: bool = True) -> dict:
+    q = f"""{prefix},
+    by_score AS (SELECT score, sum(n) AS n, sum(n * outcome) AS pos FROM groups GROUP BY score),
     ranked AS (SELECT score, n, pos, n - pos AS neg,
                       coalesce(sum(n - pos) OVER (ORDER BY score ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)
                           AS neg_below
@@ -398,15 +414,15 @@ def evaluate_scenario(con, rules, threshold: float, scope: Scope = Scope(), outc
            coalesce(sum(n) FILTER (WHERE score >= $threshold), 0) AS above,
            coalesce(sum(pos), 0) AS with_outcome,
            coalesce(sum(pos) FILTER (WHERE score >= $threshold), 0) AS true_positives,
-           sum(pos * (neg_below + 0.5 * neg)) AS auc_numerator
+           sum(pos * (neg_below + 0.5 * neg)) AS auc_numerator,
+           -- SDR head-count does not depend on the rules: the SDRs owning at least one cohort lead
+           (SELECT count(DISTINCT sdr) FROM groups) AS sdrs
     FROM ranked"""
-    row = run(con, q, {**params, "threshold": float(threshold)}).iloc[0]
-    # SDR head-count does not depend on the rules: the SDRs owning at least one cohort lead.
-    sdr_row = run(con, f"SELECT count(DISTINCT l.sdr) AS sdrs FROM leads l WHERE {r.cohort_where}", r.params)
+    row = run(con, q, {**params, "threshold": float(threshold)}, own_cursor=own_cursor).iloc[0]
     leads, above, pos, tp = int(row["leads"]), int(row["above"]), int(row["with_outcome"]), int(row["true_positives"])
     neg = leads - pos
     weeks = _weeks(r)
-    sdrs = int(sdr_row["sdrs"].iloc[0])
+    sdrs = int(row["sdrs"])
     return {
         "threshold": float(threshold), "outcome_stage": outcome_stage, "leads": leads, "above": above,
         "with_outcome": pos, "true_positives": tp,
@@ -417,6 +433,29 @@ def evaluate_scenario(con, rules, threshold: float, scope: Scope = Scope(), outc
         "weeks": weeks, "mqls_per_week": above / weeks, "sdrs": sdrs,
         "mqls_per_sdr_per_week": above / weeks / sdrs if sdrs else None,
     }
+
+
+def scenario_figures(con, rules, threshold: float, scope: Scope = Scope(), outcome_stage: str = "SQL") -> dict:
+    """Everything the Lead scoring page shows for one scenario, from one scan of the leads:
+    ``evaluation`` (:func:`evaluate_scenario`), ``sdr_load``, ``distribution``
+    (:func:`score_distribution`) and ``gains`` (:func:`gains_curve`).
+
+    The scan's small grouped table is kept in a temporary table of a private cursor, and the
+    four figures are computed from it in SQL — a quarter of the time of four scans.
+    """
+    r = resolve(con, scope)
+    cte, params = _scored_cte(con, r, rules, outcome_stage)
+    cur = con.cursor()
+    try:
+        run(cur, f"CREATE TEMP TABLE scenario_groups AS WITH {cte}, {_GROUPS} SELECT * FROM groups", params,
+            own_cursor=False)
+        prefix = "WITH groups AS (SELECT * FROM scenario_groups)"
+        return {"evaluation": _evaluation(cur, r, prefix, {}, threshold, outcome_stage, own_cursor=False),
+                "sdr_load": _sdr_load(cur, r, prefix, {}, threshold, own_cursor=False),
+                "distribution": _distribution(cur, prefix, {}, own_cursor=False),
+                "gains": _gains(cur, prefix, {}, own_cursor=False)}
+    finally:
+        cur.close()
 
 
 COMPARE_METRICS = ("above", "mqls_per_week", "mqls_per_sdr_per_week", "true_positives", "precision", "recall", "auc")
@@ -439,13 +478,18 @@ def sdr_load(con, rules, threshold: float, scope: Scope = Scope()) -> pd.DataFra
 
     Leads without an SDR are one row, '(unassigned)'; the rows add up to the scenario's MQLs.
     """
-    r = resolve(con, scope)
-    cte, params = _scored_cte(con, r, rules, None)
-    q = f"""WITH {cte}
+    r, prefix, params = _on_groups(con, rules, scope, None)
+    return _sdr_load(con, r, prefix, params, threshold)
+
+
+def _sdr_load(con, r: Resolved, prefix: str, params: dict, threshold: float, own_cursor: bool = True) -> pd.DataFrame:
+    q = f"""{prefix}
     SELECT coalesce(sdr, '(unassigned)') AS sdr, mqls, mqls / $weeks AS mqls_per_week
-    FROM (SELECT sdr, count(*) FILTER (WHERE score >= $threshold) AS mqls FROM scored GROUP BY sdr) g
+    FROM (SELECT sdr, coalesce(sum(n) FILTER (WHERE score >= $threshold), 0) AS mqls FROM groups GROUP BY sdr) g
     ORDER BY g.sdr IS NULL, g.sdr"""
-    return run(con, q, {**params, "threshold": float(threshold), "weeks": _weeks(r)})
+    df = run(con, q, {**params, "threshold": float(threshold), "weeks": _weeks(r)}, own_cursor=own_cursor)
+    df["mqls"] = df["mqls"].astype("int64")
+    return df
 
 
 def score_distribution(con, rules, scope: Scope = Scope(), outcome_stage: str = "SQL", bins: int = 20) -> pd.DataFrame:
@@ -456,10 +500,13 @@ def score_distribution(con, rules, scope: Scope = Scope(), outcome_stage: str = 
     so with whole-number points every bin holds the same number of possible scores and a
     threshold on a round number falls on an edge. One scan: leads are grouped by score first.
     """
-    r = resolve(con, scope)
-    cte, params = _scored_cte(con, r, rules, outcome_stage)
-    q = f"""WITH {cte},
-    g AS (SELECT score, outcome, count(*) AS n FROM scored GROUP BY score, outcome),
+    _, prefix, params = _on_groups(con, rules, scope, outcome_stage)
+    return _distribution(con, prefix, params, bins)
+
+
+def _distribution(con, prefix: str, params: dict, bins: int = 20, own_cursor: bool = True) -> pd.DataFrame:
+    q = f"""{prefix},
+    g AS (SELECT score, outcome, sum(n) AS n FROM groups GROUP BY score, outcome),
     raw AS (SELECT (max(score) - min(score)) / $bins AS raw FROM g),
     mag AS (SELECT raw, CASE WHEN raw > 0 THEN pow(10, floor(log10(raw))) END AS mag FROM raw),
     w AS (SELECT CASE WHEN raw IS NULL OR raw <= 0 THEN 1.0
@@ -474,7 +521,7 @@ def score_distribution(con, rules, scope: Scope = Scope(), outcome_stage: str = 
     SELECT score_bin, bin_width, outcome, leads,
            leads / sum(leads) OVER (PARTITION BY outcome)::DOUBLE AS share_of_group
     FROM h ORDER BY score_bin, outcome"""
-    return run(con, q, {**params, "bins": float(bins)})
+    return run(con, q, {**params, "bins": float(bins)}, own_cursor=own_cursor)
 
 
 def gains_curve(con, rules, scope: Scope = Scope(), outcome_stage: str = "SQL", points: int = 200) -> pd.DataFrame:
@@ -486,10 +533,13 @@ def gains_curve(con, rules, scope: Scope = Scope(), outcome_stage: str = "SQL", 
     ranking the rules do not make). With many distinct scores, at most about ``points`` cut-offs
     are kept (the lowest score of each equal slice of leads), always including the last one.
     """
-    r = resolve(con, scope)
-    cte, params = _scored_cte(con, r, rules, outcome_stage)
-    q = f"""WITH {cte},
-    by_score AS (SELECT score, count(*) AS n, sum(outcome) AS pos FROM scored GROUP BY score),
+    _, prefix, params = _on_groups(con, rules, scope, outcome_stage)
+    return _gains(con, prefix, params, points)
+
+
+def _gains(con, prefix: str, params: dict, points: int = 200, own_cursor: bool = True) -> pd.DataFrame:
+    q = f"""{prefix},
+    by_score AS (SELECT score, sum(n) AS n, sum(n * outcome) AS pos FROM groups GROUP BY score),
     cum AS (SELECT score, (sum(n) OVER w)::BIGINT AS leads_at_or_above, sum(pos) OVER w AS outcomes_at_or_above,
                    sum(n) OVER () AS total, sum(pos) OVER () AS total_pos
             FROM by_score WINDOW w AS (ORDER BY score DESC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)),
@@ -501,7 +551,7 @@ def gains_curve(con, rules, scope: Scope = Scope(), outcome_stage: str = "SQL", 
     FROM shares
     QUALIFY row_number() OVER (PARTITION BY floor(share_of_leads * $points) ORDER BY score) = 1
     ORDER BY score DESC"""
-    return run(con, q, {**params, "points": int(points)})
+    return run(con, q, {**params, "points": int(points)}, own_cursor=own_cursor)
 
 
 def _flips_cte(con, r: Resolved, current: tuple, draft: tuple, outcome_stage: str) -> tuple[str, dict]:
@@ -529,9 +579,13 @@ def flipped_leads(con, current: tuple, draft: tuple, scope: Scope = Scope(), out
     """
     r = resolve(con, scope)
     cte, params = _flips_cte(con, r, current, draft, outcome_stage)
-    q = f"""WITH {cte}
+    return _flip_list(con, f"WITH {cte}", params, limit)
+
+
+def _flip_list(con, prefix: str, params: dict, limit: int, own_cursor: bool = True) -> pd.DataFrame:
+    q = f"""{prefix}
     SELECT * FROM flips ORDER BY change, reached_outcome DESC, draft_score DESC, lead_id LIMIT {int(limit)}"""
-    return run(con, q, params)
+    return run(con, q, params, own_cursor=own_cursor)
 
 
 def flip_counts(con, current: tuple, draft: tuple, scope: Scope = Scope(), outcome_stage: str = "SQL") -> dict:
@@ -539,12 +593,32 @@ def flip_counts(con, current: tuple, draft: tuple, scope: Scope = Scope(), outco
     ``{"becomes MQL": {"leads", "reached_outcome"}, "stops being MQL": {...}}``."""
     r = resolve(con, scope)
     cte, params = _flips_cte(con, r, current, draft, outcome_stage)
-    df = run(con, f"WITH {cte} SELECT change, count(*) AS leads, count(*) FILTER (WHERE reached_outcome) AS reached "
-                  "FROM flips GROUP BY change", params)
+    return _flip_counts(con, f"WITH {cte}", params)
+
+
+def _flip_counts(con, prefix: str, params: dict, own_cursor: bool = True) -> dict:
+    df = run(con, f"{prefix} SELECT change, count(*) AS leads, count(*) FILTER (WHERE reached_outcome) AS reached "
+                  "FROM flips GROUP BY change", params, own_cursor=own_cursor)
     out = {c: {"leads": 0, "reached_outcome": 0} for c in ("becomes MQL", "stops being MQL")}
     for row in df.itertuples():
         out[row.change] = {"leads": int(row.leads), "reached_outcome": int(row.reached)}
     return out
+
+
+def flips(con, current: tuple, draft: tuple, scope: Scope = Scope(), outcome_stage: str = "SQL",
+          limit: int = 2000) -> dict:
+    """``{"counts": flip_counts(...), "leads": flipped_leads(...)}`` from one scan of the leads (the
+    flipped leads are kept in a temporary table of a private cursor) — what the page shows."""
+    r = resolve(con, scope)
+    cte, params = _flips_cte(con, r, current, draft, outcome_stage)
+    cur = con.cursor()
+    try:
+        run(cur, f"CREATE TEMP TABLE flipped AS WITH {cte} SELECT * FROM flips", params, own_cursor=False)
+        prefix = "WITH flips AS (SELECT * FROM flipped)"
+        return {"counts": _flip_counts(cur, prefix, {}, own_cursor=False),
+                "leads": _flip_list(cur, prefix, {}, limit, own_cursor=False)}
+    finally:
+        cur.close()
 
 
 def threshold_for_volume(con, rules, mqls: int, scope: Scope = Scope()) -> float:

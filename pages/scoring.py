@@ -139,7 +139,7 @@ def _suggest() -> None:
         if not rules:
             _flash("warning", " ".join(notes) or "No rules could be learned from this history.")
             return
-        today = ui.call(scoring.evaluate_scenario, current_rules, stored_threshold, scope, stage)
+        today = ui.call(scoring.scenario_figures, current_rules, float(stored_threshold), scope, stage)["evaluation"]
         threshold = ui.call(scoring.threshold_for_volume, rules, today["above"], scope)
         _set_draft(rules, threshold)
         ss[K_SCENARIO] = None
@@ -303,14 +303,15 @@ current = (current_rules, float(stored_threshold))
 draft = (draft_rules, float(draft_threshold)) if draft_rules is not None else None
 
 # ---- figures -------------------------------------------------------------------------------------
-ev_cur = ev_draft = load_cur = load_draft = None
+# each scenario's figures (evaluation, SDR load, score distribution, gains) come from one scan
+fig_cur = fig_draft = ev_cur = ev_draft = load_cur = load_draft = None
 with ui.guard("the current scenario's figures"), st.spinner("Scoring the leads…"):
-    load_cur = ui.call(scoring.sdr_load, *current, scope)
-    ev_cur = ui.call(scoring.evaluate_scenario, *current, scope, stage)
+    fig_cur = ui.call(scoring.scenario_figures, *current, scope, stage)
+    load_cur, ev_cur = fig_cur["sdr_load"], fig_cur["evaluation"]
 if draft is not None:
     with ui.guard("the draft's figures"), st.spinner("Scoring the leads with the draft…"):
-        load_draft = ui.call(scoring.sdr_load, *draft, scope)
-        ev_draft = ui.call(scoring.evaluate_scenario, *draft, scope, stage)
+        fig_draft = ui.call(scoring.scenario_figures, *draft, scope, stage)
+        load_draft, ev_draft = fig_draft["sdr_load"], fig_draft["evaluation"]
 
 with header:
     finding = None
@@ -398,13 +399,13 @@ st.caption(f"For each group, the share of its leads at each score (bars of equal
            f"threshold. The further apart the green and grey, the better the rules tell the groups apart.")
 left, right = st.columns(2)
 with left, ui.guard("the current score distribution"):
-    dist = ui.call(scoring.score_distribution, current_rules, scope, stage)
+    dist = fig_cur["distribution"] if fig_cur else ui.call(scoring.score_distribution, current_rules, scope, stage)
     ui.chart(charts.score_distribution_chart(dist, stored_threshold, outcome_stage=stage, scenario="Current",
                                              evaluation=ev_cur, presentation=present), key="dist_current")
 with right:
     if ev_draft is not None:
         with ui.guard("the draft score distribution"):
-            dist = ui.call(scoring.score_distribution, draft_rules, scope, stage)
+            dist = fig_draft["distribution"]
             ui.chart(charts.score_distribution_chart(dist, draft_threshold, outcome_stage=stage, scenario="Draft",
                                                      evaluation=ev_draft, presentation=present), key="dist_draft")
 
@@ -414,8 +415,8 @@ st.caption(f"Leads sorted by score, best first: the line shows the share of all 
            "after contacting the top x% (leads with equal scores enter together). The dotted diagonal is picking "
            "leads at random; the dots are each scenario's MQLs. Lift = how many times better than random.")
 with ui.guard("the gains chart"):
-    g_cur = ui.call(scoring.gains_curve, current_rules, scope, stage)
-    g_draft = ui.call(scoring.gains_curve, draft_rules, scope, stage) if ev_draft is not None else None
+    g_cur = fig_cur["gains"] if fig_cur else ui.call(scoring.gains_curve, current_rules, scope, stage)
+    g_draft = fig_draft["gains"] if fig_draft else None
     ui.chart(charts.gains_chart(g_cur, g_draft, current_eval=ev_cur, draft_eval=ev_draft, outcome_stage=stage,
                                 presentation=present), key="gains")
 
@@ -423,13 +424,14 @@ with ui.guard("the gains chart"):
 st.subheader("Leads the draft would treat differently")
 if ev_draft is not None:
     with ui.guard("the flipped leads"):
-        counts = ui.call(scoring.flip_counts, current, draft, scope, stage)
+        flipped = ui.call(scoring.flips, current, draft, scope, stage)   # counts and list from one scan
+        counts = flipped["counts"]
         up, down = counts["becomes MQL"], counts["stops being MQL"]
         if up["leads"] == 0 and down["leads"] == 0:
             ui.empty_state("No lead changes side: the draft makes exactly the same leads MQLs as the current scoring.")
         else:
             st.markdown(scoring.describe_flips(counts, stage))
-            flips = ui.call(scoring.flipped_leads, current, draft, scope, stage)
+            flips = flipped["leads"]
             shown = flips.rename(columns={
                 "lead_id": "Lead", "created_at": "Created", "channel": "Channel", "segment": "Segment",
                 "sdr": "SDR", "current_score": "Current score", "draft_score": "Draft score", "change": "Change",

@@ -19,6 +19,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pandas as pd
 import pytest
 
 from builders import build_db
@@ -251,6 +252,21 @@ def test_flipped_leads_both_ways(con):
     assert df.set_index("lead_id").loc["L6", ["current_score", "draft_score"]].tolist() == [10.0, 50.0]
     assert scoring.flip_counts(con, (RULES, 15), (draft, 15)) == {
         "becomes MQL": {"leads": 1, "reached_outcome": 1}, "stops being MQL": {"leads": 2, "reached_outcome": 0}}
+
+
+@pytest.mark.parametrize("threshold", [15, 45])
+def test_scenario_figures_and_flips_equal_the_single_functions(con, threshold):
+    # the page's one-scan paths must give exactly what each function gives on its own
+    draft = [Rule("page_views", ">=", "10", 50)]
+    figs = scoring.scenario_figures(con, RULES, threshold, outcome_stage="SQL")
+    assert figs["evaluation"] == scoring.evaluate_scenario(con, RULES, threshold, outcome_stage="SQL")
+    pd.testing.assert_frame_equal(figs["sdr_load"], scoring.sdr_load(con, RULES, threshold))
+    pd.testing.assert_frame_equal(figs["distribution"], scoring.score_distribution(con, RULES))
+    pd.testing.assert_frame_equal(figs["gains"], scoring.gains_curve(con, RULES))
+    both = scoring.flips(con, (RULES, 15), (draft, threshold))
+    assert both["counts"] == scoring.flip_counts(con, (RULES, 15), (draft, threshold))
+    pd.testing.assert_frame_equal(both["leads"], scoring.flipped_leads(con, (RULES, 15), (draft, threshold)))
+    assert len(both["leads"]) == sum(c["leads"] for c in both["counts"].values()) > 0
 
 
 def test_describe_flips():
