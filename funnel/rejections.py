@@ -39,9 +39,9 @@ def _base(con, scope: Scope, *, from_position: int | None = None,
           carry: tuple[str, ...] = ()) -> tuple[Resolved, dict, str]:
     """(resolved scope, parameters, the shared CTEs ``cohort, ev, handoffs, rej, nxt, rj``).
 
-    A breakdown attaches the group value by joining ``leads l`` to its per-lead (or per-rejection)
-    rows: every lead there is already a cohort lead, and a join on the few rows is cheaper than
-    carrying the value through every event."""
+    ``carry`` names lead columns copied into lead_visits (store.DERIVED_LEAD_COLUMNS) that ride
+    along from the events to ``handoffs``, ``rej`` and ``rj``: a breakdown by them needs no join.
+    A breakdown by any other column joins ``leads l`` to its per-lead (or per-rejection) rows."""
     r, params, text = _query(con, scope, from_position=from_position, carry=carry)
     return r, params, text.split("\n-- select\n", 1)[0].rstrip()
 

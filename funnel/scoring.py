@@ -329,13 +329,29 @@ def outcome_stages(con) -> list[str]:
     return [s.stage for s in store.funnel_stages(con, "lead")][1:]
 
 
-def _scored_cte(con, r: Resolved, rules, outcome_stage: str | None, extra: str = "") -> tuple[str, dict]:
+#: Buckets of the hash sample: a lead is in a sample of rate k / SAMPLE_BUCKETS when its id hashes
+#: below k — the same leads on every run and on any number of threads (a reservoir sample with a
+#: seed is repeatable only on one thread, and it has to read every lead first).
+SAMPLE_BUCKETS = 10_000
+
+
+def _sample_rate(con, r: Resolved, max_rows: int | None) -> int | None:
+    """Hash buckets to keep for a sample of about ``max_rows`` cohort leads; None: keep every lead."""
+    if max_rows is None:
+        return None
+    n = int(run(con, f"SELECT count(*) AS n FROM leads l WHERE {r.cohort_where}", r.params)["n"].iloc[0])
+    return None if n <= max_rows else max(1, SAMPLE_BUCKETS * max_rows // n)
+
+
+def _scored_cte(con, r: Resolved, rules, outcome_stage: str | None, extra: str = "",
+                sample: int | None = None) -> tuple[str, dict]:
     """``scored(lead_id, created_at, sdr, score, outcome[, extra])`` for the cohort's leads.
 
     outcome = 1 when the lead reached ``outcome_stage`` (or a later positioned stage) by D, within
     the conversion window if one is set (definition 1). ``outcome_stage=None``: no outcome is
     needed (0 for every lead), so the lead_reach join is skipped. ``extra`` adds select items
-    over ``leads l`` (already-validated SQL only).
+    over ``leads l`` (already-validated SQL only). ``sample`` (from :func:`_sample_rate`) keeps
+    only the leads whose id hashes into that many of SAMPLE_BUCKETS buckets.
     """
     expr, params = compile_rules(con, rules)
     store.ensure_derived(con)
@@ -356,10 +372,14 @@ def _scored_cte(con, r: Resolved, rules, outcome_stage: str | None, extra: str =
             params["outcome_position"] = pos
     # The cohort filter is applied straight to leads (no self-join back from a cohort CTE): one
     # scan of the leads table per scenario is what keeps a re-score of 1M leads interactive.
+    sampled = ""
+    if sample is not None:
+        sampled = f" AND hash(CAST(l.lead_id AS VARCHAR)) % {SAMPLE_BUCKETS} < $sample_buckets"
+        params["sample_buckets"] = int(sample)
     q = f"""scored AS (
         SELECT l.lead_id, l.created_at, l.sdr, {expr} AS score, {outcome} AS outcome{extra}
         FROM leads l {join}
-        WHERE {r.cohort_where}
+        WHERE {r.cohort_where}{sampled}
     )"""
     return q, params
 
@@ -763,9 +783,10 @@ def describe_flips(counts: dict, outcome_stage: str = "SQL") -> str:
 # Suggest rules from history
 
 
-def leak_suspects(con, scope: Scope = Scope(), outcome_stage: str = "SQL") -> list[str]:
+def leak_suspects(con, scope: Scope = Scope(), outcome_stage: str = "SQL", max_rows: int | None = None) -> list[str]:
     """Attribute columns that look filled in only after contact (by name, or blank almost only
-    for leads without the outcome)."""
+    for leads without the outcome). ``max_rows``: judge on a fixed hash sample of about that many
+    cohort leads (None: every lead)."""
     cols = [c for c in store.lead_attribute_columns(con) if c not in NOT_FEATURES and c not in store.LEAD_CORE_COLUMNS]
     suspects = [c for c in cols if any(w in c.lower() for w in LEAK_WORDS)]
     rest = [c for c in cols if c not in suspects]
@@ -775,7 +796,7 @@ def leak_suspects(con, scope: Scope = Scope(), outcome_stage: str = "SQL") -> li
     # Share of blanks among leads with and without the outcome, every column in one scan.
     extra = "".join(f", CASE WHEN l.{store.quote_ident(c)} IS NULL THEN 1.0 ELSE 0.0 END AS blank_{i}"
                     for i, c in enumerate(rest))
-    cte, params = _scored_cte(con, r, [], outcome_stage, extra=extra)
+    cte, params = _scored_cte(con, r, [], outcome_stage, extra=extra, sample=_sample_rate(con, r, max_rows))
     aggs = ", ".join(f"avg(blank_{i}) FILTER (WHERE outcome = 1) AS pos_{i}, avg(blank_{i}) FILTER (WHERE outcome = 0) AS neg_{i}"
                      for i in range(len(rest)))
     row = run(con, f"WITH {cte} SELECT {aggs} FROM scored", params).iloc[0]
@@ -819,23 +840,25 @@ def suggest_rules(con, scope: Scope = Scope(), outcome_stage: str = "SQL", *, ex
     (filled in only after contact) and identifiers (named like an id, or unique per lead) are
     left out and named in the warnings.
 
-    Fast on purpose (a button waits on it): the fit reads a fixed-seed sample of at most
-    ``max_rows`` leads — rounded integer points do not need more — and runs on one BLAS thread
-    (on a small shared machine, the default thread pool spent most of the time contending).
+    Fast on purpose (a button waits on it): the leak check and the fit read a fixed hash sample
+    of about ``max_rows`` cohort leads (every lead below that) — rounded integer points do not
+    need more — and the fit runs on one BLAS thread (on a small shared machine, the default
+    thread pool spent most of the time contending). ``seed`` is kept for callers; the hash sample
+    needs none.
     """
     from sklearn.linear_model import LogisticRegression  # heavy import, only when asked
     from threadpoolctl import threadpool_limits
 
     r = resolve(con, scope)
     columns = store.lead_attribute_columns(con)
-    leaks = set(leak_suspects(con, scope, outcome_stage))
+    leaks = set(leak_suspects(con, scope, outcome_stage, max_rows=max_rows))
     skip = NOT_FEATURES | leaks | set(exclude or [])
     feats = [c for c in columns if c not in skip]
     extra = "".join(f", l.{store.quote_ident(c)} AS f_{i}" for i, c in enumerate(feats))
-    cte, params = _scored_cte(con, r, [], outcome_stage, extra=extra)
+    cte, params = _scored_cte(con, r, [], outcome_stage, extra=extra, sample=_sample_rate(con, r, max_rows))
     sel = "".join(f", f_{i} AS {store.quote_ident(c)}" for i, c in enumerate(feats))
-    df = run(con, f"WITH {cte} SELECT outcome{sel} FROM scored "
-                  f"USING SAMPLE reservoir({int(max_rows)} ROWS) REPEATABLE ({int(seed)})", params)
+    # ordered, so the fit sees the same rows in the same order on every run
+    df = run(con, f"WITH {cte} SELECT outcome{sel} FROM scored ORDER BY lead_id", params)
     warnings = [f"Left out '{c}': it looks filled in only after sales contact, so it would leak the outcome."
                 for c in sorted(leaks)]
     ids = _identifier_columns(df, columns, feats)
