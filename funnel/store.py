@@ -404,11 +404,10 @@ def save_stage_config(con, rows: list[dict]) -> None:
 
 def lead_attribute_columns(con) -> dict[str, str]:
     """Every column of leads with its DuckDB type (the whitelist for filters and rules)."""
-    rows = con.execute(
-        "SELECT column_name, data_type FROM information_schema.columns "
-        "WHERE table_name = 'leads' AND table_schema = current_schema() ORDER BY ordinal_position"
-    ).fetchall()
-    return {name: dtype for name, dtype in rows}
+    # table_info (cid, name, type, …): the same names and types as information_schema.columns, in
+    # a sixth of the time — this runs for every resolved scope, several times per figure
+    rows = con.execute("PRAGMA table_info('leads')").fetchall()
+    return {row[1]: row[2] for row in rows}
 
 
 def quote_ident(name: str) -> str:
@@ -508,7 +507,8 @@ def refresh_derived(con) -> None:
 
 def ensure_derived(con) -> None:
     have = {r[0] for r in con.execute(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()").fetchall()}
+        "SELECT table_name FROM duckdb_tables() WHERE schema_name = current_schema() "
+        "AND database_name = current_database()").fetchall()}
     if not set(DERIVED_TABLES) <= have or get_setting(con, "derived_layout") != DERIVED_LAYOUT:
         refresh_derived(con)
 
