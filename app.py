@@ -86,8 +86,11 @@ with st.sidebar:
                       bind="query-params", format="YYYY-MM-DD", help="… to this day (inclusive).")
         for dim, options in facts["options"].items():
             if options:
+                # Shown (and put in the URL) as readable text — "Paid search", not paid_search; the
+                # filter itself keeps the stored values. Raw text where two values would read alike.
+                shown = [ui.readable(o) for o in options]
                 st.multiselect(ui.DIMENSION_LABELS.get(dim, dim), options, key=f"f_{dim}", bind="query-params",
-                               placeholder="All")
+                               placeholder="All", format_func=ui.readable if len(set(shown)) == len(shown) else str)
     st.divider()
     st.caption(f"Database: `{ui.db_path().name}`")
 

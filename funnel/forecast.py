@@ -290,10 +290,11 @@ def _simulate(amount: np.ndarray, p: np.ndarray, group: np.ndarray, n_groups: in
     its probability.
 
     Vectorised over blocks of deals, never a Python loop over deals. A deal is won in a run when
-    a uniform 32-bit random integer is below p·2³² (exact to 2⁻³², and four times cheaper than
-    drawing floats); the won amounts of each group's deals are then summed with one matrix-vector
-    product per group and block. Blocks of about a million draws stay in the CPU cache (twice as
-    fast as larger ones) and keep memory near 10 MB whatever the pipeline size.
+    a uniform 16-bit random integer is below p·2¹⁶ (p exact to 2⁻¹⁷ — a hundred times finer than
+    the simulation's own noise at 10,000 runs — and eight times cheaper than drawing floats: the
+    random bits are most of the time); the won amounts of each group's deals are then summed with
+    one matrix-vector product per group and block. Blocks of about a million draws stay in the
+    CPU cache (twice as fast as larger ones) and keep memory near 10 MB whatever the pipeline size.
     """
     amount = np.asarray(amount, dtype=np.float64)
     p = np.clip(np.asarray(p, dtype=np.float64), 0.0, 1.0)
@@ -308,13 +309,13 @@ def _simulate(amount: np.ndarray, p: np.ndarray, group: np.ndarray, n_groups: in
     order = np.argsort(group[live], kind="stable")          # each group's deals become contiguous
     a = amount[live][order]
     g = group[live][order]
-    thr = np.minimum(np.round(p[live][order] * 4294967296.0), 4294967295.0).astype(np.uint32)
+    thr = np.minimum(np.round(p[live][order] * 65536.0), 65535.0).astype(np.uint16)
     bounds = np.searchsorted(g, np.arange(n_groups + 1))
     block = max(1, 1_000_000 // max(runs, 1))
     for s in range(0, len(a), block):
         e = min(len(a), s + block)
         n = (e - s) * runs
-        u = rng.bit_generator.random_raw((n + 1) // 2).view(np.uint32)[:n].reshape(e - s, runs)
+        u = rng.bit_generator.random_raw((n + 3) // 4).view(np.uint16)[:n].reshape(e - s, runs)
         won = (u < thr[s:e, None]).view(np.uint8).astype(np.float64)
         for k in range(n_groups):
             gs, ge = max(bounds[k], s), min(bounds[k + 1], e)

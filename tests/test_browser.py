@@ -193,7 +193,7 @@ def test_page_renders_without_errors(new_page, app_server, app_page, mode):
 def test_url_round_trip_reproduces_filters_and_as_of(fresh_page, app_server):
     as_of = app_server.facts["last_lead_date"] - timedelta(days=30)
     page = fresh_page(FULL_HD)  # a new context: nothing carried over from another session
-    open_app(page, f"{app_server.base_url}/conversion?f_channel=webinar&as_of={as_of.isoformat()}")
+    open_app(page, f"{app_server.base_url}/conversion?f_channel=Webinar&as_of={as_of.isoformat()}")
     _assert_page_ok(page, _page("conversion"), "/conversion with filters in the URL", app_server)
 
     sidebar = page.locator("[data-testid='stSidebar']")
@@ -209,7 +209,7 @@ def test_url_round_trip_reproduces_filters_and_as_of(fresh_page, app_server):
     expect(scope_sentence.first).to_contain_text("Channel: Webinar")   # the code "webinar", read as a label
 
     # The URL still holds the view (Streamlit may reorder parameters, but must not drop them).
-    assert "f_channel=webinar" in page.url and f"as_of={as_of.isoformat()}" in page.url, page.url
+    assert "f_channel=Webinar" in page.url and f"as_of={as_of.isoformat()}" in page.url, page.url
 
 
 @pytest.mark.parametrize("path", ["conversion", "stage_settings"])
@@ -229,7 +229,7 @@ def test_deep_link_on_a_fresh_server(browser, sample_db, tmp_path_factory, path)
     ctx = browser.new_context(viewport=FULL_HD)
     try:
         page = ctx.new_page()
-        open_app(page, f"{server.base_url}/{path}?f_channel=webinar")
+        open_app(page, f"{server.base_url}/{path}?f_channel=Webinar")
         assert frame_ran(page), (f"a deep link on a fresh server ran pages/{path}.py without app.py: "
                                  "no filters, no presentation toggle (Streamlit's legacy pages/ folder mode)")
         assert page.url.split("?")[0].rstrip("/").endswith("/" + path), f"landed on {page.url}, not /{path}"
@@ -280,14 +280,14 @@ def test_sidebar_navigation_reaches_forecast(new_page, app_server):
 def test_filters_survive_page_switch(new_page, app_server):
     """Filters live in the entry script, so switching page keeps them — on screen and in the URL."""
     page = new_page(FULL_HD)
-    open_app(page, _url(app_server.base_url, _page("overview"), "f_channel=webinar"))
+    open_app(page, _url(app_server.base_url, _page("overview"), "f_channel=Webinar"))
     page.locator("[data-testid='stSidebarNav'] a").filter(has_text="Conversion").first.click()
     page.wait_for_url("**/conversion*")
     expect(page.locator(f"{MAIN} h1").first).to_contain_text("Conversion", timeout=60_000)
     wait_for_app(page)
     channel = page.locator("[data-testid='stSidebar'] [data-testid='stMultiSelect']").filter(has_text="Channel")
     expect(channel).to_contain_text("webinar")
-    assert "f_channel=webinar" in page.url, page.url
+    assert "f_channel=Webinar" in page.url, page.url
     assert page.locator(ERROR_SELECTOR).count() == 0, error_texts(page)
 
 
@@ -295,7 +295,7 @@ def test_overview_path_opens_the_overview(new_page, app_server):
     """/overview is the Overview too (the default page itself lives at "/"): no "Page not found"
     dialog, no redirect, and the URL's filters apply."""
     page = new_page(FULL_HD)
-    open_app(page, f"{app_server.base_url}/overview?f_channel=webinar")
+    open_app(page, f"{app_server.base_url}/overview?f_channel=Webinar")
     _assert_page_ok(page, _page("overview"), "/overview", app_server)   # includes the "Page not found" dialog
     assert re.search(r"/overview(\?|$)", page.url), f"/overview was redirected to {page.url}"
     expect(page.locator(f"{MAIN} h1").first).to_contain_text("Weekly review")
