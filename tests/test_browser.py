@@ -198,7 +198,8 @@ def test_url_round_trip_reproduces_filters_and_as_of(fresh_page, app_server):
 
     sidebar = page.locator("[data-testid='stSidebar']")
     channel = sidebar.locator("[data-testid='stMultiSelect']").filter(has_text="Channel")
-    expect(channel).to_contain_text("webinar")
+    expect(channel).to_contain_text("Webinar")        # the stored code "webinar", shown (and linked) as a label
+    expect(channel).not_to_contain_text("webinar")
     as_of_input = sidebar.locator("[data-testid='stDateInput']").filter(has_text="As of").locator("input")
     expect(as_of_input).to_have_value(as_of.isoformat())
 
@@ -235,7 +236,7 @@ def test_deep_link_on_a_fresh_server(browser, sample_db, tmp_path_factory, path)
         assert page.url.split("?")[0].rstrip("/").endswith("/" + path), f"landed on {page.url}, not /{path}"
         assert "Page not found" not in page.locator("body").inner_text()
         channel = page.locator("[data-testid='stSidebar'] [data-testid='stMultiSelect']").filter(has_text="Channel")
-        expect(channel).to_contain_text("webinar")
+        expect(channel).to_contain_text("Webinar")
         assert not error_texts(page), error_texts(page)
     finally:
         ctx.close()
@@ -286,7 +287,7 @@ def test_filters_survive_page_switch(new_page, app_server):
     expect(page.locator(f"{MAIN} h1").first).to_contain_text("Conversion", timeout=60_000)
     wait_for_app(page)
     channel = page.locator("[data-testid='stSidebar'] [data-testid='stMultiSelect']").filter(has_text="Channel")
-    expect(channel).to_contain_text("webinar")
+    expect(channel).to_contain_text("Webinar")
     assert "f_channel=Webinar" in page.url, page.url
     assert page.locator(ERROR_SELECTOR).count() == 0, error_texts(page)
 
@@ -300,7 +301,7 @@ def test_overview_path_opens_the_overview(new_page, app_server):
     assert re.search(r"/overview(\?|$)", page.url), f"/overview was redirected to {page.url}"
     expect(page.locator(f"{MAIN} h1").first).to_contain_text("Weekly review")
     channel = page.locator("[data-testid='stSidebar'] [data-testid='stMultiSelect']").filter(has_text="Channel")
-    expect(channel).to_contain_text("webinar")
+    expect(channel).to_contain_text("Webinar")
     expect(page.locator(f"{MAIN} [data-testid='stCaptionContainer']").filter(
         has_text="Figures as known at the end of").first).to_contain_text("Channel: Webinar")
 
