@@ -272,8 +272,10 @@ with ui.guard("the deal table"):
             "Stage": view["stage"],
             "Amount": view["amount"],
             "Close date": pd.to_datetime(view["close_date"]).dt.date,
-            "Overdue": [f"⚠ {int(d)} days late" if o else "" for o, d in zip(view["overdue"], view["days_overdue"])],
-            "Counts in": [pd.Timestamp(p).strftime("%b %Y") for p in view["period"]],
+            # vectorised: this table lists every open deal (65k at 5M leads)
+            "Overdue": ("⚠ " + view["days_overdue"].fillna(0).astype(int).astype(str) + " days late").where(
+                view["overdue"].astype(bool), ""),
+            "Counts in": pd.to_datetime(view["period"]).dt.strftime("%b %Y"),
             "Probability": view["probability"],
             "Weighted amount": view["weighted_amount"],
         })

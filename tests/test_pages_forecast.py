@@ -125,3 +125,14 @@ def test_leads_only_data_explains_how_to_import_deals(tmp_path):
     assert "needs deal data" in finding(at)
     assert any("opportunity_events" in i.value for i in at.info)
     assert len(at.get("plotly_chart")) == 0
+
+
+def test_deal_table_flags_overdue_deals_and_the_month_they_count_in(sample_db):
+    at = run_app(sample_db, PAGE)
+    assert_clean(at)
+    deals = next(d.value for d in at.dataframe if "Overdue" in getattr(d.value, "columns", []))
+    late = deals[deals["Overdue"] != ""]
+    assert len(late) and late["Overdue"].str.fullmatch(r"⚠ \d+ days late").all()
+    assert (deals["Counts in"].str.fullmatch(r"[A-Z][a-z]{2} \d{4}")).all()
+    # an overdue deal counts in the as-of month: every overdue row names the same month
+    assert late["Counts in"].nunique() == 1
