@@ -118,8 +118,9 @@ def _with(con, r: Resolved, moments: list[_Moment], method: str = "configured") 
     _check_method(method)
     store.ensure_derived(con)
     mcte, params = _moments_cte(moments)
+    state = sql('pipeline_state').replace('{in_scope}', _in_scope(r))
     prefix = (f"WITH {_opps_cte(r)},\n{mcte},\n"
-              f"st AS ({sql('pipeline_state').replace('{in_scope}', _in_scope(r))}),\n"
+              f"st AS ({state}),\n"
               f"rates AS ({sql('stage_win_rates')})\n")
     return prefix, {**r.params, **params, "method": method, "min_closed": MIN_CLOSED_FOR_HISTORICAL}
 

@@ -12,17 +12,23 @@ WITH open_stages AS (
     SELECT stage, position, probability FROM stage_config
     WHERE funnel = 'opportunity' AND position IS NOT NULL AND kind = 'open'
 ),
+closed_in_window AS (
+    -- counted per furthest position first, so the "reached S or later" sums below join a few
+    -- rows per moment instead of every closed deal once per stage
+    SELECT c.moment_no, c.max_position,
+           count(*) FILTER (WHERE c.kind = 'won') AS won, count(*) FILTER (WHERE c.kind = 'lost') AS lost
+    FROM st c
+    WHERE c.kind IN ('won', 'lost') AND c.closed_at >= c.window_start AND c.closed_at < c.state_end
+    GROUP BY c.moment_no, c.max_position
+),
 counts AS (
     SELECT m.moment_no, s.stage, s.position, s.probability AS configured_probability,
-           count(c.opportunity_id) FILTER (WHERE c.kind = 'won') AS won,
-           count(c.opportunity_id) FILTER (WHERE c.kind = 'lost') AS lost,
-           count(c.opportunity_id) AS closed
+           CAST(coalesce(sum(c.won), 0) AS BIGINT) AS won,
+           CAST(coalesce(sum(c.lost), 0) AS BIGINT) AS lost,
+           CAST(coalesce(sum(c.won + c.lost), 0) AS BIGINT) AS closed
     FROM moments m
     CROSS JOIN open_stages s
-    LEFT JOIN st c ON c.moment_no = m.moment_no
-         AND c.kind IN ('won', 'lost')
-         AND c.closed_at >= m.window_start AND c.closed_at < m.state_end
-         AND c.max_position >= s.position
+    LEFT JOIN closed_in_window c ON c.moment_no = m.moment_no AND c.max_position >= s.position
     GROUP BY m.moment_no, s.stage, s.position, s.probability
 ),
 rated AS (
