@@ -787,9 +787,7 @@ def leak_suspects(con, scope: Scope = Scope(), outcome_stage: str = "SQL", max_r
     """Attribute columns that look filled in only after contact (by name, or blank almost only
     for leads without the outcome). ``max_rows``: judge on a fixed hash sample of about that many
     cohort leads (None: every lead)."""
-    cols = [c for c in store.lead_attribute_columns(con) if c not in NOT_FEATURES and c not in store.LEAD_CORE_COLUMNS]
-    suspects = [c for c in cols if any(w in c.lower() for w in LEAK_WORDS)]
-    rest = [c for c in cols if c not in suspects]
+    suspects, rest = _leak_candidates(store.lead_attribute_columns(con))
     if not rest:
         return suspects
     r = resolve(con, scope)
@@ -801,10 +799,22 @@ def leak_suspects(con, scope: Scope = Scope(), outcome_stage: str = "SQL", max_r
                      for i in range(len(rest)))
     row = run(con, f"WITH {cte} SELECT {aggs} FROM scored", params).iloc[0]
     for i, c in enumerate(rest):
-        bp, bn = row[f"pos_{i}"], row[f"neg_{i}"]
-        if pd.notna(bp) and pd.notna(bn) and abs(bn - bp) > 0.5:
+        if _blank_mostly_without_outcome(row[f"pos_{i}"], row[f"neg_{i}"]):
             suspects.append(c)
     return suspects
+
+
+def _leak_candidates(columns) -> tuple[list[str], list[str]]:
+    """(columns named like a post-contact field, the other attribute columns to check by blanks)."""
+    cols = [c for c in columns if c not in NOT_FEATURES and c not in store.LEAD_CORE_COLUMNS]
+    named = [c for c in cols if any(w in c.lower() for w in LEAK_WORDS)]
+    return named, [c for c in cols if c not in named]
+
+
+def _blank_mostly_without_outcome(blank_with, blank_without) -> bool:
+    """The leak test on blanks: the share of blanks differs by more than half between leads with
+    and without the outcome (a field filled in only once sales worked the lead)."""
+    return bool(pd.notna(blank_with) and pd.notna(blank_without) and abs(blank_without - blank_with) > 0.5)
 
 
 # A column named like an identifier (lead_number, prospect_id, record_no, …): its values name a
@@ -851,14 +861,20 @@ def suggest_rules(con, scope: Scope = Scope(), outcome_stage: str = "SQL", *, ex
 
     r = resolve(con, scope)
     columns = store.lead_attribute_columns(con)
-    leaks = set(leak_suspects(con, scope, outcome_stage, max_rows=max_rows))
-    skip = NOT_FEATURES | leaks | set(exclude or [])
-    feats = [c for c in columns if c not in skip]
+    feats = [c for c in columns if c not in NOT_FEATURES | set(exclude or [])]
     extra = "".join(f", l.{store.quote_ident(c)} AS f_{i}" for i, c in enumerate(feats))
     cte, params = _scored_cte(con, r, [], outcome_stage, extra=extra, sample=_sample_rate(con, r, max_rows))
     sel = "".join(f", f_{i} AS {store.quote_ident(c)}" for i, c in enumerate(feats))
     # ordered, so the fit sees the same rows in the same order on every run
     df = run(con, f"WITH {cte} SELECT outcome{sel} FROM scored ORDER BY lead_id", params)
+    # leak_suspects' test, on the sample already here (a second scan of the leads was a third of
+    # the button's time at 1M)
+    named, rest = _leak_candidates(feats)
+    with_outcome = df["outcome"] == 1
+    leaks = set(named) | {c for c in rest if _blank_mostly_without_outcome(
+        df.loc[with_outcome, c].isna().mean() if with_outcome.any() else float("nan"),
+        df.loc[~with_outcome, c].isna().mean() if (~with_outcome).any() else float("nan"))}
+    feats = [c for c in feats if c not in leaks]
     warnings = [f"Left out '{c}': it looks filled in only after sales contact, so it would leak the outcome."
                 for c in sorted(leaks)]
     ids = _identifier_columns(df, columns, feats)
