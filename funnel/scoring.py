@@ -842,7 +842,7 @@ def _identifier_columns(df: pd.DataFrame, columns: dict[str, str], feats: list[s
 
 
 def suggest_rules(con, scope: Scope = Scope(), outcome_stage: str = "SQL", *, exclude: list[str] | None = None,
-                  max_rows: int = 50_000, scale: float = 10.0, seed: int = 7) -> tuple[list[Rule], list[str]]:
+                  max_rows: int = 50_000, scale: float = 10.0) -> tuple[list[Rule], list[str]]:
     """Fit a logistic regression on historical leads and turn coefficients into rounded points.
 
     Features: each numeric attribute split at its median (>=), each yes/no attribute (is true),
@@ -853,8 +853,7 @@ def suggest_rules(con, scope: Scope = Scope(), outcome_stage: str = "SQL", *, ex
     Fast on purpose (a button waits on it): the leak check and the fit read a fixed hash sample
     of about ``max_rows`` cohort leads (every lead below that) — rounded integer points do not
     need more — and the fit runs on one BLAS thread (on a small shared machine, the default
-    thread pool spent most of the time contending). ``seed`` is kept for callers; the hash sample
-    needs none.
+    thread pool spent most of the time contending).
     """
     from sklearn.linear_model import LogisticRegression  # heavy import, only when asked
     from threadpoolctl import threadpool_limits
