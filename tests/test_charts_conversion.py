@@ -56,6 +56,12 @@ def test_breakdown_chart_small_multiples():
     assert presentation.layout.font.size > fig.layout.font.size
 
 
+def test_breakdown_chart_with_one_group_does_not_compare_it_with_itself():
+    # the sidebar filters the channel to paid search and the page breaks down by channel
+    fig = cc.breakdown_chart(funnel_frame("paid_search", (50, 30, 20, 10, 8, 5)), breakdown_label="channel")
+    assert fig.layout.title.text == "Customer: 10% of Paid search leads (the only channel in this view)"
+
+
 def trend_frame():
     rows = []
     for period, leads, complete in (("2025-01-01", 10, True), ("2025-02-01", 20, True), ("2025-03-01", 8, False)):

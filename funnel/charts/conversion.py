@@ -99,7 +99,10 @@ def breakdown_chart(df: pd.DataFrame, breakdown_label: str = "group", max_groups
         fig.update_xaxes(range=[0, 1.35], showticklabels=False, row=1, col=i)
     fig.update_yaxes(autorange="reversed")
     final = df[df["stage"] == last].set_index("grp")["overall_rate"].reindex(groups)
-    if final.notna().any():
+    if final.notna().sum() == 1:   # one group in view (e.g. the sidebar filters on that column)
+        only = final.first_valid_index()
+        title = f"{last}: {_pct(final[only])} of {readable(only)} leads (the only {breakdown_label} in this view)"
+    elif final.notna().any():
         best, worst = final.idxmax(), final.idxmin()
         title = (f"{last}: {_pct(final[best])} of {readable(best)} leads against {_pct(final[worst])} of "
                  f"{readable(worst)} "
