@@ -365,10 +365,18 @@ def rename_stage(con, funnel: str, old: str, new: str) -> None:
     if new != old and new in names:
         raise ConfigError(f"A {funnel} stage called '{new}' already exists.", hint="Pick another name.")
     table = "lead_events" if funnel == "lead" else "opportunity_events"
+    ensure_derived(con)   # the renames below update the derived tables in place
     with transaction(con):
         con.execute("UPDATE stage_config SET stage = ? WHERE funnel = ? AND stage = ?", [new, funnel, old])
         con.execute(f"UPDATE {table} SET stage = ? WHERE stage = ?", [new, old])
-        refresh_derived(con)
+        # A rename moves no position: the derived tables only need the new name where they hold one
+        # (lead_reach holds positions only) — far cheaper than rebuilding them.
+        if funnel == "lead":
+            con.execute("UPDATE lead_visits SET stage = ? WHERE stage = ?", [new, old])
+            con.execute("UPDATE lead_visits SET next_stage = ? WHERE next_stage = ?", [new, old])
+        else:
+            con.execute("UPDATE deal_history SET stage = ? WHERE stage = ?", [new, old])
+        refresh_derived(con, tables=())
         bump_data_version(con)
 
 
@@ -386,6 +394,7 @@ def save_stage_config(con, rows: list[dict]) -> None:
                             "rename it instead, or re-import the data mapped onto other stages.")
     if problems:
         raise ConfigError("The stage settings were not saved: " + " ".join(problems))
+    ensure_derived(con)   # lead_visits is kept as it is below: it must exist in the current layout
     clean = []
     for r in rows:
         def val(k):
@@ -398,7 +407,7 @@ def save_stage_config(con, rows: list[dict]) -> None:
     with transaction(con):
         con.execute("DELETE FROM stage_config")
         con.executemany("INSERT INTO stage_config VALUES (?, ?, ?, ?, ?, ?, ?, ?)", clean)
-        refresh_derived(con)
+        refresh_derived(con, tables=DERIVED_FROM_STAGES)
         bump_data_version(con)
 
 
@@ -497,8 +506,26 @@ DERIVED_LEAD_COLUMNS = ("created_at", "channel", "segment", "region", "sdr", "ae
 DERIVED_LAYOUT = "3"
 
 
-def refresh_derived(con) -> None:
-    con.execute(DERIVED_SQL)
+def _derived_statements() -> dict[str, str]:
+    """DERIVED_SQL as one CREATE statement per derived table."""
+    parts = [p for p in DERIVED_SQL.split("CREATE OR REPLACE TABLE ") if p.strip()]
+    return {p.split()[0]: "CREATE OR REPLACE TABLE " + p for p in parts}
+
+
+#: The derived tables that read stage_config (lead_visits reads only events and leads), so a stage
+#: edit rebuilds only these — lead_visits is half of a full rebuild.
+DERIVED_FROM_STAGES = ("lead_reach", "deal_history")
+
+
+def refresh_derived(con, tables: tuple[str, ...] = DERIVED_TABLES) -> None:
+    """Rebuild the derived tables (by default all; after a stage edit only those that read the
+    stage configuration) and stamp them anew."""
+    statements = _derived_statements()
+    if set(tables) >= set(DERIVED_TABLES):
+        con.execute(DERIVED_SQL)
+    else:
+        for t in tables:
+            con.execute(statements[t])
     set_setting(con, "derived_layout", DERIVED_LAYOUT)
     # Every change of the data or the stage configuration passes here: what is computed from those
     # alone (e.g. presets.limitation_findings) may be kept until this stamp changes.
