@@ -229,10 +229,7 @@ def fmt_num(x, digits: int = 1) -> str:
 
 
 def fmt_days(x) -> str:
-    if x is None or pd.isna(x):
-        return "–"
-    x = float(x)
-    return f"{x * 24:.0f} h" if x < 2 else f"{x:.1f} d"
+    return labels.duration(x, short=True)
 
 
 def fmt_hours(h) -> str:

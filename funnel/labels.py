@@ -96,9 +96,11 @@ def money(x, currency: str = "$") -> str:
     return f"{sign}{currency}{x:,.0f}"
 
 
-def duration(days) -> str:
-    """A wait in words for sentences and titles: "30 hours" under two days, else "4.5 days"; "–" when missing."""
+def duration(days, short: bool = False) -> str:
+    """A wait in words for sentences and titles: "30 hours" under two days, else "4.5 days"; "–" when
+    missing. ``short``: "30 h" / "4.5 d", for table cells and tiles."""
     if days is None or pd.isna(days):
         return "–"
     d = float(days)
-    return f"{d * 24:.0f} hours" if d < 2 else f"{d:.1f} days"
+    hours, day_unit = (" h", " d") if short else (" hours", " days")
+    return f"{d * 24:.0f}{hours}" if d < 2 else f"{d:.1f}{day_unit}"
