@@ -91,10 +91,10 @@ def _opps_cte(r: Resolved) -> str:
     return f"opps AS (SELECT {cols} FROM opportunities o)"
 
 
-def _in_scope(r: Resolved, alias: str = "h") -> str:
-    """The join that keeps a deal_history row only for deals in scope: none without a dimension
-    filter (every deal is; the join would cost a third of the query)."""
-    return f"JOIN opps ON opps.opportunity_id = {alias}.opportunity_id" if r.has_dimension_filter else ""
+def _in_scope(r: Resolved) -> str:
+    """The join that keeps a deal_history row ``h`` only for deals in scope: none without a
+    dimension filter (every deal is; the join would cost a third of the query)."""
+    return "JOIN opps ON opps.opportunity_id = h.opportunity_id" if r.has_dimension_filter else ""
 
 
 def _moments_cte(moments: list[_Moment]) -> tuple[str, dict]:

@@ -206,13 +206,14 @@ def _breakdowns(con, scope: Scope, bys: tuple[str, ...], outcome_stage: str = DE
     copied = all(by in store.DERIVED_LEAD_COLUMNS for by in bys)
     carry = tuple(dict.fromkeys(bys)) if copied else ()
     _, params, base = _base(con, scope, carry=carry)
+    # hand-offs per lead (p.n), with the group columns carried or joined
     if copied:
         h_source = ("(SELECT lead_id, count(*) AS n" + "".join(f", any_value({c}) AS {c}" for c in carry) +
                     " FROM handoffs GROUP BY lead_id) p")
         x_source = "rj r LEFT JOIN reach rc ON rc.lead_id = r.lead_id"
         h_groups, x_groups = [group_expr(con, by, "p") for by in bys], [group_expr(con, by, "r") for by in bys]
     else:
-        h_source = "per_lead p JOIN leads l ON l.lead_id = p.lead_id"
+        h_source = "(SELECT lead_id, count(*) AS n FROM handoffs GROUP BY lead_id) p JOIN leads l ON l.lead_id = p.lead_id"
         x_source = "rj r JOIN leads l ON l.lead_id = r.lead_id LEFT JOIN reach rc ON rc.lead_id = r.lead_id"
         h_groups = x_groups = [group_expr(con, by) for by in bys]
     h_cols = ", ".join(f"{g} AS g{i}" for i, g in enumerate(h_groups))
@@ -229,7 +230,6 @@ def _breakdowns(con, scope: Scope, bys: tuple[str, ...], outcome_stage: str = DE
               JOIN stage_config s ON s.funnel = 'lead' AND s.stage = v.stage
               WHERE v.entered_at < $as_end AND s.kind IN ('open', 'won') AND s.position >= $outcome_pos
               GROUP BY v.lead_id),
-    per_lead AS (SELECT lead_id, count(*) AS n FROM handoffs GROUP BY lead_id),
     hl AS (SELECT p.n, {h_cols} FROM {h_source}),
     xl AS (SELECT r.resubmitted_at, r.resubmit_days, r.resubmit_event_no, rc.last_outcome_no, {x_cols}
            FROM {x_source}),

@@ -194,8 +194,8 @@ with ui.guard("the weighted forecast"):
 st.subheader("How sure we are")
 left, right = st.columns(2)
 with left, ui.guard("the forecast ranges"):
-    ranges = outlook["ranges"] if outlook else ui.call(forecast.forecast_ranges, scope, method)
-    ui.chart(charts.ranges_chart(ranges, presentation=present), key="fc_ranges")
+    if outlook:   # else the simulation's error is already shown above
+        ui.chart(charts.ranges_chart(outlook["ranges"], presentation=present), key="fc_ranges")
     st.caption("10,000 simulated outcomes (fixed seed), each deal won independently with its probability: the bar "
                "spans the 10th to 90th percentile of the won amount, the tick is the median, ◆ the weighted amount "
                "(the average outcome).")

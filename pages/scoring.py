@@ -398,10 +398,12 @@ st.subheader(f"Scores of leads that reached {stage} and of the rest")
 st.caption(f"For each group, the share of its leads at each score (bars of equal width); the dashed line is the "
            f"threshold. The further apart the green and grey, the better the rules tell the groups apart.")
 left, right = st.columns(2)
+# (without fig_cur the scan's error is already shown above; nothing below would fare better)
 with left, ui.guard("the current score distribution"):
-    dist = fig_cur["distribution"] if fig_cur else ui.call(scoring.score_distribution, current_rules, scope, stage)
-    ui.chart(charts.score_distribution_chart(dist, stored_threshold, outcome_stage=stage, scenario="Current",
-                                             evaluation=ev_cur, presentation=present), key="dist_current")
+    if fig_cur:
+        ui.chart(charts.score_distribution_chart(fig_cur["distribution"], stored_threshold, outcome_stage=stage,
+                                                 scenario="Current", evaluation=ev_cur, presentation=present),
+                 key="dist_current")
 with right:
     if ev_draft is not None:
         with ui.guard("the draft score distribution"):
@@ -415,10 +417,9 @@ st.caption(f"Leads sorted by score, best first: the line shows the share of all 
            "after contacting the top x% (leads with equal scores enter together). The dotted diagonal is picking "
            "leads at random; the dots are each scenario's MQLs. Lift = how many times better than random.")
 with ui.guard("the gains chart"):
-    g_cur = fig_cur["gains"] if fig_cur else ui.call(scoring.gains_curve, current_rules, scope, stage)
-    g_draft = fig_draft["gains"] if fig_draft else None
-    ui.chart(charts.gains_chart(g_cur, g_draft, current_eval=ev_cur, draft_eval=ev_draft, outcome_stage=stage,
-                                presentation=present), key="gains")
+    if fig_cur:
+        ui.chart(charts.gains_chart(fig_cur["gains"], fig_draft["gains"] if fig_draft else None, current_eval=ev_cur,
+                                    draft_eval=ev_draft, outcome_stage=stage, presentation=present), key="gains")
 
 # ---- flipped leads -------------------------------------------------------------------------------
 st.subheader("Leads the draft would treat differently")
