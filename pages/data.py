@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from funnel import health, ingest, presets
+from funnel import health, ingest, limitations, presets
 from funnel.errors import FunnelError
 from funnel.labels import blank_missing, readable_columns
 from funnel.mapping import STAGE_FUNNEL, TABLE_ORDER, TABLES, validate_mapping
@@ -13,7 +13,7 @@ from funnel.mapping import STAGE_FUNNEL, TABLE_ORDER, TABLES, validate_mapping
 ss = st.session_state
 present = ui.presentation()
 
-TOPICS = presets.TOPICS
+TOPICS = limitations.TOPICS
 FILE_TYPES = ["csv", "tsv", "txt", "xlsx", "parquet"]
 CANONICAL = "canonical"
 
@@ -94,7 +94,7 @@ with ui.guard("the data health figures"):
                    f"(import run {last['run_id']}). {last['message']}")
 
 with ui.guard("the data limitations"):
-    lims = ui.call(presets.limitation_findings)["notes"]   # one look per data version, shared with the pages
+    lims = ui.call(limitations.limitation_findings)["notes"]   # one look per data version, shared with the pages
     st.subheader("What this data cannot show")
     if lims:
         order = list(TOPICS)

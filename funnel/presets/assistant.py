@@ -1,0 +1,201 @@
+"""The column-mapping assistant's logic (the Data page draws it): column and stage guesses,
+previews, and the mapping built from the confirmed choices."""
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+from .. import store
+from ..dates import ISO_DATE, LOCAL_DATE
+from ..mapping import TABLES, TIME_COLUMNS, guess_mapping, normalise_name
+from .base import snake
+from .maven_crm import MAVEN_STAGES
+from .salesforce import SALESFORCE_STAGES
+
+#: Words commonly used for stages, for the mapping assistant's guesses (normalised names).
+STAGE_SYNONYMS = {
+    "lead": {
+        "new": "Lead", "lead": "Lead", "subscriber": "Lead", "open": "Lead", "raw": "Lead", "inquiry": "Lead",
+        "marketing_qualified_lead": "MQL", "marketingqualifiedlead": "MQL", "mql": "MQL", "marketing_qualified": "MQL",
+        "sales_accepted_lead": "SAL", "sales_accepted": "SAL", "accepted": "SAL", "sal": "SAL", "working": "SAL",
+        "in_progress": "SAL", "contacted": "SAL",
+        "sales_qualified_lead": "SQL", "salesqualifiedlead": "SQL", "sales_qualified": "SQL", "sql": "SQL",
+        "qualified": "SQL", "opportunity": "Opportunity", "converted": "Customer", "customer": "Customer",
+        "won": "Customer", "closed_won": "Customer", "rejected": "Rejected", "returned": "Rejected",
+        "recycled": "Recycled", "nurture": "Recycled", "nurturing": "Recycled", "bad_timing": "Recycled",
+        "unqualified": "Disqualified", "disqualified": "Disqualified", "junk": "Disqualified", "lost": "Disqualified",
+    },
+    "opportunity": {
+        **{normalise_name(k): v for k, v in SALESFORCE_STAGES.items()},
+        **{normalise_name(k): v for k, v in MAVEN_STAGES.items()},
+        "qualify": "Qualify", "qualified": "Qualify", "new": "Qualify", "discovery": "Discovery", "demo": "Discovery",
+        "proposal": "Proposal", "quote": "Proposal", "negotiation": "Negotiation", "contract": "Negotiation",
+        "commit": "Negotiation", "won": "Closed Won", "closed_won": "Closed Won", "lost": "Closed Lost",
+        "closed_lost": "Closed Lost",
+    },
+}
+
+
+
+FIELD_HELP = {
+    "lead_id": "the lead's id in your system", "created_at": "when the lead entered the funnel",
+    "channel": "acquisition channel", "segment": "SMB, Mid-Market, Enterprise, …", "region": "region",
+    "industry": "industry", "company_size": "employees (whole number)", "job_title": "job title or persona",
+    "sdr": "owning SDR", "ae": "owning account executive", "stage": "the stage entered",
+    "entered_at": "when the stage was entered", "actor": "who moved it", "reason": "why (rejections)",
+    "opportunity_id": "the deal's id", "account": "account / company", "amount": "deal amount (0 or more)",
+    "close_date": "expected close date (actual once closed)", "owner": "deal owner (AE)", "product": "product",
+}
+
+
+def _looks_like(values: list[str], kind: str) -> bool:
+    vals = [v for v in values if v]
+    if not vals:
+        return False
+    if kind in ("timestamp", "date"):
+        return all(ISO_DATE.match(v) or LOCAL_DATE.match(v) for v in vals)
+    if kind == "amount":
+        return all(re.fullmatch(r"-?[\d.,]+", v) for v in vals)
+    if kind == "id":
+        return len(set(vals)) == len(vals)
+    return True
+
+
+def guess_columns(df: pd.DataFrame, table: str, configured_stages: list[str] | None = None) -> dict[str, str]:
+    """``{canonical column: file column}`` from names (ingest.guess_mapping), then from sample values.
+
+    A required column the names did not find is matched by what its values look like: dates for
+    timestamps, unique values for ids, numbers for amounts, stage-like words for stages.
+    """
+    out = dict(guess_mapping(df, table))
+    used = set(out.values())
+    sample = {h: [str(v).strip() for v in df[h].head(200)] for h in df.columns}
+    for canon, kind, required in TABLES[table]:
+        if canon in out or not required:
+            continue
+        for h in df.columns:
+            if h in used:
+                continue
+            vals = sample[h]
+            if kind == "stage":
+                words = {normalise_name(s) for s in (configured_stages or [])} | set(STAGE_SYNONYMS["lead"]) \
+                    | set(STAGE_SYNONYMS["opportunity"])
+                hit = [v for v in vals if v]
+                ok = bool(hit) and sum(normalise_name(v) in words for v in hit) >= 0.5 * len(hit)
+            elif kind == "ref":
+                ok = bool([v for v in vals if v]) and "id" in normalise_name(h)
+            else:
+                ok = _looks_like(vals, kind)
+            if ok:
+                out[canon] = h
+                used.add(h)
+                break
+    return out
+
+
+def assistant_frame(table: str, colmap: dict[str, str]) -> pd.DataFrame:
+    """One row per canonical column: field, required, meaning, and the file column chosen for it."""
+    return pd.DataFrame([{"field": canon, "required": "yes" if required else "", "meaning": FIELD_HELP.get(canon, ""),
+                          "column": colmap.get(canon) or ""} for canon, _kind, required in TABLES[table]])
+
+
+def apply_column_mapping(df: pd.DataFrame, colmap: dict[str, str], table: str, rows: int = 5) -> pd.DataFrame:
+    """The first rows as the import will see them: canonical names first (leads keep extra columns)."""
+    head = df.head(rows)
+    out = pd.DataFrame({canon: head[h] for canon, h in colmap.items() if h and h in head.columns})
+    if table == "leads":
+        mapped = set(colmap.values())
+        for h in head.columns:
+            if h not in mapped:
+                out[snake(h) or h] = head[h]
+    return out
+
+
+def column_samples(df: pd.DataFrame, n: int = 3) -> pd.DataFrame:
+    """Each file column with a few example values and its share of blank cells."""
+    rows = []
+    for h in df.columns:
+        s = df[h].astype(str).str.strip()
+        filled = s[s != ""]
+        rows.append({"column": h, "examples": ", ".join(list(dict.fromkeys(filled.head(200)))[:n]),
+                     "blank_share": float((s == "").mean()) if len(s) else 0.0})
+    return pd.DataFrame(rows, columns=["column", "examples", "blank_share"])
+
+
+def configured_stage_names(con, funnel: str) -> list[str]:
+    return [s.stage for s in store.stages(con, funnel)]
+
+
+def distinct_values(df: pd.DataFrame, column: str, limit: int = 200) -> pd.DataFrame:
+    """Distinct non-blank values of a column with their counts, most common first."""
+    if not column or column not in df.columns:
+        return pd.DataFrame({"value": [], "rows": []})
+    s = df[column].astype(str).str.strip()
+    vc = s[s != ""].value_counts().head(limit)
+    return pd.DataFrame({"value": vc.index.astype(str), "rows": vc.values})
+
+
+def guess_stage_map(values, configured: list[str], funnel: str) -> dict[str, str]:
+    """Suggested configured stage per source value ('' when no good guess)."""
+    by_norm = {normalise_name(s): s for s in configured}
+    out = {}
+    for v in values:
+        n = normalise_name(v)
+        hit = by_norm.get(n)
+        if hit is None:
+            role = STAGE_SYNONYMS[funnel].get(n) or STAGE_SYNONYMS[funnel].get(n.replace("_", ""))
+            if role is not None:
+                hit = role if role in configured else by_norm.get(normalise_name(role))
+        out[v] = hit or ""
+    return out
+
+
+def build_mapping(columns: dict[str, dict[str, str]], stages: dict[str, dict[str, str]] | None = None,
+                  formats: dict[str, str] | None = None, decimal: str = ".") -> dict:
+    """A mapping dict from the assistant's confirmed choices.
+
+    ``columns``: table → {canonical: file column} (blank entries dropped); ``stages``: funnel →
+    {source value: configured stage} (blank and identical entries dropped); ``formats``: table →
+    strptime format applied to that table's date columns.
+    """
+    m: dict = {"columns": {}, "stages": {}, "timestamp_formats": {}, "options": {}}
+    for table, cm in (columns or {}).items():
+        pairs = {c: str(h) for c, h in cm.items() if h and str(h).strip()}
+        if pairs:
+            m["columns"][table] = pairs
+    for funnel, sm in (stages or {}).items():
+        pairs = {str(k): str(v) for k, v in sm.items() if v and str(v).strip() and str(v) != str(k)}
+        if pairs:
+            m["stages"][funnel] = pairs
+    for table, fmt in (formats or {}).items():
+        if not fmt or not str(fmt).strip():
+            continue
+        for c, kind, _ in TABLES[table]:
+            if kind in ("timestamp", "date") and c in TIME_COLUMNS:
+                lst = m["timestamp_formats"].setdefault(c, [])
+                if fmt not in lst:
+                    lst.append(str(fmt).strip())
+    if decimal == ",":
+        m["options"]["decimal"] = ","
+    return m
+
+
+def parse_stage_lines(text: str) -> dict[str, str]:
+    """``"Verbal Commit = Negotiation"`` lines → {"Verbal Commit": "Negotiation"} (blank lines ignored)."""
+    out = {}
+    for line in (text or "").splitlines():
+        if "=" in line:
+            k, v = line.split("=", 1)
+            if k.strip() and v.strip():
+                out[k.strip().strip('"')] = v.strip().strip('"')
+    return out
+
+
+def problems_frame(problems) -> pd.DataFrame:
+    """Import problems as a table a person can read and download."""
+    rows = [{"File": p.file, "Table": p.table, "Row": p.row, "Column": p.source_column or p.column,
+             "Value": p.value, "Problem": p.reason} for p in problems]
+    return pd.DataFrame(rows, columns=["File", "Table", "Row", "Column", "Value", "Problem"])
+
+

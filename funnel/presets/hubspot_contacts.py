@@ -1,0 +1,144 @@
+"""HubSpot contacts export: one wide row per contact, one "Became a … Date" column per lifecycle stage."""
+from __future__ import annotations
+
+import pandas as pd
+
+from ..dates import order_from_option, parse_dates
+from ..mapping import guess_mapping, normalise_name
+from .base import Built, Cols, FileRole, Note, Preset, attribute_names, blank_to_none, plural, problem, refuse
+
+HUBSPOT_STAGE_COLUMNS = (
+    ("Lead", ("Became a Lead Date", "hs_lifecyclestage_lead_date")),
+    ("MQL", ("Became a Marketing Qualified Lead Date", "hs_lifecyclestage_marketingqualifiedlead_date")),
+    ("SQL", ("Became a Sales Qualified Lead Date", "hs_lifecyclestage_salesqualifiedlead_date")),
+    ("Opportunity", ("Became an Opportunity Date", "hs_lifecyclestage_opportunity_date")),
+    ("Customer", ("Became a Customer Date", "hs_lifecyclestage_customer_date")),
+)
+HUBSPOT_IGNORED_STAGES = ("Became a Subscriber Date", "Became an Evangelist Date", "Became a Other Lifecycle Date",
+                          "Became an Other Lifecycle Date", "hs_lifecyclestage_subscriber_date",
+                          "hs_lifecyclestage_evangelist_date", "hs_lifecyclestage_other_date")
+PERSONAL_COLUMNS = {"first_name", "last_name", "full_name", "name", "email", "email_address", "phone",
+                    "phone_number", "mobile_phone_number", "mobile_phone", "street_address", "address", "fax",
+                    "fax_number", "ip_address", "linkedin_url", "twitter_username"}
+
+
+def build(src: dict, options: dict) -> Built:
+    f, df = src["contacts"]
+    c = Cols(df, f, "leads")
+    c_id = c.need("Record ID", "record_id", "contact_id", "record_id_contact", "hs_object_id", "vid", "contact_vid")
+    c_created = c.need("Create Date", "create_date", "created_date", "createdate", "created_at")
+    if c.problems:
+        refuse(c.problems)
+    stage_cols = [(role, c.find(*names)) for role, names in HUBSPOT_STAGE_COLUMNS]
+    stage_cols = [(role, h) for role, h in stage_cols if h is not None]
+    if not stage_cols:
+        refuse([problem(f, "lead_events", "has none of HubSpot's lifecycle date columns (\"Became a Lead Date\", "
+                                            "\"Became a Marketing Qualified Lead Date\", …), so no stage history can be "
+                                            "built. Add them to the export (Contacts → Export → include all properties).",
+                          column="Became a Lead Date")])
+    ignored = [h for h in (c.find(n) for n in HUBSPOT_IGNORED_STAGES) if h]
+    c_source = c.find("Original Source", "original_source", "original_source_type", "hs_analytics_source",
+                      "lead_source")
+    c_owner = c.find("Contact owner", "contact_owner", "hubspot_owner", "hubspot_owner_id", "owner")
+    for n in ("Lifecycle Stage", "Lead Status", "HubSpot Score"):
+        c.find(n)  # kept as attributes under their own names
+
+    date_cols = [c_created] + [h for _, h in stage_cols]
+    values = pd.unique(pd.concat([df[h].astype(str).str.strip() for h in date_cols]))
+    order, formats = order_from_option(options.get("date_format"), values, what=f"The dates in {f}")
+
+    lead_id = c.get(c_id)
+    leads = pd.DataFrame({"lead_id": lead_id, "created_at": parse_dates(c.get(c_created), order, formats),
+                          "channel": blank_to_none(c.get(c_source)), "sdr": blank_to_none(c.get(c_owner))})
+    used = set(c.used) | set(ignored) | {h for _, h in stage_cols}
+    personal = [h for h in df.columns if normalise_name(h) in PERSONAL_COLUMNS]
+    rest = [h for h in df.columns if h not in used and h not in personal
+            and normalise_name(h) not in ("lifecycle_stage", "lead_status", "hubspot_score")]
+    # Core lead columns named in the export (Industry, Job Title, Number of Employees, …).
+    guess = {k: v for k, v in guess_mapping(rest, "leads").items()
+             if k in ("segment", "region", "industry", "company_size", "job_title")}
+    if "company_size" in guess:
+        vals = df[guess["company_size"]].astype(str).str.strip()
+        if not vals[vals != ""].str.fullmatch(r"\d+(\.0+)?").all():
+            guess.pop("company_size")  # ranges like "11-50" stay an attribute
+    for canon, h in guess.items():
+        leads[canon] = blank_to_none(df[h].astype(str).str.strip())
+    rest = [h for h in rest if h not in guess.values()]
+    keep = [h for h in df.columns if normalise_name(h) in ("lifecycle_stage", "lead_status", "hubspot_score")] + rest
+    names = attribute_names(keep, set(leads.columns))
+    for h in keep:
+        leads[names[h]] = blank_to_none(df[h].astype(str).str.strip())
+
+    rows = pd.Series(range(1, len(df) + 1), index=df.index)
+    parts = []
+    for k, (role, h) in enumerate(stage_cols):
+        when = parse_dates(c.get(h), order, formats)
+        sel = when != ""
+        parts.append(pd.DataFrame({"lead_id": lead_id[sel], "stage": role, "entered_at": when[sel], "actor": None,
+                                   "reason": None, "source_file": f, "source_row": rows[sel], "source_column": h,
+                                   "_k": k}))
+    ev = pd.concat(parts).sort_values(["source_row", "_k"], kind="stable").drop(columns="_k").reset_index(drop=True)
+
+    notes: list[Note] = []
+    stamps = pd.to_datetime(ev["entered_at"], errors="coerce")
+    ev_sorted = ev.assign(_t=stamps, _k=ev["stage"].map({r: i for i, (r, _) in enumerate(HUBSPOT_STAGE_COLUMNS)}))
+    out_of_order = ev_sorted.groupby("lead_id", sort=False)["_t"].apply(
+        lambda t: bool((t.diff().dropna() < pd.Timedelta(0)).any())).sum()
+    if out_of_order:
+        notes.append(Note("conversion", f"{plural(int(out_of_order), 'contact has', 'contacts have')} lifecycle dates out "
+                                        "of stage order (e.g. became a customer before becoming an MQL); they are kept "
+                                        "as written and ordered by time."))
+    blank = int((lead_id != "").sum() - ev["lead_id"].nunique())
+    if blank > 0:
+        notes.append(Note("conversion", f"{plural(blank, 'contact has', 'contacts have')} no lifecycle date at all: they "
+                                        "sit in the first stage since their create date."))
+    if ignored:
+        notes.append(Note("source", "Subscriber, evangelist and 'other' lifecycle dates have no stage in the funnel and "
+                                "are not imported."))
+    if personal:
+        notes.append(Note("source", "Names, e-mail addresses and phone numbers in the export are not imported."))
+    return Built(tables={"leads": leads, "lead_events": ev}, names={"leads": f, "lead_events": f},
+                 stages={"lead": {r: r for r, _ in HUBSPOT_STAGE_COLUMNS}}, notes=notes,
+                 columns={"leads": {"lead_id": c_id, "created_at": c_created, "channel": c_source, "sdr": c_owner,
+                                    **guess},
+                          "lead_events": {"lead_id": c_id}})
+
+
+
+PRESET = Preset(
+    name="hubspot_contacts",
+    title="HubSpot contacts export",
+    description="A HubSpot contacts export with the lifecycle date columns (Create Date, Became a Lead / "
+                "Marketing Qualified Lead / Sales Qualified Lead / Opportunity / Customer Date, Lifecycle "
+                "Stage, Lead Status, HubSpot Score, Original Source, Contact owner). Each filled-in date "
+                "becomes one stage event.",
+    roles=(FileRole("contacts", "Contacts export", ("*contacts*.csv", "*contacts*.xlsx", "hubspot*.csv",
+                                                    "hubspot*.xlsx"),
+                    help="Contacts → Export, with the lifecycle stage date properties."),),
+    notes=(
+        Note("rejections", "HubSpot's Lead Status (Unqualified, Bad timing, …) has no date, so it is not turned "
+                       "into rejection or disqualification events: rejection analysis cannot be computed, and an "
+                       "unqualified contact still counts as sitting in its last lifecycle stage. The status is "
+                       "kept as the attribute lead_status.", ("no_rejections",)),
+        Note("forecast", "A contacts export has no deals: the pipeline and forecast need HubSpot deals imported as "
+                     "opportunities.", ("no_opportunities",)),
+        Note("source", "Dates are read as written; HubSpot writes them in the portal's time zone, not UTC."),
+    ),
+    build=build,
+    options=("date_format",),
+    # Source and fit, on the columns a contacts export usually carries (rules on a column the export
+    # lacks are not seeded). Not HubSpot Score, Lifecycle Stage or Lead Status: they move with the
+    # outcome.
+    scoring_rules=(
+        ("channel", "in", "Referrals|Direct Traffic|Organic Search|REFERRALS|DIRECT_TRAFFIC|ORGANIC_SEARCH",
+         15, True, "fit"),
+        ("channel", "in", "Paid Search|Email Marketing|PAID_SEARCH|EMAIL_MARKETING", 10, True, "fit"),
+        ("job_title", "contains", "director", 15, True, "fit"),
+        ("job_title", "contains", "vp", 15, True, "fit"),
+        ("job_title", "contains", "head of", 15, True, "fit"),
+        ("job_title", "contains", "chief", 15, True, "fit"),
+        ("job_title", "contains", "student", -30, True, "fit"),
+        ("company_size", ">=", "200", 10, True, "fit"),
+    ),
+    scoring_threshold=25.0,
+)
