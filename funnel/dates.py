@@ -157,3 +157,10 @@ def clean_amounts(series: pd.Series, decimal: str = ".") -> pd.Series:
     return s.map(uniq)
 
 
+
+
+def to_time(series: pd.Series) -> pd.Series:
+    """ISO text (as :func:`parse_dates` writes it) as naive UTC timestamps, for comparing rows
+    before the import (NaT where blank or unreadable: the import itself names those)."""
+    s = pd.to_datetime(series.replace("", None), errors="coerce", utc=True, format="ISO8601")
+    return s.dt.tz_localize(None)

@@ -9,12 +9,12 @@ states (its ``covers``) is not repeated. Pages read these through :func:`limitat
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 
 import duckdb
 
-from . import store
+from . import query, store
 from .errors import ConfigError
-from .query import DIMENSIONS
 
 NOTES_KEY = "data_notes"
 
@@ -49,118 +49,91 @@ TOPICS = {"leads": "Leads", "conversion": "Conversion", "time_in_stage": "Time i
           "filters": "Filters & breakdowns", "source": "About the source"}
 
 
+@dataclass(frozen=True)
+class Check:
+    """One thing the data may be unable to show: when the probe's boolean column ``when`` is true,
+    the page notes say ``sentence`` (formatted with the probe's row) under ``topic``."""
+
+    code: str
+    topic: str
+    probe: str      # a query in funnel/sql/ returning one row of booleans (and values for sentences)
+    when: str
+    sentence: str
+
+
+_DIMENSION_LABELS = {"channel": "Channel", "segment": "Segment", "region": "Region", "sdr": "SDR", "ae": "AE"}
+
+#: The checks, in the order their notes are listed (after the notes the importing preset stored).
+CHECKS: tuple[Check, ...] = (
+    Check("no_leads", "leads", "limits_leads", "no_leads",
+          "There are no leads: the lead funnel, conversion rates, lead time in stage, rejections and the scoring "
+          "what-if cannot be computed."),
+    Check("no_lead_events", "conversion", "limits_leads", "no_lead_events",
+          "No lead has any stage history: conversion beyond the first stage and time in stage cannot be computed."),
+    Check("no_progress", "conversion", "limits_leads", "no_progress",
+          "No lead has moved past the first stage: conversion rates cannot be computed."),
+    Check("no_rejections", "rejections", "limits_leads", "no_rejections_or_recycling",
+          "No rejection or recycling is recorded: rejection rates, reasons and resubmission loops cannot be "
+          "computed."),
+    Check("no_rejections", "rejections", "limits_leads", "no_rejections_but_recycling",
+          "No rejection is recorded: rejection rates and reasons cannot be computed."),
+    Check("no_won_leads", "conversion", "limits_leads", "no_won_leads",
+          "No lead ever reached the won stage: conversion to customer is 0% by definition."),
+    Check("no_durations", "time_in_stage", "limits_leads", "no_durations",
+          "Every stage event carries its lead's creation time: time in stage and time to convert cannot be "
+          "measured."),
+    Check("one_date", "trends", "limits_leads", "one_date",
+          "All leads share one creation date ({first_created:%d %b %Y}): there are no cohorts, trends or "
+          "week-on-week changes."),
+    *(Check(f"won_only_{d}", "filters", "limits_lead_owners", f"won_only_{d}",
+            f"{label} is known only for won leads: conversion rates by {label} would be 100% and mean nothing.")
+      for d, label in _DIMENSION_LABELS.items()),
+    Check("no_opportunities", "forecast", "limits_deals", "no_opportunities",
+          "There are no opportunities: the pipeline, the forecast, win rates and the backtest cannot be computed."),
+    Check("no_lost", "forecast", "limits_deals", "no_lost",
+          "No deal was ever lost: historical win rates would be 100% and mean nothing — use the configured "
+          "probabilities."),
+    Check("no_won", "forecast", "limits_deals", "no_won",
+          "No deal was ever won: historical win rates are 0% and the backtest has no actuals."),
+    Check("no_open", "forecast", "limits_deals", "no_open", "Every deal is closed: there is no open pipeline to forecast."),
+    Check("unlinked", "filters", "limits_deals", "unlinked",
+          "No deal is linked to a lead: the channel, segment, region, SDR and AE filters leave no deal in the "
+          "pipeline and forecast."),
+    Check("no_deal_stages", "deal_time_in_stage", "limits_deals", "no_deal_stages",
+          "No deal has an event in an open stage (each recorded event closes a deal): time in the deal stages "
+          "cannot be measured."),
+)
+
+
 def limitations(con) -> list[dict]:
     """What cannot be computed on this data, and why: [{"topic", "text", "code"}], source notes first.
 
-    Topics: see :data:`TOPICS`. Found by looking at the data itself (no lead events, no lost deals,
-    one creation date, owners known only for won leads, …) plus the notes stored by the preset that
-    imported it; a finding a stored note already states (its ``covers``) is not repeated.
+    Topics: see :data:`TOPICS`. The stored notes of the preset that imported the data, then every
+    :data:`CHECKS` entry whose probe finds it; a finding a stored note already states (its
+    ``covers``) is not repeated.
     """
     return _limitations(con)[0]
 
 
 def _limitations(con) -> tuple[list[dict], set[str]]:
     """(the notes of :func:`limitations`, every finding's code — also those a stored note covers)."""
-    out: list[dict] = []
-    found: set[str] = set()
     stored = data_notes(con)
     covered = {c for n in stored for c in n.get("covers", [])}
-    for n in stored:
-        out.append({"topic": n.get("topic", "source"), "text": n["text"], "code": None})
-
-    def add(code: str, topic: str, text: str) -> None:
-        found.add(code)
-        if code not in covered and not any(o["text"] == text for o in out):
-            out.append({"topic": topic, "text": text, "code": code})
-
-    one = lambda q, p=None: con.execute(q, p or []).fetchone()  # noqa: E731
-    n_leads = one("SELECT count(*) FROM leads")[0]
-    n_lev = one("SELECT count(*) FROM lead_events")[0]
-    n_opp = one("SELECT count(*) FROM opportunities")[0]
-    n_oev = one("SELECT count(*) FROM opportunity_events")[0]
-    kinds = """(SELECT e.*, s.kind, s.position FROM {t} e JOIN stage_config s
-                ON s.funnel = '{f}' AND s.stage = e.stage)"""
-    if n_leads == 0:
-        add("no_leads", "leads", "There are no leads: the lead funnel, conversion rates, lead time in stage, "
-                                 "rejections and the scoring what-if cannot be computed.")
-    else:
-        if n_lev == 0:
-            add("no_lead_events", "conversion", "No lead has any stage history: conversion beyond the first stage "
-                                                "and time in stage cannot be computed.")
-        else:
-            first_pos = one("SELECT min(position) FROM stage_config WHERE funnel = 'lead' AND position IS NOT NULL "
-                            "AND kind IN ('open', 'won')")[0] or 0
-            # One scan of the events for every stage-kind question.
-            moved, rejected, recycled, won = one(
-                f"""SELECT count(*) FILTER (WHERE x.kind IN ('open', 'won') AND x.position > ?),
-                           count(*) FILTER (WHERE x.kind = 'rejected'), count(*) FILTER (WHERE x.kind = 'recycled'),
-                           count(*) FILTER (WHERE x.kind = 'won')
-                    FROM {kinds.format(t="lead_events", f="lead")} x""", [first_pos])
-            if moved == 0:
-                add("no_progress", "conversion", "No lead has moved past the first stage: conversion rates cannot "
-                                                 "be computed.")
-            if rejected == 0 and recycled == 0:
-                add("no_rejections", "rejections", "No rejection or recycling is recorded: rejection rates, reasons "
-                                                   "and resubmission loops cannot be computed.")
-            elif rejected == 0:
-                add("no_rejections", "rejections", "No rejection is recorded: rejection rates and reasons cannot be "
-                                                   "computed.")
-            if won == 0:
-                add("no_won_leads", "conversion", "No lead ever reached the won stage: conversion to customer is 0% "
-                                                  "by definition.")
-            timed = one("""SELECT count(*) FROM (SELECT 1 FROM lead_events e JOIN leads l USING (lead_id)
-                                                 WHERE e.entered_at <> l.created_at LIMIT 1)""")[0]
-            if timed == 0:
-                add("no_durations", "time_in_stage", "Every stage event carries its lead's creation time: time in "
-                                                     "stage and time to convert cannot be measured.")
-        days = one("SELECT count(DISTINCT CAST(created_at AS DATE)), min(created_at) FROM leads")
-        if days[0] == 1:
-            add("one_date", "trends", f"All leads share one creation date ({days[1]:%d %b %Y}): there are no "
-                                      "cohorts, trends or week-on-week changes.")
-        cols = store.lead_attribute_columns(con)
-        dims = [d for d in DIMENSIONS if d in cols]
-        if dims:
-            won_leads = ("(SELECT DISTINCT e.lead_id FROM lead_events e JOIN stage_config s ON s.funnel = 'lead' "
-                         "AND s.stage = e.stage AND s.kind = 'won')")
-            aggs = ", ".join(f"count(l.{store.quote_ident(d)}), "
-                             f"count(l.{store.quote_ident(d)}) FILTER (WHERE w.lead_id IS NULL)" for d in dims)
-            row = one(f"SELECT count(*) FILTER (WHERE w.lead_id IS NULL), {aggs} "
-                      f"FROM leads l LEFT JOIN {won_leads} w USING (lead_id)")
-            not_won = row[0]
-            labels = {"channel": "Channel", "segment": "Segment", "region": "Region", "sdr": "SDR", "ae": "AE"}
-            for i, d in enumerate(dims):
-                filled, filled_not_won = row[1 + 2 * i], row[2 + 2 * i]
-                if filled and filled_not_won == 0 and not_won > 0:
-                    add(f"won_only_{d}", "filters", f"{labels[d]} is known only for won leads: conversion rates by "
-                                                    f"{labels[d]} would be 100% and mean nothing.")
-    if n_opp == 0:
-        add("no_opportunities", "forecast", "There are no opportunities: the pipeline, the forecast, win rates and "
-                                            "the backtest cannot be computed.")
-    else:
-        ok = kinds.format(t="opportunity_events", f="opportunity")
-        won, lost = one(f"SELECT count(*) FILTER (WHERE kind = 'won'), count(*) FILTER (WHERE kind = 'lost') "
-                        f"FROM {ok} x") if n_oev else (0, 0)
-        if lost == 0:
-            add("no_lost", "forecast", "No deal was ever lost: historical win rates would be 100% and mean nothing "
-                                       "— use the configured probabilities.")
-        if won == 0:
-            add("no_won", "forecast", "No deal was ever won: historical win rates are 0% and the backtest has no "
-                                      "actuals.")
-        open_now = one("""WITH last AS (SELECT opportunity_id, arg_max(stage, (entered_at, event_seq)) AS stage
-                                        FROM opportunity_events GROUP BY 1)
-                          SELECT count(*) FROM opportunities o LEFT JOIN last USING (opportunity_id)
-                          LEFT JOIN stage_config s ON s.funnel = 'opportunity' AND s.stage = last.stage
-                          WHERE last.stage IS NULL OR s.kind = 'open'""")[0]
-        if open_now == 0:
-            add("no_open", "forecast", "Every deal is closed: there is no open pipeline to forecast.")
-        linked = one("SELECT count(*) FROM opportunities o JOIN leads l USING (lead_id)")[0]
-        if linked == 0 and n_leads > 0:
-            add("unlinked", "filters", "No deal is linked to a lead: the channel, segment, region, SDR and AE "
-                                       "filters leave no deal in the pipeline and forecast.")
-        open_visits = one(f"SELECT count(*) FROM {ok} x WHERE x.kind = 'open'")[0] if n_oev else 0
-        if open_visits == 0:
-            add("no_deal_stages", "deal_time_in_stage", "No deal has an event in an open stage (each recorded event "
-                                                        "closes a deal): time in the deal stages cannot be measured.")
+    out = [{"topic": n.get("topic", "source"), "text": n["text"], "code": None} for n in stored]
+    rows: dict[str, dict] = {}
+    found: set[str] = set()
+    for check in CHECKS:
+        if check.probe not in rows:   # each probe runs once, however many checks read it
+            cur = con.execute(query.sql(check.probe))
+            names = [d[0] for d in cur.description]
+            rows[check.probe] = dict(zip(names, cur.fetchone()))
+        row = rows[check.probe]
+        if not row[check.when]:
+            continue
+        found.add(check.code)
+        text = check.sentence.format(**row)
+        if check.code not in covered and not any(o["text"] == text for o in out):
+            out.append({"topic": check.topic, "text": text, "code": check.code})
     return out, found
 
 

@@ -36,7 +36,7 @@ from .base import (LEAD_ROLES, OPP_ROLES, ROLES, SHARED_DATASETS, TABLE_LABELS, 
 from .dry_run import DryRun, dry_run
 from .importer import import_preset
 from .maven_crm import MAVEN_STAGES
-from .registry import PRESETS, default_directory, find_preset_files, preset_notes, source_label
+from .registry import ALIASES, PRESETS, default_directory, find_preset_files, preset_notes, resolve_name, source_label
 from .salesforce import SALESFORCE_STAGES
 from .saved import (load_saved_mapping, mapping_to_toml, mappings_dir, preset_names, save_mapping,
                     saved_mappings)

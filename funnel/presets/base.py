@@ -17,7 +17,7 @@ import pandas as pd
 
 from .. import ingest, store
 from ..errors import ImportValidationError
-from ..mapping import normalise_name
+from ..mapping import guess_mapping, normalise_name
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Where the public test data sets live next to the project (absent on a user's machine).
@@ -75,6 +75,17 @@ class FileRole:
     patterns: tuple[str, ...]           # glob patterns tried in the folder (case-insensitive)
     required: bool = True
     help: str = ""
+    # How auto-detection recognises the file from its header: every entry is a set of alternative
+    # column names (compared by header_key, so "Opportunity ID" and "OpportunityId" are one), all
+    # of which must be present; none of ``excludes`` may be.
+    signature: tuple[tuple[str, ...], ...] = ()
+    excludes: tuple[str, ...] = ()
+
+
+def header_key(name: object) -> str:
+    """A header reduced to lower-case letters and digits: report labels and API field names meet
+    ("Opportunity ID", "OpportunityId", "opportunity_id" → "opportunityid")."""
+    return normalise_name(name).replace("_", "")
 
 
 class Note(tuple):
@@ -146,19 +157,21 @@ class Cols:
         self.by_norm: dict[str, str] = {}
         for h in df.columns:
             self.by_norm.setdefault(normalise_name(h), h)
+        for h in df.columns:   # then API-style spellings: StageName finds "Stage Name" and vice versa
+            self.by_norm.setdefault(header_key(h), h)
         self.problems: list[ingest.Problem] = []
         self.used: set[str] = set()
 
     def find(self, *names: str) -> str | None:
         for n in names:
-            h = self.by_norm.get(normalise_name(n))
+            h = self.by_norm.get(normalise_name(n)) or self.by_norm.get(header_key(n))
             if h is not None:
                 self.used.add(h)
                 return h
         return None
 
     def need(self, label: str, *names: str) -> str | None:
-        h = self.find(*names)
+        h = self.find(label, *names)
         if h is None:
             found = ", ".join(f'"{c}"' for c in self.df.columns) or "none"
             self.problems.append(problem(
@@ -212,3 +225,29 @@ def attribute_names(headers: list[str], taken: set[str]) -> dict[str, str]:
 #: The note of every source that records no rejections or recycling.
 NO_REJECTIONS = Note("rejections", "The source records no rejections, recycling or disqualification: rejection rates, "
                                 "reasons and resubmission loops cannot be computed.", ("no_rejections",))
+
+
+#: Personal data a CRM export carries that Funnelcast never imports (names in lower_snake_case).
+PERSONAL_COLUMNS = {"first_name", "last_name", "full_name", "name", "email", "email_address", "phone",
+                    "phone_number", "mobile_phone_number", "mobile_phone", "street_address", "address", "fax",
+                    "fax_number", "ip_address", "linkedin_url", "twitter_username"}
+
+
+def add_lead_attributes(leads: pd.DataFrame, df: pd.DataFrame, rest: list[str], first: list[str] = ()) -> dict:
+    """Add a CRM file's other columns to ``leads``: core lead columns named in the export
+    (Industry, Job Title, Number of Employees, …) under their canonical names, the rest as
+    attributes (``first`` ahead of them). Returns {canonical column: source column} of the core ones."""
+    rest = [h for h in rest if h not in first]
+    guess = {k: v for k, v in guess_mapping(rest, "leads").items()
+             if k in ("segment", "region", "industry", "company_size", "job_title")}
+    if "company_size" in guess:
+        vals = df[guess["company_size"]].astype(str).str.strip()
+        if not vals[vals != ""].str.fullmatch(r"\d+(\.0+)?").all():
+            guess.pop("company_size")  # ranges like "11-50" stay an attribute
+    for canon, h in guess.items():
+        leads[canon] = blank_to_none(df[h].astype(str).str.strip())
+    keep = list(first) + [h for h in rest if h not in guess.values()]
+    names = attribute_names(keep, set(leads.columns))
+    for h in keep:
+        leads[names[h]] = blank_to_none(df[h].astype(str).str.strip())
+    return guess

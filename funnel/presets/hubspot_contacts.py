@@ -4,8 +4,9 @@ from __future__ import annotations
 import pandas as pd
 
 from ..dates import order_from_option, parse_dates
-from ..mapping import guess_mapping, normalise_name
-from .base import Built, Cols, FileRole, Note, Preset, attribute_names, blank_to_none, plural, problem, refuse
+from ..mapping import normalise_name
+from .base import (PERSONAL_COLUMNS, Built, Cols, FileRole, Note, Preset, add_lead_attributes, blank_to_none,
+                   plural, problem, refuse)
 
 HUBSPOT_STAGE_COLUMNS = (
     ("Lead", ("Became a Lead Date", "hs_lifecyclestage_lead_date")),
@@ -17,10 +18,6 @@ HUBSPOT_STAGE_COLUMNS = (
 HUBSPOT_IGNORED_STAGES = ("Became a Subscriber Date", "Became an Evangelist Date", "Became a Other Lifecycle Date",
                           "Became an Other Lifecycle Date", "hs_lifecyclestage_subscriber_date",
                           "hs_lifecyclestage_evangelist_date", "hs_lifecyclestage_other_date")
-PERSONAL_COLUMNS = {"first_name", "last_name", "full_name", "name", "email", "email_address", "phone",
-                    "phone_number", "mobile_phone_number", "mobile_phone", "street_address", "address", "fax",
-                    "fax_number", "ip_address", "linkedin_url", "twitter_username"}
-
 
 def build(src: dict, options: dict) -> Built:
     f, df = src["contacts"]
@@ -54,20 +51,8 @@ def build(src: dict, options: dict) -> Built:
     personal = [h for h in df.columns if normalise_name(h) in PERSONAL_COLUMNS]
     rest = [h for h in df.columns if h not in used and h not in personal
             and normalise_name(h) not in ("lifecycle_stage", "lead_status", "hubspot_score")]
-    # Core lead columns named in the export (Industry, Job Title, Number of Employees, …).
-    guess = {k: v for k, v in guess_mapping(rest, "leads").items()
-             if k in ("segment", "region", "industry", "company_size", "job_title")}
-    if "company_size" in guess:
-        vals = df[guess["company_size"]].astype(str).str.strip()
-        if not vals[vals != ""].str.fullmatch(r"\d+(\.0+)?").all():
-            guess.pop("company_size")  # ranges like "11-50" stay an attribute
-    for canon, h in guess.items():
-        leads[canon] = blank_to_none(df[h].astype(str).str.strip())
-    rest = [h for h in rest if h not in guess.values()]
-    keep = [h for h in df.columns if normalise_name(h) in ("lifecycle_stage", "lead_status", "hubspot_score")] + rest
-    names = attribute_names(keep, set(leads.columns))
-    for h in keep:
-        leads[names[h]] = blank_to_none(df[h].astype(str).str.strip())
+    guess = add_lead_attributes(leads, df, rest, first=[h for h in df.columns if normalise_name(h) in
+                                                       ("lifecycle_stage", "lead_status", "hubspot_score")])
 
     rows = pd.Series(range(1, len(df) + 1), index=df.index)
     parts = []

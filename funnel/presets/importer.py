@@ -19,7 +19,7 @@ from ..errors import ConfigError, ImportValidationError
 from ..limitations import NOTES_KEY, clear_data_notes
 from ..mapping import TABLE_ORDER
 from .base import TABLE_LABELS, Built, Note, problem, refuse, source_name, stage_mapping
-from .registry import PRESETS, default_directory, find_preset_files
+from .registry import PRESETS, default_directory, find_preset_files, resolve_name
 from .saved import mappings_dir, saved_mappings
 from .scoring_seed import seed_scoring
 
@@ -33,6 +33,7 @@ def import_preset(con, name: str, directory=None, files: dict | None = None, ski
     ``name`` may also be a mapping saved from the Data page (``<database folder>/mappings/NAME.toml``).
     Raises ImportValidationError (nothing changed) when a file is missing or invalid.
     """
+    name = resolve_name(name)
     if name not in PRESETS:
         saved = {m["name"]: m for m in saved_mappings(mappings_dir(con))}
         if name in saved:

@@ -14,10 +14,18 @@ from .base import SHARED_DATASETS, Preset
 
 MODULES = (olist, maven_crm, x_education, hubspot_contacts, salesforce)
 PRESETS: dict[str, Preset] = {m.PRESET.name: m.PRESET for m in MODULES}
+#: Former names that still work (on the command line and in saved links).
+ALIASES = {"salesforce_opportunity_history": "salesforce"}
+
+
+def resolve_name(name: str) -> str:
+    """A preset's current name (a former name is resolved through :data:`ALIASES`)."""
+    return ALIASES.get(name, name)
 
 
 def preset_notes(name: str) -> list[str]:
     """The plain sentences of what a shipped preset's data cannot support."""
+    name = resolve_name(name)
     if name not in PRESETS:
         raise ConfigError(f"There is no preset called '{name}'.", hint=f"Use one of: {', '.join(PRESETS)}.")
     return [n.text for n in PRESETS[name].notes]
@@ -25,7 +33,7 @@ def preset_notes(name: str) -> list[str]:
 
 def default_directory(name: str) -> Path | None:
     """The folder holding a public preset's data set, when it is present next to the project."""
-    p = PRESETS.get(name)
+    p = PRESETS.get(resolve_name(name))
     if p is None or not p.public_folder:
         return None
     d = SHARED_DATASETS / p.public_folder
@@ -34,7 +42,7 @@ def default_directory(name: str) -> Path | None:
 
 def find_preset_files(name: str, directory) -> dict[str, Path]:
     """Locate a preset's files in ``directory`` (or one of its sub-folders) by their usual names."""
-    p = PRESETS[name]
+    p = PRESETS[resolve_name(name)]
     base = Path(directory)
     folders = [base] + (sorted(x for x in base.iterdir() if x.is_dir()) if base.is_dir() else [])
     if p.public_folder and (base / p.public_folder).is_dir():

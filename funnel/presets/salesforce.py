@@ -1,11 +1,22 @@
-"""Salesforce opportunity exports: OpportunityHistory plus, ideally, the Opportunities themselves."""
+"""Salesforce exports: Opportunity, OpportunityHistory, OpportunityFieldHistory, Lead, LeadHistory, User.
+
+Both header styles are read: report labels ("Opportunity ID", "Stage", "Created Date") and the field
+API names the weekly Data Export, Data Loader, Workbench and API tools write ("OpportunityId",
+"StageName", "CreatedDate"); :func:`~funnel.presets.base.header_key` makes them one. Any subset of
+the files imports; the stage history comes from OpportunityHistory, else from the StageName rows of
+OpportunityFieldHistory (its Amount and CloseDate rows carried onto the stage events), and the lead
+funnel from LeadHistory's Status rows. Owner ids become names when a User export is given.
+"""
 from __future__ import annotations
 
 import pandas as pd
 
-from ..dates import clean_amounts, order_from_option, parse_dates
-from .base import Built, Cols, FileRole, Note, Preset, blank_to_none, refuse
+from ..dates import clean_amounts, order_from_option, parse_dates, to_time
+from ..mapping import normalise_name
+from .base import (PERSONAL_COLUMNS, Built, Cols, FileRole, Note, Preset, add_lead_attributes,
+                   blank_to_none, header_key, plural, problem, refuse)
 
+#: Standard Salesforce opportunity stages → default opportunity stages. By meaning, not by
 #: Salesforce's default probabilities: the four middle "selling" steps are discovery work.
 SALESFORCE_STAGES = {
     "Prospecting": "Qualify",
@@ -20,130 +31,467 @@ SALESFORCE_STAGES = {
     "Closed Lost": "Closed Lost",
 }
 
-def build(src: dict, options: dict) -> Built:
-    hf, hist = src["history"]
-    hc = Cols(hist, hf, "opportunity_events")
-    h_id = hc.find("Opportunity ID", "opportunity_id", "opportunityid", "opportunity_id_18", "opportunity_id_15")
-    if h_id is None:
-        h_id = hc.need("Opportunity ID", "id")
-    h_stage = hc.need("Stage", "stage", "stagename", "stage_name", "to_stage", "new_stage")
-    h_when = hc.need("Created Date", "created_date", "createddate", "last_modified_date", "lastmodifieddate",
-                     "last_modified", "edit_date", "date")
-    h_amount, h_close = hc.find("Amount", "amount"), hc.find("Close Date", "close_date", "closedate")
-    problems = list(hc.problems)
-    oc = None
+#: Standard Lead Status values, and common custom ones (by header_key), → default lead stages.
+SALESFORCE_LEAD_STATUSES = {
+    "Open - Not Contacted": "Lead", "Working - Contacted": "SAL", "Closed - Converted": "Opportunity",
+    "Closed - Not Converted": "Disqualified",
+}
+_COMMON_STATUSES = {
+    "new": "Lead", "open": "Lead", "mql": "MQL", "marketingqualified": "MQL", "marketingqualifiedlead": "MQL",
+    "working": "SAL", "contacted": "SAL", "accepted": "SAL", "sal": "SAL", "sql": "SQL", "qualified": "SQL",
+    "salesqualified": "SQL", "salesqualifiedlead": "SQL", "converted": "Opportunity", "rejected": "Rejected",
+    "returned": "Rejected", "recycled": "Recycled", "nurture": "Recycled", "nurturing": "Recycled",
+    "unqualified": "Disqualified", "disqualified": "Disqualified", "junk": "Disqualified",
+}
+#: Lead fields that are Salesforce's bookkeeping, not something about the lead.
+_SYSTEM_FIELDS = {header_key(f) for f in (
+    "IsDeleted", "MasterRecordId", "CreatedById", "LastModifiedDate", "LastModifiedById", "SystemModstamp",
+    "LastActivityDate", "LastViewedDate", "LastReferencedDate", "Jigsaw", "JigsawContactId", "ConvertedAccountId",
+    "ConvertedContactId", "IsUnreadByOwner", "EmailBouncedReason", "EmailBouncedDate", "IndividualId", "PhotoUrl",
+    "Latitude", "Longitude", "GeocodeAccuracy", "Address", "Salutation", "MiddleName", "Suffix", "Street",
+    "PostalCode", "Website", "Description")}
+_PERSONAL = {header_key(c) for c in PERSONAL_COLUMNS} | {"firstname", "lastname", "mobilephone"}
+
+OPP_ID = ("Opportunity ID", "Opportunity ID (18)", "opportunity_id_18", "opportunity_id_15")
+CREATED = ("Created Date", "Create Date", "created")
+STAGE = ("Stage", "Stage Name", "to_stage", "new_stage")
+TRUE = {"1", "true", "yes", "y", "x"}
+NO_LEADS_NOTE = Note("leads", "A Salesforce opportunity export has no leads: the lead funnel, conversion, rejections and "
+                              "the scoring what-if cannot be computed (add the Lead export, and LeadHistory for the "
+                              "status changes).", ("no_leads",))
+
+
+def _names(src: dict) -> dict[str, str]:
+    """User Id → Name from the User export ({} without one)."""
+    if "users" not in src:
+        return {}
+    f, df = src["users"]
+    c = Cols(df, f, "opportunities")
+    u_id = c.need("Id", "User ID", "user_id")
+    u_name = c.find("Name", "Full Name")
+    if c.problems:
+        refuse(c.problems)
+    if u_name:
+        names = c.get(u_name)
+    else:
+        names = (c.get(c.find("First Name")) + " " + c.get(c.find("Last Name"))).str.strip()
+    return {k: v for k, v in zip(c.get(u_id), names) if k and v}
+
+
+def _person(values: pd.Series, names: dict[str, str]) -> pd.Series:
+    """An owner column as names: ids the User export knows become its name, the rest stay as written."""
+    return blank_to_none(values.map(lambda v: names.get(v, v)))
+
+
+def _changes(src: dict, key: str, id_names: tuple[str, ...], table: str):
+    """A field-history export (OpportunityFieldHistory, LeadHistory) as (file, Cols, id, field, old, new, when)."""
+    f, df = src[key]
+    c = Cols(df, f, table)
+    cid = c.need(id_names[0], *id_names)
+    field = c.need("Field", "Changed Field", "Field / Event")
+    old, new = c.need("OldValue", "Old Value"), c.need("NewValue", "New Value")
+    when = c.need("CreatedDate", "Created Date", "Edit Date", "Date")
+    return f, c, cid, field, old, new, when
+
+
+def _read(src: dict, options: dict) -> dict:
+    """Find every file's columns (all problems at once), then read their dates in one order."""
+    got: dict = {}
+    problems = []
+    if "history" in src:
+        hf, hist = src["history"]
+        hc = Cols(hist, hf, "opportunity_events")
+        h_id = hc.find(*OPP_ID) or hc.need("Opportunity ID", "id")
+        got["history"] = (hf, hc, h_id, hc.need("Stage", *STAGE),
+                          hc.need("Created Date", *CREATED, "last_modified_date", "last_modified", "edit_date", "date"),
+                          hc.find("Amount"), hc.find("Close Date"))
+        problems += hc.problems
+    if "field_history" in src:
+        got["field_history"] = _changes(src, "field_history", OPP_ID, "opportunity_events")
+        problems += got["field_history"][1].problems
     if "opportunities" in src:
         of, opps = src["opportunities"]
         oc = Cols(opps, of, "opportunities")
-        o_id = oc.find("Opportunity ID", "opportunity_id", "opportunityid", "opportunity_id_18", "id")
-        if o_id is None:
-            o_id = oc.need("Opportunity ID", "opportunity_id")
-        o_created = oc.need("Created Date", "created_date", "createddate", "created")
-        o_close = oc.need("Close Date", "close_date", "closedate")
-        o_amount = oc.find("Amount", "amount")
-        o_account = oc.find("Account Name", "account_name", "account")
-        o_owner = oc.find("Opportunity Owner", "opportunity_owner", "owner", "owner_name", "owner_full_name")
-        o_stage = oc.find("Stage", "stage", "stagename")
-        o_segment = oc.find("Segment", "segment", "market_segment")
-        o_product = oc.find("Product", "product", "product_name")
-        o_source = oc.find("Lead Source", "lead_source")
+        o_id = oc.find(*OPP_ID, "id") or oc.need("Opportunity ID", "opportunity_id")
+        got["opportunities"] = dict(
+            file=of, c=oc, id=o_id, created=oc.need("Created Date", *CREATED), close=oc.need("Close Date"),
+            amount=oc.find("Amount"), account=oc.find("Account Name", "Account", "Account.Name", "AccountId"),
+            owner=oc.find("Opportunity Owner", "Owner Name", "Owner", "Owner Full Name", "OwnerId"),
+            stage=oc.find(*STAGE), segment=oc.find("Segment", "Market Segment"),
+            product=oc.find("Product", "Product Name"), source=oc.find("Lead Source"),
+            won=oc.find("IsWon", "Won"))
         problems += oc.problems
+    if "leads" in src:
+        lf, lds = src["leads"]
+        lc = Cols(lds, lf, "leads")
+        got["leads"] = dict(
+            file=lf, c=lc, id=lc.need("Lead ID", "Id"), created=lc.need("Created Date", *CREATED),
+            status=lc.need("Lead Status", "Status"), source=lc.find("Lead Source"),
+            owner=lc.find("Lead Owner", "Owner Name", "Owner", "OwnerId"), converted_at=lc.find("Converted Date"),
+            converted_opp=lc.find("Converted Opportunity ID", "ConvertedOpportunityId"),
+            converted=lc.find("IsConverted", "Converted"))
+        problems += lc.problems
+    if "lead_history" in src:
+        got["lead_history"] = _changes(src, "lead_history", ("Lead ID", "LeadId"), "lead_events")
+        problems += got["lead_history"][1].problems
     if problems:
         refuse(problems)
-
-    decimal = options.get("decimal", ".")
-    values = [hist[h].astype(str).str.strip() for h in (h_when, h_close) if h]
-    if oc is not None:
-        values += [oc.get(h) for h in (o_created, o_close)]
+    if not any(k in got for k in ("history", "field_history", "opportunities", "leads")):
+        refuse([problem("Salesforce files", "", "none of the files is an Opportunity, OpportunityHistory, "
+                        "OpportunityFieldHistory or Lead export (a User or LeadHistory export alone has nothing to "
+                        "attach to). Add one of them.", code="unreadable_file")])
+    values = []
+    if "history" in got:
+        values += [got["history"][1].get(h) for h in got["history"][4:7] if h]
+    for k in ("field_history", "lead_history"):
+        if k in got:
+            values.append(got[k][1].get(got[k][6]))
+    for k in ("opportunities", "leads"):
+        if k in got:
+            g = got[k]
+            values += [g["c"].get(g[h]) for h in ("created", "close", "converted_at") if g.get(h)]
     order, formats = order_from_option(options.get("date_format"), pd.unique(pd.concat(values)),
-                                        what="The dates in the Salesforce files")
-    hid = hc.get(h_id)
-    h_amounts = clean_amounts(hc.get(h_amount), decimal)
-    h_closes = parse_dates(hc.get(h_close), order, formats)
-    rows = pd.Series(range(1, len(hist) + 1), index=hist.index)
-    events = pd.DataFrame({"opportunity_id": hid, "stage": hc.get(h_stage),
-                           "entered_at": parse_dates(hc.get(h_when), order, formats),
-                           "amount": h_amounts, "close_date": h_closes, "source_file": hf, "source_row": rows})
-    notes: list[Note] = [
-        Note("forecast", "Salesforce's own probability and forecast category per history row are not imported: the "
-                     "probabilities and categories on the Stage settings page apply."),
-    ]
-    # The export's row order is arbitrary (often newest first): "latest" means latest in time.
-    timed = events.assign(_t=pd.to_datetime(events["entered_at"], errors="coerce")).sort_values(
-        ["_t"], kind="stable", na_position="first")
-    last_amount = timed[timed["amount"] != ""].groupby("opportunity_id")["amount"].last()
-    if oc is not None:
-        oid = oc.get(o_id)
-        amount = clean_amounts(oc.get(o_amount), decimal)
-        missing_amount = amount == ""
-        amount = amount.where(~missing_amount, oid.map(last_amount).fillna("0"))
-        opportunities = pd.DataFrame({
-            "opportunity_id": oid, "lead_id": None, "account": blank_to_none(oc.get(o_account)),
-            "created_at": parse_dates(oc.get(o_created), order, formats), "amount": amount,
-            "close_date": parse_dates(oc.get(o_close), order, formats), "owner": blank_to_none(oc.get(o_owner)),
-            "segment": blank_to_none(oc.get(o_segment)), "product": blank_to_none(oc.get(o_product)),
-            "source_file": of, "source_row": range(1, len(oid) + 1),
-        })
-        if int(missing_amount.sum()):
-            notes.append(Note("forecast", "Opportunities without an amount in the export "
-                                      f"({int(missing_amount.sum()):,}) take their latest amount from the history, "
-                                      "else 0."))
-        # Deals with no history row: one event in their current stage at their created date.
-        no_hist = ~oid.isin(set(hid)) & (oc.get(o_stage) != "") if o_stage else pd.Series(False, index=oid.index)
-        if int(no_hist.sum()):
-            extra = pd.DataFrame({"opportunity_id": oid[no_hist], "stage": oc.get(o_stage)[no_hist],
-                                  "entered_at": opportunities["created_at"][no_hist], "amount": amount[no_hist],
-                                  "close_date": opportunities["close_date"][no_hist], "source_file": of,
-                                  "source_row": pd.Series(range(1, len(oid) + 1), index=oid.index)[no_hist]})
-            events = pd.concat([events, extra], ignore_index=True)
-            notes.append(Note("deal_time_in_stage", "Opportunities without a history row "
-                                           f"({int(no_hist.sum()):,}) get one event in their current stage at their "
-                                           "created date, so their time in stage is measured from creation."))
-        if o_source:
-            notes.append(Note("filters", "The opportunities' Lead Source is not imported (opportunities have no channel): "
-                                     "the channel filter does not apply to deals."))
+                                       what="The dates in the Salesforce files")
+    got["when"] = lambda s: parse_dates(s, order, formats)
+    got["decimal"] = options.get("decimal", ".")
+    return got
+
+
+def _deal_events_from_history(got: dict) -> pd.DataFrame:
+    hf, hc, h_id, h_stage, h_when, h_amount, h_close = got["history"]
+    return pd.DataFrame({"opportunity_id": hc.get(h_id), "stage": hc.get(h_stage), "entered_at": got["when"](hc.get(h_when)),
+                         "amount": clean_amounts(hc.get(h_amount), got["decimal"]),
+                         "close_date": got["when"](hc.get(h_close)), "source_file": hf,
+                         "source_row": range(1, len(hc.df) + 1), "source_column": h_when})
+
+
+def _deal_events_from_field_history(got: dict, created: dict[str, str], row_stage: dict[str, str]) -> pd.DataFrame:
+    """One event per StageName, Amount or CloseDate change (as OpportunityHistory writes a row per
+    change), each carrying the stage, amount and close date as of then; and an opening event when
+    the deal was created, in the values before their first change (the stage: the row's when it
+    never changed)."""
+    f, c, cid, field, old, new, when = got["field_history"]
+    kind = c.get(field).map(header_key).map({"stagename": "stage", "stage": "stage", "amount": "amount",
+                                             "closedate": "close_date"})
+    rows = pd.DataFrame({"opportunity_id": c.get(cid), "kind": kind, "old": c.get(old), "new": c.get(new),
+                         "entered_at": got["when"](c.get(when)), "source_row": range(1, len(c.df) + 1)})
+    rows = rows[rows["kind"].notna() & (rows["opportunity_id"] != "")]
+    rows = rows.assign(_t=to_time(rows["entered_at"])).sort_values(["_t", "source_row"], kind="stable")
+    clean = {"amount": lambda s: clean_amounts(s, got["decimal"]), "close_date": got["when"], "stage": lambda s: s}
+    for k, fn in clean.items():
+        sel = rows["kind"] == k
+        rows.loc[sel, "old"] = fn(rows.loc[sel, "old"])
+        rows.loc[sel, "new"] = fn(rows.loc[sel, "new"])
+    first = rows.groupby("opportunity_id", sort=False).head(1)
+    opening = pd.DataFrame({"opportunity_id": first["opportunity_id"],
+                            "entered_at": first["opportunity_id"].map(created).fillna(first["entered_at"]),
+                            "source_row": first["source_row"]})
+    before = {k: rows[rows["kind"] == k].groupby("opportunity_id")["old"].first() for k in clean}
+    opening["stage"] = opening["opportunity_id"].map(before["stage"]).fillna(opening["opportunity_id"].map(row_stage))
+    for k in ("amount", "close_date"):
+        opening[k] = opening["opportunity_id"].map(before[k])
+    changes = rows[["opportunity_id", "entered_at", "source_row"]].copy()
+    for k in clean:
+        changes[k] = rows["new"].where(rows["kind"] == k)
+    timeline = pd.concat([opening.assign(_o=0), changes.assign(_o=1)], ignore_index=True)
+    timeline = timeline.assign(_t=to_time(timeline["entered_at"])).sort_values(["opportunity_id", "_t", "_o"],
+                                                                              kind="stable")
+    for k in clean:   # each change keeps the other two values as they were
+        timeline[k] = timeline.groupby("opportunity_id", sort=False)[k].ffill()
+    timeline = timeline[timeline["stage"].fillna("") != ""].fillna({"amount": "", "close_date": ""})
+    return timeline.drop(columns=["_t", "_o"]).assign(source_file=f, source_column=when)
+
+
+def _deals(got: dict, names: dict[str, str], options: dict, notes: list[Note]):
+    """(opportunities, opportunity_events, {opportunity_id: won moment}) with the deal-side notes."""
+    created: dict[str, str] = {}
+    g = got.get("opportunities")
+    if g is not None:
+        oc = g["c"]
+        oid = oc.get(g["id"])
+        created = dict(zip(oid, got["when"](oc.get(g["created"]))))
+    if "history" in got:
+        events = _deal_events_from_history(got)
+        notes.append(Note("forecast", "Salesforce's own probability and forecast category per history row are not "
+                                      "imported: the probabilities and categories on the Stage settings page apply."))
+    elif "field_history" in got:
+        stage_now = dict(zip(oid, oc.get(g["stage"]))) if g is not None and g["stage"] else {}
+        events = _deal_events_from_field_history(got, created, stage_now)
+        notes.append(Note("forecast", "The stage history comes from OpportunityFieldHistory: each StageName, Amount "
+                                      "or CloseDate change is one event carrying the stage, amount and close date as "
+                                      "of then (as OpportunityHistory writes them)."))
     else:
+        events = pd.DataFrame(columns=["opportunity_id", "stage", "entered_at", "amount", "close_date", "source_file",
+                                       "source_row", "source_column"])
+    events = events[events["opportunity_id"] != ""]
+    # The export's row order is arbitrary (often newest first): "latest" means latest in time.
+    timed = events.assign(_t=to_time(events["entered_at"])).sort_values(["_t"], kind="stable", na_position="first")
+    last_amount = timed[timed["amount"] != ""].groupby("opportunity_id")["amount"].last()
+    if g is None:
         first_seen = timed.groupby("opportunity_id", sort=False)["entered_at"].first()
         close_last = timed[timed["close_date"] != ""].groupby("opportunity_id")["close_date"].last()
-        ids = list(dict.fromkeys(hid[hid != ""]))
+        ids = list(dict.fromkeys(events["opportunity_id"]))
         opportunities = pd.DataFrame({"opportunity_id": ids, "lead_id": None,
                                       "created_at": [first_seen.get(o, "") for o in ids]})
-        opportunities["amount"] = opportunities["opportunity_id"].map(last_amount).fillna("0")
+        opportunities["amount"] = opportunities["opportunity_id"].map(last_amount).fillna("")
         opportunities["close_date"] = opportunities["opportunity_id"].map(close_last).fillna("")
         notes.append(Note("forecast", "Without the Opportunities export, a deal's created date is its first history row "
-                                  "and its amount and close date the latest in the history; owners and accounts "
-                                  "are unknown."))
-    stage_map = {k: v for k, v in SALESFORCE_STAGES.items()}
-    for k, v in (options.get("stage_map") or {}).items():
-        stage_map[str(k)] = str(v)
-    names = {"opportunity_events": hf, "opportunities": src["opportunities"][0] if oc is not None else hf}
-    columns = {"opportunity_events": {"opportunity_id": h_id, "stage": h_stage, "entered_at": h_when,
-                                      "amount": h_amount, "close_date": h_close}}
-    if oc is not None:
-        columns["opportunities"] = {"opportunity_id": o_id, "created_at": o_created, "close_date": o_close,
-                                    "amount": o_amount, "account": o_account, "owner": o_owner}
-    return Built(tables={"opportunities": opportunities, "opportunity_events": events}, names=names,
-                 stages={"opportunity": stage_map}, notes=notes, columns=columns)
+                                      "and its amount and close date the latest in the history; owners and accounts "
+                                      "are unknown."))
+    else:
+        amount = clean_amounts(oc.get(g["amount"]), got["decimal"])
+        missing = amount == ""
+        amount = amount.where(~missing, oid.map(last_amount).fillna(""))
+        filled = int((missing & (amount != "")).sum())
+        opportunities = pd.DataFrame({
+            "opportunity_id": oid, "lead_id": None, "account": blank_to_none(oc.get(g["account"])),
+            "created_at": oid.map(created), "amount": amount, "close_date": got["when"](oc.get(g["close"])),
+            "owner": _person(oc.get(g["owner"]), names), "segment": blank_to_none(oc.get(g["segment"])),
+            "product": blank_to_none(oc.get(g["product"])), "source_file": g["file"],
+            "source_row": range(1, len(oid) + 1)})
+        if filled:
+            notes.append(Note("forecast", f"Opportunities without an amount in the export ({filled:,}) take their "
+                                          "latest amount from the history."))
+        row_stage = oc.get(g["stage"]) if g["stage"] else pd.Series("", index=oid.index)
+        # Deals with no history row: one event in their current stage at their created date.
+        no_hist = ~oid.isin(set(events["opportunity_id"])) & (row_stage != "")
+        if int(no_hist.sum()):
+            extra = pd.DataFrame({"opportunity_id": oid[no_hist], "stage": row_stage[no_hist],
+                                  "entered_at": opportunities["created_at"][no_hist], "amount": amount[no_hist],
+                                  "close_date": opportunities["close_date"][no_hist], "source_file": g["file"],
+                                  "source_row": pd.Series(range(1, len(oid) + 1), index=oid.index)[no_hist],
+                                  "source_column": g["created"]})
+            events = pd.concat([events, extra], ignore_index=True)
+            notes.append(Note("deal_time_in_stage", "Opportunities without a history row "
+                                                    f"({int(no_hist.sum()):,}) get one event in their current stage "
+                                                    "at their created date, so their time in stage is measured from "
+                                                    "creation."))
+        latest = timed.groupby("opportunity_id")["stage"].last()
+        differ = int(((oid.map(latest).fillna(row_stage) != row_stage) & (row_stage != "")).sum())
+        if differ:
+            notes.append(Note("source", f"{plural(differ, 'opportunity shows', 'opportunities show')} another stage on "
+                                        "its row than in its latest history row; the history wins (the row's Stage "
+                                        "may have changed after the history was exported, or the reverse)."))
+        if g["source"]:
+            notes.append(Note("filters", "The opportunities' Lead Source is not imported (opportunities have no "
+                                         "channel): the channel filter does not apply to deals."))
+    opportunities, events = _without_amount(opportunities, events, options, notes)
+    _history_notes(opportunities, events, notes)
+    return opportunities, events
 
+
+def _without_amount(opportunities, events, options: dict, notes: list[Note]):
+    """Deals with no amount anywhere: the named choice ``missing_amount`` — "zero" (default) counts
+    them with 0, "skip" leaves them (and their events) out. Either way the note says how many."""
+    none = opportunities["amount"].fillna("") == ""
+    n = int(none.sum())
+    choice = str(options.get("missing_amount") or "zero")
+    if choice not in ("zero", "skip"):
+        refuse([problem("options", "", f'missing_amount is "{choice}"; use "zero" (count deals without an amount '
+                        'as 0) or "skip" (leave them out).', code="bad_option")])
+    if not n:
+        return opportunities, events
+    if choice == "skip":
+        gone = set(opportunities.loc[none, "opportunity_id"])
+        notes.append(Note("forecast", f"{plural(n, 'deal has', 'deals have')} no amount anywhere in the export and "
+                                      "{} left out (the choice 'skip deals without an amount').".format(
+                                          "was" if n == 1 else "were")))
+        return opportunities[~none], events[~events["opportunity_id"].isin(gone)]
+    notes.append(Note("forecast", f"{plural(n, 'deal has', 'deals have')} no amount anywhere in the export and "
+                                  "count{} as 0 (the choice 'count deals without an amount as 0'): the pipeline "
+                                  "value understates them.".format("s" if n == 1 else "")))
+    return opportunities.assign(amount=opportunities["amount"].where(~none, "0")), events
+
+
+def _history_notes(opportunities, events, notes: list[Note]) -> None:
+    """Data-quality notes on a stage history: rows before the deal's creation, moves backwards."""
+    if events.empty:
+        return
+    t = to_time(events["entered_at"])
+    created = to_time(events["opportunity_id"].map(dict(zip(opportunities["opportunity_id"],
+                                                             opportunities["created_at"]))).fillna(""))
+    early = int((t < created).sum())
+    if early:
+        notes.append(Note("source", f"{plural(early, 'history row is', 'history rows are')} dated before its deal was "
+                                    "created; kept as in the source (the deal's time in its first stage is then "
+                                    "measured from that row)."))
+    rank = events["stage"].map({s: i for i, s in enumerate(SALESFORCE_STAGES)})
+    ordered = events.assign(_t=t, _r=rank).sort_values(["opportunity_id", "_t"], kind="stable")
+    back = ordered.groupby("opportunity_id")["_r"].apply(lambda r: bool((r.dropna().diff() < 0).any()))
+    # Re-entered: a stage seen again after another one (rows in the same stage are amount or
+    # close-date changes, not a new visit).
+    again = ordered.groupby("opportunity_id")["stage"].apply(lambda s: s[s != s.shift()].duplicated().any())
+    if int(back.sum()) or int(again.sum()):
+        notes.append(Note("deal_time_in_stage", f"{plural(int(back.sum()), 'deal moved', 'deals moved')} back to an "
+                                                f"earlier stage and {plural(int(again.sum()), 'deal', 'deals')} "
+                                                "re-entered a stage: each stay counts as its own visit, and a deal "
+                                                "counts as having reached its furthest stage."))
+
+
+def _leads(got: dict, names: dict[str, str], opportunities: pd.DataFrame, deal_events: pd.DataFrame, options: dict,
+           notes: list[Note]):
+    """(leads, lead_events, {opportunity_id: lead_id}) from the Lead export and LeadHistory."""
+    g = got["leads"]
+    lc, lf = g["c"], g["file"]
+    lead_id = lc.get(g["id"])
+    created = got["when"](lc.get(g["created"]))
+    leads = pd.DataFrame({"lead_id": lead_id, "created_at": created, "channel": blank_to_none(lc.get(g["source"])),
+                          "sdr": _person(lc.get(g["owner"]), names)})
+    converted_opp = lc.get(g["converted_opp"])
+    link = {o: lid for o, lid in zip(converted_opp, lead_id) if o and o in set(opportunities["opportunity_id"])}
+    if "owner" in opportunities:
+        ae_by = dict(zip(opportunities["opportunity_id"], opportunities["owner"].fillna("")))
+        leads["ae"] = blank_to_none(converted_opp.map(ae_by).fillna(""))
+    used = set(lc.used)
+    rest = [h for h in lc.df.columns if h not in used and header_key(h) not in _PERSONAL
+            and header_key(h) not in _SYSTEM_FIELDS]
+    add_lead_attributes(leads, lc.df, rest)
+    status = lc.get(g["status"])
+    rows = pd.Series(range(1, len(lead_id) + 1), index=lead_id.index)
+    base = pd.DataFrame({"lead_id": lead_id, "entered_at": created, "actor": None, "reason": None, "source_file": lf,
+                         "source_row": rows, "source_column": g["created"]})
+    if "lead_history" in got:
+        f, c, cid, field, old, new, when = got["lead_history"]
+        ch = pd.DataFrame({"lead_id": c.get(cid), "stage": c.get(new), "old": c.get(old),
+                           "entered_at": got["when"](c.get(when)), "actor": _person(c.get(c.find("CreatedById",
+                                                                                                  "Edited By")), names),
+                           "reason": None, "source_file": f, "source_row": range(1, len(c.df) + 1),
+                           "source_column": when, "_f": c.get(field).map(header_key)})
+        ch = ch[(ch["_f"].isin(["status", "leadstatus"])) & (ch["lead_id"] != "")].drop(columns="_f")
+        first_old = ch.assign(_t=to_time(ch["entered_at"])).sort_values("_t", kind="stable") \
+            .groupby("lead_id")["old"].first()
+        # The status a lead was created in: the value before its first change, else its status now.
+        base["stage"] = lead_id.map(first_old).fillna(status).where(lambda s: s != "", status)
+        events = pd.concat([base, ch.drop(columns="old")], ignore_index=True)
+        notes.append(Note("conversion", "The lead funnel comes from LeadHistory's Status changes: a lead enters its "
+                                        "first status when it was created."))
+    else:
+        base["stage"] = status
+        events = base
+        notes.append(Note("conversion", "Without LeadHistory only each lead's current status is known: it is placed "
+                                        "at the lead's created date, so time in the lead stages cannot be measured."))
+    # A converted lead enters Opportunity when it was converted (unless a status already says so),
+    # and Customer when the deal it became was won.
+    conv_at = got["when"](lc.get(g["converted_at"]))
+    is_conv = lc.get(g["converted"]).str.lower().isin(TRUE) | (conv_at != "")
+    roles = _status_map(set(events["stage"].dropna()), options)
+    said = set(events.loc[events["stage"].map(roles).isin(["Opportunity", "Customer"]), "lead_id"])
+    add = is_conv & (conv_at != "") & ~lead_id.isin(said)
+    won_at = _won_moments(deal_events, opportunities)
+    extra = [pd.DataFrame({"lead_id": lead_id[add], "stage": "Opportunity", "entered_at": conv_at[add],
+                           "source_file": lf, "source_row": rows[add], "source_column": g["converted_at"]})]
+    won = converted_opp.map(won_at).fillna("")
+    extra.append(pd.DataFrame({"lead_id": lead_id[won != ""], "stage": "Customer", "entered_at": won[won != ""],
+                               "source_file": lf, "source_row": rows[won != ""], "source_column": g["converted_opp"]}))
+    events = pd.concat([events, *extra], ignore_index=True)
+    events = events[events["stage"].fillna("") != ""]
+    return leads, events, link
+
+
+def _won_moments(events: pd.DataFrame, opportunities: pd.DataFrame) -> dict[str, str]:
+    """opportunity_id → when it was won: its first history row in Closed Won, else (a won deal with
+    no such row) nothing — a deal's close date is a plan, not a moment that happened."""
+    won = events[events["stage"].map(SALESFORCE_STAGES.get) == "Closed Won"]
+    won = won.assign(_t=to_time(won["entered_at"])).sort_values("_t", kind="stable")
+    return won.groupby("opportunity_id")["entered_at"].first().to_dict()
+
+
+def _status_map(values, options: dict) -> dict[str, str]:
+    out = {}
+    for v in values:
+        role = SALESFORCE_LEAD_STATUSES.get(v) or _COMMON_STATUSES.get(header_key(v))
+        if role is None:
+            words = normalise_name(v).split("_")   # "Closed - Disqualified", "Working - Nurture"
+            role = next((_COMMON_STATUSES[w] for w in reversed(words) if w in _COMMON_STATUSES), None)
+        if role:
+            out[v] = role
+    out.update({"Opportunity": "Opportunity", "Customer": "Customer"})
+    out.update({str(k): str(v) for k, v in (options.get("status_map") or {}).items()})
+    return out
+
+
+def build(src: dict, options: dict) -> Built:
+    got = _read(src, options)
+    names = _names(src)
+    notes: list[Note] = []
+    tables, table_names, columns = {}, {}, {}
+    opportunities = pd.DataFrame(columns=["opportunity_id"])
+    events = pd.DataFrame(columns=["opportunity_id", "stage", "entered_at"])
+    has_deals = any(k in got for k in ("history", "field_history", "opportunities"))
+    if has_deals:
+        opportunities, events = _deals(got, names, options, notes)
+    stages: dict[str, dict[str, str]] = {}
+    if "leads" in got:
+        leads, lead_events, link = _leads(got, names, opportunities, events, options, notes)
+        opportunities = opportunities.assign(lead_id=opportunities["opportunity_id"].map(link))
+        tables.update(leads=leads, lead_events=lead_events)
+        table_names.update(leads=got["leads"]["file"], lead_events=got["leads"]["file"])
+        stages["lead"] = _status_map(set(lead_events["stage"]), options)
+        columns["leads"] = {"lead_id": got["leads"]["id"], "created_at": got["leads"]["created"]}
+        columns["lead_events"] = {"lead_id": got["leads"]["id"], "stage": got["leads"]["status"]}
+    else:
+        notes.append(NO_LEADS_NOTE)
+    if has_deals:
+        tables.update(opportunities=opportunities, opportunity_events=events)
+        deal_file = (got.get("opportunities") or {}).get("file") or next(
+            got[k][0] for k in ("history", "field_history") if k in got)
+        table_names.update(opportunities=deal_file, opportunity_events=next(
+            (got[k][0] for k in ("history", "field_history") if k in got), deal_file))
+        stage_map = dict(SALESFORCE_STAGES)
+        stage_map.update({str(k): str(v) for k, v in (options.get("stage_map") or {}).items()})
+        stages["opportunity"] = stage_map
+        if "history" in got:
+            _, _, h_id, h_stage, h_when, h_amount, h_close = got["history"]
+            columns["opportunity_events"] = {"opportunity_id": h_id, "stage": h_stage, "entered_at": h_when,
+                                             "amount": h_amount, "close_date": h_close}
+        if "opportunities" in got:
+            g = got["opportunities"]
+            columns["opportunities"] = {"opportunity_id": g["id"], "created_at": g["created"], "close_date": g["close"],
+                                        "amount": g["amount"], "account": g["account"], "owner": g["owner"]}
+    return Built(tables=tables, names=table_names, stages=stages, notes=notes, columns=columns)
+
+
+def _sig(*groups: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
+    return tuple(groups)
 
 
 PRESET = Preset(
-    name="salesforce_opportunity_history",
-    title="Salesforce opportunity history",
-    description="A Salesforce OpportunityHistory report export (Opportunity ID, Stage, Amount, Probability (%), "
-                "Close Date, Created Date or Last Modified Date, Forecast Category) plus, ideally, an "
-                "Opportunities export (Opportunity ID, Account Name, Amount, Close Date, Stage, Created Date, "
-                "Opportunity Owner). Standard stages map onto the configured ones.",
-    roles=(FileRole("history", "Opportunity history", ("*opportunityhistory*.csv", "*opportunity_history*.csv",
+    name="salesforce",
+    title="Salesforce (opportunities, their history, leads)",
+    description="Salesforce exports in either header style — report labels (Opportunity ID, Stage, Created Date) or "
+                "the field API names of the Data Export, Data Loader and Workbench (OpportunityId, StageName, "
+                "CreatedDate): Opportunity, OpportunityHistory or OpportunityFieldHistory, Lead and LeadHistory "
+                "(Status changes), and a User export for owner names. Any subset imports; standard stages and lead "
+                "statuses map onto the configured ones.",
+    roles=(FileRole("field_history", "Opportunity field history",
+                    ("*opportunityfieldhistory*", "*opportunity_field_history*", "*opportunity field history*"),
+                    required=False, help="OpportunityFieldHistory: OpportunityId, Field, OldValue, NewValue, CreatedDate.",
+                    signature=_sig(("Opportunity ID",), ("Field", "Changed Field"), ("New Value",))),
+           FileRole("lead_history", "Lead history", ("*leadhistory*", "*lead_history*", "*lead history*"),
+                    required=False, help="LeadHistory: LeadId, Field (Status), OldValue, NewValue, CreatedDate.",
+                    signature=_sig(("Lead ID",), ("Field", "Changed Field"), ("New Value",))),
+           FileRole("history", "Opportunity history", ("*opportunityhistory*.csv", "*opportunity_history*.csv",
                                                        "*history*.csv", "*history*.xlsx"),
-                    help="OpportunityHistory export: one row per stage / amount / close date change."),
+                    required=False, help="OpportunityHistory: one row per stage / amount / close date change.",
+                    signature=_sig(("Opportunity ID",), ("Stage", "Stage Name"), ("Created Date", "Last Modified Date"),
+                                   ("Probability", "Probability (%)", "Forecast Category", "Expected Revenue")),
+                    excludes=("Opportunity Name", "Name", "Field", "Account Name", "AccountId")),
            FileRole("opportunities", "Opportunities", ("opportunities*.csv", "opportunity.csv", "*opportunities*.csv",
                                                        "*opportunities*.xlsx"),
-                    required=False, help="Opportunities export: one row per opportunity.")),
-    notes=(
-        Note("leads", "A Salesforce opportunity export has no leads: the lead funnel, conversion, rejections and the "
-                  "scoring what-if cannot be computed.", ("no_leads",)),
-    ),
+                    required=False, help="Opportunity: one row per opportunity.",
+                    signature=_sig(("Opportunity ID", "Id"), ("Stage", "Stage Name"), ("Close Date",),
+                                   ("Opportunity Name", "Name", "Account Name", "AccountId", "IsWon", "IsClosed")),
+                    excludes=("Field", "Lead ID", "Status")),
+           FileRole("leads", "Leads", ("lead.csv", "leads*.csv", "lead_*.csv", "*leads*.csv"), required=False,
+                    help="Lead: Id, CreatedDate, Status, LeadSource, OwnerId, ConvertedDate, ConvertedOpportunityId, …",
+                    signature=_sig(("Lead ID", "Id"), ("Lead Status", "Status"), ("Created Date", "Create Date"),
+                                   ("IsConverted", "Converted", "Converted Date", "Lead Source", "Company")),
+                    excludes=("Field", "StageName", "Stage")),
+           FileRole("users", "Users (owner names)", ("user.csv", "users*.csv"), required=False,
+                    help="User: Id, Name (to show owner names instead of ids).",
+                    signature=_sig(("Id", "User ID"), ("Name", "Full Name"), ("Username", "Email", "Alias", "IsActive")),
+                    excludes=("StageName", "Stage", "Status", "Field"))),
+    notes=(),
     build=build,
-    options=("date_format", "decimal", "stage_map"),
+    options=("date_format", "decimal", "stage_map", "status_map", "missing_amount"),
 )
