@@ -99,7 +99,9 @@ PRESET = Preset(
                 "becomes one stage event.",
     roles=(FileRole("contacts", "Contacts export", ("*contacts*.csv", "*contacts*.xlsx", "hubspot*.csv",
                                                     "hubspot*.xlsx"),
-                    help="Contacts → Export, with the lifecycle stage date properties."),),
+                    help="Contacts → Export, with the lifecycle stage date properties.",
+                    signature=(("Record ID", "hs_object_id", "vid"), ("Create Date", "createdate"),
+                               tuple(n for _, names in HUBSPOT_STAGE_COLUMNS for n in names))),),
     notes=(
         Note("rejections", "HubSpot's Lead Status (Unqualified, Bad timing, …) has no date, so it is not turned "
                        "into rejection or disqualification events: rejection analysis cannot be computed, and an "

@@ -9,10 +9,10 @@ import fnmatch
 from pathlib import Path
 
 from ..errors import ConfigError
-from . import hubspot_contacts, maven_crm, olist, salesforce, x_education
+from . import hubspot_contacts, hubspot_deals, maven_crm, olist, salesforce, x_education
 from .base import SHARED_DATASETS, Preset
 
-MODULES = (olist, maven_crm, x_education, hubspot_contacts, salesforce)
+MODULES = (olist, maven_crm, x_education, hubspot_contacts, hubspot_deals, salesforce)
 PRESETS: dict[str, Preset] = {m.PRESET.name: m.PRESET for m in MODULES}
 #: Former names that still work (on the command line and in saved links).
 ALIASES = {"salesforce_opportunity_history": "salesforce"}

@@ -13,8 +13,9 @@ import pandas as pd
 
 from ..dates import clean_amounts, order_from_option, parse_dates, to_time
 from ..mapping import normalise_name
+from .quality import history_notes, row_stage_notes, without_amount
 from .base import (PERSONAL_COLUMNS, Built, Cols, FileRole, Note, Preset, add_lead_attributes,
-                   blank_to_none, header_key, plural, problem, refuse)
+                   blank_to_none, header_key, problem, refuse)
 
 #: Standard Salesforce opportunity stages → default opportunity stages. By meaning, not by
 #: Salesforce's default probabilities: the four middle "selling" steps are discovery work.
@@ -266,66 +267,13 @@ def _deals(got: dict, names: dict[str, str], options: dict, notes: list[Note]):
                                                     f"({int(no_hist.sum()):,}) get one event in their current stage "
                                                     "at their created date, so their time in stage is measured from "
                                                     "creation."))
-        latest = timed.groupby("opportunity_id")["stage"].last()
-        differ = int(((oid.map(latest).fillna(row_stage) != row_stage) & (row_stage != "")).sum())
-        if differ:
-            notes.append(Note("source", f"{plural(differ, 'opportunity shows', 'opportunities show')} another stage on "
-                                        "its row than in its latest history row; the history wins (the row's Stage "
-                                        "may have changed after the history was exported, or the reverse)."))
+        row_stage_notes(oid, row_stage, timed, notes)
         if g["source"]:
             notes.append(Note("filters", "The opportunities' Lead Source is not imported (opportunities have no "
                                          "channel): the channel filter does not apply to deals."))
-    opportunities, events = _without_amount(opportunities, events, options, notes)
-    _history_notes(opportunities, events, notes)
+    opportunities, events = without_amount(opportunities, events, options, notes)
+    history_notes(opportunities, events, list(SALESFORCE_STAGES), notes)
     return opportunities, events
-
-
-def _without_amount(opportunities, events, options: dict, notes: list[Note]):
-    """Deals with no amount anywhere: the named choice ``missing_amount`` — "zero" (default) counts
-    them with 0, "skip" leaves them (and their events) out. Either way the note says how many."""
-    none = opportunities["amount"].fillna("") == ""
-    n = int(none.sum())
-    choice = str(options.get("missing_amount") or "zero")
-    if choice not in ("zero", "skip"):
-        refuse([problem("options", "", f'missing_amount is "{choice}"; use "zero" (count deals without an amount '
-                        'as 0) or "skip" (leave them out).', code="bad_option")])
-    if not n:
-        return opportunities, events
-    if choice == "skip":
-        gone = set(opportunities.loc[none, "opportunity_id"])
-        notes.append(Note("forecast", f"{plural(n, 'deal has', 'deals have')} no amount anywhere in the export and "
-                                      "{} left out (the choice 'skip deals without an amount').".format(
-                                          "was" if n == 1 else "were")))
-        return opportunities[~none], events[~events["opportunity_id"].isin(gone)]
-    notes.append(Note("forecast", f"{plural(n, 'deal has', 'deals have')} no amount anywhere in the export and "
-                                  "count{} as 0 (the choice 'count deals without an amount as 0'): the pipeline "
-                                  "value understates them.".format("s" if n == 1 else "")))
-    return opportunities.assign(amount=opportunities["amount"].where(~none, "0")), events
-
-
-def _history_notes(opportunities, events, notes: list[Note]) -> None:
-    """Data-quality notes on a stage history: rows before the deal's creation, moves backwards."""
-    if events.empty:
-        return
-    t = to_time(events["entered_at"])
-    created = to_time(events["opportunity_id"].map(dict(zip(opportunities["opportunity_id"],
-                                                             opportunities["created_at"]))).fillna(""))
-    early = int((t < created).sum())
-    if early:
-        notes.append(Note("source", f"{plural(early, 'history row is', 'history rows are')} dated before its deal was "
-                                    "created; kept as in the source (the deal's time in its first stage is then "
-                                    "measured from that row)."))
-    rank = events["stage"].map({s: i for i, s in enumerate(SALESFORCE_STAGES)})
-    ordered = events.assign(_t=t, _r=rank).sort_values(["opportunity_id", "_t"], kind="stable")
-    back = ordered.groupby("opportunity_id")["_r"].apply(lambda r: bool((r.dropna().diff() < 0).any()))
-    # Re-entered: a stage seen again after another one (rows in the same stage are amount or
-    # close-date changes, not a new visit).
-    again = ordered.groupby("opportunity_id")["stage"].apply(lambda s: s[s != s.shift()].duplicated().any())
-    if int(back.sum()) or int(again.sum()):
-        notes.append(Note("deal_time_in_stage", f"{plural(int(back.sum()), 'deal moved', 'deals moved')} back to an "
-                                                f"earlier stage and {plural(int(again.sum()), 'deal', 'deals')} "
-                                                "re-entered a stage: each stay counts as its own visit, and a deal "
-                                                "counts as having reached its furthest stage."))
 
 
 def _leads(got: dict, names: dict[str, str], opportunities: pd.DataFrame, deal_events: pd.DataFrame, options: dict,
