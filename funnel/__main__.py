@@ -40,7 +40,8 @@ def _parser() -> argparse.ArgumentParser:
     i.add_argument("--opportunity-events")
     i.add_argument("--mapping", help="a mapping TOML file (column names, stage names, timestamp formats)")
     i.add_argument("--preset", help="a shipped mapping preset for a known CRM export")
-    i.add_argument("--dir", help="folder holding the preset's files")
+    i.add_argument("--dir", help="folder holding the preset's files; without --preset the files are recognised "
+                                 "by their columns")
     i.add_argument("--skip-bad-rows", action="store_true", help="keep bad rows aside in rejected_rows and load the rest")
 
     r = sub.add_parser("report", help="every headline figure (metrics.md §6)")
@@ -111,6 +112,12 @@ def _import(args) -> int:
     if args.preset:
         from . import presets
         result = presets.import_preset(con, args.preset, args.dir, skip_bad_rows=args.skip_bad_rows)
+    elif args.dir and not any(getattr(args, k) for k in ("leads", "lead_events", "opportunities", "opportunity_events")):
+        from . import presets
+        detection = presets.detect_folder(args.dir)   # which preset and file role, from the columns
+        for line in detection.sentences():
+            print(line)
+        result = presets.import_detected(con, detection, skip_bad_rows=args.skip_bad_rows)
     else:
         files = {k: getattr(args, k) for k in ("leads", "lead_events", "opportunities", "opportunity_events")}
         if not any(files.values()):

@@ -33,6 +33,7 @@ from .assistant import (FIELD_HELP, STAGE_SYNONYMS, apply_column_mapping, assist
                         parse_stage_lines, problems_frame)
 from .base import (LEAD_ROLES, OPP_ROLES, ROLES, SHARED_DATASETS, TABLE_LABELS, Built, FileRole, Note, Preset,
                    role_stage)
+from .detect import CANONICAL, Detection, detect, detect_folder, import_detected, recognise
 from .dry_run import DryRun, dry_run
 from .importer import import_preset
 from .maven_crm import MAVEN_STAGES
@@ -54,5 +55,6 @@ __all__ = [
     "configured_stage_names", "parse_stage_lines", "FIELD_HELP", "STAGE_SYNONYMS", "seed_scoring",
     "restore_default_scoring", "scoring_is_untouched", "preset_scoring_rules", "SCORING_SEED_KEY",
     "TABLE_LABELS", "SALESFORCE_STAGES", "MAVEN_STAGES", "LEAD_ROLES", "OPP_ROLES", "ROLES", "role_stage",
-    "SHARED_DATASETS",
+    "SHARED_DATASETS", "ALIASES", "resolve_name", "CANONICAL", "Detection", "detect", "detect_folder", "import_detected",
+    "recognise",
 ]

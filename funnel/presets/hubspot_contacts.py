@@ -100,7 +100,7 @@ PRESET = Preset(
     roles=(FileRole("contacts", "Contacts export", ("*contacts*.csv", "*contacts*.xlsx", "hubspot*.csv",
                                                     "hubspot*.xlsx"),
                     help="Contacts → Export, with the lifecycle stage date properties.",
-                    signature=(("Record ID", "hs_object_id", "vid"), ("Create Date", "createdate"),
+                    signature=(("Record ID", "Contact ID", "hs_object_id", "vid"), ("Create Date", "createdate"),
                                tuple(n for _, names in HUBSPOT_STAGE_COLUMNS for n in names))),),
     notes=(
         Note("rejections", "HubSpot's Lead Status (Unqualified, Bad timing, …) has no date, so it is not turned "

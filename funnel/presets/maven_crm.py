@@ -132,11 +132,14 @@ PRESET = Preset(
                 "GTX Pro spelling, sales teams the regional office.",
     roles=(FileRole("sales_pipeline", "Sales pipeline", ("sales_pipeline*.csv",),
                     help="sales_pipeline.csv: opportunity_id, sales_agent, product, account, deal_stage, "
-                         "engage_date, close_date, close_value"),
+                         "engage_date, close_date, close_value",
+                    signature=(("opportunity_id",), ("deal_stage",), ("engage_date",), ("sales_agent", "close_value"))),
            FileRole("products", "Products", ("products*.csv",), required=False,
-                    help="products.csv: product, series, sales_price"),
+                    help="products.csv: product, series, sales_price",
+                    signature=(("product",), ("sales_price",)), excludes=("opportunity_id",)),
            FileRole("sales_teams", "Sales teams", ("sales_teams*.csv",), required=False,
-                    help="sales_teams.csv: sales_agent, manager, regional_office")),
+                    help="sales_teams.csv: sales_agent, manager, regional_office",
+                    signature=(("sales_agent",), ("regional_office",)), excludes=("opportunity_id",))),
     notes=(
         Note("leads", "Maven CRM has no leads: the lead funnel, conversion, lead time in stage, rejections and the "
                   "scoring what-if cannot be computed for this data.", ("no_leads",)),

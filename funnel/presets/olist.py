@@ -98,9 +98,11 @@ PRESET = Preset(
                 "842 won deals (SDR, SR, segment, declared revenue). Each MQL becomes a lead with an MQL event; "
                 "each won deal a Customer event and a won opportunity.",
     roles=(FileRole("mqls", "Marketing qualified leads", ("olist_marketing_qualified_leads*.csv", "*qualified_leads*"),
-                    help="olist_marketing_qualified_leads_dataset.csv: mql_id, first_contact_date, landing_page_id, origin"),
+                    help="olist_marketing_qualified_leads_dataset.csv: mql_id, first_contact_date, landing_page_id, origin",
+                    signature=(("mql_id",), ("first_contact_date",), ("landing_page_id", "origin"))),
            FileRole("closed_deals", "Closed (won) deals", ("olist_closed_deals*.csv", "*closed_deals*"),
-                    help="olist_closed_deals_dataset.csv: mql_id, seller_id, sdr_id, sr_id, won_date, …")),
+                    help="olist_closed_deals_dataset.csv: mql_id, seller_id, sdr_id, sr_id, won_date, …",
+                    signature=(("mql_id",), ("won_date",), ("seller_id", "sdr_id", "sr_id")))),
     notes=(
         Note("forecast", "Olist has no lost deals and no open pipeline: every opportunity is won, so win rates are "
                      "100% by construction and there is nothing to forecast.", ("no_lost", "no_open")),

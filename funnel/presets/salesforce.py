@@ -399,13 +399,17 @@ def build(src: dict, options: dict) -> Built:
     return Built(tables=tables, names=table_names, stages=stages, notes=notes, columns=columns)
 
 
+#: Columns only a field-history export has (so an Opportunity or Lead file is never taken for one).
+_CHANGE_COLUMNS = ("Field", "Field / Event", "New Value", "Old Value")
+
+
 def _sig(*groups: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
     return tuple(groups)
 
 
 PRESET = Preset(
     name="salesforce",
-    title="Salesforce (opportunities, their history, leads)",
+    title="Salesforce export",
     description="Salesforce exports in either header style — report labels (Opportunity ID, Stage, Created Date) or "
                 "the field API names of the Data Export, Data Loader and Workbench (OpportunityId, StageName, "
                 "CreatedDate): Opportunity, OpportunityHistory or OpportunityFieldHistory, Lead and LeadHistory "
@@ -414,31 +418,31 @@ PRESET = Preset(
     roles=(FileRole("field_history", "Opportunity field history",
                     ("*opportunityfieldhistory*", "*opportunity_field_history*", "*opportunity field history*"),
                     required=False, help="OpportunityFieldHistory: OpportunityId, Field, OldValue, NewValue, CreatedDate.",
-                    signature=_sig(("Opportunity ID",), ("Field", "Changed Field"), ("New Value",))),
+                    signature=_sig(("Opportunity ID",), ("Field", "Changed Field", "Field / Event"), ("New Value",))),
            FileRole("lead_history", "Lead history", ("*leadhistory*", "*lead_history*", "*lead history*"),
                     required=False, help="LeadHistory: LeadId, Field (Status), OldValue, NewValue, CreatedDate.",
-                    signature=_sig(("Lead ID",), ("Field", "Changed Field"), ("New Value",))),
+                    signature=_sig(("Lead ID",), ("Field", "Changed Field", "Field / Event"), ("New Value",))),
            FileRole("history", "Opportunity history", ("*opportunityhistory*.csv", "*opportunity_history*.csv",
                                                        "*history*.csv", "*history*.xlsx"),
                     required=False, help="OpportunityHistory: one row per stage / amount / close date change.",
                     signature=_sig(("Opportunity ID",), ("Stage", "Stage Name"), ("Created Date", "Last Modified Date"),
                                    ("Probability", "Probability (%)", "Forecast Category", "Expected Revenue")),
-                    excludes=("Opportunity Name", "Name", "Field", "Account Name", "AccountId")),
+                    excludes=("Opportunity Name", "Name", "Account Name", "AccountId", *_CHANGE_COLUMNS)),
            FileRole("opportunities", "Opportunities", ("opportunities*.csv", "opportunity.csv", "*opportunities*.csv",
                                                        "*opportunities*.xlsx"),
                     required=False, help="Opportunity: one row per opportunity.",
                     signature=_sig(("Opportunity ID", "Id"), ("Stage", "Stage Name"), ("Close Date",),
                                    ("Opportunity Name", "Name", "Account Name", "AccountId", "IsWon", "IsClosed")),
-                    excludes=("Field", "Lead ID", "Status")),
+                    excludes=("Lead ID", "Status", *_CHANGE_COLUMNS)),
            FileRole("leads", "Leads", ("lead.csv", "leads*.csv", "lead_*.csv", "*leads*.csv"), required=False,
                     help="Lead: Id, CreatedDate, Status, LeadSource, OwnerId, ConvertedDate, ConvertedOpportunityId, …",
                     signature=_sig(("Lead ID", "Id"), ("Lead Status", "Status"), ("Created Date", "Create Date"),
                                    ("IsConverted", "Converted", "Converted Date", "Lead Source", "Company")),
-                    excludes=("Field", "StageName", "Stage")),
+                    excludes=("StageName", "Stage", *_CHANGE_COLUMNS)),
            FileRole("users", "Users (owner names)", ("user.csv", "users*.csv"), required=False,
                     help="User: Id, Name (to show owner names instead of ids).",
                     signature=_sig(("Id", "User ID"), ("Name", "Full Name"), ("Username", "Email", "Alias", "IsActive")),
-                    excludes=("StageName", "Stage", "Status", "Field"))),
+                    excludes=("StageName", "Stage", "Status", *_CHANGE_COLUMNS))),
     notes=(),
     build=build,
     options=("date_format", "decimal", "stage_map", "status_map", "missing_amount"),

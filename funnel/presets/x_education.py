@@ -59,7 +59,8 @@ PRESET = Preset(
                 "outcome, but no dates. Each lead gets a Lead event, and a Customer event when converted, so "
                 "conversion and the scoring what-if (outcome stage Customer) work.",
     roles=(FileRole("leads", "Leads", ("Leads.csv", "leads*.csv"),
-                    help="Leads.csv: Prospect ID, Lead Number, Lead Origin, Lead Source, …, Converted, …"),),
+                    help="Leads.csv: Prospect ID, Lead Number, Lead Origin, Lead Source, …, Converted, …",
+                    signature=(("Prospect ID",), ("Converted",), ("Lead Origin", "Lead Number"))),),
     notes=(
         Note("trends", f"X Education has no dates: every lead and event is placed on {X_EDUCATION_DAY} (the date of "
                    "the archive), so there are no cohorts, trends, weekly figures or time in stage.",
