@@ -222,7 +222,7 @@ SYNONYMS: dict[str, dict[str, list[str]]] = {
         "company_size": ["company_size", "employees", "number_of_employees", "employee_count", "headcount",
                          "numberofemployees", "company_employees"],
         "job_title": ["job_title", "title", "persona", "role", "position"],
-        "sdr": ["sdr", "bdr", "sdr_owner", "lead_owner", "owner", "assigned_sdr"],
+        "sdr": ["sdr", "bdr", "sdr_owner", "lead_owner", "owner", "assigned_sdr", "owner_id"],
         "ae": ["ae", "account_executive", "account_owner", "ae_owner"],
     },
     "lead_events": {
@@ -239,14 +239,16 @@ SYNONYMS: dict[str, dict[str, list[str]]] = {
         "opportunity_id": ["opportunity_id", "opportunity", "opp_id", "deal_id", "opportunityid", "id", "deal",
                            "opportunity_number"],
         "lead_id": ["lead_id", "lead", "converted_lead_id", "prospect_id", "convertedleadid", "source_lead_id"],
-        "account": ["account", "account_name", "company", "company_name", "customer", "organization"],
+        "account": ["account", "account_name", "company", "company_name", "customer", "organization",
+                    "account_id"],
         "created_at": ["created_at", "create_date", "created_date", "created", "creation_date", "createddate",
                        "date_created", "created_on"],
         "amount": ["amount", "value", "deal_value", "deal_amount", "opportunity_amount", "acv", "arr", "tcv",
                    "total_amount", "amount_usd"],
         "close_date": ["close_date", "closedate", "expected_close_date", "close", "closing_date", "closed_date",
                        "close_date_expected"],
-        "owner": ["owner", "opportunity_owner", "ae", "account_executive", "deal_owner", "owner_name"],
+        "owner": ["owner", "opportunity_owner", "ae", "account_executive", "deal_owner", "owner_name",
+                  "owner_id", "hubspot_owner_id"],
         "segment": ["segment", "market_segment", "customer_segment"],
         "product": ["product", "product_name", "product_line", "sku", "plan"],
     },
@@ -259,6 +261,12 @@ SYNONYMS: dict[str, dict[str, list[str]]] = {
         "close_date": ["close_date", "closedate", "expected_close_date", "close", "closing_date"],
     },
 }
+
+
+def _api_key(header: str) -> str:
+    """A header as an API field name is compared: lower case, no separators, no Salesforce
+    custom-field suffix (``__c``)."""
+    return re.sub(r"_+c$", "", normalise_name(header)).replace("_", "")
 
 
 def guess_mapping(df, table: str) -> dict[str, str]:
@@ -286,6 +294,17 @@ def guess_mapping(df, table: str) -> dict[str, str]:
             continue
         hit = next((h for syn in SYNONYMS[table].get(canon, []) for h in headers
                     if h not in used and norm[h] == syn), None)
+        if hit is not None:
+            out[canon] = hit
+            used.add(hit)
+    # Pass 2b: API spellings — camelCase and custom-field suffixes, compared without separators
+    # ("OppID" = opp_id, "Opportunity_ID__c" = opportunity_id, "StageName" = stage_name).
+    squeezed = {h: _api_key(h) for h in headers}
+    for canon in canonical_columns(table):
+        if canon in out:
+            continue
+        hit = next((h for syn in [canon, *SYNONYMS[table].get(canon, [])] for h in headers
+                    if h not in used and squeezed[h] == syn.replace("_", "")), None)
         if hit is not None:
             out[canon] = hit
             used.add(hit)

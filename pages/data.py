@@ -16,6 +16,7 @@ present = ui.presentation()
 TOPICS = limitations.TOPICS
 FILE_TYPES = ["csv", "tsv", "txt", "xlsx", "parquet"]
 CANONICAL = "canonical"
+AUTO = "auto"
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -177,8 +178,9 @@ st.caption("An import replaces the tables it covers, all or nothing: if anything
            "problems and the database stays as it is. Validate first to see what would be loaded.")
 
 saved = presets.saved_mappings(presets.mappings_dir(ui.db_path()))
-choices = [f"preset:{k}" for k in presets.PRESETS] + [f"saved:{m['name']}" for m in saved] + [CANONICAL]
-labels = {f"preset:{k}": p.title for k, p in presets.PRESETS.items()}
+choices = [AUTO] + [f"preset:{k}" for k in presets.PRESETS] + [f"saved:{m['name']}" for m in saved] + [CANONICAL]
+labels = {AUTO: "Detect from the files (upload several at once)"}
+labels.update({f"preset:{k}": p.title for k, p in presets.PRESETS.items()})
 labels.update({f"saved:{m['name']}": f"Saved mapping: {m['title']}" for m in saved})
 labels[CANONICAL] = "Canonical files (our CSV contract) — or any other file, with the mapping assistant"
 choice = st.selectbox("What are you importing?", choices, format_func=lambda k: labels[k], key="imp_source",
@@ -212,6 +214,39 @@ def _commit(key: str, do_import) -> None:
         st.rerun()
 
 
+def _preset_options(name: str, p) -> dict:
+    """The preset's import options (date format, decimal mark, stage names, deals without an amount)."""
+    options: dict = {}
+    if "date_format" in p.options:
+        fmt = st.selectbox("Date format", ["auto", "day-first", "month-first"], key=f"datefmt_{name}",
+                           format_func={"auto": "Detect (ISO 8601, or day/month order from the data)",
+                                        "day-first": "Day first: 31/12/2025, 31.12.2025 14:05",
+                                        "month-first": "Month first: 12/31/2025 2:05 PM"}.get,
+                           help="CRM exports write dates in the user's locale. Detection refuses dates it cannot "
+                                "tell apart (03/04/2025) rather than guess.")
+        options["date_format"] = fmt
+    if "decimal" in p.options:
+        dec = st.radio("Amounts are written like", [".", ","], horizontal=True, key=f"decimal_{name}",
+                       format_func={".": "1,234.50", ",": "1.234,50"}.get)
+        options["decimal"] = dec
+    if "stage_map" in p.options:
+        lines = st.text_area("Custom stage names (optional)", key=f"stagemap_{name}", height=90,
+                             placeholder="Verbal Commit = Negotiation\nOn Hold = Discovery",
+                             help="Standard Salesforce stages are mapped already (Prospecting and Qualification → "
+                                  "Qualify; Needs Analysis, Value Proposition, Id. Decision Makers, Perception "
+                                  "Analysis → Discovery; Proposal/Price Quote → Proposal; Negotiation/Review → "
+                                  "Negotiation). Add your own, one per line: your stage = configured stage.")
+        options["stage_map"] = presets.parse_stage_lines(lines)
+        if "status_map" in p.options:   # lead statuses are named in the same box
+            options["status_map"] = options["stage_map"]
+    if "missing_amount" in p.options:
+        options["missing_amount"] = st.radio(
+            "Deals without an amount", ["zero", "skip"], horizontal=True, key=f"noamount_{name}",
+            format_func={"zero": "Count them with 0", "skip": "Leave them out"}.get,
+            help="A deal with no amount anywhere in the export. Either way the import says how many there were.")
+    return options
+
+
 def _preset_flow(name: str) -> None:
     p = presets.PRESETS[name]
     st.markdown(p.description)
@@ -242,27 +277,7 @@ def _preset_flow(name: str) -> None:
             st.caption(f"{role.label}: " + (f"`{hit.name}`" if hit else
                                             ("not found" if role.required else "not found (optional)")))
         ready = bool(folder) and all(r.key in found for r in p.roles if r.required)
-    options: dict = {}
-    if "date_format" in p.options:
-        fmt = st.selectbox("Date format", ["auto", "day-first", "month-first"], key=f"datefmt_{name}",
-                           format_func={"auto": "Detect (ISO 8601, or day/month order from the data)",
-                                        "day-first": "Day first: 31/12/2025, 31.12.2025 14:05",
-                                        "month-first": "Month first: 12/31/2025 2:05 PM"}.get,
-                           help="CRM exports write dates in the user's locale. Detection refuses dates it cannot "
-                                "tell apart (03/04/2025) rather than guess.")
-        options["date_format"] = fmt
-    if "decimal" in p.options:
-        dec = st.radio("Amounts are written like", [".", ","], horizontal=True, key=f"decimal_{name}",
-                       format_func={".": "1,234.50", ",": "1.234,50"}.get)
-        options["decimal"] = dec
-    if "stage_map" in p.options:
-        lines = st.text_area("Custom stage names (optional)", key=f"stagemap_{name}", height=90,
-                             placeholder="Verbal Commit = Negotiation\nOn Hold = Discovery",
-                             help="Standard Salesforce stages are mapped already (Prospecting and Qualification → "
-                                  "Qualify; Needs Analysis, Value Proposition, Id. Decision Makers, Perception "
-                                  "Analysis → Discovery; Proposal/Price Quote → Proposal; Negotiation/Review → "
-                                  "Negotiation). Add your own, one per line: your stage = configured stage.")
-        options["stage_map"] = presets.parse_stage_lines(lines)
+    options = _preset_options(name, p)
     key = f"preset:{name}"
     c1, c2 = st.columns([1, 6])
     if c1.button("Validate", key=f"imp_check_{name}", disabled=not ready,
@@ -273,6 +288,46 @@ def _preset_flow(name: str) -> None:
                  help="Replaces every table with this data set."):
         _commit(key, lambda cur: presets.import_preset(cur, name, folder, files=files or None,
                                                        skip_bad_rows=skip_bad, options=options))
+    _show_outcome(key)
+
+
+def _auto_flow() -> None:
+    st.markdown("Upload every file of your export at once (CSV, Excel or Parquet). Each file's columns tell which "
+                "CRM export and which part of it it is — Salesforce in report labels or API field names, HubSpot "
+                "contacts and deals, the public data sets, or our canonical files; anything not recognised goes to "
+                "the mapping assistant.")
+    ups = st.file_uploader("Files", type=FILE_TYPES, accept_multiple_files=True, key="up_auto")
+    if not ups:
+        return
+    det = presets.detect([(f.name, f.getvalue()) for f in ups])
+    if det.recognised:
+        st.info("**Recognised:**\n" + "\n".join(f"- {s}" for s in det.sentences()[:len(det.recognised)]))
+    if det.left_out:
+        st.warning("\n".join(f"- {n}: {why}" for n, why in det.left_out))
+        st.button("Open the mapping assistant", key="auto_to_assistant",
+                  on_click=lambda: ss.update(imp_source=CANONICAL),
+                  help="Upload the files that were not recognised there; it guesses their columns.")
+    if det.preset is None:
+        return
+    key = f"auto:{det.preset}:{'|'.join(sorted(f.name for f in ups))}"
+    if det.preset == presets.CANONICAL:
+        files = dict(det.files)
+        c1, c2 = st.columns([1, 6])
+        if c1.button("Validate", key="auto_check"):
+            _validate(key, skip_bad_rows=skip_bad, **files)
+        if c2.button("Import", key="auto_go", type="primary"):
+            _commit(key, lambda cur: presets.import_detected(cur, det, skip_bad_rows=skip_bad))
+        _show_outcome(key)
+        return
+    p = presets.PRESETS[det.preset]
+    st.markdown(f"**{p.title}** — {p.description}")
+    options = _preset_options(det.preset, p)
+    c1, c2 = st.columns([1, 6])
+    if c1.button("Validate", key="auto_check",
+                 help="Runs the whole import against a throw-away copy: problems, preview, what will be missing."):
+        _validate(key, preset=det.preset, preset_files=det.files, options=options, skip_bad_rows=skip_bad)
+    if c2.button("Import", key="auto_go", type="primary", help="Replaces every table with this data."):
+        _commit(key, lambda cur: presets.import_detected(cur, det, skip_bad_rows=skip_bad, options=options))
     _show_outcome(key)
 
 
@@ -393,7 +448,9 @@ def _canonical_flow(saved_map: dict | None) -> None:
 
 
 with ui.guard("the import"):
-    if choice.startswith("preset:"):
+    if choice == AUTO:
+        _auto_flow()
+    elif choice.startswith("preset:"):
         _preset_flow(choice.split(":", 1)[1])
     elif choice.startswith("saved:"):
         _canonical_flow(next(m for m in saved if m["name"] == choice.split(":", 1)[1]))

@@ -90,7 +90,7 @@ def build(src: dict, options: dict) -> Built:
     d_amount = dc.find("Amount", "amount_in_home_currency", "Amount in company currency")
     d_owner = dc.find("Deal owner", "Deal Owner", "hubspot_owner_id", "Owner")
     d_company = dc.find("Associated Company", "Associated Companies", "Associated Company IDs",
-                        "associatedcompanyids", "Company name", "company")
+                        "associatedcompanyids", "associatedcompanyid", "Company name", "company")
     d_contacts = dc.find("Associated Contact IDs", "associatedvids", "Associated Contact ID", "contact_id")
     cols = stage_columns(deals.columns)
     if dc.problems:
