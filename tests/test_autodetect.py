@@ -141,6 +141,18 @@ SAYS = {
 }
 
 
+def _blank(at) -> list[str]:
+    """blank_charts, reading a Sankey's numbers where it keeps them (link.value)."""
+    import json
+    drawn = set()
+    for el in at.get("plotly_chart"):
+        spec = json.loads(el.proto.spec)
+        if any(t.get("type") == "sankey" and any(v for v in t.get("link", {}).get("value", []) if v)
+               for t in spec.get("data", [])):
+            drawn.add(el.proto.id.rsplit("-", 1)[-1])
+    return [k for k in blank_charts(at) if k not in drawn]
+
+
 @pytest.fixture(scope="module")
 def shape_db(tmp_path_factory):
     built: dict[str, Path] = {}
@@ -164,4 +176,4 @@ def test_every_page_runs_on_each_new_shape(shape_db, shape, page):
     phrase = SAYS.get((shape, page))
     if phrase:
         assert phrase in _said(at), f"{page} on {shape} does not say “{phrase}”"
-    assert not blank_charts(at), f"{page} on {shape}: empty chart(s) without a word why: {blank_charts(at)}"
+    assert not _blank(at), f"{page} on {shape}: empty chart(s) without a word why: {_blank(at)}"

@@ -102,3 +102,65 @@ def _every_page_on_olist(db: Path) -> None:
     finally:
         stop_streamlit(server)
     assert not problems, "\n".join(problems) + f"\nserver log:\n{server.log_tail(20)}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Issue #17: a Salesforce org's export (field API names) uploaded at once on the Data page, recognised
+# file by file, imported, then every page on it.
+
+SF_API = Path(__file__).resolve().parent / "fixtures" / "crm" / "salesforce_api"
+
+
+def test_salesforce_export_uploaded_at_once_then_every_page(tmp_path):
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium")
+    pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
+    from funnel import store
+    db = tmp_path / "sf.duckdb"
+    store.connect(db).close()          # an empty database: the import is the first thing a user does
+    in_own_thread(_upload_salesforce_then_every_page, db)
+
+
+def _upload_salesforce_then_every_page(db: Path) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    server = start_streamlit(db)
+    problems: list[str] = []
+    try:
+        with sync_playwright() as pw:
+            browser = launch_chromium(pw)
+            try:
+                ctx = browser.new_context(viewport=TALL, device_scale_factor=1)
+                page = ctx.new_page()
+                open_app(page, f"{server.base_url}/")
+                open_app(page, f"{server.base_url}/data")
+                # "Detect from the files" is the first choice: one uploader takes every file.
+                page.locator("[data-testid='stFileUploader'] input[type='file']").first.set_input_files(
+                    sorted(str(p) for p in SF_API.glob("*.csv")))
+                expect(page.locator(INFO).filter(has_text="LeadHistory.csv: Lead history — Salesforce export")
+                       ).to_be_visible(timeout=60_000)
+                page.get_by_role("button", name="Import", exact=True).click()
+                expect(page.locator("[data-testid='stAlertContentSuccess']").filter(
+                    has_text="Imported 6 leads, 21 lead events, 5 opportunities, 15 opportunity events")
+                       ).to_be_visible(timeout=120_000)
+                wait_for_app(page)
+                screenshot(page, "salesforce_data_after_upload")
+                page.close()
+                for app_page in sorted(app_pages(), key=lambda p: not p.default):
+                    page = ctx.new_page()
+                    open_app(page, f"{server.base_url}/{app_page.route}")
+                    fit_to_content(page)
+                    screenshot(page, f"salesforce_{app_page.slug}")
+                    where = f"{app_page.file} on the Salesforce export"
+                    errors = error_texts(page)
+                    if errors:
+                        problems.append(f"{where}: error element(s): {errors}")
+                    if not frame_ran(page) or not heading(page):
+                        problems.append(f"{where}: no title, or the page ran without app.py")
+                    page.close()
+                ctx.close()
+            finally:
+                browser.close()
+    finally:
+        stop_streamlit(server)
+    assert not problems, "\n".join(problems) + f"\nserver log:\n{server.log_tail(20)}"

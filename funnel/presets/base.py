@@ -115,11 +115,14 @@ class Built:
 @dataclass(frozen=True)
 class Preset:
     name: str
-    title: str
-    description: str
-    roles: tuple[FileRole, ...]
-    notes: tuple[Note, ...]
-    build: Callable[..., Built]
+    roles: tuple[FileRole, ...] = ()
+    # Title, description and notes come from prose.toml (the registry fills them in).
+    title: str = ""
+    description: str = ""
+    notes: tuple[Note, ...] = ()
+    # The module's build(src, options) -> Built; the registry sets it (a module declares PRESET
+    # above its builder).
+    build: Callable[..., Built] | None = None
     options: tuple[str, ...] = ()
     public_folder: str | None = None     # sub-folder of shared/datasets holding the public data set
     # Scoring rules seeded on import while the stored ones are untouched defaults (see
@@ -221,10 +224,6 @@ def attribute_names(headers: list[str], taken: set[str]) -> dict[str, str]:
 
 
 
-
-#: The note of every source that records no rejections or recycling.
-NO_REJECTIONS = Note("rejections", "The source records no rejections, recycling or disqualification: rejection rates, "
-                                "reasons and resubmission loops cannot be computed.", ("no_rejections",))
 
 
 #: Personal data a CRM export carries that Funnelcast never imports (names in lower_snake_case).

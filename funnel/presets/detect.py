@@ -14,8 +14,10 @@ from pathlib import Path
 
 from .. import ingest
 from ..errors import ImportValidationError
+from ..limitations import clear_data_notes
 from ..mapping import TABLE_ORDER, TABLES
 from .base import TABLE_LABELS, FileRole, header_key, source_name
+from .importer import import_preset
 from .registry import PRESETS
 
 CANONICAL = "canonical"
@@ -130,8 +132,6 @@ def detect_folder(directory) -> Detection:
 
 def import_detected(con, det: Detection, skip_bad_rows: bool = False, options: dict | None = None):
     """Import what :func:`detect` recognised: the chosen preset's files, or canonical files."""
-    from .importer import import_preset
-    from ..limitations import clear_data_notes
     if det.preset is None:
         names = ", ".join(n for n, _ in det.left_out) or "no data file"
         raise ImportValidationError(f"None of the files is a known export ({names}).",

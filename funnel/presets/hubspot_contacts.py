@@ -19,6 +19,18 @@ HUBSPOT_IGNORED_STAGES = ("Became a Subscriber Date", "Became an Evangelist Date
                           "Became an Other Lifecycle Date", "hs_lifecyclestage_subscriber_date",
                           "hs_lifecyclestage_evangelist_date", "hs_lifecyclestage_other_date")
 
+
+PRESET = Preset(
+    name="hubspot_contacts",
+    roles=(FileRole("contacts", "Contacts export", ("*contacts*.csv", "*contacts*.xlsx", "hubspot*.csv",
+                                                    "hubspot*.xlsx"),
+                    help="Contacts → Export, with the lifecycle stage date properties.",
+                    signature=(("Record ID", "Contact ID", "hs_object_id", "vid"), ("Create Date", "createdate"),
+                               tuple(n for _, names in HUBSPOT_STAGE_COLUMNS for n in names))),),
+    options=("date_format",),
+)
+
+
 def build(src: dict, options: dict) -> Built:
     f, df = src["contacts"]
     c = Cols(df, f, "leads")
@@ -87,45 +99,3 @@ def build(src: dict, options: dict) -> Built:
                  columns={"leads": {"lead_id": c_id, "created_at": c_created, "channel": c_source, "sdr": c_owner,
                                     **guess},
                           "lead_events": {"lead_id": c_id}})
-
-
-
-PRESET = Preset(
-    name="hubspot_contacts",
-    title="HubSpot contacts export",
-    description="A HubSpot contacts export with the lifecycle date columns (Create Date, Became a Lead / "
-                "Marketing Qualified Lead / Sales Qualified Lead / Opportunity / Customer Date, Lifecycle "
-                "Stage, Lead Status, HubSpot Score, Original Source, Contact owner). Each filled-in date "
-                "becomes one stage event.",
-    roles=(FileRole("contacts", "Contacts export", ("*contacts*.csv", "*contacts*.xlsx", "hubspot*.csv",
-                                                    "hubspot*.xlsx"),
-                    help="Contacts → Export, with the lifecycle stage date properties.",
-                    signature=(("Record ID", "Contact ID", "hs_object_id", "vid"), ("Create Date", "createdate"),
-                               tuple(n for _, names in HUBSPOT_STAGE_COLUMNS for n in names))),),
-    notes=(
-        Note("rejections", "HubSpot's Lead Status (Unqualified, Bad timing, …) has no date, so it is not turned "
-                       "into rejection or disqualification events: rejection analysis cannot be computed, and an "
-                       "unqualified contact still counts as sitting in its last lifecycle stage. The status is "
-                       "kept as the attribute lead_status.", ("no_rejections",)),
-        Note("forecast", "A contacts export has no deals: the pipeline and forecast need HubSpot deals imported as "
-                     "opportunities.", ("no_opportunities",)),
-        Note("source", "Dates are read as written; HubSpot writes them in the portal's time zone, not UTC."),
-    ),
-    build=build,
-    options=("date_format",),
-    # Source and fit, on the columns a contacts export usually carries (rules on a column the export
-    # lacks are not seeded). Not HubSpot Score, Lifecycle Stage or Lead Status: they move with the
-    # outcome.
-    scoring_rules=(
-        ("channel", "in", "Referrals|Direct Traffic|Organic Search|REFERRALS|DIRECT_TRAFFIC|ORGANIC_SEARCH",
-         15, True, "fit"),
-        ("channel", "in", "Paid Search|Email Marketing|PAID_SEARCH|EMAIL_MARKETING", 10, True, "fit"),
-        ("job_title", "contains", "director", 15, True, "fit"),
-        ("job_title", "contains", "vp", 15, True, "fit"),
-        ("job_title", "contains", "head of", 15, True, "fit"),
-        ("job_title", "contains", "chief", 15, True, "fit"),
-        ("job_title", "contains", "student", -30, True, "fit"),
-        ("company_size", ">=", "200", 10, True, "fit"),
-    ),
-    scoring_threshold=25.0,
-)

@@ -16,6 +16,7 @@ import pandas as pd
 from ..dates import clean_amounts, order_from_option, parse_dates, to_time
 from . import hubspot_contacts
 from .base import Built, Cols, FileRole, Note, Preset, blank_to_none, plural, problem, refuse
+from .prose import preset_prose
 from .quality import history_notes, row_stage_notes, without_amount
 
 #: HubSpot's default sales pipeline (internal id, label) → default opportunity stages, by meaning.
@@ -77,6 +78,19 @@ def _wide_to_events(dc: Cols, ids: pd.Series, cols, when, file: str) -> pd.DataF
     ev = ev.drop(index=dropped)
     ev = ev.assign(_t=to_time(ev["entered_at"])).sort_values(["opportunity_id", "_t"], kind="stable")
     return ev.drop(columns="_t").reset_index(drop=True), len(dropped)
+
+
+PRESET = Preset(
+    name="hubspot_deals",
+    roles=(FileRole("deals", "Deals export", ("*deals*.csv", "*deals*.xlsx", "*deal*.csv"),
+                    help="Deals → Export, with the \"Date entered …\" properties.",
+                    signature=(("Deal Stage", "dealstage"), ("Close Date", "closedate"),
+                               ("Pipeline", "Deal Name", "dealname", "Amount"))),
+           FileRole("contacts", "Contacts export (optional)", ("*contacts*.csv", "*contacts*.xlsx"), required=False,
+                    help="Contacts → Export, with the lifecycle stage date properties.",
+                    signature=hubspot_contacts.PRESET.roles[0].signature)),
+    options=("date_format", "decimal", "stage_map", "missing_amount"),
+)
 
 
 def build(src: dict, options: dict) -> Built:
@@ -153,8 +167,8 @@ def build(src: dict, options: dict) -> Built:
         names.update(built_contacts.names)
         stages.update(built_contacts.stages)
         columns.update(built_contacts.columns)
-        notes = [*(n for n in hubspot_contacts.PRESET.notes if n.topic != "forecast"), *built_contacts.notes,
-                 *notes]
+        notes = [*(n for n in preset_prose("hubspot_contacts")["notes"] if n.topic != "forecast"),
+                 *built_contacts.notes, *notes]
         linked = int(opportunities["lead_id"].notna().sum())
         notes.append(Note("filters", f"{linked:,} of {len(opportunities):,} deals are linked to a contact of the "
                                      "contacts export (their first associated contact), so the lead filters reach "
@@ -163,25 +177,3 @@ def build(src: dict, options: dict) -> Built:
         notes.append(Note("leads", "A deals export has no contacts: the lead funnel, conversion, rejections and the "
                                    "scoring what-if need the contacts export imported with it.", ("no_leads",)))
     return Built(tables=tables, names=names, stages=stages, notes=notes, columns=columns)
-
-
-PRESET = Preset(
-    name="hubspot_deals",
-    title="HubSpot deals export (with contacts)",
-    description="A HubSpot deals export with its \"Date entered\" stage columns (UI: Date entered \"Contract Sent "
-                "(Sales Pipeline)\"; API and warehouse syncs: hs_date_entered_<stage id>), pipeline, deal stage, "
-                "amount, close date, create date, deal owner and associated company — and, optionally, the contacts "
-                "export, so contacts and their deals arrive in one import.",
-    roles=(FileRole("deals", "Deals export", ("*deals*.csv", "*deals*.xlsx", "*deal*.csv"),
-                    help="Deals → Export, with the \"Date entered …\" properties.",
-                    signature=(("Deal Stage", "dealstage"), ("Close Date", "closedate"),
-                               ("Pipeline", "Deal Name", "dealname", "Amount"))),
-           FileRole("contacts", "Contacts export (optional)", ("*contacts*.csv", "*contacts*.xlsx"), required=False,
-                    help="Contacts → Export, with the lifecycle stage date properties.",
-                    signature=hubspot_contacts.PRESET.roles[0].signature)),
-    notes=(),
-    build=build,
-    options=("date_format", "decimal", "stage_map", "missing_amount"),
-    scoring_rules=hubspot_contacts.PRESET.scoring_rules,
-    scoring_threshold=hubspot_contacts.PRESET.scoring_threshold,
-)

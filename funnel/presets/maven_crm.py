@@ -10,6 +10,23 @@ from .base import Built, Cols, FileRole, Note, Preset, blank_to_none, plural, pr
 
 MAVEN_STAGES = {"Prospecting": "Qualify", "Engaging": "Discovery", "Won": "Closed Won", "Lost": "Closed Lost"}
 
+
+PRESET = Preset(
+    name="maven_crm",
+    roles=(FileRole("sales_pipeline", "Sales pipeline", ("sales_pipeline*.csv",),
+                    help="sales_pipeline.csv: opportunity_id, sales_agent, product, account, deal_stage, "
+                         "engage_date, close_date, close_value",
+                    signature=(("opportunity_id",), ("deal_stage",), ("engage_date",), ("sales_agent", "close_value"))),
+           FileRole("products", "Products", ("products*.csv",), required=False,
+                    help="products.csv: product, series, sales_price",
+                    signature=(("product",), ("sales_price",)), excludes=("opportunity_id",)),
+           FileRole("sales_teams", "Sales teams", ("sales_teams*.csv",), required=False,
+                    help="sales_teams.csv: sales_agent, manager, regional_office",
+                    signature=(("sales_agent",), ("regional_office",)), excludes=("opportunity_id",))),
+    public_folder="maven_crm",
+)
+
+
 def build(src: dict, options: dict) -> Built:
     pf, pipe = src["sales_pipeline"]
     pc = Cols(pipe, pf, "opportunities")
@@ -121,32 +138,3 @@ def build(src: dict, options: dict) -> Built:
                                             "product": c_product},
                           "opportunity_events": {"opportunity_id": c_id, "stage": c_stage, "amount": c_value,
                                                  "close_date": c_close}})
-
-
-
-PRESET = Preset(
-    name="maven_crm",
-    title="Maven CRM sales pipeline (public data set)",
-    description="Maven Analytics' fictitious B2B pipeline: 8,800 opportunities in Prospecting, Engaging, Won or "
-                "Lost, with sales agent, product, account and close value; products give list prices and the "
-                "GTX Pro spelling, sales teams the regional office.",
-    roles=(FileRole("sales_pipeline", "Sales pipeline", ("sales_pipeline*.csv",),
-                    help="sales_pipeline.csv: opportunity_id, sales_agent, product, account, deal_stage, "
-                         "engage_date, close_date, close_value",
-                    signature=(("opportunity_id",), ("deal_stage",), ("engage_date",), ("sales_agent", "close_value"))),
-           FileRole("products", "Products", ("products*.csv",), required=False,
-                    help="products.csv: product, series, sales_price",
-                    signature=(("product",), ("sales_price",)), excludes=("opportunity_id",)),
-           FileRole("sales_teams", "Sales teams", ("sales_teams*.csv",), required=False,
-                    help="sales_teams.csv: sales_agent, manager, regional_office",
-                    signature=(("sales_agent",), ("regional_office",)), excludes=("opportunity_id",))),
-    notes=(
-        Note("leads", "Maven CRM has no leads: the lead funnel, conversion, lead time in stage, rejections and the "
-                  "scoring what-if cannot be computed for this data.", ("no_leads",)),
-        Note("deal_time_in_stage", "The source holds only the current stage with an engage date and a close date: "
-                               "time in Prospecting cannot be measured, and Engaging is the only stage with a "
-                               "duration."),
-    ),
-    build=build,
-    public_folder="maven_crm",
-)

@@ -3,7 +3,20 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .base import NO_REJECTIONS, Built, Cols, FileRole, Note, Preset, blank_to_none, refuse
+from .base import Built, Cols, FileRole, Note, Preset, blank_to_none, refuse
+
+
+PRESET = Preset(
+    name="olist",
+    roles=(FileRole("mqls", "Marketing qualified leads", ("olist_marketing_qualified_leads*.csv", "*qualified_leads*"),
+                    help="olist_marketing_qualified_leads_dataset.csv: mql_id, first_contact_date, landing_page_id, origin",
+                    signature=(("mql_id",), ("first_contact_date",), ("landing_page_id", "origin"))),
+           FileRole("closed_deals", "Closed (won) deals", ("olist_closed_deals*.csv", "*closed_deals*"),
+                    help="olist_closed_deals_dataset.csv: mql_id, seller_id, sdr_id, sr_id, won_date, …",
+                    signature=(("mql_id",), ("won_date",), ("seller_id", "sdr_id", "sr_id")))),
+    public_folder="olist_marketing_funnel",
+)
+
 
 def build(src: dict, options: dict) -> Built:
     mql_file, mql = src["mqls"]
@@ -88,49 +101,3 @@ def build(src: dict, options: dict) -> Built:
                  "opportunities": {"opportunity_id": d_id, "created_at": c_first, "amount": d_rev, "close_date": d_won},
                  "opportunity_events": {"opportunity_id": d_id, "entered_at": d_won, "amount": d_rev,
                                         "close_date": d_won}})
-
-
-
-PRESET = Preset(
-    name="olist",
-    title="Olist marketing funnel (public data set)",
-    description="Olist's seller-acquisition funnel: 8,000 MQLs (first contact date, landing page, channel) and "
-                "842 won deals (SDR, SR, segment, declared revenue). Each MQL becomes a lead with an MQL event; "
-                "each won deal a Customer event and a won opportunity.",
-    roles=(FileRole("mqls", "Marketing qualified leads", ("olist_marketing_qualified_leads*.csv", "*qualified_leads*"),
-                    help="olist_marketing_qualified_leads_dataset.csv: mql_id, first_contact_date, landing_page_id, origin",
-                    signature=(("mql_id",), ("first_contact_date",), ("landing_page_id", "origin"))),
-           FileRole("closed_deals", "Closed (won) deals", ("olist_closed_deals*.csv", "*closed_deals*"),
-                    help="olist_closed_deals_dataset.csv: mql_id, seller_id, sdr_id, sr_id, won_date, …",
-                    signature=(("mql_id",), ("won_date",), ("seller_id", "sdr_id", "sr_id")))),
-    notes=(
-        Note("forecast", "Olist has no lost deals and no open pipeline: every opportunity is won, so win rates are "
-                     "100% by construction and there is nothing to forecast.", ("no_lost", "no_open")),
-        NO_REJECTIONS,
-        Note("conversion", "Only MQL (first contact) and Customer (won) have dates: the SDR contact and the SR "
-                       "consultancy steps are not recorded, so SAL, SQL and Opportunity count only the leads "
-                       "that were won (a skipped stage counts as passed)."),
-        Note("filters", "SDR and AE (Olist's SR) are known only for won deals: per-SDR or per-AE conversion rates "
-                    "would be 100% and mean nothing.", ("won_only_sdr", "won_only_ae")),
-        Note("time_in_stage", "Only MQL has a time in stage: the SDR contact and SR consultancy steps have no dates "
-                          "(no SAL, SQL or Opportunity stays), and an MQL that was never won has no later event, "
-                          "so it counts as still sitting in MQL — time in MQL and the stuck list mix real "
-                          "waiting with leads that were silently lost."),
-        Note("deal_time_in_stage", "Deals are recorded only when won (one Closed Won event each, no earlier "
-                               "stages): time in the deal stages cannot be measured.", ("no_deal_stages",)),
-        Note("source", "The closed deals' profile (segment, lead type, behaviour profile, company, GTIN, stock, "
-                   "catalogue size) exists only for won deals and would leak the outcome, so it is not a lead "
-                   "attribute; the segment is kept on the won opportunity."),
-    ),
-    build=build,
-    public_folder="olist_marketing_funnel",
-    # Olist's only lead attributes known before contact are the channel and a hashed landing page id;
-    # SDR and AE are known only for won deals (they leak the outcome). Search and direct traffic win
-    # 11–12% of their MQLs, referral 8%, social, e-mail, display and other 3–6% (overall 10.5%).
-    scoring_rules=(
-        ("channel", "in", "organic_search|paid_search|direct_traffic", 10, True, "fit"),
-        ("channel", "=", "referral", 5, True, "fit"),
-        ("channel", "in", "social|email|display|other|other_publicities", -10, True, "fit"),
-    ),
-    scoring_threshold=10.0,
-)

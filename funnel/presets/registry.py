@@ -1,19 +1,26 @@
 """The shipped presets by name, and where their files are.
 
 A new CRM is one module beside this one that defines ``PRESET`` (a :class:`~funnel.presets.base.Preset`
-with its file roles, notes and builder); list it in :data:`MODULES`.
+with its file roles and notes) and ``build(src, options) -> Built``; list it in :data:`MODULES`
+(its title, description and notes in prose.toml; its seeded scoring rules, if it has leads, in
+scoring_rules.toml).
 """
 from __future__ import annotations
 
 import fnmatch
+from dataclasses import replace
 from pathlib import Path
 
 from ..errors import ConfigError
 from . import hubspot_contacts, hubspot_deals, maven_crm, olist, salesforce, x_education
 from .base import SHARED_DATASETS, Preset
+from .prose import preset_prose
+from .scoring_seed import preset_seed
 
 MODULES = (olist, maven_crm, x_education, hubspot_contacts, hubspot_deals, salesforce)
-PRESETS: dict[str, Preset] = {m.PRESET.name: m.PRESET for m in MODULES}
+PRESETS: dict[str, Preset] = {
+    m.PRESET.name: replace(m.PRESET, build=m.build, **preset_prose(m.PRESET.name), **preset_seed(m.PRESET.name))
+    for m in MODULES}
 #: Former names that still work (on the command line and in saved links).
 ALIASES = {"salesforce_opportunity_history": "salesforce"}
 

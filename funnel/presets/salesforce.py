@@ -143,7 +143,8 @@ def _read(src: dict, options: dict) -> dict:
                         "attach to). Add one of them.", code="unreadable_file")])
     values = []
     if "history" in got:
-        values += [got["history"][1].get(h) for h in got["history"][4:7] if h]
+        h = got["history"]
+        values += [h[1].get(c) for c in (h[4], h[6]) if c]     # the dates: CreatedDate, CloseDate
     for k in ("field_history", "lead_history"):
         if k in got:
             values.append(got[k][1].get(got[k][6]))
@@ -358,6 +359,48 @@ def _status_map(values, options: dict) -> dict[str, str]:
     return out
 
 
+#: Columns only a field-history export has (so an Opportunity or Lead file is never taken for one).
+_CHANGE_COLUMNS = ("Field", "Field / Event", "New Value", "Old Value")
+
+
+def _sig(*groups: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
+    return tuple(groups)
+
+
+PRESET = Preset(
+    name="salesforce",
+    roles=(FileRole("field_history", "Opportunity field history",
+                    ("*opportunityfieldhistory*", "*opportunity_field_history*", "*opportunity field history*"),
+                    required=False, help="OpportunityFieldHistory: OpportunityId, Field, OldValue, NewValue, CreatedDate.",
+                    signature=_sig(("Opportunity ID",), ("Field", "Changed Field", "Field / Event"), ("New Value",))),
+           FileRole("lead_history", "Lead history", ("*leadhistory*", "*lead_history*", "*lead history*"),
+                    required=False, help="LeadHistory: LeadId, Field (Status), OldValue, NewValue, CreatedDate.",
+                    signature=_sig(("Lead ID",), ("Field", "Changed Field", "Field / Event"), ("New Value",))),
+           FileRole("history", "Opportunity history", ("*opportunityhistory*.csv", "*opportunity_history*.csv",
+                                                       "*history*.csv", "*history*.xlsx"),
+                    required=False, help="OpportunityHistory: one row per stage / amount / close date change.",
+                    signature=_sig(("Opportunity ID",), ("Stage", "Stage Name"), ("Created Date", "Last Modified Date"),
+                                   ("Probability", "Probability (%)", "Forecast Category", "Expected Revenue")),
+                    excludes=("Opportunity Name", "Name", "Account Name", "AccountId", *_CHANGE_COLUMNS)),
+           FileRole("opportunities", "Opportunities", ("opportunities*.csv", "opportunity.csv", "*opportunities*.csv",
+                                                       "*opportunities*.xlsx"),
+                    required=False, help="Opportunity: one row per opportunity.",
+                    signature=_sig(("Opportunity ID", "Id"), ("Stage", "Stage Name"), ("Close Date",),
+                                   ("Opportunity Name", "Name", "Account Name", "AccountId", "IsWon", "IsClosed")),
+                    excludes=("Lead ID", "Status", *_CHANGE_COLUMNS)),
+           FileRole("leads", "Leads", ("lead.csv", "leads*.csv", "lead_*.csv", "*leads*.csv"), required=False,
+                    help="Lead: Id, CreatedDate, Status, LeadSource, OwnerId, ConvertedDate, ConvertedOpportunityId, …",
+                    signature=_sig(("Lead ID", "Id"), ("Lead Status", "Status"), ("Created Date", "Create Date"),
+                                   ("IsConverted", "Converted", "Converted Date", "Lead Source", "Company")),
+                    excludes=("StageName", "Stage", *_CHANGE_COLUMNS)),
+           FileRole("users", "Users (owner names)", ("user.csv", "users*.csv"), required=False,
+                    help="User: Id, Name (to show owner names instead of ids).",
+                    signature=_sig(("Id", "User ID"), ("Name", "Full Name"), ("Username", "Email", "Alias", "IsActive")),
+                    excludes=("StageName", "Stage", "Status", *_CHANGE_COLUMNS))),
+    options=("date_format", "decimal", "stage_map", "status_map", "missing_amount"),
+)
+
+
 def build(src: dict, options: dict) -> Built:
     got = _read(src, options)
     names = _names(src)
@@ -397,53 +440,3 @@ def build(src: dict, options: dict) -> Built:
             columns["opportunities"] = {"opportunity_id": g["id"], "created_at": g["created"], "close_date": g["close"],
                                         "amount": g["amount"], "account": g["account"], "owner": g["owner"]}
     return Built(tables=tables, names=table_names, stages=stages, notes=notes, columns=columns)
-
-
-#: Columns only a field-history export has (so an Opportunity or Lead file is never taken for one).
-_CHANGE_COLUMNS = ("Field", "Field / Event", "New Value", "Old Value")
-
-
-def _sig(*groups: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
-    return tuple(groups)
-
-
-PRESET = Preset(
-    name="salesforce",
-    title="Salesforce export",
-    description="Salesforce exports in either header style — report labels (Opportunity ID, Stage, Created Date) or "
-                "the field API names of the Data Export, Data Loader and Workbench (OpportunityId, StageName, "
-                "CreatedDate): Opportunity, OpportunityHistory or OpportunityFieldHistory, Lead and LeadHistory "
-                "(Status changes), and a User export for owner names. Any subset imports; standard stages and lead "
-                "statuses map onto the configured ones.",
-    roles=(FileRole("field_history", "Opportunity field history",
-                    ("*opportunityfieldhistory*", "*opportunity_field_history*", "*opportunity field history*"),
-                    required=False, help="OpportunityFieldHistory: OpportunityId, Field, OldValue, NewValue, CreatedDate.",
-                    signature=_sig(("Opportunity ID",), ("Field", "Changed Field", "Field / Event"), ("New Value",))),
-           FileRole("lead_history", "Lead history", ("*leadhistory*", "*lead_history*", "*lead history*"),
-                    required=False, help="LeadHistory: LeadId, Field (Status), OldValue, NewValue, CreatedDate.",
-                    signature=_sig(("Lead ID",), ("Field", "Changed Field", "Field / Event"), ("New Value",))),
-           FileRole("history", "Opportunity history", ("*opportunityhistory*.csv", "*opportunity_history*.csv",
-                                                       "*history*.csv", "*history*.xlsx"),
-                    required=False, help="OpportunityHistory: one row per stage / amount / close date change.",
-                    signature=_sig(("Opportunity ID",), ("Stage", "Stage Name"), ("Created Date", "Last Modified Date"),
-                                   ("Probability", "Probability (%)", "Forecast Category", "Expected Revenue")),
-                    excludes=("Opportunity Name", "Name", "Account Name", "AccountId", *_CHANGE_COLUMNS)),
-           FileRole("opportunities", "Opportunities", ("opportunities*.csv", "opportunity.csv", "*opportunities*.csv",
-                                                       "*opportunities*.xlsx"),
-                    required=False, help="Opportunity: one row per opportunity.",
-                    signature=_sig(("Opportunity ID", "Id"), ("Stage", "Stage Name"), ("Close Date",),
-                                   ("Opportunity Name", "Name", "Account Name", "AccountId", "IsWon", "IsClosed")),
-                    excludes=("Lead ID", "Status", *_CHANGE_COLUMNS)),
-           FileRole("leads", "Leads", ("lead.csv", "leads*.csv", "lead_*.csv", "*leads*.csv"), required=False,
-                    help="Lead: Id, CreatedDate, Status, LeadSource, OwnerId, ConvertedDate, ConvertedOpportunityId, …",
-                    signature=_sig(("Lead ID", "Id"), ("Lead Status", "Status"), ("Created Date", "Create Date"),
-                                   ("IsConverted", "Converted", "Converted Date", "Lead Source", "Company")),
-                    excludes=("StageName", "Stage", *_CHANGE_COLUMNS)),
-           FileRole("users", "Users (owner names)", ("user.csv", "users*.csv"), required=False,
-                    help="User: Id, Name (to show owner names instead of ids).",
-                    signature=_sig(("Id", "User ID"), ("Name", "Full Name"), ("Username", "Email", "Alias", "IsActive")),
-                    excludes=("StageName", "Stage", "Status", *_CHANGE_COLUMNS))),
-    notes=(),
-    build=build,
-    options=("date_format", "decimal", "stage_map", "status_map", "missing_amount"),
-)

@@ -8,10 +8,24 @@ threshold is treated the same way on its own.
 from __future__ import annotations
 
 import json
+import tomllib
+from importlib import resources
 
 from .. import store
 
 SCORING_SEED_KEY = "scoring_seed"
+
+
+def preset_seed(name: str) -> dict:
+    """``{"scoring_rules": rules, "scoring_threshold": t}`` for a preset from scoring_rules.toml ({} when
+    it seeds none): rules as (attribute, operator, value, points, enabled, group) tuples."""
+    table = tomllib.loads(resources.files("funnel.presets").joinpath("scoring_rules.toml").read_text("utf-8"))
+    entry = table.get(name)
+    if entry and "same_as" in entry:
+        entry = table[entry["same_as"]]
+    if not entry:
+        return {}
+    return {"scoring_rules": tuple(tuple(r) for r in entry["rules"]), "scoring_threshold": float(entry["threshold"])}
 
 
 def _rule_key(rules) -> list[tuple]:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .base import NO_REJECTIONS, Built, Cols, FileRole, Note, Preset, attribute_names, blank_to_none, refuse
+from .base import Built, Cols, FileRole, Note, Preset, attribute_names, blank_to_none, refuse
 
 X_EDUCATION_DATE = "2018-12-20"   # the date of the upGrad archive: the snapshot has no dates at all
 X_EDUCATION_DAY = "20 Dec 2018"
@@ -17,6 +17,15 @@ def _normalise_case(s: pd.Series) -> pd.Series:
     for v in counts.index:  # most common first
         best.setdefault(v.casefold(), v)
     return s.map(lambda v: best.get(v.casefold(), v) if v else v)
+
+
+PRESET = Preset(
+    name="x_education",
+    roles=(FileRole("leads", "Leads", ("Leads.csv", "leads*.csv"),
+                    help="Leads.csv: Prospect ID, Lead Number, Lead Origin, Lead Source, …, Converted, …",
+                    signature=(("Prospect ID",), ("Converted",), ("Lead Origin", "Lead Number"))),),
+    public_folder="x_education_leads",
+)
 
 
 def build(src: dict, options: dict) -> Built:
@@ -49,47 +58,3 @@ def build(src: dict, options: dict) -> Built:
     return Built(tables={"leads": leads, "lead_events": ev}, names={"leads": f, "lead_events": f},
                  stages={"lead": {"Lead": "Lead", "Customer": "Customer"}}, notes=notes,
                  columns={"leads": {"lead_id": c_id, "channel": c_source}, "lead_events": {"lead_id": c_id}})
-
-
-
-PRESET = Preset(
-    name="x_education",
-    title="X Education leads (public data set)",
-    description="upGrad's X Education lead-scoring case: 9,240 leads with 35 attributes and a Converted "
-                "outcome, but no dates. Each lead gets a Lead event, and a Customer event when converted, so "
-                "conversion and the scoring what-if (outcome stage Customer) work.",
-    roles=(FileRole("leads", "Leads", ("Leads.csv", "leads*.csv"),
-                    help="Leads.csv: Prospect ID, Lead Number, Lead Origin, Lead Source, …, Converted, …",
-                    signature=(("Prospect ID",), ("Converted",), ("Lead Origin", "Lead Number"))),),
-    notes=(
-        Note("trends", f"X Education has no dates: every lead and event is placed on {X_EDUCATION_DAY} (the date of "
-                   "the archive), so there are no cohorts, trends, weekly figures or time in stage.",
-             ("one_date",)),
-        Note("time_in_stage", "X Education records no dates, only whether a lead converted: how long leads wait in "
-                          "a stage, time to convert, targets (SLA) and stuck leads cannot be computed.",
-             ("no_durations",)),
-        Note("conversion", "Only the final outcome is known (converted or not): the stages between Lead and "
-                       "Customer are not recorded, so they all show the converted share."),
-        Note("forecast", "There are no opportunities: the pipeline, the forecast, win rates and the backtest "
-                         "cannot be computed.", ("no_opportunities",)),
-        NO_REJECTIONS,
-    ),
-    build=build,
-    public_folder="x_education_leads",
-    # Attributes a lead brings before sales talks to it: how it came in, what it does for a living,
-    # its behaviour on the website, its e-mail opt-out. Never Tags, Lead Quality, Lead Profile, the
-    # Asymmetrique scores or Last (Notable) Activity: sales fills or changes them after contact.
-    # Converted share: Lead Add Form 92%, Working Professional 92%, 1,000+ seconds on the website
-    # 69%, Olark Chat 26%, Do Not Email 16% (overall 38.5%). At 25 points these rules make about
-    # 2,800 MQLs, 77% of which converted.
-    scoring_rules=(
-        ("lead_origin", "=", "Lead Add Form", 30, True, "fit"),
-        ("what_is_your_current_occupation", "=", "Working Professional", 25, True, "fit"),
-        ("channel", "=", "Olark Chat", -10, True, "fit"),
-        ("do_not_email", "is true", "", -20, True, "fit"),
-        ("total_time_spent_on_website", ">=", "1000", 25, True, "engagement"),
-        ("total_visits", ">=", "5", 5, True, "engagement"),
-        ("page_views_per_visit", ">=", "4", 5, True, "engagement"),
-    ),
-    scoring_threshold=25.0,
-)
