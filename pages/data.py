@@ -17,6 +17,17 @@ TOPICS = limitations.TOPICS
 FILE_TYPES = ["csv", "tsv", "txt", "xlsx", "parquet"]
 CANONICAL = "canonical"
 AUTO = "auto"
+# What each preset maps by default (the "Custom stage names" box adds to it).
+STAGE_HELP = {
+    "salesforce": "Standard Salesforce stages are mapped already (Prospecting and Qualification → Qualify; Needs "
+                  "Analysis, Value Proposition, Id. Decision Makers, Perception Analysis → Discovery; Proposal/Price "
+                  "Quote → Proposal; Negotiation/Review → Negotiation), and so are the standard lead statuses (Open - "
+                  "Not Contacted → Lead, Working - Contacted → SAL, Closed - Converted → Opportunity, Closed - Not "
+                  "Converted → Disqualified). ",
+    "hubspot_deals": "HubSpot's default pipeline is mapped already (Appointment Scheduled → Qualify; Qualified To "
+                     "Buy, Presentation Scheduled → Discovery; Decision Maker Bought-In → Proposal; Contract Sent → "
+                     "Negotiation). ",
+}
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -232,10 +243,8 @@ def _preset_options(name: str, p) -> dict:
     if "stage_map" in p.options:
         lines = st.text_area("Custom stage names (optional)", key=f"stagemap_{name}", height=90,
                              placeholder="Verbal Commit = Negotiation\nOn Hold = Discovery",
-                             help="Standard Salesforce stages are mapped already (Prospecting and Qualification → "
-                                  "Qualify; Needs Analysis, Value Proposition, Id. Decision Makers, Perception "
-                                  "Analysis → Discovery; Proposal/Price Quote → Proposal; Negotiation/Review → "
-                                  "Negotiation). Add your own, one per line: your stage = configured stage.")
+                             help=STAGE_HELP.get(name, "") + "Add your own, one per line: your stage = configured "
+                                                             "stage (lead statuses too).")
         options["stage_map"] = presets.parse_stage_lines(lines)
         if "status_map" in p.options:   # lead statuses are named in the same box
             options["status_map"] = options["stage_map"]
