@@ -11,7 +11,8 @@ PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F
 GOOD, BAD, NEUTRAL, MUTED = "#009E73", "#D55E00", "#0072B2", "#9AA5B1"
 INK = "#1B1F24"
 
-FONT = "Inter, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"
+# CJK faces last: Latin text keeps its face, Chinese finds glyphs (Debian: fonts-noto-cjk).
+FONT = "Inter, 'Segoe UI', Roboto, Helvetica, Arial, 'Noto Sans CJK SC', 'PingFang SC', 'Microsoft YaHei', sans-serif"
 
 
 def font_sizes(presentation: bool) -> dict:
