@@ -36,11 +36,11 @@ def language_switch() -> None:
                          bind="query-params", required=True, default=i18n.DEFAULT_LANGUAGE)
 
 
-def _(msgid: str, **params) -> str:
+def _(msgid: str, /, **params) -> str:
     return i18n.translate(lang(), msgid, **params)
 
 
-def ngettext(singular: str, plural: str, n: int, **params) -> str:
+def ngettext(singular: str, plural: str, n: int, /, **params) -> str:
     return i18n.ngettext_for(lang(), singular, plural, n, **params)
 
 

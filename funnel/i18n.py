@@ -118,12 +118,12 @@ def _format_params(params: dict, lang: str) -> dict:
     return out
 
 
-def translate(lang: str, msgid: str, **params) -> str:
+def translate(lang: str, msgid: str, /, **params) -> str:
     """``msgid`` in ``lang``, its ``{name}`` parameters filled."""
     return substitute(translations(lang).gettext(msgid), _format_params(params, lang))
 
 
-def ngettext_for(lang: str, singular: str, plural: str, n: int, **params) -> str:
+def ngettext_for(lang: str, singular: str, plural: str, n: int, /, **params) -> str:
     """The singular or plural form for ``n`` in ``lang`` (Chinese has one form)."""
     text = translations(lang).ngettext(singular, plural, int(n))
     return substitute(text, _format_params(params, lang))
@@ -131,7 +131,7 @@ def ngettext_for(lang: str, singular: str, plural: str, n: int, **params) -> str
 
 def gettext_for(lang: str):
     """``_ = gettext_for(lang)``: a translate function bound to one language."""
-    def _(msgid: str, **params) -> str:
+    def _(msgid: str, /, **params) -> str:
         return translate(lang, msgid, **params)
     return _
 
@@ -167,7 +167,7 @@ def msg(msgid: str, **params) -> Message:
     return Message(msgid, tuple(sorted(params.items())))
 
 
-def msg_n(singular: str, plural: str, n: int, **params) -> Message:
+def msg_n(singular: str, plural: str, n: int, /, **params) -> Message:
     return Message(singular, tuple(sorted(params.items())), plural, int(n))
 
 
