@@ -159,7 +159,7 @@ sdr_options = [ALL_SDRS] + ([str(g) for g in by_sdr.loc[by_sdr["resubmissions"] 
                             if by_sdr is not None else [])
 if st.session_state.get(K_DELAY_SDR) not in sdr_options:
     st.session_state.pop(K_DELAY_SDR, None)
-c1, _ = st.columns([1, 3])
+c1, _spare = st.columns([1, 3])
 who = c1.selectbox("SDR", sdr_options, key=K_DELAY_SDR,
                    help="Show the resubmissions of one SDR's leads, or of everyone's.")
 with ui.guard("the resubmission delays"):
@@ -197,7 +197,7 @@ with right, ui.guard("the loop distribution"):
 
 # ---- Ping-pong --------------------------------------------------------------------------------
 st.subheader("Ping-pong leads")
-c1, _ = st.columns([1, 3])
+c1, _spare = st.columns([1, 3])
 min_rej = c1.selectbox("Rejected at least", [2, 3, 4, 5], format_func=lambda n: f"{n} times", key=K_PP_MIN,
                        help="Leads rejected this many times or more by the as-of date.")
 with ui.guard("the ping-pong list"):

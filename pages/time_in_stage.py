@@ -167,7 +167,7 @@ st.subheader("Stuck right now")
 open_stages = []
 with ui.guard("the stage list"):
     open_stages = [s.stage for s in ui.call(store.stages, funnel) if s.kind == "open"]
-c1, c2, _ = st.columns([1, 2, 1])
+c1, c2, _spare = st.columns([1, 2, 1])
 min_days = c1.number_input("Stuck longer than (days)", min_value=0.0, value=None, step=1.0, key=K_MIN_DAYS,
                            placeholder="Over target",
                            help="Empty: list the items that are over their stage's target.")
