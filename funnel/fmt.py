@@ -144,10 +144,10 @@ def number(x, lang: str = "en", digits: int = 1) -> str:
 
 
 def times(x, lang: str = "en", digits: int = 1) -> str:
-    """A ratio: ``1.3×``."""
+    """A ratio: ``1.3×`` / ``1.3倍``."""
     if _missing(x):
         return MISSING
-    return f"{float(x):.{digits}f}×"
+    return f"{float(x):.{digits}f}倍" if lang == "zh" else f"{float(x):.{digits}f}×"
 
 
 def duration(days, lang: str = "en", short: bool = False) -> str:

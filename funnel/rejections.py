@@ -13,7 +13,7 @@ import pandas as pd
 
 from . import fmt, i18n, store
 from .errors import ConfigError
-from .i18n import msg
+from .i18n import N_, msg
 from .query import Resolved, Scope, group_expr, resolve, run, sql
 
 #: Breakdowns below this many hand-offs are flagged, so nobody is judged on three leads.
@@ -540,10 +540,10 @@ def rejection_verdict(con, scope: Scope = Scope()) -> dict:
         out_ = df[df["stands_out"]].sort_values(["rejection_rate", "handoffs", "grp"], ascending=[False, False, True])
         if len(out_):
             top = out_.iloc[0]
-            template = ("AE {name}'s leads are rejected {ratio} the team rate ({rate} of {handoffs} hand-offs vs {team})."
-                        if by == "ae" else
-                        "SDR {name}'s hand-offs are rejected {ratio} the team rate ({rate} of {handoffs} hand-offs vs "
-                        "{team}).")
+            template = (N_("AE {name}'s leads are rejected {ratio} the team rate ({rate} of {handoffs} hand-offs vs "
+                           "{team}).") if by == "ae" else
+                        N_("SDR {name}'s hand-offs are rejected {ratio} the team rate ({rate} of {handoffs} hand-offs "
+                           "vs {team})."))
             return str(top["grp"]), msg(template, name=str(top["grp"]), ratio=fmt.Times(top["rejection_rate"] / team),
                                         rate=_pct(top["rejection_rate"]), handoffs=fmt.Count(int(top["handoffs"])),
                                         team=_pct(team))

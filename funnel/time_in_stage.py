@@ -5,7 +5,7 @@ import pandas as pd
 
 from . import fmt, store
 from .errors import ConfigError
-from .i18n import msg
+from .i18n import N_, msg
 from .query import Resolved, Scope, cohort_rows, opportunity_scope_cte, resolve, run, sql
 
 FUNNELS = ("lead", "opportunity")
@@ -348,8 +348,8 @@ def time_in_stage_finding(tis: pd.DataFrame, sla: pd.DataFrame, funnel: str = "l
     if not big.empty:
         top = big.loc[big["typical"].idxmax()]
         out.update(longest_stage=str(top["stage"]), longest_hours=float(top["typical"]))
-        template = ("Leads wait longest in {stage}: half have moved on after {wait}" if funnel == "lead" else
-                    "Deals wait longest in {stage}: half have moved on after {wait}")
+        template = (N_("Leads wait longest in {stage}: half have moved on after {wait}") if funnel == "lead" else
+                    N_("Deals wait longest in {stage}: half have moved on after {wait}"))
         parts.append(msg(template, stage=str(top["stage"]), wait=fmt.Duration(top["typical"] / 24.0)))
     out["over_now"] = int(sla["over_now"].sum()) if not sla.empty else 0
     sla = sla[sla["visits"] >= min_visits]

@@ -9,7 +9,7 @@ import ui
 from funnel import labels, presets, store, time_in_stage
 from funnel.charts import time_in_stage as charts
 from funnel.i18n import N_
-from i18n_ui import _, fmt_date, fmt_hours, fmt_int, fmt_num, lang, render
+from i18n_ui import _, fmt_count, fmt_date, fmt_hours, fmt_int, fmt_num, lang, render
 
 K_FUNNEL, K_MIN_DAYS, K_STUCK_STAGES, K_SLA_EDITOR = "tis_funnel", "tis_min_days", "tis_stuck_stages", "tis_sla_editor"
 CLEAR_EDITOR = "_tis_sla_saved"
@@ -200,7 +200,7 @@ with ui.guard(_("the stuck list")):
         params = {"n": fmt_int(total), "rule": rule, "as_of": as_of}
         line = (_("**{n} leads** have been in their current stage {rule} at the end of {as_of}", **params) if is_lead
                 else _("**{n} deals** have been in their current stage {rule} at the end of {as_of}", **params))
-        st.markdown(line + (_(" — the {n} longest are listed.", n=f"{len(stuck):,}") if total > len(stuck)
+        st.markdown(line + (_(" — the {n} longest are listed.", n=fmt_count(len(stuck))) if total > len(stuck)
                             else _(".")))
         table = stuck[["item_id", "stage", "owner", "entered_at", "days_in_stage", "sla_days"]]
         st.dataframe(labels.blank_missing(table, _("not assigned")), hide_index=True, width="stretch", column_config={
