@@ -27,13 +27,23 @@ def lang() -> str:
     return i18n.normalize(st.session_state.get(K_LANG) or browser_language())
 
 
+def _language_from_url() -> str | None:
+    """The language a link names (``?lang=zh``; the switch's label, ``?lang=中文``, works too)."""
+    raw = str(st.query_params.get(K_LANG, "")).strip().lower()
+    by_label = {label.lower(): code for code, label in i18n.LANGUAGES.items()}
+    return raw if raw in i18n.LANGUAGES else by_label.get(raw)
+
+
 def language_switch() -> None:
-    """The sidebar's language switch, bound to the URL (``?lang=zh``)."""
-    if st.session_state.get(K_LANG) is None and K_LANG not in st.query_params:
-        # Put the browser's language into the switch, so the URL says which language a shared link shows.
-        st.session_state[K_LANG] = browser_language()
-    st.segmented_control("语言 · Language", list(i18n.LANGUAGES), format_func=i18n.LANGUAGES.get, key=K_LANG,
-                         bind="query-params", required=True, default=i18n.DEFAULT_LANGUAGE)
+    """The sidebar's language switch. Not bound to the URL by Streamlit (that would store the label
+    shown on the button): the code is read from the URL once per session, else the browser's
+    language is taken, and the choice is written back, so the address bar always says ``lang=…``."""
+    if K_LANG not in st.session_state:
+        st.session_state[K_LANG] = _language_from_url() or browser_language()
+    choice = st.segmented_control("语言 · Language", list(i18n.LANGUAGES), format_func=i18n.LANGUAGES.get,
+                                  key=K_LANG, required=True) or i18n.DEFAULT_LANGUAGE
+    if st.query_params.get(K_LANG) != choice:
+        st.query_params[K_LANG] = choice
 
 
 def _(msgid: str, /, **params) -> str:
@@ -44,7 +54,7 @@ def ngettext(singular: str, plural: str, n: int, /, **params) -> str:
     return i18n.ngettext_for(lang(), singular, plural, n, **params)
 
 
-def render(message, sep: str = " ") -> str:
+def render(message, sep: str | None = None) -> str:
     return i18n.render(message, lang(), sep)
 
 

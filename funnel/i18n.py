@@ -171,14 +171,20 @@ def msg_n(singular: str, plural: str, n: int, /, **params) -> Message:
     return Message(singular, tuple(sorted(params.items())), plural, int(n))
 
 
-def render(message, lang: str = DEFAULT_LANGUAGE, sep: str = " ") -> str:
-    """A :class:`Message`, a list of them (joined with ``sep``), or plain text, in ``lang``."""
+#: Between two sentences: a space in English, nothing after Chinese full-width punctuation.
+SENTENCE_SEPARATORS = {"zh": ""}
+
+
+def render(message, lang: str = DEFAULT_LANGUAGE, sep: str | None = None) -> str:
+    """A :class:`Message`, a list of them (sentences, joined with ``sep``: by default the language's
+    sentence separator), or plain text, in ``lang``."""
     if message is None:
         return ""
     if isinstance(message, Message):
         return message.render(lang)
     if isinstance(message, (list, tuple)):
-        return sep.join(render(m, lang) for m in message)
+        joiner = SENTENCE_SEPARATORS.get(normalize(lang), " ") if sep is None else sep
+        return joiner.join(render(m, lang) for m in message)
     return str(message)
 
 

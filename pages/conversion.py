@@ -7,6 +7,7 @@ import streamlit as st
 import ui
 from funnel import conversion, labels, presets, store
 from funnel.charts import conversion as charts
+from funnel.i18n import N_
 from i18n_ui import _, fmt_count, fmt_days, fmt_int, fmt_pct, lang, ngettext, render
 
 K_BREAKDOWN, K_WINDOW, K_GRAIN, K_STAGE, K_HIST = "conv_breakdown", "conv_window", "conv_grain", "conv_stage", "conv_hist"
@@ -39,9 +40,14 @@ one_date = "one_date" in limits["codes"]          # every lead created the same 
 no_durations = "no_durations" in limits["codes"]  # events carry no real times: no time to convert
 
 
+# The data contract's optional lead columns; any other attribute is named as the data names it.
+CONTRACT_COLUMNS = {"industry": N_("Industry"), "company_size": N_("Company size"), "job_title": N_("Job title")}
+
+
 def attr_label(col: str) -> str:
-    """A lead attribute's name: the known dimensions translated, any other column as the data names it."""
-    return _(ui.DIMENSION_LABELS[col]) if col in ui.DIMENSION_LABELS else col.replace("_", " ").capitalize()
+    """A lead attribute's name: the known columns translated, any other column as the data names it."""
+    known = ui.DIMENSION_LABELS.get(col) or CONTRACT_COLUMNS.get(col)
+    return _(known) if known else col.replace("_", " ").capitalize()
 
 
 def attr_in_sentence(col: str) -> str:
