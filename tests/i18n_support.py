@@ -20,7 +20,7 @@ ALLOWED = {"MQL", "SAL", "SQL", "SDR", "AE", "KM", "SLA", "CSV", "CRM", "P10", "
 _FRAME_KEYS = {"present"}                     # app.py's presentation toggle, not a page's
 _WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*[A-Za-z]")
 _PLOTLY_PLACEHOLDER = re.compile(r"%\{[^{}]*(\{[^{}]*\})?[^{}]*\}")
-_TAGS = re.compile(r"</?(b|br|sup|extra|i|em|strong|span)[^>]*>")
+_TAGS = re.compile(r"</?[a-z][^<>]*>")     # markup (the finding paragraph, Plotly <b>, <br>)
 
 
 def _walk(node):

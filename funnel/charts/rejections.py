@@ -17,7 +17,7 @@ from . import theme
 SMALL_SAMPLE = 30
 #: A rate this many times the team's is drawn in the warning colour (the page verdict uses the same).
 STANDOUT_RATIO = 1.3
-NO_REASON = "(no reason given)"
+NO_REASON = N_("(no reason given)")   # the library's code for a missing reason; translated when shown
 RECYCLED_GROUP = "Rejected at least once"
 FIRST_PASS_GROUP = "Never rejected"
 GROUP_LABELS = {RECYCLED_GROUP: N_("Recycled (rejected at least once)"),
