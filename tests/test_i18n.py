@@ -188,6 +188,18 @@ def test_figures_are_the_same_in_both_languages(sample_copy):
     assert sorted(re.findall(r"\d[\d,.]*%?", en)) == sorted(re.findall(r"\d[\d,.]*%?", zh))   # word order differs
 
 
+def test_chinese_chart_titles_wrap_by_display_width():
+    """A Chinese character is about two Latin ones wide: a presentation title of 40 of them would run
+    off a half-width chart if it were counted as 40 characters (and it has no spaces to break at)."""
+    from funnel.charts.theme import _display_width, wrap_title
+    title = "SDR Lucas Silva 的重新提交中有 92% 在被退回后 2 天内就回来（全体 SDR：59%），其中 4.6% 到达 SQL"
+    lines = wrap_title(title, 56).split("<br>")
+    assert len(lines) == 2 and all(_display_width(line) <= 56 for line in lines)
+    assert "".join(lines).replace(" ", "") == title.replace(" ", "")
+    assert not any(line.endswith(("2", "92%")) for line in lines)        # a figure stays with its unit
+    assert wrap_title("AE Marcus Reid：退回率 58%，是团队的 2.6倍", 56) == "AE Marcus Reid：退回率 58%，是团队的 2.6倍"
+
+
 # ---- report --json does not depend on the language ---------------------------------------------
 
 
