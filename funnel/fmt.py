@@ -13,7 +13,8 @@ conventions Chinese sales teams read (CLDR data through Babel where it has them)
 - counts in tiles (``count_short``): whole below 10万 (``12,345``), else 万 / 亿 as money.
 - percentages and plain numbers: as in English (CLDR's zh patterns are the same: ``42.0%``,
   ``1,234.5``).
-- durations: ``30小时`` under two days, else ``4.5天`` (no space, same in short and long form).
+- durations: ``30 小时`` under two days, else ``4.5 天`` (a space between figure and unit, as in
+  every sentence; the same in short and long form).
 - dates ``2026年11月20日``, without the year ``11月20日``, months ``2026年11月``, ISO weeks
   ``第47周`` (``2026年第47周`` with the year), quarters ``2026年第四季度``.
 
@@ -152,12 +153,12 @@ def times(x, lang: str = "en", digits: int = 1) -> str:
 
 def duration(days, lang: str = "en", short: bool = False) -> str:
     """A wait: English "30 hours" under two days, else "4.5 days" (``short``: "30 h" / "4.5 d");
-    Chinese ``30小时`` / ``4.5天``."""
+    Chinese ``30 小时`` / ``4.5 天``."""
     if _missing(days):
         return MISSING
     d = float(days)
     if lang == "zh":
-        return f"{d * 24:.0f}小时" if d < 2 else f"{d:.1f}天"
+        return f"{d * 24:.0f} 小时" if d < 2 else f"{d:.1f} 天"   # spaced like every figure in the sentences
     hours, day_unit = (" h", " d") if short else (" hours", " days")
     return f"{d * 24:.0f}{hours}" if d < 2 else f"{d:.1f}{day_unit}"
 

@@ -102,8 +102,8 @@ def test_chinese_numbers_percent_and_durations():
     assert fmt.number(1234.56, "zh", 0) == "1,235"
     assert fmt.pct(0.4217, "zh") == "42.2%"
     assert fmt.pct(0.05, "zh", 0) == "5%"
-    assert fmt.duration(1.25, "zh") == "30小时"     # under two days: hours
-    assert fmt.duration(4.5, "zh", short=True) == "4.5天"
+    assert fmt.duration(1.25, "zh") == "30 小时"    # under two days: hours
+    assert fmt.duration(4.5, "zh", short=True) == "4.5 天"
     assert fmt.hours(None, "zh") == "–"
     assert fmt.times(1.333, "zh") == "1.3倍"
 
