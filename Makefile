@@ -41,7 +41,7 @@ I18N_KEYWORDS := -k _ -k translate:2 -k ngettext:1,2 -k ngettext_for:2,3 -k msg 
 i18n-extract: $(VENV)/.installed
 	$(VENV)/bin/pybabel extract -F babel.cfg --no-default-keywords $(I18N_KEYWORDS) --sort-by-file \
 		--project Funnelcast --omit-header -o funnel/locales/funnelcast.pot .
-	$(VENV)/bin/pybabel update -i funnel/locales/funnelcast.pot -d funnel/locales -D funnelcast --no-fuzzy-matching -w 100
+	$(VENV)/bin/pybabel update -i funnel/locales/funnelcast.pot -d funnel/locales -D funnelcast --no-fuzzy-matching --ignore-obsolete -w 100
 
 i18n-compile: $(VENV)/.installed
 	$(VENV)/bin/pybabel compile -d funnel/locales -D funnelcast --statistics

@@ -11,6 +11,7 @@ from __future__ import annotations
 import streamlit as st
 
 from funnel import fmt, i18n, store
+from funnel.i18n import N_
 
 K_LANG = "lang"
 
@@ -67,6 +68,19 @@ def _(msgid: str, /, **params) -> str:
 
 def ngettext(singular: str, plural: str, n: int, /, **params) -> str:
     return i18n.ngettext_for(lang(), singular, plural, n, **params)
+
+
+#: Chinese glosses of the shipped stage names a team keeps in English (glossary-zh.md), for the
+#: first mention in an explanation; English shows the name alone.
+STAGE_GLOSSES = {"MQL": N_("marketing qualified lead"), "SAL": N_("sales accepted lead"),
+                 "SQL": N_("sales qualified lead")}
+
+
+def glossed(stage: str) -> str:
+    """``MQL（营销合格线索）`` in Chinese for a shipped stage name; any other name, and English, as is."""
+    if lang() == "en" or stage not in STAGE_GLOSSES:
+        return stage
+    return _("{stage} ({gloss})", stage=stage, gloss=_(STAGE_GLOSSES[stage]))
 
 
 def render(message, sep: str | None = None) -> str:

@@ -9,7 +9,7 @@ from funnel import presets, rejections, store
 from funnel.charts import rejections as charts
 from funnel.i18n import N_
 from funnel.labels import readable_columns
-from i18n_ui import _, fmt_days, fmt_int, fmt_pct, lang, render
+from i18n_ui import _, fmt_days, fmt_int, fmt_pct, glossed, lang, render
 
 K_DELAY_SDR, K_OTHER_BY, K_PP_MIN = "rej_delay_sdr", "rej_other_by", "rej_pp_min"
 ALL_SDRS = N_("All SDRs")   # the option's value; shown through the catalog
@@ -57,9 +57,9 @@ if verdict["state"] == "none_in_cohort":
     ui.empty_state(_("Nothing to show for these leads — widen the date range or clear a filter in the sidebar."))
     st.stop()
 
-st.caption(_("**Hand-off**: each entry of a lead into {handoff}. **Rejection**: an entry into Rejected. "
+st.caption(_("**Hand-off**: each entry of a lead into {handoff_glossed}. **Rejection**: an entry into Rejected. "
              "**Resubmission**: a rejected lead entering {handoff} again later; its delay is the time in between. "
-             "**Loop**: every {handoff} entry after a lead's first.", handoff=handoff))
+             "**Loop**: every {handoff} entry after a lead's first.", handoff=handoff, handoff_glossed=glossed(handoff)))
 
 columns = set()
 with ui.guard(_("the list of lead attributes")):
