@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 DB ?= data/funnel.duckdb
 PORT ?= 8501
 
-.PHONY: run test test-fast bench sample clean screenshots
+.PHONY: run test test-fast bench sample clean screenshots i18n-extract i18n-compile
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -34,3 +34,14 @@ bench: $(VENV)/.installed
 
 clean:
 	rm -rf $(VENV) .pytest_cache tests/artifacts
+
+# Translations (README "Languages and currency"). The app compiles the .po catalogs when it first
+# needs them, so neither target is needed to run or test; extract after adding or changing messages.
+I18N_KEYWORDS := -k _ -k translate:2 -k ngettext:1,2 -k ngettext_for:2,3 -k msg -k msg_n:1,2 -k N_
+i18n-extract: $(VENV)/.installed
+	$(VENV)/bin/pybabel extract -F babel.cfg --no-default-keywords $(I18N_KEYWORDS) --sort-by-file \
+		--project Funnelcast --omit-header -o funnel/locales/funnelcast.pot .
+	$(VENV)/bin/pybabel update -i funnel/locales/funnelcast.pot -d funnel/locales -D funnelcast --no-fuzzy-matching --ignore-obsolete -w 100
+
+i18n-compile: $(VENV)/.installed
+	$(VENV)/bin/pybabel compile -d funnel/locales -D funnelcast --statistics

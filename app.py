@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+import i18n_ui
 import ui
 
 st.set_page_config(page_title="Funnelcast", page_icon=":material/monitoring:", layout="wide", initial_sidebar_state="expanded")
@@ -72,6 +73,7 @@ if presenting:
 
 facts = ui.data_facts()
 with st.sidebar:
+    i18n_ui.language_switch()
     st.markdown("### Filters")
     if facts["as_of"] is None:
         st.info("No data yet: import files on the Data page.")

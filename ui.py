@@ -24,6 +24,7 @@ import streamlit as st
 
 from funnel import labels, store
 from funnel.errors import FunnelError
+from funnel.i18n import N_
 from funnel.labels import readable
 from funnel.query import DIMENSIONS, Scope
 
@@ -46,7 +47,9 @@ def _leave_legacy_multipage_mode() -> bool:
 if _leave_legacy_multipage_mode() and st.runtime.exists():
     st.rerun()
 
-DIMENSION_LABELS = {"channel": "Channel", "segment": "Segment", "region": "Region", "sdr": "SDR", "ae": "AE"}
+# Marked for translation (babel: N_); translated where shown.
+DIMENSION_LABELS = {"channel": N_("Channel"), "segment": N_("Segment"), "region": N_("Region"), "sdr": N_("SDR"),
+                    "ae": N_("AE")}
 
 # Widget keys of the global filters; they double as URL query parameter names.
 K_FROM, K_TO, K_ASOF = "from", "to", "as_of"
@@ -187,13 +190,15 @@ def presentation() -> bool:
 
 def describe_scope(s: Scope | None = None) -> str:
     """One sentence naming the cohort, filters and as-of date a page shows."""
+    from i18n_ui import _, fmt_date as day   # the reader's language (English: as before)
     s = s or scope()
-    parts = [f"Leads created {fmt_date(s.date_from)} – {fmt_date(s.date_to)}"]
+    parts = [_("Leads created {start} – {end}", start=day(s.date_from), end=day(s.date_to))]
     for col, vals in s.filters:
-        parts.append(f"{DIMENSION_LABELS.get(col, col)}: {', '.join(readable(v) for v in vals)}")
-    text = "; ".join(parts) + f". Figures as known at the end of {fmt_date(s.as_of)}."
+        parts.append(_("{dimension}: {values}", dimension=_(DIMENSION_LABELS[col]) if col in DIMENSION_LABELS else col,
+                       values=_(", ").join(readable(v) for v in vals)))
+    text = _("{parts}. Figures as known at the end of {as_of}.", parts=_("; ").join(parts), as_of=day(s.as_of))
     if s.window_days is not None:
-        text += f" Conversion window: {s.window_days} days."
+        text += _(" Conversion window: {n} days.", n=s.window_days)
     return text
 
 
@@ -258,17 +263,20 @@ def page_header(title: str, finding: str | None = None) -> None:
 @contextlib.contextmanager
 def guard(what: str = "this figure"):
     """Show errors as actionable messages; never a raw traceback on screen."""
+    from i18n_ui import _
     try:
         yield
     except FunnelError as e:
         st.error(f"{e.message}" + (f" — {e.hint}" if e.hint else ""))
     except Exception as e:  # noqa: BLE001 - the screen gets a sentence, the log gets the trace
         traceback.print_exc()
-        st.error(f"Could not compute {what}: {type(e).__name__}: {e}. "
-                 "Check the data on the Data page, or reset to the sample data.")
+        st.error(_("Could not compute {what}: {error}. Check the data on the Data page, or reset to the sample data.",
+                   what=what, error=f"{type(e).__name__}: {e}"))
 
 
-def download_csv(df: pd.DataFrame, name: str, label: str = "Download CSV", key: str | None = None) -> None:
+def download_csv(df: pd.DataFrame, name: str, label: str | None = None, key: str | None = None) -> None:
+    from i18n_ui import _
+    label = label or _("Download CSV")
     # The CSV is written when the button is clicked, not on every render (65k open deals at 5M
     # leads took a quarter of a second to write on each rerun of the Forecast page).
     st.download_button(label, lambda: df.to_csv(index=False).encode("utf-8"), file_name=f"{name}.csv",

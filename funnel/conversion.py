@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from . import labels, store
+from . import fmt, i18n, labels, store
 from .errors import ConfigError
+from .i18n import N_, msg
 from .query import Resolved, Scope, group_expr, resolve, run, sql
 
 GRAINS = {"week": "INTERVAL 7 DAY", "month": "INTERVAL 1 MONTH"}
@@ -100,7 +101,9 @@ def time_to_convert_histogram(con, scope: Scope = Scope(), bins_days: tuple[int,
 #: Breakdown groups with fewer leads entering a step than this are too small to call "worst".
 MIN_GROUP_LEADS = 30
 
-_BREAKDOWN_LABELS = {"channel": "channel", "segment": "segment", "region": "region", "sdr": "SDR", "ae": "AE"}
+#: The breakdown's name inside a sentence (lower case except acronyms), marked for translation.
+_BREAKDOWN_LABELS = {"channel": N_("channel"), "segment": N_("segment"), "region": N_("region"), "sdr": N_("SDR"),
+                     "ae": N_("AE")}
 
 
 def drop_off_finding(con, scope: Scope = Scope(), breakdown: str | None = None,
@@ -111,40 +114,49 @@ def drop_off_finding(con, scope: Scope = Scope(), breakdown: str | None = None,
     group is the ``breakdown`` value with the lowest step rate at that same step, among values
     with at least ``min_leads`` leads entering the step (smaller groups swing too much to name).
     Returns from_stage, to_stage, entering, reached, lost_share, worst_group, worst_entering,
-    worst_reached, worst_lost_share, breakdown and a plain ``sentence``.
+    worst_reached, worst_lost_share, breakdown, ``messages`` (the finding as
+    :class:`funnel.i18n.Message` objects, for a page to render in its reader's language) and
+    ``sentence`` (the same in English).
     """
     out = {"from_stage": None, "to_stage": None, "entering": None, "reached": None, "lost_share": None,
            "worst_group": None, "worst_entering": None, "worst_reached": None, "worst_lost_share": None,
-           "breakdown": breakdown, "sentence": ""}
+           "breakdown": breakdown, "sentence": "", "messages": []}
+
+    def done(*messages):
+        out["messages"] = list(messages)
+        out["sentence"] = i18n.render(out["messages"], "en")
+        return out
+
     funnel = stage_conversion(con, scope).sort_values("position").reset_index(drop=True)
     if funnel.empty:
-        out["sentence"] = "No leads in this cohort — widen the date range or clear a filter."
-        return out
+        return done(msg("No leads in this cohort — widen the date range or clear a filter."))
     funnel["entering"] = funnel["reached"].shift(1)
     steps = funnel[funnel["step_rate"].notna()]
     if steps.empty:
-        out["sentence"] = "No lead in this cohort has moved past the first stage yet."
-        return out
+        return done(msg("No lead in this cohort has moved past the first stage yet."))
     i = steps["step_rate"].idxmin()          # first occurrence: ties go to the earlier step
     row, prev = funnel.loc[i], funnel.loc[i - 1]
     out.update(from_stage=str(prev["stage"]), to_stage=str(row["stage"]), entering=int(prev["reached"]),
                reached=int(row["reached"]), lost_share=1.0 - float(row["step_rate"]))
-    sentence = (f"Biggest drop-off: {out['from_stage']} → {out['to_stage']} — {out['lost_share']:.0%} of the "
-                f"{out['entering']:,} leads that reached {out['from_stage']} never reached {out['to_stage']}.")
+    messages = [msg("Biggest drop-off: {from_stage} → {to_stage} — {lost_share} of the {entering} leads that reached "
+                    "{from_stage} never reached {to_stage}.", from_stage=out["from_stage"], to_stage=out["to_stage"],
+                    lost_share=fmt.Pct(out["lost_share"]), entering=fmt.Count(out["entering"]))]
     if breakdown is not None:
         by = stage_conversion(con, scope, breakdown=breakdown)
         by = by.sort_values(["grp", "position"])
         by["entering"] = by.groupby("grp")["reached"].shift(1)
         at = by[(by["position"] == row["position"]) & by["step_rate"].notna() & (by["entering"] >= min_leads)]
-        label = _BREAKDOWN_LABELS.get(breakdown, breakdown.replace("_", " "))
+        label = msg(_BREAKDOWN_LABELS[breakdown]) if breakdown in _BREAKDOWN_LABELS else breakdown.replace("_", " ")
         if len(at) >= 2:
             w = at.sort_values(["step_rate", "entering", "grp"], ascending=[True, False, True]).iloc[0]
             out.update(worst_group=str(w["grp"]), worst_entering=int(w["entering"]), worst_reached=int(w["reached"]),
                        worst_lost_share=1.0 - float(w["step_rate"]))
-            sentence += (f" It is worst for {label} {labels.readable(out['worst_group'])}: {out['worst_lost_share']:.0%} lost "
-                         f"({out['worst_entering'] - out['worst_reached']:,} of {out['worst_entering']:,}).")
+            messages.append(msg("It is worst for {breakdown} {group}: {lost_share} lost ({lost} of {entering}).",
+                                breakdown=label, group=labels.readable(out["worst_group"]),
+                                lost_share=fmt.Pct(out["worst_lost_share"]),
+                                lost=fmt.Count(out["worst_entering"] - out["worst_reached"]),
+                                entering=fmt.Count(out["worst_entering"])))
         else:
-            sentence += (f" No two {label} values have {min_leads} or more leads at this step, "
-                         "so none is singled out.")
-    out["sentence"] = sentence
-    return out
+            messages.append(msg("No two {breakdown} values have {min_leads} or more leads at this step, so none is "
+                                "singled out.", breakdown=label, min_leads=fmt.Count(min_leads)))
+    return done(*messages)

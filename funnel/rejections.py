@@ -11,8 +11,9 @@ import math
 
 import pandas as pd
 
-from . import store
+from . import fmt, i18n, store
 from .errors import ConfigError
+from .i18n import N_, msg
 from .query import Resolved, Scope, group_expr, resolve, run, sql
 
 #: Breakdowns below this many hand-offs are flagged, so nobody is judged on three leads.
@@ -439,8 +440,9 @@ def ping_pong_leads(con, scope: Scope = Scope(), min_rejections: int = 2, limit:
 # The page's verdict: a few plain sentences computed from the figures above (no names hard-coded).
 
 
-def _pct(x: float) -> str:
-    return f"{x * 100:.0f}%" if x >= 0.095 or x == 0 else f"{x * 100:.1f}%"
+def _pct(x: float) -> fmt.Pct:
+    """A rate for the verdict: whole percent, one decimal under 9.5% (so 5.0%, not 5%)."""
+    return fmt.Pct(x, 0 if x >= 0.095 or x == 0 else 1)
 
 
 def _data_presence(con, handoff: str) -> dict:
@@ -477,29 +479,39 @@ def rejection_verdict(con, scope: Scope = Scope()) -> dict:
 
     With ``ok`` the figures it rests on come along — ``summary`` (:func:`rejection_summary`) and
     ``breakdowns`` (:func:`rejection_breakdown` by ``ae`` and ``sdr``) — so a page that shows them
-    too does not compute them twice.
+    too does not compute them twice. ``messages`` holds the sentences as
+    :class:`funnel.i18n.Message` objects (a page renders them in its reader's language);
+    ``sentence`` is the same in English.
     """
     handoff = store.handoff_stage(con)
     presence = _data_presence(con, handoff)
-    out = {"state": "ok", "sentence": "", "sentences": [], "standout_ae": None, "standout_sdr": None,
-           "quick_sdr": None, "handoff_stage": handoff}
+    out = {"state": "ok", "sentence": "", "sentences": [], "messages": [], "standout_ae": None,
+           "standout_sdr": None, "quick_sdr": None, "handoff_stage": handoff}
+
+    def done(state: str, *messages):
+        out.update(state=state, messages=list(messages), sentence=i18n.render(list(messages), "en"))
+        return out
+
     if presence["rejected_stages"] == 0:
-        out.update(state="no_rejection_stage", sentence=(
+        return done("no_rejection_stage", msg(
             "Rejections cannot be computed: no lead stage is of kind 'rejected' in the stage settings, "
             "so no event can count as a rejected hand-off."))
-        return out
     if presence["events"] == 0:
-        out.update(state="no_data", sentence=(
+        return done("no_data", msg(
             "Rejections cannot be computed for this data: it holds no lead stage history at all, so there is no "
-            f"hand-off ({handoff}) and no rejection to count."))
-        return out
+            "hand-off ({handoff}) and no rejection to count.", handoff=handoff))
     if presence["rejections"] == 0 or presence["handoffs"] == 0:
-        missing = "rejection" if presence["rejections"] == 0 else f"hand-off ({handoff})"
-        out.update(state="no_data", sentence=(
-            f"Rejections cannot be computed for this data: it holds no {missing} events at all. "
+        if presence["rejections"] == 0:
+            return done("no_data", msg(
+                "Rejections cannot be computed for this data: it holds no rejection events at all. "
+                "A CRM export that keeps only each lead's current status loses the moments when sales turned a "
+                "lead down; import the lead status history with its Rejected and {handoff} entries to see them.",
+                handoff=handoff))
+        return done("no_data", msg(
+            "Rejections cannot be computed for this data: it holds no hand-off ({handoff}) events at all. "
             "A CRM export that keeps only each lead's current status loses the moments when sales turned a "
-            f"lead down; import the lead status history with its Rejected and {handoff} entries to see them."))
-        return out
+            "lead down; import the lead status history with its Rejected and {handoff} entries to see them.",
+            handoff=handoff))
     columns = store.lead_attribute_columns(con)
     bys = tuple(by for by in ("ae", "sdr") if by in columns)
     if bys:   # the summary and both breakdowns from one pairing of the rejections
@@ -508,15 +520,14 @@ def rejection_verdict(con, scope: Scope = Scope()) -> dict:
     else:
         frames, summary = {}, rejection_summary(con, scope)
     if not summary["handoffs"] or not summary["rejected"]:
-        out.update(state="none_in_cohort", sentence=(
-            f"No rejections among these leads ({summary['handoffs']:,} hand-offs, none rejected by the as-of "
-            "date) — widen the date range or clear a filter to compare."))
-        return out
+        return done("none_in_cohort", msg(
+            "No rejections among these leads ({handoffs} hand-offs, none rejected by the as-of "
+            "date) — widen the date range or clear a filter to compare.", handoffs=fmt.Count(summary["handoffs"])))
     team = summary["rejection_rate"]
     sentences = []
     out.update(summary=summary, breakdowns=frames)
 
-    def standout_rate(by: str, label: str, noun: str):
+    def standout_rate(by: str, label: str):
         if by not in frames:
             return None
         df = frames[by]
@@ -524,21 +535,26 @@ def rejection_verdict(con, scope: Scope = Scope()) -> dict:
             return None  # one AE (or none) in scope: nothing to compare
         ok = df[~df["small_sample"] & df["rejection_rate"].notna()]
         if len(ok) < 2:
-            return None, f"Too few hand-offs per {label} to compare them fairly (fewer than {SMALL_SAMPLE} each)."
+            return None, msg("Too few hand-offs per {role} to compare them fairly (fewer than {n} each).", role=label,
+                             n=fmt.Count(SMALL_SAMPLE))
         out_ = df[df["stands_out"]].sort_values(["rejection_rate", "handoffs", "grp"], ascending=[False, False, True])
         if len(out_):
             top = out_.iloc[0]
-            return str(top["grp"]), (
-                f"{label} {top['grp']}'s {noun} are rejected {top['rejection_rate'] / team:.1f}× the team rate "
-                f"({_pct(top['rejection_rate'])} of {int(top['handoffs']):,} hand-offs vs {_pct(team)}).")
-        return None, (f"No {label} stands out: rejection rates run from {_pct(ok['rejection_rate'].min())} "
-                      f"to {_pct(ok['rejection_rate'].max())} (team {_pct(team)}).")
+            template = (N_("AE {name}'s leads are rejected {ratio} the team rate ({rate} of {handoffs} hand-offs vs "
+                           "{team}).") if by == "ae" else
+                        N_("SDR {name}'s hand-offs are rejected {ratio} the team rate ({rate} of {handoffs} hand-offs "
+                           "vs {team})."))
+            return str(top["grp"]), msg(template, name=str(top["grp"]), ratio=fmt.Times(top["rejection_rate"] / team),
+                                        rate=_pct(top["rejection_rate"]), handoffs=fmt.Count(int(top["handoffs"])),
+                                        team=_pct(team))
+        return None, msg("No {role} stands out: rejection rates run from {low} to {high} (team {team}).", role=label,
+                         low=_pct(ok["rejection_rate"].min()), high=_pct(ok["rejection_rate"].max()), team=_pct(team))
 
-    ae = standout_rate("ae", "AE", "leads")
+    ae = standout_rate("ae", "AE")
     if ae:
         out["standout_ae"] = ae[0]
         sentences.append(ae[1])
-    sdr = standout_rate("sdr", "SDR", "hand-offs")
+    sdr = standout_rate("sdr", "SDR")
     if sdr and sdr[0]:
         out["standout_sdr"] = sdr[0]
         sentences.append(sdr[1])
@@ -555,15 +571,18 @@ def rejection_verdict(con, scope: Scope = Scope()) -> dict:
             if top["quick_share"] >= 0.25 and top["quick_share"] >= STANDOUT_RATIO * team_quick \
                     and z is not None and z >= STANDOUT_Z:
                 out["quick_sdr"] = str(top["grp"])
-                text = (f"{_pct(top['quick_share'])} of SDR {top['grp']}'s resubmissions come back within "
-                        f"{QUICK_RESUBMIT_DAYS} days of the rejection (all SDRs: {_pct(team_quick)})")
+                quick = {"share": _pct(top["quick_share"]), "name": str(top["grp"]),
+                         "days": fmt.Count(QUICK_RESUBMIT_DAYS), "team": _pct(team_quick)}
                 if k:
                     conv = top["quick_resubmissions_converted"] / k
                     all_conv = df["resubmissions_converted"].sum() / total
-                    text += (f", and {_pct(conv)} of those reach {top['outcome_stage']} "
-                             f"(all resubmissions: {_pct(all_conv)})")
-                sentences.append(text + ".")
-    out["sentences"] = sentences
-    out["sentence"] = " ".join(sentences) or (
-        f"{_pct(team)} of {summary['handoffs']:,} hand-offs were rejected; no AE or SDR stands out.")
-    return out
+                    sentences.append(msg(
+                        "{share} of SDR {name}'s resubmissions come back within {days} days of the rejection "
+                        "(all SDRs: {team}), and {converted} of those reach {stage} (all resubmissions: {all}).",
+                        **quick, converted=_pct(conv), stage=str(top["outcome_stage"]), all=_pct(all_conv)))
+                else:
+                    sentences.append(msg("{share} of SDR {name}'s resubmissions come back within {days} days of the "
+                                         "rejection (all SDRs: {team}).", **quick))
+    out["sentences"] = [m.render("en") for m in sentences]   # the figures' own sentences, in English
+    return done("ok", *(sentences or [msg("{team} of {handoffs} hand-offs were rejected; no AE or SDR stands out.",
+                                          team=_pct(team), handoffs=fmt.Count(summary["handoffs"]))]))

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from . import labels, store
+from . import fmt, store
 from .errors import ConfigError
+from .i18n import N_, msg
 from .query import Resolved, Scope, cohort_rows, opportunity_scope_cte, resolve, run, sql
 
 FUNNELS = ("lead", "opportunity")
@@ -314,9 +315,9 @@ def sla_breaches(con, scope: Scope = Scope(), funnel: str = "lead", grain: str =
     return run(con, q, {**r.params, "funnel": funnel})
 
 
-def _target_text(hours: float) -> str:
+def _target_text(hours: float):
     d = float(hours) / 24.0
-    return f"{d:g}-day" if d >= 1 else f"{float(hours):g}-hour"
+    return msg("{n}-day", n=f"{d:g}") if d >= 1 else msg("{n}-hour", n=f"{float(hours):g}")
 
 
 def time_in_stage_finding(tis: pd.DataFrame, sla: pd.DataFrame, funnel: str = "lead", min_visits: int = 30) -> dict:
@@ -326,27 +327,39 @@ def time_in_stage_finding(tis: pd.DataFrame, sla: pd.DataFrame, funnel: str = "l
     scope, which the page has already computed. "Longest" uses the Kaplan–Meier median (it counts
     items still waiting), falling back to the median of finished stays when more than half are
     still there. Stages with fewer than ``min_visits`` visits are left out of both comparisons.
+    ``message`` is the sentence as a :class:`funnel.i18n.Message` (a page renders it in its
+    reader's language); ``sentence`` is the same in English.
     """
-    noun = "Leads" if funnel == "lead" else "Deals"
     big = tis[tis["visits"] >= min_visits].copy()
     out = {"longest_stage": None, "longest_hours": None, "worst_sla_stage": None, "worst_breach_rate": None,
-           "over_now": 0, "sentence": ""}
-    if big.empty:
-        out["sentence"] = f"Too few stage visits in this cohort to compare stages (fewer than {min_visits} each)."
+           "over_now": 0, "sentence": "", "message": None}
+
+    def done(message):
+        out["message"] = message
+        out["sentence"] = message.render("en")
         return out
+
+    if big.empty:
+        return done(msg("Too few stage visits in this cohort to compare stages (fewer than {n} each).",
+                        n=fmt.Count(min_visits)))
     big["typical"] = big["km_median_hours"].fillna(big["median_hours"])
     big = big.dropna(subset=["typical"])
     parts = []
     if not big.empty:
         top = big.loc[big["typical"].idxmax()]
         out.update(longest_stage=str(top["stage"]), longest_hours=float(top["typical"]))
-        parts.append(f"{noun} wait longest in {top['stage']}: half have moved on after {labels.duration(top['typical'] / 24.0)}")
+        template = (N_("Leads wait longest in {stage}: half have moved on after {wait}") if funnel == "lead" else
+                    N_("Deals wait longest in {stage}: half have moved on after {wait}"))
+        parts.append(msg(template, stage=str(top["stage"]), wait=fmt.Duration(top["typical"] / 24.0)))
     out["over_now"] = int(sla["over_now"].sum()) if not sla.empty else 0
     sla = sla[sla["visits"] >= min_visits]
     if not sla.empty and sla["breach_rate"].notna().any():
         w = sla.loc[sla["breach_rate"].idxmax()]
         out.update(worst_sla_stage=str(w["stage"]), worst_breach_rate=float(w["breach_rate"]))
-        parts.append(f"{w['stage']} misses its {_target_text(w['sla_hours'])} target most often "
-                     f"({w['breach_rate']:.0%} of visits)")
-    out["sentence"] = "; ".join(parts) + "." if parts else "No stage has enough finished visits to compare yet."
-    return out
+        parts.append(msg("{stage} misses its {target} target most often ({share} of visits)", stage=str(w["stage"]),
+                         target=_target_text(w["sla_hours"]), share=fmt.Pct(w["breach_rate"])))
+    if len(parts) == 2:
+        return done(msg("{first}; {second}.", first=parts[0], second=parts[1]))
+    if parts:
+        return done(msg("{sentence}.", sentence=parts[0]))
+    return done(msg("No stage has enough finished visits to compare yet."))

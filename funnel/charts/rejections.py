@@ -9,17 +9,19 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from ..labels import duration
+from .. import fmt
+from ..i18n import N_, gettext_for, ngettext_for
 from . import theme
 
 #: Breakdown rows under this many hand-offs are faded and labelled "too few to judge".
 SMALL_SAMPLE = 30
 #: A rate this many times the team's is drawn in the warning colour (the page verdict uses the same).
 STANDOUT_RATIO = 1.3
-NO_REASON = "(no reason given)"
+NO_REASON = N_("(no reason given)")   # the library's code for a missing reason; translated when shown
 RECYCLED_GROUP = "Rejected at least once"
 FIRST_PASS_GROUP = "Never rejected"
-GROUP_LABELS = {RECYCLED_GROUP: "Recycled (rejected at least once)", FIRST_PASS_GROUP: "First-pass (never rejected)"}
+GROUP_LABELS = {RECYCLED_GROUP: N_("Recycled (rejected at least once)"),
+                FIRST_PASS_GROUP: N_("First-pass (never rejected)")}
 LOOP_COLOUR = "rgba(230, 159, 0, 0.75)"      # Okabe–Ito orange: back round the loop
 REJECT_COLOUR = "rgba(213, 94, 0, 0.65)"     # vermillion: a hand-off refused
 EXIT_COLOUR = "rgba(154, 165, 177, 0.55)"    # grey: out of the funnel
@@ -33,15 +35,15 @@ def _pct(x) -> str:
     return f"{x:.1f}%" if 0 < x < 10 else f"{x:.0f}%"
 
 
-def _n(x) -> str:
-    return f"{int(x):,}"
+def _n(x, lang: str = "en") -> str:
+    return fmt.count(int(x), lang)
 
 
 # ---------------------------------------------------------------------------------------------
 
 
 def rate_by_owner(df: pd.DataFrame, role: str = "AE", team_rate: float | None = None,
-                  max_rows: int = 25, presentation: bool = False) -> go.Figure:
+                  max_rows: int = 25, presentation: bool = False, lang: str = "en") -> go.Figure:
     """Ranked horizontal bars of the rejection rate per owner, with counts.
 
     ``df`` is :func:`funnel.rejections.rejection_breakdown` by a lead column. Owners with enough
@@ -49,9 +51,10 @@ def rate_by_owner(df: pd.DataFrame, role: str = "AE", team_rate: float | None = 
     team rate and not likely chance); those under 30 hand-offs follow below, faded and labelled
     "too few to judge", so nobody is ranked on three leads. A dashed line marks the team rate.
     """
+    _ = gettext_for(lang)
     if df is None or df.empty or not (df["handoffs"] > 0).any():
-        return theme.empty_figure(f"No hand-offs to compare by {role} — widen the date range or clear a filter",
-                                  presentation)
+        return theme.empty_figure(_("No hand-offs to compare by {role} — widen the date range or clear a filter",
+                                    role=role), presentation)
     d = df[df["handoffs"] > 0].copy()
     if team_rate is None:
         team_rate = d["rejected"].sum() / d["handoffs"].sum()
@@ -67,18 +70,20 @@ def rate_by_owner(df: pd.DataFrame, role: str = "AE", team_rate: float | None = 
     for r in d.itertuples():
         if r.small:
             colours.append("rgba(154, 165, 177, 0.45)")
-            texts.append(f"{_pct(r.rejection_rate)} · {_n(r.rejected)} rejected (n={_n(r.handoffs)}, too few to judge)")
+            texts.append(_("{rate} · {rejected} rejected (n={handoffs}, too few to judge)", rate=_pct(r.rejection_rate),
+                           rejected=_n(r.rejected, lang), handoffs=_n(r.handoffs, lang)))
         else:
             colours.append(theme.BAD if r.stands_out else theme.NEUTRAL)
-            texts.append(f"{_pct(r.rejection_rate)} · {_n(r.rejected)} of {_n(r.handoffs)}")
+            texts.append(_("{rate} · {rejected} of {handoffs}", rate=_pct(r.rejection_rate),
+                           rejected=_n(r.rejected, lang), handoffs=_n(r.handoffs, lang)))
     names = [str(g) for g in d["grp"]]
     xmax = max(float(d["rejection_rate"].max()), float(team_rate or 0), 0.01)
     label_x = xmax * 1.04
     fig = go.Figure(go.Bar(
         y=names, x=d["rejection_rate"], orientation="h", marker={"color": colours},
         customdata=list(zip(d["rejected"], d["handoffs"])),
-        hovertemplate="<b>%{y}</b><br>%{x:.1%} rejected<br>%{customdata[0]:,} of %{customdata[1]:,} hand-offs"
-                      "<extra></extra>",
+        hovertemplate=_("<b>%{y}</b><br>%{x:.1%} rejected<br>%{customdata[0]:,} of %{customdata[1]:,} hand-offs")
+                      + "<extra></extra>",
     ))
     # The counts sit in one column right of the longest bar, clear of the team line.
     fig.add_scatter(y=names, x=[label_x] * len(names), mode="text", text=texts, textposition="middle right",
@@ -86,58 +91,63 @@ def rate_by_owner(df: pd.DataFrame, role: str = "AE", team_rate: float | None = 
                               "color": [theme.MUTED if sm else theme.INK for sm in d["small"]]},
                     hoverinfo="skip", cliponaxis=False)
     fig.add_vline(x=team_rate, line_dash="dash", line_color=theme.INK, line_width=1.5,
-                  annotation_text=f"team {_pct(team_rate)}", annotation_position="top",
+                  annotation_text=_("team {rate}", rate=_pct(team_rate)), annotation_position="top",
                   annotation_font_size=theme.font_sizes(presentation)["tick"])
     ok, out = d[~d["small"]], d[d["stands_out"] & ~d["small"]]
     if len(ok):
         if len(out) and team_rate:
             top = out.sort_values("rejection_rate").iloc[-1]
             ratio = top["rejection_rate"] / team_rate
-            title = f"{role} {top['grp']}: {_pct(top['rejection_rate'])} rejected, {ratio:.1f}× the team rate"
+            title = _("{role} {name}: {rate} rejected, {ratio} the team rate", role=role, name=str(top["grp"]),
+                      rate=_pct(top["rejection_rate"]), ratio=fmt.Times(ratio))
         else:
-            title = f"By {role}: no one stands out (team {_pct(team_rate)})"
+            title = _("By {role}: no one stands out (team {rate})", role=role, rate=_pct(team_rate))
     else:
-        title = f"By {role}: every {role} has fewer than {SMALL_SAMPLE} hand-offs — too few to judge"
+        title = _("By {role}: every {role} has fewer than {n} hand-offs — too few to judge", role=role,
+                  n=fmt.Count(SMALL_SAMPLE))
     if hidden:
-        title += f" · {hidden} more not shown"
+        title += _(" · {n} more not shown", n=fmt.Count(hidden))
     room = 1.9 if d["small"].any() else 1.5
     fig.update_xaxes(range=[0, label_x * room], tickvals=[v / 10 for v in range(0, 11) if v / 10 <= xmax + 0.05])
     theme.pct_tick(fig, "x")
     rows = len(d)
-    return theme.style(fig, title=title, presentation=presentation, x_title="Share of hand-offs rejected",
+    return theme.style(fig, title=title, presentation=presentation, x_title=_("Share of hand-offs rejected"),
                        legend=False, height=max(300, 110 + rows * (44 if presentation else 34)))
 
 
-def reasons_over_time(df: pd.DataFrame, presentation: bool = False) -> go.Figure:
+def reasons_over_time(df: pd.DataFrame, presentation: bool = False, lang: str = "en") -> go.Figure:
     """Stacked bars of rejections per month by reason; a missing reason shows as "(no reason given)".
 
     ``df`` is :func:`funnel.rejections.reasons_over_time` (period, reason, rejected).
     """
+    _ = gettext_for(lang)
     if df is None or df.empty:
-        return theme.empty_figure("No rejections in this period — widen the date range", presentation)
+        return theme.empty_figure(_("No rejections in this period — widen the date range"), presentation)
     d = df.copy()
     d["reason"] = d["reason"].fillna(NO_REASON)
     totals = d.groupby("reason")["rejected"].sum().sort_values(ascending=False)
     order = [r for r in totals.index if r != NO_REASON] + ([NO_REASON] if NO_REASON in totals.index else [])
     periods = sorted(d["period"].unique())
-    labels = [pd.Timestamp(p).strftime("%b %Y") for p in periods]
+    labels = [fmt.month(p, lang) for p in periods]
     fig = go.Figure()
     for i, reason in enumerate(order):
         sub = d[d["reason"] == reason].set_index("period")["rejected"]
         y = [int(sub.get(p, 0)) for p in periods]
         colour = theme.MUTED if reason == NO_REASON else theme.PALETTE[i % (len(theme.PALETTE) - 1)]
-        fig.add_bar(x=labels, y=y, name=reason, marker_color=colour,
-                    hovertemplate=f"<b>{reason}</b><br>%{{x}}: %{{y:,}} rejections<extra></extra>")
+        name = _(NO_REASON) if reason == NO_REASON else reason   # a reason is data, shown as recorded
+        fig.add_bar(x=labels, y=y, name=name, marker_color=colour,
+                    hovertemplate=_("<b>{reason}</b><br>%{x}: %{y:,} rejections", reason=name) + "<extra></extra>")
     fig.update_layout(barmode="stack")
     total = int(totals.sum())
     top = order[0]
-    title = f"Top reason: {top} — {_pct(totals[top] / total)} of {total:,} rejections"
+    title = _("Top reason: {reason} — {share} of {total} rejections", reason=_(NO_REASON) if top == NO_REASON else top,
+              share=_pct(totals[top] / total), total=fmt.Count(total))
     if NO_REASON in totals.index and top != NO_REASON and totals[NO_REASON] / total >= 0.05:
-        title += f"; {_pct(totals[NO_REASON] / total)} give no reason"
-    fig = theme.style(fig, title=title, presentation=presentation, y_title="Rejections")
+        title += _("; {share} give no reason", share=_pct(totals[NO_REASON] / total))
+    fig = theme.style(fig, title=title, presentation=presentation, y_title=_("Rejections"))
     # beside the bars, not over the title: there are often more reasons than fit on one line
     fig.update_layout(legend={"orientation": "v", "x": 1.01, "xanchor": "left", "y": 1.0, "yanchor": "top",
-                              "traceorder": "normal", "title": {"text": "Reason"}})
+                              "traceorder": "normal", "title": {"text": _("Reason")}})
     return fig
 
 
@@ -177,7 +187,7 @@ def _sankey_positions(nodes: list[str], info: dict, handoff: str) -> tuple[list[
 
 
 def flow_sankey(df: pd.DataFrame, stages: list | None = None, handoff: str = "MQL",
-                presentation: bool = False) -> go.Figure:
+                presentation: bool = False, lang: str = "en") -> go.Figure:
     """Sankey of every stage-to-stage transition, the recycle loop (Rejected → Recycled → MQL) in orange.
 
     ``df`` is :func:`funnel.rejections.transition_flows`; ``stages`` the lead stage configuration
@@ -186,13 +196,14 @@ def flow_sankey(df: pd.DataFrame, stages: list | None = None, handoff: str = "MQ
     Rejected to Recycled, or goes back to an earlier funnel stage. A repeated entry into the same
     stage cannot be drawn as a band and is left out (the title says how many).
     """
+    _ = gettext_for(lang)
     if df is None or df.empty:
-        return theme.empty_figure("No lead has moved between stages yet — widen the date range", presentation)
+        return theme.empty_figure(_("No lead has moved between stages yet — widen the date range"), presentation)
     info = _stage_info(stages)
     d = df[df["from_stage"] != df["to_stage"]]
     self_loops = int(df.loc[df["from_stage"] == df["to_stage"], "transitions"].sum())
     if d.empty:
-        return theme.empty_figure("Only repeated entries into the same stage — nothing to draw", presentation)
+        return theme.empty_figure(_("Only repeated entries into the same stage — nothing to draw"), presentation)
 
     def pos(stage):
         return info.get(stage, (None, None))[0]
@@ -214,22 +225,22 @@ def flow_sankey(df: pd.DataFrame, stages: list | None = None, handoff: str = "MQ
                 or (pos(r.from_stage) is not None and pos(r.to_stage) is not None and pos(r.to_stage) < pos(r.from_stage)))
         if back:
             colours.append(LOOP_COLOUR)
-            labels.append("back round the loop")
+            labels.append(_("back round the loop"))
             loop_n += int(r.transitions)
         elif tk == "rejected":
             colours.append(REJECT_COLOUR)
-            labels.append("hand-off refused")
+            labels.append(_("hand-off refused"))
         elif tk in ("lost", "recycled"):
             colours.append(EXIT_COLOUR)
-            labels.append("out of the funnel" if tk == "lost" else "back to nurture")
+            labels.append(_("out of the funnel") if tk == "lost" else _("back to nurture"))
         else:
             colours.append(FORWARD_COLOUR)
-            labels.append("on through the funnel")
+            labels.append(_("on through the funnel"))
     node_colours = [{"rejected": theme.BAD, "recycled": theme.PALETTE[1], "lost": theme.MUTED,
                      "won": theme.GOOD}.get(kind(s), theme.NEUTRAL) for s in nodes]
     node = {"label": nodes, "color": node_colours, "pad": 24, "thickness": 18,
             "line": {"color": "white", "width": 0.5},
-            "hovertemplate": "<b>%{label}</b><br>%{value:,} moves<extra></extra>"}
+            "hovertemplate": _("<b>%{label}</b><br>%{value:,} moves") + "<extra></extra>"}
     if info:
         node["x"], node["y"] = _sankey_positions(nodes, info, handoff)
     fs = theme.font_sizes(presentation)
@@ -237,17 +248,18 @@ def flow_sankey(df: pd.DataFrame, stages: list | None = None, handoff: str = "MQ
         arrangement="snap", node=node,
         link={"source": [idx[s] for s in d["from_stage"]], "target": [idx[s] for s in d["to_stage"]],
               "value": d["transitions"].tolist(), "color": colours, "customdata": labels,
-              "hovertemplate": "%{source.label} → %{target.label}<br>%{value:,} moves · %{customdata}"
-                               "<extra></extra>"},
+              "hovertemplate": _("%{source.label} → %{target.label}<br>%{value:,} moves · %{customdata}")
+                               + "<extra></extra>"},
         textfont={"size": fs["tick"], "color": theme.INK},
     ))
     total = int(d["transitions"].sum())
     if loop_n:
-        title = f"{loop_n:,} of {total:,} moves went back round the loop (orange) towards {handoff}"
+        title = _("{n} of {total} moves went back round the loop (orange) towards {handoff}", n=fmt.Count(loop_n),
+                  total=fmt.Count(total), handoff=handoff)
     else:
-        title = f"No lead went back round the loop: all {total:,} moves went forward or out"
+        title = _("No lead went back round the loop: all {total} moves went forward or out", total=fmt.Count(total))
     if self_loops:
-        title += f" · {self_loops:,} repeated entries not drawn"
+        title += _(" · {n} repeated entries not drawn", n=fmt.Count(self_loops))
     fig = theme.style(fig, title=title, presentation=presentation, legend=False, height=680 if presentation else 560)
     # loops curl below the nodes: leave them room
     # (the top keeps the theme's room for the title, which may wrap to two lines in presentation mode)
@@ -257,7 +269,7 @@ def flow_sankey(df: pd.DataFrame, stages: list | None = None, handoff: str = "MQ
 
 def resubmit_delay_histogram(df: pd.DataFrame, who: str | None = None, within_7d: int | None = None,
                              resubmissions: int | None = None, median_days: float | None = None,
-                             presentation: bool = False) -> go.Figure:
+                             presentation: bool = False, lang: str = "en") -> go.Figure:
     """Histogram of resubmission delay in whole days (the bar at k covers k to k+1 days; 90 = 90 or more),
     with a vertical line at 7 days.
 
@@ -265,46 +277,52 @@ def resubmit_delay_histogram(df: pd.DataFrame, who: str | None = None, within_7d
     ``within_7d``, ``resubmissions`` and ``median_days`` (exact figures from the breakdown) go into
     the title when given.
     """
+    _ = gettext_for(lang)
     if df is None or df.empty or df["resubmissions"].sum() == 0:
-        return theme.empty_figure(f"No resubmissions{' for ' + who if who else ''} in this period — widen the date range",
-                                  presentation)
+        return theme.empty_figure(_("No resubmissions for {who} in this period — widen the date range", who=who) if who
+                                  else _("No resubmissions in this period — widen the date range"), presentation)
     d = df.groupby("delay_days", as_index=False)["resubmissions"].sum().sort_values("delay_days")
     # A bar spans its whole day [k, k + 1): the 7-day line then sits exactly at 7 days.
     x = d["delay_days"].astype(float) + 0.5
-    labels = [f"{int(k)}+ days" if k >= 90 else f"{int(k)}–{int(k) + 1} days" for k in d["delay_days"]]
+    labels = [_("{n}+ days", n=int(k)) if k >= 90 else _("{n}–{m} days", n=int(k), m=int(k) + 1)
+              for k in d["delay_days"]]
     inside = d["delay_days"] < 7
     fig = go.Figure(go.Bar(
         x=x, y=d["resubmissions"], width=0.9,
         marker_color=[theme.PALETTE[1] if i else theme.NEUTRAL for i in inside],
-        customdata=labels, hovertemplate="%{customdata}: %{y:,} resubmissions<extra></extra>",
+        customdata=labels, hovertemplate=_("%{customdata}: %{y:,} resubmissions") + "<extra></extra>",
     ))
     fig.add_vline(x=7, line_dash="dash", line_color=theme.INK, line_width=1.5,
-                  annotation_text="7 days", annotation_position="top right",
+                  annotation_text=_("7 days"), annotation_position="top right",
                   annotation_font_size=theme.font_sizes(presentation)["tick"])
     total = int(resubmissions) if resubmissions is not None else int(d["resubmissions"].sum())
     if within_7d is not None and total:
-        whose = f"{who}'s" if who else "the"
-        title = f"{_pct(within_7d / total)} of {whose} {total:,} resubmissions came back within 7 days"
+        title = (_("{share} of {who}'s {total} resubmissions came back within 7 days", who=who,
+                   share=_pct(within_7d / total), total=fmt.Count(total)) if who else
+                 _("{share} of the {total} resubmissions came back within 7 days", share=_pct(within_7d / total),
+                   total=fmt.Count(total)))
     else:
-        title = f"Resubmission delay{' for ' + who if who else ''} ({total:,} resubmissions)"
+        title = (_("Resubmission delay for {who} ({total} resubmissions)", who=who, total=fmt.Count(total)) if who
+                 else _("Resubmission delay ({total} resubmissions)", total=fmt.Count(total)))
     if median_days is not None and not pd.isna(median_days):
-        title += f" · median {duration(median_days)}"
+        title += _(" · median {wait}", wait=fmt.Duration(median_days))
     top = int(d["delay_days"].max())
     fig.update_xaxes(range=[0, max(top + 1, 14) + 0.5], tickmode="array",
                      tickvals=[v for v in (0, 1, 2, 3, 7, 14, 30, 60, 90) if v <= max(top + 1, 14)],
                      ticktext=[("90+" if v == 90 else str(v)) for v in (0, 1, 2, 3, 7, 14, 30, 60, 90)
                                if v <= max(top + 1, 14)])
-    return theme.style(fig, title=title, presentation=presentation, x_title="Days from rejection to resubmission",
-                       y_title="Resubmissions", legend=False)
+    return theme.style(fig, title=title, presentation=presentation, x_title=_("Days from rejection to resubmission"),
+                       y_title=_("Resubmissions"), legend=False)
 
 
-def outcomes_bar(df: pd.DataFrame, presentation: bool = False) -> go.Figure:
+def outcomes_bar(df: pd.DataFrame, presentation: bool = False, lang: str = "en") -> go.Figure:
     """Grouped bars: share of recycled vs first-pass leads reaching each stage, with counts.
 
     ``df`` is :func:`funnel.rejections.recycled_outcomes` (grp, leads, stage, reached, share).
     """
+    _ = gettext_for(lang)
     if df is None or df.empty:
-        return theme.empty_figure("No handed-off leads in this cohort — widen the date range", presentation)
+        return theme.empty_figure(_("No handed-off leads in this cohort — widen the date range"), presentation)
     stages = list(dict.fromkeys(df.sort_values("position")["stage"]))
     fig = go.Figure()
     colours = {FIRST_PASS_GROUP: theme.NEUTRAL, RECYCLED_GROUP: theme.PALETTE[1]}
@@ -313,43 +331,48 @@ def outcomes_bar(df: pd.DataFrame, presentation: bool = False) -> go.Figure:
         if sub.empty:
             continue
         shares = [float(sub.loc[s, "share"]) if s in sub.index else 0.0 for s in stages]
-        text = [f"{_pct(sub.loc[s, 'share'])} · {_n(sub.loc[s, 'reached'])} of {_n(sub.loc[s, 'leads'])}"
+        text = [_("{share} · {reached} of {leads}", share=_pct(sub.loc[s, "share"]),
+                  reached=_n(sub.loc[s, "reached"], lang), leads=_n(sub.loc[s, "leads"], lang))
                 if s in sub.index else "" for s in stages]
-        fig.add_bar(x=stages, y=shares, name=GROUP_LABELS.get(grp, grp), marker_color=colours.get(grp),
+        name = _(GROUP_LABELS[grp])
+        fig.add_bar(x=stages, y=shares, name=name, marker_color=colours.get(grp),
                     text=text, textposition="outside", cliponaxis=False,
-                    hovertemplate=f"<b>{GROUP_LABELS.get(grp, grp)}</b><br>%{{x}}: %{{text}}<extra></extra>")
+                    hovertemplate=f"<b>{name}</b><br>%{{x}}: %{{text}}<extra></extra>")
     fig.update_layout(barmode="group")
     theme.pct_tick(fig, "y")
     fig.update_yaxes(range=[0, max(0.05, float(df["share"].max()) * 1.3)])
     first = df[(df["grp"] == FIRST_PASS_GROUP) & (df["stage"] == stages[0])]
     rec = df[(df["grp"] == RECYCLED_GROUP) & (df["stage"] == stages[0])]
     if len(first) and len(rec):
-        title = (f"Recycled leads reach {stages[0]} {_pct(rec['share'].iloc[0])} of the time, "
-                 f"first-pass leads {_pct(first['share'].iloc[0])}")
+        title = _("Recycled leads reach {stage} {recycled} of the time, first-pass leads {first_pass}",
+                  stage=str(stages[0]), recycled=_pct(rec["share"].iloc[0]), first_pass=_pct(first["share"].iloc[0]))
     elif len(rec):
-        title = f"{_pct(rec['share'].iloc[0])} of recycled leads went on to reach {stages[0]}"
+        title = _("{share} of recycled leads went on to reach {stage}", share=_pct(rec["share"].iloc[0]),
+                  stage=str(stages[0]))
     else:
-        title = f"{_pct(first['share'].iloc[0])} of handed-off leads reach {stages[0]}; none was rejected"
-    return theme.style(fig, title=title, presentation=presentation, y_title="Share of leads")
+        title = _("{share} of handed-off leads reach {stage}; none was rejected", share=_pct(first["share"].iloc[0]),
+                  stage=str(stages[0]))
+    return theme.style(fig, title=title, presentation=presentation, y_title=_("Share of leads"))
 
 
-def loop_distribution_bar(df: pd.DataFrame, presentation: bool = False) -> go.Figure:
+def loop_distribution_bar(df: pd.DataFrame, presentation: bool = False, lang: str = "en") -> go.Figure:
     """Handed-off leads by number of loops (hand-offs after the first).
 
     ``df`` is :func:`funnel.rejections.loop_distribution` (loops, leads, share).
     """
+    _ = gettext_for(lang)
     if df is None or df.empty:
-        return theme.empty_figure("No handed-off leads in this cohort — widen the date range", presentation)
+        return theme.empty_figure(_("No handed-off leads in this cohort — widen the date range"), presentation)
     d = df.sort_values("loops")
     fig = go.Figure(go.Bar(
-        x=[f"{int(k)} loop{'s' if k != 1 else ''}" for k in d["loops"]], y=d["leads"],
+        x=[ngettext_for(lang, "{n} loop", "{n} loops", int(k), n=int(k)) for k in d["loops"]], y=d["leads"],
         marker_color=[theme.NEUTRAL if k == 0 else theme.PALETTE[1] for k in d["loops"]],
-        text=[f"{_n(n)} · {_pct(s)}" for n, s in zip(d["leads"], d["share"])], textposition="outside",
-        cliponaxis=False, hovertemplate="%{x}: %{y:,} leads<extra></extra>",
+        text=[f"{_n(n, lang)} · {_pct(s)}" for n, s in zip(d["leads"], d["share"])], textposition="outside",
+        cliponaxis=False, hovertemplate=_("%{x}: %{y:,} leads") + "<extra></extra>",
     ))
     looped = d.loc[d["loops"] > 0, "leads"].sum()
     total = d["leads"].sum()
-    title = (f"{_pct(looped / total)} of {total:,} handed-off leads looped"
-             if looped else f"None of {total:,} handed-off leads went round the loop")
+    title = (_("{share} of {total} handed-off leads looped", share=_pct(looped / total), total=fmt.Count(int(total)))
+             if looped else _("None of {total} handed-off leads went round the loop", total=fmt.Count(int(total))))
     fig.update_yaxes(range=[0, float(d["leads"].max()) * 1.2])
-    return theme.style(fig, title=title, presentation=presentation, y_title="Leads", legend=False)
+    return theme.style(fig, title=title, presentation=presentation, y_title=_("Leads"), legend=False)

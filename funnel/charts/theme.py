@@ -3,6 +3,7 @@ presentation mode (1920×1080 on a projector, read from the back of the room).""
 from __future__ import annotations
 
 import textwrap
+import unicodedata
 
 import plotly.graph_objects as go
 
@@ -11,7 +12,8 @@ PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#56B4E9", "#CC79A7", "#F
 GOOD, BAD, NEUTRAL, MUTED = "#009E73", "#D55E00", "#0072B2", "#9AA5B1"
 INK = "#1B1F24"
 
-FONT = "Inter, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"
+# CJK faces last: Latin text keeps its face, Chinese finds glyphs (Debian: fonts-noto-cjk).
+FONT = "Inter, 'Segoe UI', Roboto, Helvetica, Arial, 'Noto Sans CJK SC', 'PingFang SC', 'Microsoft YaHei', sans-serif"
 
 
 def font_sizes(presentation: bool) -> dict:
@@ -25,11 +27,48 @@ def font_sizes(presentation: bool) -> dict:
 PRESENTATION_TITLE_CHARS = 56
 
 
+def _display_width(text: str) -> int:
+    """Width in Latin characters: a Chinese character is about as wide as two."""
+    return sum(2 if unicodedata.east_asian_width(c) in ("W", "F") else 1 for c in text)
+
+
+def _wrap_cjk(title: str, width: int) -> str:
+    """A title with Chinese text has few spaces: break after its punctuation (，；：、) or between
+    two Chinese characters, as balanced as possible, each line at most ``width`` wide."""
+    lines, rest = [], title
+    while _display_width(rest) > width:
+        n_lines = -(-_display_width(rest) // width)
+        target = _display_width(rest) / n_lines
+        best, best_score = None, None
+        for i in range(1, len(rest)):
+            head_w = _display_width(rest[:i])
+            if head_w > width:
+                break
+            a, b = rest[i - 1], rest[i]
+            # a space breaks too, but never between a figure and its unit ("2 天")
+            after_punct = a in "，；：、。）" or (a == " " and i >= 2 and not rest[i - 2].isdigit())
+            between_cjk = _display_width(a) == 2 and _display_width(b) == 2 and b not in "，；：、。）"
+            if after_punct or between_cjk:
+                score = abs(head_w - target) - (4 if after_punct else 0)
+                if best_score is None or score < best_score:
+                    best, best_score = i, score
+        if best is None:
+            break
+        lines.append(rest[:best].rstrip())
+        rest = rest[best:].lstrip()
+    return "<br>".join(lines + [rest])
+
+
 def wrap_title(title: str, width: int) -> str:
     """Break a long title into lines of at most ``width`` characters (Plotly never wraps titles;
     a long one is cut off at the chart's edge): as few lines as possible, of about equal length,
-    preferring a break after "; " or ": " when that keeps the lines balanced."""
-    if not title or "<br>" in title or len(title) <= width:
+    preferring a break after "; " or ": " when that keeps the lines balanced. Chinese characters
+    count twice (:func:`_wrap_cjk`)."""
+    if not title or "<br>" in title:
+        return title
+    if _display_width(title) != len(title):
+        return _wrap_cjk(title, width) if _display_width(title) > width else title
+    if len(title) <= width:
         return title
     for sep in ("; ", ": ", " — "):
         head, found, tail = title.partition(sep)

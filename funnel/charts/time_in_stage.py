@@ -8,20 +8,19 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
+from .. import fmt
+from ..i18n import N_, gettext_for
 from . import theme
 
 MEASURES = [
-    ("median_hours", "Median of finished stays", theme.PALETTE[0]),
-    ("p90_hours", "90th percentile of finished stays", theme.PALETTE[4]),
-    ("km_median_hours", "Median counting items still there (Kaplan–Meier)", theme.PALETTE[1]),
+    ("median_hours", N_("Median of finished stays"), theme.PALETTE[0]),
+    ("p90_hours", N_("90th percentile of finished stays"), theme.PALETTE[4]),
+    ("km_median_hours", N_("Median counting items still there (Kaplan–Meier)"), theme.PALETTE[1]),
 ]
 
 
-def _days(hours) -> str:
-    if hours is None or pd.isna(hours):
-        return "–"
-    d = float(hours) / 24.0
-    return f"{d * 24:.0f} h" if d < 2 else f"{d:.1f} d"
+def _days(hours, lang: str = "en") -> str:
+    return fmt.hours(hours, lang)
 
 
 # The palette without its yellow, which is too faint for a thin line on white.
@@ -33,50 +32,55 @@ def stage_colors(stages) -> dict[str, str]:
     return {s: LINE_COLORS[i % len(LINE_COLORS)] for i, s in enumerate(stages)}
 
 
-def durations_chart(tis: pd.DataFrame, presentation: bool = False) -> go.Figure:
+def durations_chart(tis: pd.DataFrame, presentation: bool = False, lang: str = "en") -> go.Figure:
     """Per stage: median and 90th percentile of finished stays, and the Kaplan–Meier median, in days.
 
     ``tis`` is :func:`funnel.time_in_stage.time_in_stage`. A stage whose Kaplan–Meier median does
     not exist (more than half its items are still there) is labelled so instead of a bar.
     """
+    _ = gettext_for(lang)
     if tis is None or tis.empty or int(tis["visits"].sum()) == 0:
-        return theme.empty_figure("No stage visits in this cohort — widen the date range or clear a filter",
+        return theme.empty_figure(_("No stage visits in this cohort — widen the date range or clear a filter"),
                                   presentation)
     d = tis[tis["visits"] > 0]
     # A stage without a Kaplan–Meier median says so under its name (a missing bar is not "zero").
-    stages = [s if pd.notna(k) else f"{s}<br>(KM: over half still there)"
+    stages = [s if pd.notna(k) else s + "<br>" + _("(KM: over half still there)")
               for s, k in zip(d["stage"], d["km_median_hours"])]
     fs = theme.font_sizes(presentation)
     fig = go.Figure()
-    for col, name, color in MEASURES:
+    for col, measure, color in MEASURES:
+        name = _(measure)
         vals = d[col]
         days = [None if pd.isna(v) else float(v) / 24.0 for v in vals]
-        text = ["" if pd.isna(v) else _days(v) for v in vals]
+        text = ["" if pd.isna(v) else _days(v, lang) for v in vals]
         fig.add_trace(go.Bar(
             x=stages, y=days, name=name, marker_color=color, text=text, textposition="outside", cliponaxis=False,
             constraintext="none", textfont={"size": fs["tick"] - 2},
             customdata=list(zip(d["visits"], d["completed"], d["censored"])),
-            hovertemplate=f"{name}: %{{text}}<br>%{{customdata[0]:,}} visits, "
-                          "%{customdata[1]:,} finished, %{customdata[2]:,} still there<extra></extra>"))
+            hovertemplate=_("{measure}: %{text}<br>%{customdata[0]:,} visits, "
+                            "%{customdata[1]:,} finished, %{customdata[2]:,} still there", measure=name)
+                          + "<extra></extra>"))
     fig.update_layout(barmode="group", bargap=0.25)
     fig.update_xaxes(type="category")
     longest = d.assign(typical=d["km_median_hours"].fillna(d["median_hours"])).dropna(subset=["typical"])
     if longest.empty:
-        title = "Time in stage"
+        title = _("Time in stage")
     else:
         top = longest.loc[longest["typical"].idxmax()]
-        title = f"Items stay longest in {top['stage']}: half have left after {_days(top['typical'])}"
-    return theme.style(fig, title=title, presentation=presentation, y_title="Days in stage")
+        title = _("Items stay longest in {stage}: half have left after {wait}", stage=str(top["stage"]),
+                  wait=_days(top["typical"], lang))
+    return theme.style(fig, title=title, presentation=presentation, y_title=_("Days in stage"))
 
 
 def survival_chart(curves: pd.DataFrame, stage_order: list[str] | None = None,
-                   presentation: bool = False) -> go.Figure:
+                   presentation: bool = False, lang: str = "en") -> go.Figure:
     """Kaplan–Meier curves: share of items still in each stage after N days (steps at each exit).
 
     ``curves`` is :func:`funnel.time_in_stage.survival_curves`.
     """
+    _ = gettext_for(lang)
     if curves is None or curves.empty:
-        return theme.empty_figure("No finished stage visits yet — nothing to draw", presentation)
+        return theme.empty_figure(_("No finished stage visits yet — nothing to draw"), presentation)
     stages = [s for s in (stage_order or []) if s in set(curves["stage"])] or sorted(curves["stage"].unique())
     colors = stage_colors(stage_order or stages)
     fig = go.Figure()
@@ -86,50 +90,55 @@ def survival_chart(curves: pd.DataFrame, stage_order: list[str] | None = None,
         y = [1.0] + list(c["survival"])
         fig.add_trace(go.Scatter(
             x=x, y=y, mode="lines", name=s, line={"shape": "hv", "width": 3, "color": colors[s]},
-            hovertemplate=f"<b>{s}</b><br>after %{{x:.1f}} days: %{{y:.0%}} still in the stage<extra></extra>"))
+            hovertemplate=_("<b>{stage}</b><br>after %{x:.1f} days: %{y:.0%} still in the stage", stage=s)
+                          + "<extra></extra>"))
     fig.add_hline(y=0.5, line={"dash": "dot", "color": theme.MUTED, "width": 1.5},
-                  annotation_text="half have left", annotation_position="top right")
+                  annotation_text=_("half have left"), annotation_position="top right")
     theme.pct_tick(fig)
     fig.update_yaxes(range=[0, 1.02])
     fig.update_xaxes(rangemode="tozero")
-    return theme.style(fig, title="Share still in the stage, by days since entering it", presentation=presentation,
-                       x_title="Days since entering the stage", y_title="Still in the stage")
+    return theme.style(fig, title=_("Share still in the stage, by days since entering it"), presentation=presentation,
+                       x_title=_("Days since entering the stage"), y_title=_("Still in the stage"))
 
 
-def sla_bars(summary: pd.DataFrame, presentation: bool = False) -> go.Figure:
+def sla_bars(summary: pd.DataFrame, presentation: bool = False, lang: str = "en") -> go.Figure:
     """Per stage with a target: share of visits over it, labelled with counts.
 
     ``summary`` is :func:`funnel.time_in_stage.sla_summary`.
     """
+    _ = gettext_for(lang)
     d = summary[summary["visits"] > 0] if summary is not None and not summary.empty else None
     if d is None or d.empty:
-        return theme.empty_figure("No stage has a target and visits — set targets in the table", presentation)
+        return theme.empty_figure(_("No stage has a target and visits — set targets in the table"), presentation)
     colors = [theme.BAD if r >= 0.25 else theme.NEUTRAL for r in d["breach_rate"]]
     fig = go.Figure(go.Bar(
         x=list(d["stage"]), y=list(d["breach_rate"]), marker_color=colors,
-        text=[f"{r:.0%}<br>{int(b):,} of {int(v):,}" for r, b, v in zip(d["breach_rate"], d["breaches"], d["visits"])],
+        text=[fmt.pct(r, lang, 0) + "<br>" + _("{n} of {total}", n=fmt.Count(int(b)), total=fmt.Count(int(v)))
+              for r, b, v in zip(d["breach_rate"], d["breaches"], d["visits"])],
         textposition="outside", cliponaxis=False, constraintext="none",
         textfont={"size": theme.font_sizes(presentation)["tick"] - 1},
         customdata=list(zip(d["sla_hours"] / 24.0, d["over_now"])),
-        hovertemplate="<b>%{x}</b> (target %{customdata[0]:.1f} days)<br>%{y:.1%} of visits over target<br>"
-                      "%{customdata[1]:,} over it right now<extra></extra>"))
+        hovertemplate=_("<b>%{x}</b> (target %{customdata[0]:.1f} days)<br>%{y:.1%} of visits over target<br>"
+                        "%{customdata[1]:,} over it right now") + "<extra></extra>"))
     theme.pct_tick(fig)
     fig.update_xaxes(type="category")
     fig.update_yaxes(rangemode="tozero")
     worst = d.loc[d["breach_rate"].idxmax()]
-    title = f"{worst['stage']} misses its target most often: {worst['breach_rate']:.0%} of visits"
-    return theme.style(fig, title=title, presentation=presentation, legend=False, y_title="Visits over target")
+    title = _("{stage} misses its target most often: {share} of visits", stage=str(worst["stage"]),
+              share=fmt.Pct(worst["breach_rate"]))
+    return theme.style(fig, title=title, presentation=presentation, legend=False, y_title=_("Visits over target"))
 
 
 def breach_trend_chart(breaches: pd.DataFrame, stage_order: list[str] | None = None, grain: str = "month",
-                       presentation: bool = False) -> go.Figure:
+                       presentation: bool = False, lang: str = "en") -> go.Figure:
     """Share of visits over target per stage, by the period the visit began.
 
     ``breaches`` is :func:`funnel.time_in_stage.sla_breaches`. Periods that are not ``complete``
     (a visit still open may cross its target later, so the rate can only rise) are dashed and faded.
     """
+    _ = gettext_for(lang)
     if breaches is None or breaches.empty:
-        return theme.empty_figure("No stage has a target and visits — set targets in the table", presentation)
+        return theme.empty_figure(_("No stage has a target and visits — set targets in the table"), presentation)
     stages = [s for s in (stage_order or []) if s in set(breaches["stage"])] or sorted(breaches["stage"].unique())
     colors = stage_colors(stage_order or stages)
     fig = go.Figure()
@@ -139,8 +148,9 @@ def breach_trend_chart(breaches: pd.DataFrame, stage_order: list[str] | None = N
         y = list(b["breach_rate"])
         done = list(b["complete"].astype(bool)) if "complete" in b else [True] * len(b)
         custom = list(zip(b["breaches"], b["visits"]))
-        hover = (f"<b>{s}</b> · entered %{{x|%b %Y}}<br>%{{y:.0%}} over target "
-                 "(%{customdata[0]:,} of %{customdata[1]:,})")
+        hover = _("<b>{stage}</b> · entered %{x|{month}}<br>%{y:.0%} over target "
+                  "(%{customdata[0]:,} of %{customdata[1]:,})", stage=s,
+                  month=fmt.plotly_date_format(lang, with_day=False))
         i_done = [i for i, c in enumerate(done) if c]
         i_young = [i for i, c in enumerate(done) if not c]
         if i_done:
@@ -151,14 +161,17 @@ def breach_trend_chart(breaches: pd.DataFrame, stage_order: list[str] | None = N
         if i_young:
             ids = ([i_done[-1]] if i_done and i_done[-1] < i_young[0] else []) + i_young
             fig.add_trace(go.Scatter(
-                x=[x[i] for i in ids], y=[y[i] for i in ids], mode="lines+markers", name=f"{s} (so far)",
+                x=[x[i] for i in ids], y=[y[i] for i in ids], mode="lines+markers", name=_("{stage} (so far)", stage=s),
                 legendgroup=s, showlegend=not i_done, opacity=0.45,
                 line={"width": 2, "color": colors.get(s), "dash": "dash"}, marker={"symbol": "circle-open"},
                 customdata=[custom[i] for i in ids],
-                hovertemplate=hover + " so far — visits still open may cross the target<extra></extra>"))
+                hovertemplate=hover + _(" so far — visits still open may cross the target") + "<extra></extra>"))
     theme.pct_tick(fig)
     fig.update_yaxes(rangemode="tozero")
-    unit = "month" if grain == "month" else "week"
-    return theme.style(fig, title=f"Share of visits over target, by {unit} of entering the stage",
-                       presentation=presentation, x_title=f"{unit.capitalize()} the visit began",
-                       y_title="Visits over target")
+    if lang != "en":
+        fig.update_xaxes(tickformat=fmt.plotly_date_format(lang, with_day=grain != "month"))
+    if grain == "month":
+        title, x_title = _("Share of visits over target, by month of entering the stage"), _("Month the visit began")
+    else:
+        title, x_title = _("Share of visits over target, by week of entering the stage"), _("Week the visit began")
+    return theme.style(fig, title=title, presentation=presentation, x_title=x_title, y_title=_("Visits over target"))
