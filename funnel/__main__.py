@@ -42,6 +42,8 @@ def _parser() -> argparse.ArgumentParser:
     i.add_argument("--preset", help="a shipped mapping preset for a known CRM export")
     i.add_argument("--dir", help="folder holding the preset's files")
     i.add_argument("--skip-bad-rows", action="store_true", help="keep bad rows aside in rejected_rows and load the rest")
+    i.add_argument("--targets", help="a targets file (CSV or XLSX: period, owner, amount); replaces the stored targets")
+    i.add_argument("--teams", help="a teams file (CSV or XLSX: owner, team); replaces the stored teams")
 
     r = sub.add_parser("report", help="every headline figure (metrics.md §6)")
     r.add_argument("--db")
@@ -55,6 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--rules", help="CSV of scoring rules: attribute,operator,value,points,enabled")
     r.add_argument("--threshold", type=float)
     r.add_argument("--outcome-stage", default="SQL")
+    r.add_argument("--targets", help="a targets CSV/XLSX (period, owner, amount) used instead of the stored targets")
 
     b = sub.add_parser("bench", help="time generation, import, every metric function and every page against the targets")
     b.add_argument("--db", help="benchmark this database instead of data/bench_N_SEED.duckdb (generated when missing)")
@@ -108,6 +111,17 @@ def _import(args) -> int:
     from . import ingest
 
     con = store.connect(args.db)
+    data_files = any(getattr(args, k) for k in ("leads", "lead_events", "opportunities", "opportunity_events"))
+    if (args.targets or args.teams) and (data_files or args.preset):
+        raise FunnelError("Targets and teams are imported on their own, not with data files.",
+                          hint="Run the data import first, then `python -m funnel import --targets F [--teams F]`.")
+    if args.targets or args.teams:
+        from . import targets
+        result = targets.import_targets(con, args.targets, args.teams, actor=store.current_user())
+        print(result.message)
+        for w in result.warnings:
+            print(f"  warning: {w}")
+        return 0
     if args.preset:
         from . import presets
         result = presets.import_preset(con, args.preset, args.dir, skip_bad_rows=args.skip_bad_rows)
@@ -138,8 +152,15 @@ def _report(args) -> int:
     scope = Scope(as_of=args.as_of, date_from=args.date_from, date_to=args.date_to,
                   filters=parse_filters(args.filter), window_days=args.window_days)
     rules = scoring.rules_from_csv(args.rules) if args.rules else None
+    target_rows = None
+    if args.targets:
+        from . import targets
+        target_rows, warnings = targets.read_targets(args.targets, owners=targets.known_owners(con),
+                                                     teams=set(targets.stored_teams(con)["team"]))
+        for w in warnings:
+            print(f"warning: {w}", file=sys.stderr)
     rep = build_report(con, scope, method=args.method, rules=rules, threshold=args.threshold,
-                       outcome_stage=args.outcome_stage)
+                       outcome_stage=args.outcome_stage, target_rows=target_rows)
     print(json.dumps(rep, indent=2, default=str))
     return 0
 
