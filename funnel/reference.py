@@ -360,7 +360,7 @@ def target_figures(tables, targets: pd.DataFrame, teams: pd.DataFrame, as_of: da
     o["period"] = month.where(o["close_date"] >= d_ts, d_ts.to_period("M").to_timestamp()).dt.date
     o["p"] = o["stage"].map(p).fillna(0.0)
     fw = first_won(t, d)
-    fw["won_day"] = fw["won_at"].dt.date
+    fw["won_day"] = pd.to_datetime(fw["won_at"]).dt.date
     members = {team: set(g["owner"]) for team, g in teams.groupby("team")}
     rows = []
     for tg in targets.sort_values(["period", "owner"]).itertuples():
