@@ -713,3 +713,81 @@ def _about(x: float) -> str:
     if x < 100:
         return f"{round(x):,}"
     return f"{int(round(x, -1)):,}"
+
+
+# ---------------------------------------------------------------------------------------------
+# What the page's editors need (no arithmetic in pages)
+
+
+def assumption_table(assumptions: dict, overrides: dict | None = None) -> pd.DataFrame:
+    """The plan's assumptions, the history value beside the one in use (= the override, else the
+    history). Columns: key, assumption, history, in_use. Rates are fractions."""
+    o = overrides or {}
+    steps = o.get("step_rates") or {}
+    rows = [("avg_won_amount", "Average won deal ($)", assumptions["avg_won_amount"]),
+            ("win_rate", f"Win rate from {assumptions.get('win_rate_stage') or 'the first stage'}", assumptions["win_rate"]),
+            ("lead_to_won_days", "Lead-to-won time (days)", assumptions["lead_to_won_days"])]
+    out = [{"key": k, "assumption": label, "history": h, "in_use": o.get(k, h)} for k, label, h in rows]
+    for s in assumptions["stages"][1:]:
+        out.append({"key": f"step:{s['stage']}", "assumption": f"Step rate into {s['stage']}",
+                    "history": s["step_rate"], "in_use": steps.get(s["stage"], s["step_rate"])})
+    return pd.DataFrame(out, columns=["key", "assumption", "history", "in_use"])
+
+
+def overrides_from_table(table: pd.DataFrame) -> dict:
+    """The what-if overrides an edited :func:`assumption_table` holds (values that differ from the
+    history). Rates outside 0–1 (or a non-positive amount or time) are refused."""
+    out: dict = {}
+    steps: dict = {}
+    problems = []
+    for row in table.itertuples(index=False):
+        if row.in_use is None or pd.isna(row.in_use):
+            continue
+        value = float(row.in_use)
+        if row.history is not None and not pd.isna(row.history) and abs(value - float(row.history)) < 1e-12:
+            continue
+        is_rate = row.key == "win_rate" or row.key.startswith("step:")
+        if (is_rate and not 0 < value <= 1) or (not is_rate and value <= 0):
+            problems.append(f"{row.assumption}: {value:g} is out of range"
+                            + (" (a rate between 0 and 1, e.g. 0.25 for 25%)." if is_rate else " (more than 0)."))
+            continue
+        if row.key.startswith("step:"):
+            steps[row.key[5:]] = value
+        else:
+            out[row.key] = value
+    if problems:
+        raise ConfigError("The what-if was not applied: " + " ".join(problems),
+                          hint="Correct the value, or put the history value back.")
+    if steps:
+        out["step_rates"] = steps
+    return out
+
+
+def targets_differ(stored: pd.DataFrame, edited: pd.DataFrame) -> bool:
+    """Whether an edited targets grid differs from the stored targets (order aside)."""
+    def key(df):
+        rows = []
+        for r in _as_frame(df, TARGET_COLUMNS).itertuples(index=False):
+            if not (_clean(r.period) or _clean(r.owner) or _clean(r.amount)):
+                continue           # a blank row added and left empty
+            try:
+                amount = float(r.amount)
+            except (TypeError, ValueError):
+                amount = _clean(r.amount)
+            rows.append((_clean(r.period), _clean(r.owner), amount))
+        return sorted(rows, key=repr)
+    return key(stored) != key(edited)
+
+
+def owner_choices(con) -> list[str]:
+    """'' (everyone), then the teams, then every owner with deals or in a team."""
+    team_map = _team_map(stored_teams(con))
+    owners = known_owners(con) | {o for m in team_map.values() for o in m}
+    return ["", *sorted(team_map), *sorted(owners - set(team_map))]
+
+
+def period_choices(con, as_of: date) -> list[str]:
+    """The tile periods (D's month, D's quarter, next quarter) first, then every stored target period."""
+    tiles = tile_periods(as_of)
+    rest = sorted(set(stored_targets(con)["period"]) - set(tiles))
+    return tiles + rest
