@@ -461,7 +461,7 @@ def _evaluate(con, scope: Scope, specs: pd.DataFrame, method: str, runs: int, se
     for t, row in enumerate(rows):
         a = row["amount"]
         row["has_target"] = a is not None
-        row["team"] = owner_team.get(row["owner"]) if row["kind"] == "owner" else None
+        row["team"] = owner_team.get(row["owner"], "") if row["kind"] == "owner" else ""
         row["expected"] = row["won"] + row["weighted_amount"]
         row["p10"], row["p50"], row["p90"] = float(q10[t]), float(q50[t]), float(q90[t])
         if a is None:
@@ -690,7 +690,9 @@ def plan_sentence(plan: dict) -> str:
         return f"There is no gap to close in {when}: the target is already met."
     if plan["won_deals_needed"] is None:
         return f"The {money(plan['gap'])} gap in {when} cannot be turned into deals: " + " ".join(plan["reasons"])
-    parts = [f"To close the {money(plan['gap'])} gap in {when} we need about {_about(plan['won_deals_needed'])} more wins"]
+    wins = _about(plan["won_deals_needed"])
+    parts = [f"To close the {money(plan['gap'])} gap in {when} we need about {wins} more "
+             f"{'win' if wins == '1' else 'wins'}"]
     alt = []
     if plan["opportunities_needed"] is not None:
         alt.append(f"~{_about(plan['opportunities_needed'])} new opportunities")
@@ -698,20 +700,22 @@ def plan_sentence(plan: dict) -> str:
         by = f" created by {plan['leads_by']:%-d %B %Y}" if plan["leads_by"] else ""
         alt.append(f"~{_about(plan['leads_needed'])} new leads{by}")
     s = parts[0] + (": " + " or ".join(alt) if alt else "") + "; "
-    s += f"at today's run rate we create {_about(plan['run_rate'])} leads a month."
+    rate = _about(plan["run_rate"])
+    s += f"at today's run rate we create {rate} {'lead' if rate == '1' else 'leads'} a month."
     if plan["leads_by"] is not None and plan.get("as_of") and plan["leads_by"] < plan["as_of"]:
         s += " That date has passed: leads created from now on arrive too late on average for this period."
     return s
 
 
 def _about(x: float) -> str:
+    """A count as a leader says it: whole numbers; tens above 100 ('~780'); at least 1 when any is needed."""
     if x is None:
         return "?"
     x = float(x)
-    if x < 10:
-        return f"{math.ceil(x):,}" if x > 0 else "0"
+    if x <= 0:
+        return "0"
     if x < 100:
-        return f"{round(x):,}"
+        return f"{max(1, round(x)):,}"
     return f"{int(round(x, -1)):,}"
 
 

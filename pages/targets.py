@@ -13,6 +13,7 @@ GRID_KEY = "targets_grid"
 TEAMS_KEY = "teams_grid"
 ASSUME_KEY = "plan_assumptions"
 CLEAR = "_targets_saved"
+IMPORT_NOTE = "_targets_import_note"
 
 scope = ui.scope()
 present = ui.presentation()
@@ -69,6 +70,7 @@ if page:
             continue
         col.metric(title, ui.fmt_money(row.amount), border=True,
                    delta=f"{ui.fmt_money(row.won)} won ({ui.fmt_pct(row.attainment, 0)})", delta_color="off",
+                   delta_arrow="off",
                    help="Attainment = won ÷ target. Gap = target − won. Coverage = open amount ÷ gap.")
         col.caption(f"Expected **{ui.fmt_money(row.expected)}** ({ui.fmt_pct(row.expected_attainment, 0)}) · "
                     f"gap {ui.fmt_money(row.gap)} · coverage {ui.fmt_num(row.coverage)}× · "
@@ -152,7 +154,8 @@ if page and assumptions:
             st.metric("Opportunities needed", ui.fmt_num(plan["opportunities_needed"]), border=True,
                       help="Wins needed ÷ win rate.")
             st.metric("Leads needed", ui.fmt_num(plan["leads_needed"], 0), border=True,
-                      delta=f"today's run rate {ui.fmt_num(plan['run_rate'], 0)} a month", delta_color="off")
+                      delta=f"today's run rate {ui.fmt_num(plan['run_rate'], 0)} a month", delta_color="off",
+                      delta_arrow="off")
             if plan["leads_by"]:
                 st.caption(f"Created by **{ui.fmt_date(plan['leads_by'])}** (lead-to-won time "
                            f"{ui.fmt_days(plan['lead_to_won_days'])}).")
@@ -213,8 +216,12 @@ if not present:
                     res = targets.import_targets(w, up_t, up_m, actor=store.current_user())
                 ui.after_write()
                 st.session_state[CLEAR] = True
-                st.toast(res.message)
-                for warning in res.warnings[:5]:
-                    st.warning(warning)
+                st.session_state[IMPORT_NOTE] = (res.message, list(res.warnings))
+                st.rerun()
+        note = st.session_state.pop(IMPORT_NOTE, None)
+        if note:
+            st.success(note[0])
+            for warning in note[1][:5]:
+                st.warning(warning)
     st.caption("Saving replaces the stored targets (or teams) with the grid; a bad row refuses the whole save and "
                "names the row. Every change recomputes every figure.")

@@ -230,7 +230,7 @@ def test_owner_without_target_shows_in_the_breakdown(con):
     page = targets.targets_page(con, SCOPE, period="2026-06")
     bd = page["breakdown"].set_index("owner")
     assert not bd.loc["Cid", "has_target"] and not bd.loc["Bob", "has_target"]
-    assert bd.loc["Cid", "open_deals"] == 1 and pd.isna(bd.loc["Cid", "team"])
+    assert bd.loc["Cid", "open_deals"] == 1 and bd.loc["Cid", "team"] == ""
     assert bd.loc["Bob", "team"] == "North"
     # sorted by gap, largest first; no target last
     assert list(bd.index[:4]) == ["", "North", "Ann", "Dee"]
@@ -267,6 +267,15 @@ def test_plan_for_the_june_gap(con, figs):
     assert p["opportunities_needed"] == pytest.approx(wins / 0.8)
     assert [n["needed"] for n in p["needed"]] == pytest.approx([wins * r / 2 for r in (11, 6, 4, 4, 2, 2)])
     assert p["leads_by"] == date(2026, 4, 12)             # 1 June − 50 days
+
+
+def test_plan_sentence(con, figs):
+    plan = targets.demand_plans(con, SCOPE, figs.reset_index())[0]
+    # 3.08 wins, 3.85 opportunities, 16.9 leads by 12 April; 2 leads in 90 days = 0.67 a month
+    assert targets.plan_sentence(plan) == (
+        "To close the $60k gap in June 2026 we need about 3 more wins: ~4 new opportunities or ~17 new leads "
+        "created by 12 April 2026; at today's run rate we create 1 lead a month. That date has passed: leads "
+        "created from now on arrive too late on average for this period.")
 
 
 def test_plan_what_if_overrides(con):

@@ -83,10 +83,10 @@ def cumulative_won_chart(won_by_day: pd.DataFrame, amount, title_period: str, pr
 
 
 def attainment_chart(breakdown: pd.DataFrame, presentation: bool = False) -> go.Figure:
-    """Per team / owner with a target: attainment (won ÷ target) and expected attainment, sorted
-    as given (by gap); a 100% line."""
-    df = breakdown[breakdown["has_target"].astype(bool) & breakdown["amount"].fillna(0).gt(0)] \
-        if breakdown is not None and len(breakdown) else pd.DataFrame()
+    """Per team / owner with a (non-zero) target: attainment (won ÷ target) and expected attainment,
+    sorted as given (by gap); a 100% line. Everyone's row is the tiles' and stays out."""
+    df = breakdown[breakdown["has_target"].astype(bool) & breakdown["amount"].fillna(0).gt(0)
+                   & (breakdown["kind"] != "everyone")] if breakdown is not None and len(breakdown) else pd.DataFrame()
     if df.empty:
         return theme.empty_figure("No targets for this period — add them in the grid below", presentation)
     names = [o if o else "Everyone" for o in df["owner"]]
@@ -101,7 +101,7 @@ def attainment_chart(breakdown: pd.DataFrame, presentation: bool = False) -> go.
     fig.update_layout(barmode="overlay")
     fig.update_yaxes(autorange="reversed")
     top = df.iloc[0]
-    title = f"Largest gap: {top['owner'] or 'Everyone'}, {_money(top['gap'])} to go"
+    title = f"Largest gap: {top['owner']}, {_money(top['gap'])} to go"
     theme.style(fig, title=title, presentation=presentation, x_title="Share of target",
                 height=max(300, 60 + 42 * len(df)) if not presentation else max(420, 80 + 60 * len(df)))
     return theme.pct_tick(fig, "x")
