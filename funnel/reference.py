@@ -358,7 +358,8 @@ def target_figures(tables, targets: pd.DataFrame, teams: pd.DataFrame, as_of: da
     d_ts = pd.Timestamp(d)
     month = o["close_date"].dt.to_period("M").dt.to_timestamp()
     o["period"] = month.where(o["close_date"] >= d_ts, d_ts.to_period("M").to_timestamp()).dt.date
-    o["p"] = o["stage"].map(p).fillna(0.0)
+    o["p"] = pd.to_numeric(o["stage"].map(p), errors="coerce").fillna(0.0).astype(float)   # float even when empty
+    o["amount"] = o["amount"].astype(float)
     fw = first_won(t, d)
     fw["won_day"] = pd.to_datetime(fw["won_at"]).dt.date
     members = {team: set(g["owner"]) for team, g in teams.groupby("team")}

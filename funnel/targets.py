@@ -406,12 +406,26 @@ class _Evaluation:
     as_of: date
 
 
-def _evaluate(con, scope: Scope, specs: pd.DataFrame, method: str, runs: int, seed: int,
-              teams: pd.DataFrame | None = None) -> _Evaluation:
-    """§7 figures for each (period, owner, amount-or-None) of ``specs`` from one simulation."""
+def simulate(con, scope: Scope = Scope(), method: str = "configured", runs: int = forecast.MC_RUNS,
+             seed: int = forecast.MC_SEED):
+    """The forecast's Monte Carlo with the per-(month, owner) split the targets need — the shared,
+    expensive part of every target figure (see :func:`figures_from_simulation`)."""
     forecast._check_method(method)
-    r, deals, _months, _group, _sims, cells, cell_sims = forecast._simulated_months(
-        con, scope, method, runs, seed, by_owner=True)
+    return forecast._simulated_months(con, scope, method, runs, seed, by_owner=True)
+
+
+def figures_from_simulation(con, simulation, specs: pd.DataFrame, teams: pd.DataFrame | None = None) -> pd.DataFrame:
+    """§7 figures for ``specs`` (period, owner, amount-or-None) given :func:`simulate`'s result:
+    everything besides the Monte Carlo (the won-by-day query and the per-target sums)."""
+    return _evaluate(con, None, specs, None, 0, 0, teams, simulation).figures
+
+
+def _evaluate(con, scope: Scope | None, specs: pd.DataFrame, method: str | None, runs: int, seed: int,
+              teams: pd.DataFrame | None = None, simulation=None) -> _Evaluation:
+    """§7 figures for each (period, owner, amount-or-None) of ``specs`` from one simulation."""
+    sim = simulation if simulation is not None else simulate(con, scope, method, runs, seed)
+    r, deals, _months, _group, _sims, cells, cell_sims = sim
+    runs = cell_sims.shape[0]
     d = r.as_of
     team_map = _team_map(stored_teams(con) if teams is None else teams)
     periods = [parse_period(p) for p in specs["period"]]
