@@ -340,12 +340,12 @@ def _simulate(amount: np.ndarray, p: np.ndarray, group: np.ndarray, n_groups: in
             if gs < ge:
                 totals[k] += a[gs:ge] @ won[gs - s:ge - s]
         if c is not None:
-            # the block's deals sorted by cell, then one sum per cell over its rows of draws
-            cb = c[s:e]
-            perm = np.argsort(cb, kind="stable")
-            ids = cb[perm]
-            starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]])
-            cell_totals[ids[starts]] += np.add.reduceat(won[perm] * a[s:e][perm, None], starts, axis=0)
+            # the cells present in the block (a few: one month, a handful of owners) as the rows
+            # of a small amount matrix; one matrix product sums every cell over the same draws
+            present, local = np.unique(c[s:e], return_inverse=True)
+            weights = np.zeros((len(present), e - s))
+            weights[local, np.arange(e - s)] = a[s:e]
+            cell_totals[present] += weights @ won
     if cell_totals is not None:
         return totals.T, cell_totals.T
     return totals.T

@@ -439,11 +439,13 @@ def _evaluate(con, scope: Scope | None, specs: pd.DataFrame, method: str | None,
     cell_deals = np.bincount(cell_idx, minlength=n_cells).astype(float)
     cell_open = np.bincount(cell_idx, weights=amount, minlength=n_cells)
     cell_weighted = np.bincount(cell_idx, weights=amount * prob, minlength=n_cells)
-    cell_month = [m for m, _ in cells]
-    cell_owner = [o for _, o in cells]
-
-    wd_owner = won_days["owner"].tolist()
-    wd_day = won_days["won_day"].to_numpy()
+    # owners and days as integer codes, so each target's selection is a vectorised comparison
+    owner_code: dict = {}
+    cell_owner = np.array([owner_code.setdefault(o, len(owner_code)) for _, o in cells], dtype=np.int64)
+    cell_month = np.array([m.toordinal() for m, _ in cells], dtype=np.int64)
+    wd_owner = np.array([owner_code.setdefault(None if pd.isna(o) else o, len(owner_code))
+                         for o in won_days["owner"]], dtype=np.int64)
+    wd_day = np.array([x.toordinal() for x in won_days["won_day"]], dtype=np.int64)
     wd_amount = won_days["won_amount"].to_numpy(dtype=float)
     wd_deals = won_days["won_deals"].to_numpy(dtype=float)
 
@@ -452,14 +454,14 @@ def _evaluate(con, scope: Scope | None, specs: pd.DataFrame, method: str | None,
     for t, (spec, p) in enumerate(zip(specs.itertuples(index=False), periods)):
         owner = _clean(spec.owner)
         members = _members(owner, team_map)
-        months = set(p.months)
-        in_owner = (np.ones(n_cells, dtype=bool) if members is None
-                    else np.array([o in members for o in cell_owner], dtype=bool))
-        incidence[:, t] = in_owner & np.array([m in months for m in cell_month], dtype=bool)
-        last = min(p.end, d)
-        w_mask = (wd_day >= p.start) & (wd_day <= last) if len(wd_day) else np.zeros(0, dtype=bool)
-        if members is not None and len(wd_day):
-            w_mask &= np.array([o in members for o in wd_owner], dtype=bool)
+        months = np.array([m.toordinal() for m in p.months], dtype=np.int64)
+        codes = None if members is None else np.array([owner_code[o] for o in members if o in owner_code],
+                                                      dtype=np.int64)
+        in_owner = np.ones(n_cells, dtype=bool) if codes is None else np.isin(cell_owner, codes)
+        incidence[:, t] = in_owner & np.isin(cell_month, months)
+        w_mask = (wd_day >= p.start.toordinal()) & (wd_day <= min(p.end, d).toordinal())
+        if codes is not None:
+            w_mask &= np.isin(wd_owner, codes)
         sel = incidence[:, t].astype(bool)
         rows.append({"period": p.label, "owner": owner, "kind": _kind(owner, team_map),
                      "won": float(wd_amount[w_mask].sum()), "won_deals": int(wd_deals[w_mask].sum()),
