@@ -811,3 +811,69 @@ def period_choices(con, as_of: date) -> list[str]:
     tiles = tile_periods(as_of)
     rest = sorted(set(stored_targets(con)["period"]) - set(tiles))
     return tiles + rest
+
+
+# ---------------------------------------------------------------------------------------------
+# The manager's call: commit and best case per period, kept as history
+
+
+CALL_COLUMNS = ["call_id", "period", "owner", "commit_amount", "best_case_amount", "note", "called_by", "called_at",
+                "as_of", "weighted_amount", "p50", "actual"]
+
+
+def record_call(con, period: str, owner: str = "", *, commit_amount: float | None, best_case_amount: float | None = None,
+                note: str | None = None, scope: Scope = Scope(), method: str = "configured",
+                actor: str | None = None, called_at: datetime | None = None) -> int:
+    """Store the manager's call for ``period`` / ``owner`` (commit and best case amounts, a note),
+    beside what the forecast said at the scope's as-of date: the expected amount (won + weighted)
+    and the Monte Carlo P50 of won + simulated. ``actor``: who made the call (default: the current
+    user); ``called_at``: when (default: now — a timestamp of the record, not a figure's date).
+    Bumps the data version. Returns the call's id."""
+    label = parse_period(period).label
+    problems = []
+    for name, value in (("commit", commit_amount), ("best case", best_case_amount)):
+        if value is not None and (not isinstance(value, (int, float)) or math.isnan(float(value)) or float(value) < 0):
+            problems.append(f"The {name} amount {value!r} must be a number of 0 or more.")
+    if commit_amount is None and best_case_amount is None:
+        problems.append("Give a commit or a best-case amount.")
+    if commit_amount is not None and best_case_amount is not None and float(best_case_amount) < float(commit_amount):
+        problems.append("The best case is below the commit: the best case includes the commit.")
+    if problems:
+        raise ConfigError("The call was not recorded: " + " ".join(problems), hint="Correct the amounts and record it again.")
+    r = resolve(con, scope)
+    fig = _evaluate(con, scope.with_(as_of=r.as_of), pd.DataFrame({"period": [label], "owner": [_clean(owner)],
+                                                                   "amount": [None]}),
+                    method, forecast.MC_RUNS, forecast.MC_SEED).figures.iloc[0]
+    with store.transaction(con):
+        call_id = con.execute("SELECT nextval('forecast_call_seq')").fetchone()[0]
+        con.execute("""INSERT INTO forecast_calls (call_id, period, owner, commit_amount, best_case_amount, note,
+                                                   called_by, called_at, as_of, weighted_amount, p50)
+                       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                    [call_id, label, _clean(owner), None if commit_amount is None else float(commit_amount),
+                     None if best_case_amount is None else float(best_case_amount), (note or "").strip() or None,
+                     actor or store.current_user(), called_at or datetime.now().replace(microsecond=0), r.as_of,
+                     float(fig["expected"]), float(fig["p50"])])
+        store.bump_data_version(con)
+    return int(call_id)
+
+
+def call_history(con, scope: Scope = Scope()) -> pd.DataFrame:
+    """Every recorded call, newest first, with ``actual``: what was won in its period for its
+    owner as known at the scope's as-of date (§7 won). Columns: :data:`CALL_COLUMNS`."""
+    calls = run(con, "SELECT call_id, period, owner, commit_amount, best_case_amount, note, called_by, called_at, "
+                     "as_of, weighted_amount, p50 FROM forecast_calls ORDER BY called_at DESC, call_id DESC")
+    if calls.empty:
+        return pd.DataFrame(columns=CALL_COLUMNS)
+    r = resolve(con, scope)
+    team_map = _team_map(stored_teams(con))
+    starts = [parse_period(p).start for p in calls["period"]]
+    won = _won_by_day(con, r, min(starts))
+    actual = []
+    for row in calls.itertuples(index=False):
+        p = parse_period(row.period)
+        members = _members(row.owner, team_map)
+        w = won[(won["won_day"] >= p.start) & (won["won_day"] <= min(p.end, r.as_of))]
+        if members is not None:
+            w = w[w["owner"].isin(list(members))]
+        actual.append(float(w["won_amount"].sum()))
+    return calls.assign(actual=actual)[CALL_COLUMNS]

@@ -166,6 +166,45 @@ if page and assumptions:
     else:
         st.info("Set a target for this period to see what it takes to reach it.")
 
+# ---- The manager's call -----------------------------------------------------------------------
+st.subheader("The manager's call")
+if not present and page:
+    with st.form("call_form", clear_on_submit=True):
+        st.markdown(f"Your call for **{targets.period_title(period)}** ({owner or 'everyone'}), recorded beside "
+                    f"today's expected {ui.fmt_money(focus['expected'])} and the simulated median "
+                    f"{ui.fmt_money(focus['p50'])}.")
+        a, b = st.columns(2)
+        commit = a.number_input("Commit ($)", min_value=0.0, step=1000.0, value=None, key="call_commit")
+        best = b.number_input("Best case ($)", min_value=0.0, step=1000.0, value=None, key="call_best")
+        note = st.text_input("Note", key="call_note", placeholder="What the call rests on")
+        if st.form_submit_button("Record the call"):
+            with ui.guard("recording the call"):
+                with ui.writer() as w:
+                    targets.record_call(w, period, owner or "", commit_amount=commit, best_case_amount=best, note=note,
+                                        scope=scope, method=method, actor=store.current_user())
+                ui.after_write()
+                st.toast("Call recorded.")
+                st.rerun()
+with ui.guard("the calls so far"):
+    calls = ui.call(targets.call_history, scope)
+    if len(calls):
+        st.dataframe(calls[["period", "owner", "commit_amount", "best_case_amount", "weighted_amount", "p50", "actual",
+                            "note", "called_by", "called_at"]], hide_index=True, width="stretch", key="calls_table",
+                     column_config={"period": "Period", "owner": "Team / owner",
+                                    "commit_amount": st.column_config.NumberColumn("Commit", format="$%,.0f"),
+                                    "best_case_amount": st.column_config.NumberColumn("Best case", format="$%,.0f"),
+                                    "weighted_amount": st.column_config.NumberColumn(
+                                        "Expected then", format="$%,.0f", help="Won + weighted forecast when called."),
+                                    "p50": st.column_config.NumberColumn("Simulated P50 then", format="$%,.0f"),
+                                    "actual": st.column_config.NumberColumn(
+                                        "Won (as of now)", format="$%,.0f",
+                                        help="Won in the period as known at the as-of date."),
+                                    "note": "Note", "called_by": "Called by", "called_at": "When"})
+        st.caption("Each call beside what the forecast said when it was made and what has been won since: over "
+                   "the weeks this shows whose judgement, the call's or the model's, lands closer.")
+    else:
+        st.caption("No call recorded yet.")
+
 # ---- Targets and teams (editable) ------------------------------------------------------------
 if not present:
     st.subheader("Targets and teams")

@@ -89,3 +89,20 @@ def test_what_if_assumptions_change_the_plan(sample_db):
     after = next(m.value for m in at.markdown if "we need about" in m.value)
     opps = lambda s: int(re.search(r"~([\d,]+) new opportunities", s).group(1).replace(",", ""))
     assert opps(after) < opps(sentence)       # a higher win rate needs fewer opportunities
+
+
+def test_recording_a_call_lands_in_the_history(sample_copy):
+    at = run_app(sample_copy, PAGE)
+    at.number_input(key="call_commit").set_value(300000.0)
+    at.number_input(key="call_best").set_value(400000.0)
+    at.text_input(key="call_note").input("Two Enterprise deals slip")
+    next(b for b in at.button if "Record the call" in str(b.label)).click().run()
+    assert_clean(at)
+    con = duckdb.connect(str(sample_copy))
+    try:
+        rows = con.execute("SELECT period, owner, commit_amount, best_case_amount, note FROM forecast_calls").fetchall()
+    finally:
+        con.close()
+    assert rows == [("2026-11", "", 300000.0, 400000.0, "Two Enterprise deals slip")]
+    table = next(d for d in at.dataframe if "called_by" in d.value.columns)
+    assert table.value["note"].tolist() == ["Two Enterprise deals slip"]

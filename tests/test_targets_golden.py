@@ -334,3 +334,36 @@ def test_forecast_figures_unchanged_by_the_owner_split(con):
     for k, m in enumerate(plain[2]):
         cols = [i for i, cm in enumerate(months) if cm == m]
         assert split[6][:, cols].sum(axis=1) == pytest.approx(plain[4][:, k])
+
+
+# ---------------------------------------------------------------------------------------------
+# The manager's call
+
+
+def test_record_call_keeps_the_forecast_beside_it(tmp_path):
+    con = build_db(tmp_path / "c.duckdb", opportunities=OPPS, opportunity_events=EVENTS)
+    targets.save_teams(con, [{"owner": o, "team": t} for o, t in TEAMS])
+    from datetime import datetime
+    from funnel import store
+    v0 = store.data_version(con)
+    cid = targets.record_call(con, "2026-06", "North", commit_amount=35000, best_case_amount=45000,
+                              note="B2 slips?", scope=SCOPE, actor="maria", called_at=datetime(2026, 6, 15, 17, 0))
+    assert store.data_version(con) == v0 + 1
+    h = targets.call_history(con, SCOPE)
+    row = h.set_index("call_id").loc[cid]
+    assert (row["called_by"], row["note"], row["commit_amount"], row["best_case_amount"]) == ("maria", "B2 slips?",
+                                                                                            35000, 45000)
+    assert row["weighted_amount"] == pytest.approx(41000)     # expected then: won 30k + weighted 11k
+    # the median run: 30k won + A2 (50%) and B2 (10%) → 30k (45%), 40k (5%), 50k (45%), 60k (5%): the
+    # median sits on the 40k step; it is the P50 of the same runs as the target figures'
+    same_runs = targets.target_figures(con, SCOPE, targets=pd.DataFrame(
+        {"period": ["2026-06"], "owner": ["North"], "amount": [60000.0]}))["p50"].iloc[0]
+    assert row["p50"] == same_runs and 30000 <= row["p50"] <= 50000
+    assert row["actual"] == 30000                             # as known at D: A1
+    # as known later (5 July): X2 (Ann, North) was won on 16 June, after the call
+    later = targets.call_history(con, Scope(as_of=date(2026, 7, 5)))
+    assert later["actual"].iloc[0] == 35000
+    with pytest.raises(ConfigError, match="best case is below the commit"):
+        targets.record_call(con, "2026-06", "", commit_amount=10, best_case_amount=5, scope=SCOPE)
+    assert len(targets.call_history(con, SCOPE)) == 1
+    con.close()
