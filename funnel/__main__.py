@@ -1,4 +1,4 @@
-"""Command line: ``python -m funnel {sample,import,report,bench}``.
+"""Command line: ``python -m funnel {sample,import,report,review,bench}``.
 
 Every command takes ``--db PATH`` (default: $FUNNEL_DB, else data/funnel.duckdb). Errors a user
 can fix print one plain message and exit with status 2; nothing is half-written.
@@ -58,6 +58,12 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--threshold", type=float)
     r.add_argument("--outcome-stage", default="SQL")
     r.add_argument("--targets", help="a targets CSV/XLSX (period, owner, amount) used instead of the stored targets")
+
+    v = sub.add_parser("review", help="the weekly review (figures, targets, plan, calls) as one offline HTML file")
+    v.add_argument("--db")
+    v.add_argument("--html", required=True, metavar="OUT", help="where to write the HTML file")
+    v.add_argument("--as-of", type=_date)
+    v.add_argument("--method", choices=["configured", "historical"], default="configured")
 
     b = sub.add_parser("bench", help="time generation, import, every metric function and every page against the targets")
     b.add_argument("--db", help="benchmark this database instead of data/bench_N_SEED.duckdb (generated when missing)")
@@ -165,6 +171,23 @@ def _report(args) -> int:
     return 0
 
 
+def _review(args) -> int:
+    from pathlib import Path
+
+    from .query import Scope
+    from .review import weekly_review_html
+
+    path = store.resolve_db_path(args.db)
+    if not path.exists():
+        raise FunnelError(f"There is no database at {path}.",
+                          hint="Create one with `python -m funnel sample` or `python -m funnel import`.")
+    con = store.connect(path)
+    out = Path(args.html)
+    out.write_text(weekly_review_html(con, Scope(as_of=args.as_of), args.method), encoding="utf-8")
+    print(f"weekly review written to {out}")
+    return 0
+
+
 def _bench(args) -> int:
     from .bench import format_table, run_bench
 
@@ -181,7 +204,7 @@ def _bench(args) -> int:
     return 0
 
 
-_COMMANDS = {"sample": _sample, "import": _import, "report": _report, "bench": _bench}
+_COMMANDS = {"sample": _sample, "import": _import, "report": _report, "review": _review, "bench": _bench}
 
 if __name__ == "__main__":
     sys.exit(main())
