@@ -367,3 +367,11 @@ def test_record_call_keeps_the_forecast_beside_it(tmp_path):
         targets.record_call(con, "2026-06", "", commit_amount=10, best_case_amount=5, scope=SCOPE)
     assert len(targets.call_history(con, SCOPE)) == 1
     con.close()
+
+
+def test_overview_tile_is_everyones_month_target(con, figs):
+    tile = targets.overview_tile(con, SCOPE)
+    f = figs.loc[("2026-06", "")]
+    assert tile["title"] == "June 2026" and tile["amount"] == 100000
+    assert (tile["won"], tile["gap"], tile["p_hit"]) == (f["won"], f["gap"], f["p_hit"])
+    assert targets.overview_tile(con, Scope(as_of=date(2026, 7, 1))) is None     # no July target
