@@ -200,6 +200,12 @@ with ui.guard("the calls so far"):
                                         "Won (as of now)", format="$%,.0f",
                                         help="Won in the period as known at the as-of date."),
                                     "note": "Note", "called_by": "Called by", "called_at": "When"})
+        latest = calls.iloc[0]
+        # plain text: the note is what someone typed, never markup
+        st.text(f"Latest call — {targets.period_title(latest['period'])}, {latest['owner'] or 'everyone'}: commit "
+                f"{ui.fmt_money(latest['commit_amount'])}, best case {ui.fmt_money(latest['best_case_amount'])}"
+                + (f" — “{latest['note']}”" if latest["note"] else "")
+                + f" ({latest['called_by']}, {ui.fmt_date(latest['called_at'])})")
         st.caption("Each call beside what the forecast said when it was made and what has been won since: over "
                    "the weeks this shows whose judgement, the call's or the model's, lands closer.")
     else:

@@ -95,3 +95,21 @@ def test_imported_target_changes_tile_and_chart(browser, server, tmp_path):
         screenshot(page, "targets-normal")
     finally:
         ctx.close()
+
+
+def test_recorded_call_appears_in_the_calls_table(browser, server):
+    ctx, page = _page(browser, TALL)
+    try:
+        open_app(page, f"{server.base_url}/targets")
+        form = page.locator("[data-testid='stForm']")
+        form.get_by_label("Commit ($)").fill("310000")
+        form.get_by_label("Best case ($)").fill("420000")
+        form.get_by_label("Note").fill("Grace's renewal slips to December")
+        form.get_by_role("button", name="Record the call").click()
+        expect(page.get_by_text("Latest call — November 2026, everyone: commit $310k, best case $420k — “Grace's renewal slips to December”", exact=False)).to_be_visible(timeout=60_000)
+        wait_for_app(page)
+        assert not error_texts(page), server.log_tail(20)
+        fit_to_content(page)
+        screenshot(page, "targets-call-recorded")
+    finally:
+        ctx.close()
