@@ -606,6 +606,9 @@ def plan_assumptions(con, scope: Scope = Scope()) -> dict:
     leads_90 = int(run(con, f"WITH {cohort_cte(rr)}\n{sql('plan_lead_run_rate')}", rr.params)["leads"].iloc[0])
     stages = [{"stage": s.stage, "position": int(s.position), "reached": int(s.reached),
                "step_rate": None if pd.isna(s.step_rate) else float(s.step_rate)} for s in conv.itertuples()]
+    if not stages:   # no lead in the mature cohort: every stage, reached by nobody
+        stages = [{"stage": s.stage, "position": int(s.position), "reached": 0, "step_rate": None}
+                  for s in store.funnel_stages(con, "lead")]
     last_median = conv["median_days_to_reach"].iloc[-1] if len(conv) else None
     won_deals = int(hist["won_deals"])
     return {

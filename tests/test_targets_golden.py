@@ -375,3 +375,15 @@ def test_overview_tile_is_everyones_month_target(con, figs):
     assert tile["title"] == "June 2026" and tile["amount"] == 100000
     assert (tile["won"], tile["gap"], tile["p_hit"]) == (f["won"], f["gap"], f["p_hit"])
     assert targets.overview_tile(con, Scope(as_of=date(2026, 7, 1))) is None     # no July target
+
+
+def test_plan_lists_every_stage_when_the_mature_cohort_is_empty(tmp_path):
+    # D = 1 Feb 2026: the mature cohort is 4 Nov 2024 … 3 Nov 2025; the one lead (5 Jan 2026) is too young
+    c = build_db(tmp_path / "e.duckdb", leads=[("L1", "2026-01-05 09:00", "web", "SMB", "S", "A")],
+                 lead_events=[("L1", "Lead", "2026-01-05 09:00")])
+    a = targets.plan_assumptions(c, Scope(as_of=date(2026, 2, 1)))
+    assert [s["stage"] for s in a["stages"]] == ["Lead", "MQL", "SAL", "SQL", "Opportunity", "Customer"]
+    assert all(s["reached"] == 0 for s in a["stages"])
+    p = targets.demand_plan(a, 100, "2026-02")
+    assert [n["needed"] for n in p["needed"]] == [None] * 6 and p["reasons"]
+    c.close()
