@@ -179,7 +179,8 @@ def validate_targets(rows: pd.DataFrame, *, source: str = "targets", is_csv: boo
             if math.isnan(amount) or math.isinf(amount):
                 raise ValueError
         except (TypeError, ValueError):
-            problems.append(f"{where}, column amount: '{amount_text}' is not a number — "
+            what = "is empty" if not amount_text else f"'{amount_text}' is not a number"
+            problems.append(f"{where}, column amount: {what} — "
                             "write the target as plain digits, e.g. 250000 (no currency sign or thousands separator).")
             ok = False
         else:

@@ -55,6 +55,15 @@ def test_bad_targets_file_is_refused_naming_each_row(db, tmp_path):
     assert targets.stored_targets(con).to_dict("records") == [{"period": "2026-06", "owner": "", "amount": 5.0}]
 
 
+def test_empty_amount_is_named_as_empty(db, tmp_path):
+    con = store.connect(db)
+    f = _write(tmp_path / "e.csv", "period,owner,amount\n2026-06,Ann,\n")
+    with pytest.raises(ImportValidationError) as e:
+        targets.import_targets(con, f)
+    assert e.value.problems == ["e.csv row 1 (line 2), column amount: is empty — write the target as plain digits, "
+                                "e.g. 250000 (no currency sign or thousands separator)."]
+
+
 def test_missing_column_is_refused(db, tmp_path):
     con = store.connect(db)
     f = _write(tmp_path / "t.csv", "period,amount\n2026-06,100\n")
