@@ -26,6 +26,7 @@ PAGES = {
         st.Page("pages/time_in_stage.py", title="Time in stage", icon=":material/timer:", url_path="time_in_stage"),
         st.Page("pages/rejections.py", title="Rejections & recycling", icon=":material/sync_problem:", url_path="rejections"),
         st.Page("pages/forecast.py", title="Forecast", icon=":material/payments:", url_path="forecast"),
+        st.Page("pages/targets.py", title="Targets & plan", icon=":material/flag:", url_path="targets"),
         st.Page("pages/scoring.py", title="Scoring what-if", icon=":material/target:", url_path="scoring"),
     ],
     "Manage": [

@@ -1,4 +1,4 @@
-"""Command line: ``python -m funnel {sample,import,report,bench}``.
+"""Command line: ``python -m funnel {sample,import,report,review,bench}``.
 
 Every command takes ``--db PATH`` (default: $FUNNEL_DB, else data/funnel.duckdb). Errors a user
 can fix print one plain message and exit with status 2; nothing is half-written.
@@ -43,6 +43,8 @@ def _parser() -> argparse.ArgumentParser:
     i.add_argument("--dir", help="folder holding the preset's files; without --preset the files are recognised "
                                  "by their columns")
     i.add_argument("--skip-bad-rows", action="store_true", help="keep bad rows aside in rejected_rows and load the rest")
+    i.add_argument("--targets", help="a targets file (CSV or XLSX: period, owner, amount); replaces the stored targets")
+    i.add_argument("--teams", help="a teams file (CSV or XLSX: owner, team); replaces the stored teams")
 
     r = sub.add_parser("report", help="every headline figure (metrics.md §6)")
     r.add_argument("--db")
@@ -56,6 +58,13 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--rules", help="CSV of scoring rules: attribute,operator,value,points,enabled")
     r.add_argument("--threshold", type=float)
     r.add_argument("--outcome-stage", default="SQL")
+    r.add_argument("--targets", help="a targets CSV/XLSX (period, owner, amount) used instead of the stored targets")
+
+    v = sub.add_parser("review", help="the weekly review (figures, targets, plan, calls) as one offline HTML file")
+    v.add_argument("--db")
+    v.add_argument("--html", required=True, metavar="OUT", help="where to write the HTML file")
+    v.add_argument("--as-of", type=_date)
+    v.add_argument("--method", choices=["configured", "historical"], default="configured")
 
     b = sub.add_parser("bench", help="time generation, import, every metric function and every page against the targets")
     b.add_argument("--db", help="benchmark this database instead of data/bench_N_SEED.duckdb (generated when missing)")
@@ -109,6 +118,17 @@ def _import(args) -> int:
     from . import ingest
 
     con = store.connect(args.db)
+    data_files = any(getattr(args, k) for k in ("leads", "lead_events", "opportunities", "opportunity_events"))
+    if (args.targets or args.teams) and (data_files or args.preset):
+        raise FunnelError("Targets and teams are imported on their own, not with data files.",
+                          hint="Run the data import first, then `python -m funnel import --targets F [--teams F]`.")
+    if args.targets or args.teams:
+        from . import targets
+        result = targets.import_targets(con, args.targets, args.teams, actor=store.current_user())
+        print(result.message)
+        for w in result.warnings:
+            print(f"  warning: {w}")
+        return 0
     if args.preset:
         from . import presets
         result = presets.import_preset(con, args.preset, args.dir, skip_bad_rows=args.skip_bad_rows)
@@ -145,9 +165,33 @@ def _report(args) -> int:
     scope = Scope(as_of=args.as_of, date_from=args.date_from, date_to=args.date_to,
                   filters=parse_filters(args.filter), window_days=args.window_days)
     rules = scoring.rules_from_csv(args.rules) if args.rules else None
+    target_rows = None
+    if args.targets:
+        from . import targets
+        target_rows, warnings = targets.read_targets(args.targets, owners=targets.known_owners(con),
+                                                     teams=set(targets.stored_teams(con)["team"]))
+        for w in warnings:
+            print(f"warning: {w}", file=sys.stderr)
     rep = build_report(con, scope, method=args.method, rules=rules, threshold=args.threshold,
-                       outcome_stage=args.outcome_stage)
+                       outcome_stage=args.outcome_stage, target_rows=target_rows)
     print(json.dumps(rep, indent=2, default=str))
+    return 0
+
+
+def _review(args) -> int:
+    from pathlib import Path
+
+    from .query import Scope
+    from .review import weekly_review_html
+
+    path = store.resolve_db_path(args.db)
+    if not path.exists():
+        raise FunnelError(f"There is no database at {path}.",
+                          hint="Create one with `python -m funnel sample` or `python -m funnel import`.")
+    con = store.connect(path)
+    out = Path(args.html)
+    out.write_text(weekly_review_html(con, Scope(as_of=args.as_of), args.method), encoding="utf-8")
+    print(f"weekly review written to {out}")
     return 0
 
 
@@ -167,7 +211,7 @@ def _bench(args) -> int:
     return 0
 
 
-_COMMANDS = {"sample": _sample, "import": _import, "report": _report, "bench": _bench}
+_COMMANDS = {"sample": _sample, "import": _import, "report": _report, "review": _review, "bench": _bench}
 
 if __name__ == "__main__":
     sys.exit(main())

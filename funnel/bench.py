@@ -36,7 +36,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Callable
 
-from . import conversion, forecast, health, overview, rejections, report, scoring, store, time_in_stage
+from . import conversion, forecast, health, overview, rejections, report, scoring, store, targets, time_in_stage
 from .query import Scope, resolve
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -131,10 +131,16 @@ NOT_TIMED = {
     "scoring.compile_rules": "builds SQL text (timed inside every scoring function)",
     "scoring.outcome_stages": "reads the stage configuration",
     "overview.save_snapshot": "writes a snapshot",
+    "targets.save_targets": "writes the targets",
+    "targets.save_teams": "writes the teams",
+    "targets.import_targets": "writes the targets and teams",
+    "targets.stored_teams": "reads the small teams table",
+    "targets.known_owners": "a GROUP BY over opportunities (timed inside owner_choices)",
+    "targets.simulate": "the shared Monte Carlo (timed as targets Monte Carlo)",
 }
 
 #: The modules whose public functions the benchmark must cover.
-METRIC_MODULES = (conversion, time_in_stage, rejections, forecast, scoring, overview, health)
+METRIC_MODULES = (conversion, time_in_stage, rejections, forecast, scoring, overview, health, targets)
 
 
 def public_functions() -> list[str]:
@@ -184,6 +190,10 @@ def metric_calls(con) -> list[Bench]:
     edited = edit_rule(rules)
     current, draft = (rules, thr), (edited, thr)
     c, t, j, f, sc, o, h = conversion, time_in_stage, rejections, forecast, scoring, overview, health
+    tg = targets
+    sim = tg.simulate(con, s)                    # drawn once: the figures below are timed without it
+    page_specs = tg._breakdown_specs(con, tg.month_label(d2), tg.stored_targets(con), tg._team_map(tg.stored_teams(con)))
+    all_figs = tg.figures_from_simulation(con, sim, tg.stored_targets(con))
 
     def after_edit():
         # what the scoring page recomputes after a rule edit: validate, then every draft figure
@@ -282,6 +292,22 @@ def metric_calls(con) -> list[Bench]:
         B("snapshots", lambda: o.snapshots(con), covers=(o.snapshots,)),
         B("previous_snapshot", lambda: o.previous_snapshot(con, s), covers=(o.previous_snapshot,)),
         B("forecast_history", lambda: o.forecast_history(con, s), covers=(o.forecast_history,)),
+        # targets and the demand plan (§7-8): the Monte Carlo is shared with the forecast's
+        B("targets Monte Carlo (forecast runs split by owner)", lambda: tg.simulate(con, s), "monte_carlo"),
+        B("target figures besides the Monte Carlo[page]", lambda: tg.figures_from_simulation(con, sim, page_specs),
+          covers=(tg.figures_from_simulation,)),
+        B("target figures besides the Monte Carlo[every stored target]",
+          lambda: tg.figures_from_simulation(con, sim, tg.stored_targets(con))),
+        B("target_figures (Monte Carlo + every stored target)", lambda: tg.target_figures(con, s), "monte_carlo",
+          (tg.target_figures,)),
+        B("targets_page (Monte Carlo + tiles, breakdown, focus)", lambda: tg.targets_page(con, s), "monte_carlo",
+          (tg.targets_page,)),
+        B("plan_assumptions (demand plan history)", lambda: tg.plan_assumptions(con, s), covers=(tg.plan_assumptions,)),
+        B("demand_plans (every target with a gap)", lambda: tg.demand_plans(con, s, figures=all_figs),
+          covers=(tg.demand_plans,)),
+        B("stored_targets", lambda: tg.stored_targets(con), covers=(tg.stored_targets,)),
+        B("owner_choices", lambda: tg.owner_choices(con), covers=(tg.owner_choices,)),
+        B("period_choices", lambda: tg.period_choices(con, d2), covers=(tg.period_choices,)),
         # data page
         B("table_counts", lambda: h.table_counts(con), covers=(h.table_counts,)),
         B("date_spans", lambda: h.date_spans(con), covers=(h.date_spans,)),

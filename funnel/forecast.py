@@ -125,6 +125,13 @@ def _with(con, r: Resolved, moments: list[_Moment], method: str = "configured") 
     return prefix, {**r.params, **params, "method": method, "min_closed": MIN_CLOSED_FOR_HISTORICAL}
 
 
+def _first_won_cte(r: Resolved) -> str:
+    """``fw(opportunity_id, won_at, amount)``: each deal in scope's first won event by D and its
+    amount as of that event — the backtest's actual, and the targets' won (metrics.md §4, §7).
+    Needs ``opps`` (from :func:`_with`) and binds $as_end."""
+    return f"fw AS ({sql('first_won').replace('{in_scope}', _in_scope(r))})"
+
+
 _OPEN_DEALS = """
 open_deals AS (
     SELECT st.moment_no, st.opportunity_id, st.stage, st.position, st.category, st.amount, st.close_date,
@@ -286,7 +293,8 @@ def by_quarter(wf: pd.DataFrame) -> pd.DataFrame:
 
 
 def _simulate(amount: np.ndarray, p: np.ndarray, group: np.ndarray, n_groups: int,
-              runs: int = MC_RUNS, seed: int = MC_SEED) -> np.ndarray:
+              runs: int = MC_RUNS, seed: int = MC_SEED, *, cells: np.ndarray | None = None,
+              n_cells: int = 0):
     """Won amount per run and group (shape runs × n_groups): each deal won independently with
     its probability.
 
@@ -296,20 +304,29 @@ def _simulate(amount: np.ndarray, p: np.ndarray, group: np.ndarray, n_groups: in
     random bits are most of the time); the won amounts of each group's deals are then summed with
     one matrix-vector product per group and block. Blocks of about a million draws stay in the
     CPU cache (twice as fast as larger ones) and keep memory near 10 MB whatever the pipeline size.
+
+    With ``cells`` (a second, finer grouping of the same deals, e.g. close month × owner, for the
+    targets' chance of hitting, metrics.md §7) it returns ``(per group, per cell)``: the cells'
+    sums come from the very same draws, so a cell total adds up to its group's in every run. The
+    draws do not depend on ``cells``: the per-group result is identical with or without it.
     """
     amount = np.asarray(amount, dtype=np.float64)
     p = np.clip(np.asarray(p, dtype=np.float64), 0.0, 1.0)
     group = np.asarray(group, dtype=np.int64)
     totals = np.zeros((n_groups, runs), dtype=np.float64)
+    cell_totals = np.zeros((n_cells, runs), dtype=np.float64) if cells is not None else None
     rng = np.random.default_rng(seed)
     # deals won in every run need no random numbers; deals never won add nothing
     sure = p >= 1.0
     if sure.any():
         totals += np.bincount(group[sure], weights=amount[sure], minlength=n_groups)[:, None]
+        if cell_totals is not None:
+            cell_totals += np.bincount(cells[sure], weights=amount[sure], minlength=n_cells)[:, None]
     live = (p > 0.0) & ~sure
     order = np.argsort(group[live], kind="stable")          # each group's deals become contiguous
     a = amount[live][order]
     g = group[live][order]
+    c = np.asarray(cells, dtype=np.int64)[live][order] if cell_totals is not None else None
     thr = np.minimum(np.round(p[live][order] * 65536.0), 65535.0).astype(np.uint16)
     bounds = np.searchsorted(g, np.arange(n_groups + 1))
     block = max(1, 1_000_000 // max(runs, 1))
@@ -322,28 +339,63 @@ def _simulate(amount: np.ndarray, p: np.ndarray, group: np.ndarray, n_groups: in
             gs, ge = max(bounds[k], s), min(bounds[k + 1], e)
             if gs < ge:
                 totals[k] += a[gs:ge] @ won[gs - s:ge - s]
+        if c is not None:
+            # the cells present in the block (a few: one month, a handful of owners) as the rows
+            # of a small amount matrix; one matrix product sums every cell over the same draws
+            present, local = np.unique(c[s:e], return_inverse=True)
+            weights = np.zeros((len(present), e - s))
+            weights[local, np.arange(e - s)] = a[s:e]
+            cell_totals[present] += weights @ won
+    if cell_totals is not None:
+        return totals.T, cell_totals.T
     return totals.T
 
 
-def _simulated_months(con, scope: Scope, method: str, runs: int, seed: int):
+def _open_deals_query(by_owner: bool) -> str:
+    """The Monte Carlo's deals, in the order their draws are made (period, then id); with the
+    owner (joined back from opps) for the targets' per-owner split — same rows, same order."""
+    if by_owner:
+        return (f", {_OPEN_DEALS}\nSELECT d.amount, d.probability, d.period, d.overdue, o.owner "
+                f"FROM open_deals d {_DESCRIBE} ORDER BY d.period, d.opportunity_id")
+    return (f", {_OPEN_DEALS}\nSELECT amount, probability, period, overdue FROM open_deals "
+            "ORDER BY period, opportunity_id")
+
+
+def _simulated_months(con, scope: Scope, method: str, runs: int, seed: int, *, by_owner: bool = False):
     """The open deals at D and their simulated won amounts per close month, drawn once.
 
     Returns (resolved scope, deals frame [amount, probability, period, overdue], month starts in
     order, each deal's month index, sims runs × months). Deals are ordered by period then id, so a
     deal's draws do not depend on how months are later combined into quarters or horizons.
+
+    With ``by_owner`` the deals frame also has ``owner`` and ``cell`` (index into a sixth item,
+    the list of (month, owner) cells), and a seventh item holds the same runs' won amount per
+    cell (runs × cells) — what :mod:`funnel.targets` sums into each target's chance of hitting.
     """
     r = resolve(con, scope)
     prefix, params = _with(con, r, [_Moment.as_of(r.as_of)], method)
-    deals = run(con, prefix + f", {_OPEN_DEALS}\nSELECT amount, probability, period, overdue FROM open_deals "
-                              "ORDER BY period, opportunity_id", params)
+    deals = run(con, prefix + _open_deals_query(by_owner), params)
     periods = pd.to_datetime(deals["period"]).dt.date.to_numpy() if len(deals) else np.array([], dtype=object)
     months = sorted(set(periods))
     index = {m: i for i, m in enumerate(months)}
     group = np.array([index[p] for p in periods], dtype=np.int64)
     amount = deals["amount"].to_numpy(dtype=float)
     prob = deals["probability"].to_numpy(dtype=float)
-    sims = _simulate(amount, prob, group, len(months), runs, seed) if len(deals) else np.zeros((runs, 0))
-    return r, deals, months, group, sims
+    if not by_owner:
+        sims = _simulate(amount, prob, group, len(months), runs, seed) if len(deals) else np.zeros((runs, 0))
+        return r, deals, months, group, sims
+    owners = deals["owner"].astype(object).where(deals["owner"].notna(), None).tolist()
+    keys = list(zip(group.tolist(), owners))
+    cell_keys = list(dict.fromkeys(keys))
+    cell_index = {k: i for i, k in enumerate(cell_keys)}
+    cells = np.array([cell_index[k] for k in keys], dtype=np.int64)
+    deals = deals.assign(cell=cells)
+    if len(deals):
+        sims, cell_sims = _simulate(amount, prob, group, len(months), runs, seed, cells=cells, n_cells=len(cell_keys))
+    else:
+        sims, cell_sims = np.zeros((runs, 0)), np.zeros((runs, 0))
+    cells_out = [(months[m], o) for m, o in cell_keys]
+    return r, deals, months, group, sims, cells_out, cell_sims
 
 
 def _ranges_frame(deals: pd.DataFrame, months: list[date], group: np.ndarray, sims: np.ndarray,
@@ -630,7 +682,7 @@ def forecast_backtest(con, scope: Scope = Scope(), months: int = 12) -> pd.DataF
         WHERE st.kind = 'open' AND st.period = st.overdue_period
         GROUP BY st.moment_no
     ),
-    fw AS ({sql('first_won').replace('{in_scope}', _in_scope(r))}),
+    {_first_won_cte(r)},
     act AS (SELECT CAST(date_trunc('month', won_at) AS DATE) AS period, sum(amount) AS actual FROM fw GROUP BY 1)
     SELECT m.moment_no, m.overdue_period AS period, coalesce(fc.open_deals, 0) AS open_deals,
            coalesce(fc.configured, 0.0) AS configured, coalesce(fc.historical, 0.0) AS historical,

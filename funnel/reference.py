@@ -310,6 +310,92 @@ def weighted_forecast(tables, as_of: date | None = None, method: str = "configur
     return out
 
 
+def first_won(tables, as_of: date | None = None) -> pd.DataFrame:
+    """Deals created by D with a won event by D: opportunity_id, owner, won_at (the first won
+    event), amount (the latest non-null amount among its events up to that one, else the row's)."""
+    t = _t(tables)
+    _, as_end = _as_of(t, as_of)
+    won_stages = set(t.stage_config[(t.stage_config["funnel"] == "opportunity")
+                                    & (t.stage_config["kind"] == "won")]["stage"])
+    opps = t.opportunities[t.opportunities["created_at"] < as_end].set_index("opportunity_id")
+    ev = t.opportunity_events[(t.opportunity_events["entered_at"] < as_end)
+                              & t.opportunity_events["opportunity_id"].isin(opps.index)]
+    rows = []
+    for oid, g in ev.sort_values(["entered_at", "event_seq"]).groupby("opportunity_id", sort=False):
+        hits = np.flatnonzero(g["stage"].isin(won_stages).to_numpy())
+        if not len(hits):
+            continue
+        upto = g.iloc[: hits[0] + 1]
+        amounts = upto["amount"].dropna()
+        rows.append({"opportunity_id": oid, "owner": opps.at[oid, "owner"], "won_at": upto["entered_at"].iloc[-1],
+                     "amount": float(amounts.iloc[-1]) if len(amounts) else float(opps.at[oid, "amount"])})
+    return pd.DataFrame(rows, columns=["opportunity_id", "owner", "won_at", "amount"])
+
+
+def _period_bounds(label: str) -> tuple[date, date]:
+    year, rest = label.split("-")
+    if rest.upper().startswith("Q"):
+        first_month = 3 * (int(rest[1:]) - 1) + 1
+        start, months = date(int(year), first_month, 1), 3
+    else:
+        start, months = date(int(year), int(rest), 1), 1
+    y, m = divmod(start.month - 1 + months, 12)
+    return start, date(start.year + y, m + 1, 1) - timedelta(days=1)
+
+
+def target_figures(tables, targets: pd.DataFrame, teams: pd.DataFrame, as_of: date | None = None,
+                   method: str = "configured") -> pd.DataFrame:
+    """metrics.md §7 for each target (period, owner, amount), ordered by period then owner, with
+    ``p_hit`` computed exactly (every combination of the open deals) when at most 12 are open.
+
+    owner '' = every deal; a team name = its owners' deals; else that owner's deals."""
+    t = _t(tables)
+    d, _ = _as_of(t, as_of)
+    s = deal_state(t, d)
+    s = s.merge(t.opportunities[["opportunity_id", "owner"]], on="opportunity_id", how="left")
+    p = stage_probabilities(t, d, method, state=s)
+    o = s[s["kind"] == "open"].copy()
+    d_ts = pd.Timestamp(d)
+    month = o["close_date"].dt.to_period("M").dt.to_timestamp()
+    o["period"] = month.where(o["close_date"] >= d_ts, d_ts.to_period("M").to_timestamp()).dt.date
+    o["p"] = pd.to_numeric(o["stage"].map(p), errors="coerce").fillna(0.0).astype(float)   # float even when empty
+    o["amount"] = o["amount"].astype(float)
+    fw = first_won(t, d)
+    fw["won_day"] = pd.to_datetime(fw["won_at"]).dt.date
+    members = {team: set(g["owner"]) for team, g in teams.groupby("team")}
+    rows = []
+    for tg in targets.sort_values(["period", "owner"]).itertuples():
+        start, end = _period_bounds(tg.period)
+        owners = None if tg.owner == "" else members.get(tg.owner, {tg.owner})
+        mine_o = o if owners is None else o[o["owner"].isin(owners)]
+        mine_o = mine_o[(mine_o["period"] >= start) & (mine_o["period"] <= end)]
+        mine_w = fw if owners is None else fw[fw["owner"].isin(owners)]
+        won = float(mine_w[(mine_w["won_day"] >= start) & (mine_w["won_day"] <= min(end, d))]["amount"].sum())
+        amount = float(tg.amount)
+        open_amount = float(mine_o["amount"].sum())
+        weighted = float((mine_o["amount"] * mine_o["p"]).sum())
+        gap = max(amount - won, 0.0)
+        elapsed = 0.0 if d < start else ((min(d, end) - start).days + 1) / ((end - start).days + 1)
+        p_hit = None
+        if len(mine_o) <= 12:
+            a, q = mine_o["amount"].to_numpy(float), mine_o["p"].to_numpy(float)
+            p_hit = 0.0
+            for mask in range(2 ** len(a)):
+                bits = np.array([(mask >> i) & 1 for i in range(len(a))], dtype=bool)
+                if won + a[bits].sum() >= amount:
+                    p_hit += float(np.prod(np.where(bits, q, 1 - q)))
+        rows.append({"period": tg.period, "owner": tg.owner, "amount": amount, "won": won,
+                     "open_deals": len(mine_o), "open_amount": open_amount, "weighted_amount": weighted,
+                     "expected": won + weighted, "attainment": won / amount if amount else None,
+                     "expected_attainment": (won + weighted) / amount if amount else None, "gap": gap,
+                     "coverage": open_amount / gap if gap else None,
+                     "weighted_coverage": weighted / gap if gap else None,
+                     "required_win_rate": gap / open_amount if open_amount else None,
+                     "p_hit": p_hit, "elapsed": elapsed, "pace_amount": amount * elapsed,
+                     "ahead": won - amount * elapsed})
+    return pd.DataFrame(rows)
+
+
 # ---------------------------------------------------------------------------------------------
 # §5 Lead scoring what-if
 

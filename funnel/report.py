@@ -5,7 +5,7 @@ import math
 
 import pandas as pd
 
-from . import conversion, forecast, rejections, scoring, store, time_in_stage
+from . import conversion, forecast, rejections, scoring, store, targets, time_in_stage
 from .query import Scope, resolve
 
 
@@ -38,7 +38,8 @@ def _float(x):
 
 
 def build_report(con, scope: Scope = Scope(), *, method: str = "configured", rules=None,
-                 threshold: float | None = None, outcome_stage: str = "SQL") -> dict:
+                 threshold: float | None = None, outcome_stage: str = "SQL", target_rows=None) -> dict:
+    """§6's object. ``target_rows`` (period, owner, amount) replace the stored targets for this run."""
     r = resolve(con, scope)
     conv = conversion.stage_conversion(con, scope)
     cohort_leads = int(conv["leads"].iloc[0]) if len(conv) else 0
@@ -73,6 +74,7 @@ def build_report(con, scope: Scope = Scope(), *, method: str = "configured", rul
 
     if con.execute("SELECT count(*) FROM opportunities").fetchall()[0][0] == 0:
         _add_scoring(out, con, scope, rules, threshold, outcome_stage)
+        _add_targets(out, con, scope, method, target_rows)
         return out  # no deals: the forecast sections do not exist for this data
     ranges = forecast.forecast_ranges(con, scope, method)
     rates = forecast.stage_win_rates(con, scope)
@@ -96,7 +98,30 @@ def build_report(con, scope: Scope = Scope(), *, method: str = "configured", rul
                         "actual": _float(row.actual), "error": _float(row.error)} for row in bt.itertuples()]
 
     _add_scoring(out, con, scope, rules, threshold, outcome_stage)
+    _add_targets(out, con, scope, method, target_rows)
     return out
+
+
+_TARGET_KEYS = ("amount", "won", "open_amount", "weighted_amount", "expected", "attainment", "expected_attainment",
+                "gap", "coverage", "weighted_coverage", "required_win_rate", "p_hit", "elapsed", "pace_amount", "ahead")
+
+
+def _add_targets(out: dict, con, scope: Scope, method: str, target_rows) -> None:
+    """§7 ``targets`` (one entry per target, by period then owner, empty owner first) and §8 ``plan``
+    (each target with a gap)."""
+    figs = targets.target_figures(con, scope, method, targets=target_rows)
+    out["targets"] = [{"period": row.period, "owner": row.owner, "kind": row.kind,
+                       "open_deals": _int(row.open_deals), "won_deals": _int(row.won_deals),
+                       **{k: _float(getattr(row, k)) for k in _TARGET_KEYS}} for row in figs.itertuples()]
+    plans = targets.demand_plans(con, scope, figs, method)
+    out["plan"] = [{"period": p["period"], "owner": p["owner"], "gap": _float(p["gap"]),
+                    "avg_won_amount": _float(p["avg_won_amount"]), "win_rate": _float(p["win_rate"]),
+                    "won_deals_needed": _float(p["won_deals_needed"]),
+                    "opportunities_needed": _float(p["opportunities_needed"]),
+                    "needed": [{"stage": n["stage"], "needed": _float(n["needed"])} for n in p["needed"]],
+                    "lead_to_won_days": _float(p["lead_to_won_days"]),
+                    "leads_by": p["leads_by"].isoformat() if p["leads_by"] else None,
+                    "run_rate": _float(p["run_rate"]), "reasons": p["reasons"]} for p in plans]
 
 
 def _add_scoring(out: dict, con, scope: Scope, rules, threshold, outcome_stage: str) -> None:

@@ -25,6 +25,7 @@ import datetime as dt
 import json
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 
 from . import store
@@ -215,6 +216,7 @@ def generate_sample(con, leads: int = 20000, seed: int = 7) -> dict:
                 FROM _sample_opp_events""")
             counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
                       for t in ("leads", "lead_events", "opportunities", "opportunity_events")}
+            _write_sample_targets(con, opp_names[4])
             store.refresh_derived(con)
             store.bump_data_version(con)
             rows = {t: {"read": n, "loaded": n, "rejected": 0} for t, n in counts.items()}
@@ -232,6 +234,62 @@ def generate_sample(con, leads: int = 20000, seed: int = 7) -> dict:
             except Exception:  # pragma: no cover - unregister never matters for correctness
                 pass
     return counts
+
+
+#: The sample's teams: its AEs work by segment (see _AE_BY_SEGMENT), two to a team.
+SAMPLE_TEAMS = {AES[i]: f"{seg} team" for seg, ids in zip(("SMB", "Mid-Market", "Enterprise"), _AE_BY_SEGMENT)
+                for i in ids}
+#: Each AE's stretch over their own average month, and the month-in-quarter weights (quarter ends
+#: are heavier): fixed numbers, so the targets are deterministic for a seed and sample size.
+_AE_STRETCH = (1.15, 1.05, 0.95, 1.10, 0.90, 1.00)
+_MONTH_IN_QUARTER = (0.9, 1.0, 1.1)
+
+
+def sample_target_rows(won_by_ae: dict[str, float]) -> list[dict]:
+    """Targets per AE, per team and for everyone ('' owner), for every month and quarter from the
+    sample's first month to the quarter after its last day (the page's "next quarter").
+
+    An AE's month target = their average won per month over the span (``won_by_ae``: total won
+    amount of deals with a won event) × their stretch × the month-in-quarter weight, rounded to
+    $1,000; a quarter's = the sum of its months; a team's and everyone's = the sum of their AEs'.
+    """
+    n_months = 19                                    # May 2025 … November 2026
+    first, last = dt.date(2025, 4, 1), dt.date(2027, 3, 1)  # whole quarters 2025-Q2 … 2027-Q1
+    months = []
+    m = first
+    while m <= last:
+        months.append(m)
+        m = dt.date(m.year + (m.month // 12), m.month % 12 + 1, 1)
+    per_ae = {}
+    for ae, stretch in zip(AES, _AE_STRETCH):
+        base = won_by_ae.get(ae, 0.0) / n_months * stretch
+        for m in months:
+            per_ae[(ae, m)] = float(round(base * _MONTH_IN_QUARTER[(m.month - 1) % 3], -3))
+    rows = []
+    groups = {"": list(AES)}
+    for team in sorted(set(SAMPLE_TEAMS.values())):
+        groups[team] = [a for a in AES if SAMPLE_TEAMS[a] == team]
+    groups.update({a: [a] for a in AES})
+    for owner, members in groups.items():
+        for m in months:
+            rows.append({"period": f"{m:%Y-%m}", "owner": owner, "amount": sum(per_ae[(a, m)] for a in members)})
+        for q0 in months[::3]:
+            qm = [q0, *(dt.date(q0.year, q0.month + k, 1) for k in (1, 2))]
+            rows.append({"period": f"{q0.year}-Q{(q0.month - 1) // 3 + 1}", "owner": owner,
+                         "amount": sum(per_ae[(a, x)] for a in members for x in qm)})
+    return rows
+
+
+def _write_sample_targets(con, won_stage: str) -> None:
+    """Replace targets and teams with the sample's (inside the sample's transaction)."""
+    from . import targets
+
+    won = dict(con.execute(
+        """SELECT o.owner, sum(o.amount) FROM opportunities o
+           WHERE o.opportunity_id IN (SELECT opportunity_id FROM opportunity_events WHERE stage = ?)
+           GROUP BY o.owner""", [won_stage]).fetchall())
+    targets._write_teams(con, pd.DataFrame([{"owner": o, "team": t} for o, t in SAMPLE_TEAMS.items()]))
+    targets._write_targets(con, pd.DataFrame(sample_target_rows(won)))
 
 
 def _utcnow() -> dt.datetime:

@@ -130,6 +130,33 @@ CREATE TABLE IF NOT EXISTS review_snapshots (
     filters_json VARCHAR,
     figures_json VARCHAR NOT NULL
 );
+-- Revenue targets (metrics.md §7): owner '' = everyone in scope, else an opportunity owner or a
+-- team name of the teams table. Written only through funnel.targets.save_targets.
+CREATE TABLE IF NOT EXISTS targets (
+    period VARCHAR NOT NULL,          -- 'YYYY-MM' or 'YYYY-Qn'
+    owner VARCHAR NOT NULL DEFAULT '',
+    amount DOUBLE NOT NULL,
+    PRIMARY KEY (period, owner)
+);
+CREATE TABLE IF NOT EXISTS teams (
+    owner VARCHAR PRIMARY KEY,        -- an opportunity owner belongs to at most one team
+    team VARCHAR NOT NULL
+);
+-- The manager's call per period (commit / best case), kept as history: one row per call made.
+CREATE SEQUENCE IF NOT EXISTS forecast_call_seq START 1;
+CREATE TABLE IF NOT EXISTS forecast_calls (
+    call_id BIGINT PRIMARY KEY,
+    period VARCHAR NOT NULL,
+    owner VARCHAR NOT NULL DEFAULT '',
+    commit_amount DOUBLE,
+    best_case_amount DOUBLE,
+    note VARCHAR,
+    called_by VARCHAR,
+    called_at TIMESTAMP NOT NULL,
+    as_of DATE NOT NULL,
+    weighted_amount DOUBLE,           -- the weighted forecast when the call was made
+    p50 DOUBLE                        -- the Monte Carlo P50 when the call was made
+);
 """
 
 # (funnel, stage, position, kind, team, probability, category, sla_hours)
