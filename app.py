@@ -41,7 +41,7 @@ presenting = ui.presentation()
 
 st.markdown(
     """<style>
-    .fc-finding {font-size: 1.25rem; font-weight: 600; color: #0B3D5C; margin: -0.4rem 0 0.2rem 0;}
+    .st-key-fc_finding p {font-size: 1.25rem; font-weight: 600; color: #0B3D5C; margin: -0.4rem 0 0.2rem 0;}
     [data-testid="stMetricValue"] {font-size: 2.1rem;}
     /* The presentation toggle sits in the header bar, not on a row of its own above every title. */
     .st-key-present_bar {position: fixed; top: 12px; right: 64px; z-index: 999991; width: auto !important;}
@@ -59,7 +59,7 @@ if presenting:
         .st-key-present_bar {top: 22px;}
         [data-testid="stPageLink"] p {font-size: 1.2rem !important;}
         h1 {font-size: 3rem !important;} h2 {font-size: 2.2rem !important;} h3 {font-size: 1.8rem !important;}
-        .fc-finding {font-size: 1.8rem !important;}
+        .st-key-fc_finding p {font-size: 1.8rem !important;}
         [data-testid="stMetricValue"] {font-size: 3rem !important;}
         [data-testid="stMetricValue"] p {font-size: inherit !important;}
         [data-testid="stMetricLabel"] p {font-size: 1.3rem !important;}

@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from funnel import labels, store
+from funnel import labels, markup, store
 from funnel.errors import FunnelError
 from funnel.labels import readable
 from funnel.query import DIMENSIONS, Scope
@@ -248,11 +248,20 @@ def fmt_date(d) -> str:
 # Page scaffolding
 
 
+def md(value) -> str:
+    """Text (a data value, or a sentence holding some) as Markdown that shows it literally."""
+    return markup.md_text(value)
+
+
 def page_header(title: str, finding: str | None = None) -> None:
+    # The finding holds data values (channel, stage, AE names): it is escaped Markdown in a
+    # keyed container styled by app.py's CSS, never raw HTML (a channel named
+    # "<a href=… style='position:fixed'>…" once covered the page with a fake sign-in link).
     st.title(title)
     if finding:
-        st.markdown(f"<p class='fc-finding'>{finding}</p>", unsafe_allow_html=True)
-    st.caption(describe_scope())
+        with st.container(key="fc_finding"):
+            st.markdown(md(finding))
+    st.caption(md(describe_scope()))
 
 
 @contextlib.contextmanager
@@ -261,22 +270,24 @@ def guard(what: str = "this figure"):
     try:
         yield
     except FunnelError as e:
-        st.error(f"{e.message}" + (f" — {e.hint}" if e.hint else ""))
+        st.error(md(f"{e.message}" + (f" — {e.hint}" if e.hint else "")))
     except Exception as e:  # noqa: BLE001 - the screen gets a sentence, the log gets the trace
         traceback.print_exc()
-        st.error(f"Could not compute {what}: {type(e).__name__}: {e}. "
-                 "Check the data on the Data page, or reset to the sample data.")
+        st.error(md(f"Could not compute {what}: {type(e).__name__}: {e}. "
+                    "Check the data on the Data page, or reset to the sample data."))
 
 
 def download_csv(df: pd.DataFrame, name: str, label: str = "Download CSV", key: str | None = None) -> None:
     # The CSV is written when the button is clicked, not on every render (65k open deals at 5M
     # leads took a quarter of a second to write on each rerun of the Forecast page).
-    st.download_button(label, lambda: df.to_csv(index=False).encode("utf-8"), file_name=f"{name}.csv",
+    # Text cells that a spreadsheet would run as formulas (=HYPERLINK(…)) are neutralised.
+    st.download_button(label, lambda: markup.to_csv_bytes(df), file_name=markup.file_name(name, ".csv"),
                        mime="text/csv", key=key or f"dl_{name}", disabled=presentation())
 
 
 def chart(fig, key: str | None = None) -> None:
-    st.plotly_chart(fig, width="stretch", key=key, config={"displaylogo": False})
+    # Category names, hover text and legends come from the data: drawn as text, not Plotly markup.
+    st.plotly_chart(markup.plain_figure(fig), width="stretch", key=key, config={"displaylogo": False})
 
 
 def empty_state(message: str) -> None:

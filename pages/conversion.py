@@ -28,7 +28,7 @@ with ui.guard("the notes on this data"):
 if limits["blocked"]:
     ui.page_header("Conversion", limits["blocked"]["finding"])
     if limits["notes"]:
-        st.warning("**What this data cannot show**\n\n" + "\n".join(f"- {n}" for n in limits["notes"]))
+        st.warning("**What this data cannot show**\n\n" + "\n".join(f"- {ui.md(n)}" for n in limits["notes"]))
     ui.empty_state(limits["blocked"]["todo"])
     st.stop()
 one_date = "one_date" in limits["codes"]          # every lead created the same day: no cohorts, no trend
@@ -60,7 +60,7 @@ if window is not None:
     st.caption(f"Conversion window: a stage counts only when it was entered within {int(window)} days of the "
                "lead's creation.")
 if limits["notes"]:
-    st.warning("**What this data cannot show**\n\n" + "\n".join(f"- {n}" for n in limits["notes"]))
+    st.warning("**What this data cannot show**\n\n" + "\n".join(f"- {ui.md(n)}" for n in limits["notes"]))
 
 # ---- Controls ---------------------------------------------------------------------------------
 c1, c2, _ = st.columns([1, 1, 2])
@@ -86,9 +86,9 @@ with ui.guard("the funnel"):
         m = st.columns(3)
         m[0].metric("Leads in the cohort", ui.fmt_int(top.iloc[0]["reached"]), border=True,
                     help="Leads created in the sidebar's date range, on or before the as-of date, that pass the filters.")
-        m[1].metric(f"Reached {last['stage']}", ui.fmt_int(last["reached"]), border=True,
-                    help=f"Cohort leads with an event into {last['stage']} known by the end of the as-of date.")
-        m[2].metric(f"Lead → {last['stage']}", ui.fmt_pct(last["overall_rate"]), border=True,
+        m[1].metric(f"Reached {ui.md(last['stage'])}", ui.fmt_int(last["reached"]), border=True,
+                    help=f"Cohort leads with an event into {ui.md(last['stage'])} known by the end of the as-of date.")
+        m[2].metric(f"Lead → {ui.md(last['stage'])}", ui.fmt_pct(last["overall_rate"]), border=True,
                     help="Overall conversion: reached the last stage ÷ leads in the cohort.")
         ui.chart(charts.funnel_chart(funnel_df, presentation=present), key="conv_funnel")
         left, right = st.columns([2, 3])
@@ -118,18 +118,18 @@ with ui.guard("the funnel"):
 # ---- Breakdown --------------------------------------------------------------------------------
 if breakdown is not None and funnel_df is not None and not funnel_df.empty:
     label = attr_label(breakdown)
-    st.subheader(f"By {label.lower() if breakdown not in ('sdr', 'ae') else label}")
+    st.subheader(f"By {ui.md(label.lower() if breakdown not in ('sdr', 'ae') else label)}")
     with ui.guard("the breakdown"):
         by = ui.call(conversion.stage_conversion, scope, breakdown=breakdown)
         groups = by["grp"].nunique()
         ui.chart(charts.breakdown_chart(by, breakdown_label=label.lower() if breakdown not in ("sdr", "ae") else label,
                                         presentation=present), key="conv_breakdown_chart")
         shown = min(groups, 8)
-        st.caption(f"One funnel per {label} value: the share of its leads reaching each stage (same definition as "
+        st.caption(f"One funnel per {ui.md(label)} value: the share of its leads reaching each stage (same definition as "
                    f"above). Showing the {shown} largest of {groups} values; the table has all of them. "
                    "The finding at the top ignores values with fewer than "
                    f"{conversion.MIN_GROUP_LEADS} leads entering the step — their rates swing too much to compare.")
-        with st.expander(f"All {groups} {label} values as a table"):
+        with st.expander(f"All {groups} {ui.md(label)} values as a table"):
             table = by[["grp", "stage", "leads", "reached", "step_rate", "overall_rate"]].assign(
                 grp=labels.readable_list(by["grp"]))
             st.dataframe(table, hide_index=True, width="stretch", column_config={
@@ -167,7 +167,7 @@ if funnel_df is not None and not funnel_df.empty and not one_date:
     with ui.guard("the conversion trend"):
         trend = monthly if grain == "month" else ui.call(conversion.conversion_trend, scope, grain)
         ui.chart(charts.trend_chart(trend, stage, grain, presentation=present), key="conv_trend")
-        st.caption(f"Share of each {grain}'s new leads that reached {stage} (or a later stage) by the as-of date. "
+        st.caption(f"Share of each {grain}'s new leads that reached {ui.md(stage)} (or a later stage) by the as-of date. "
                    "The dashed grey part is cohorts still maturing: their number can only go up.")
 
 # ---- Sections this data cannot support, said where they would be ------------------------------
@@ -201,5 +201,5 @@ if funnel_df is not None and not funnel_df.empty and not no_durations:
         with ui.guard("the time-to-convert histogram"):
             hist = ui.call(conversion.time_to_convert_histogram, scope)
             ui.chart(charts.time_to_convert_histogram_chart(hist, hist_stage, presentation=present), key="conv_hist_chart")
-            st.caption(f"How many leads first reached {hist_stage} within each band of days after they were created; "
+            st.caption(f"How many leads first reached {ui.md(hist_stage)} within each band of days after they were created; "
                        "the percentage is the band's share of those leads.")

@@ -29,7 +29,7 @@ def _flash(kind: str, text: str) -> None:
 
 
 def _show_error(e: FunnelError) -> None:
-    st.error(e.message + (f" — {e.hint}" if e.hint else ""))
+    st.error(ui.md(e.message + (f" — {e.hint}" if e.hint else "")))
     problems = getattr(e, "problems", None)
     if problems:
         df = presets.problems_frame(problems)
@@ -59,7 +59,7 @@ def _show_outcome(key: str) -> None:
         ui.download_csv(df, "skipped-rows", label="Download the rows that would be skipped (CSV)", key="dl_dry_skipped")
     if dry.limitations:
         st.markdown("**After this import, these figures will not be available:**")
-        st.markdown("\n".join(f"- {t}" for t in dry.limitations))
+        st.markdown("\n".join(f"- {ui.md(t)}" for t in dry.limitations))
     if dry.preview:
         st.markdown("**Preview: the first rows as they would be stored**")
         tabs = st.tabs([f"{presets.TABLE_LABELS[t]} ({dry.counts.get(t, 0):,} rows)" for t in dry.preview])
@@ -81,7 +81,7 @@ with ui.guard("the data health figures"):
 
     if ss.get("data_flash"):
         kind, text = ss.pop("data_flash")
-        (st.success if kind == "ok" else st.warning)(text)
+        (st.success if kind == "ok" else st.warning)(ui.md(text))
 
     cols = st.columns(4)
     helps = {"leads": "One row per lead.", "lead_events": "Entries of leads into stages (their lifecycle history).",
@@ -90,8 +90,8 @@ with ui.guard("the data health figures"):
     for c, row in zip(cols, counts.itertuples()):
         c.metric(row.label, ui.fmt_int(row.rows), border=True, help=helps[row.table])
     if last:
-        st.caption(f"Latest import: {source}, loaded {ui.fmt_date(last['started_at'])} by {last['run_by']} "
-                   f"(import run {last['run_id']}). {last['message']}")
+        st.caption(ui.md(f"Latest import: {source}, loaded {ui.fmt_date(last['started_at'])} by {last['run_by']} "
+                         f"(import run {last['run_id']}). {last['message']}"))
 
 with ui.guard("the data limitations"):
     lims = ui.call(presets.limitation_findings)["notes"]   # one look per data version, shared with the pages
@@ -99,7 +99,7 @@ with ui.guard("the data limitations"):
     if lims:
         order = list(TOPICS)
         ranked = sorted(lims, key=lambda x: order.index(x["topic"]) if x["topic"] in order else len(order))
-        st.info("\n".join(f"- **{TOPICS.get(x['topic'], x['topic'])}** — {x['text']}" for x in ranked))
+        st.info("\n".join(f"- **{TOPICS.get(x['topic'], x['topic'])}** — {ui.md(x['text'])}" for x in ranked))
         st.caption("Found by looking at the data itself (which stages, dates, outcomes and owners it holds) and "
                    "from the notes of the preset that imported it. Read the other pages' figures with these in mind.")
     else:
@@ -130,9 +130,9 @@ with right, ui.guard("the stages seen"):
     unused = seen[seen["configured"] & (seen["events"] == 0)]
     if len(unknown):
         st.warning("Stages used by the data but not in the stage settings (their events count nowhere): "
-                   + ", ".join(f"{r.stage} ({r.funnel})" for r in unknown.itertuples()))
+                   + ", ".join(f"{ui.md(r.stage)} ({r.funnel})" for r in unknown.itertuples()))
     st.caption("Events per stage. " + ("Configured but never entered by this data: "
-                                       + ", ".join(f"{r.stage}" for r in unused.itertuples())
+                                       + ", ".join(ui.md(r.stage) for r in unused.itertuples())
                                        + " — a skipped stage still counts as passed in the funnel."
                                        if len(unused) else "Every configured stage is used."))
 
@@ -216,7 +216,7 @@ def _preset_flow(name: str) -> None:
     p = presets.PRESETS[name]
     st.markdown(p.description)
     with st.expander("What this data cannot show"):
-        st.markdown("\n".join(f"- {t}" for t in presets.preset_notes(name)))
+        st.markdown("\n".join(f"- {ui.md(t)}" for t in presets.preset_notes(name)))
     default_dir = presets.default_directory(name)
     mode = st.radio("Where are the files?", ["Upload them", "In a folder on this server"],
                     index=1 if default_dir else 0, horizontal=True, key=f"pmode_{name}")
@@ -239,7 +239,7 @@ def _preset_flow(name: str) -> None:
         found = presets.find_preset_files(name, folder) if folder else {}
         for role in p.roles:
             hit = found.get(role.key)
-            st.caption(f"{role.label}: " + (f"`{hit.name}`" if hit else
+            st.caption(f"{role.label}: " + (ui.md(hit.name) if hit else
                                             ("not found" if role.required else "not found (optional)")))
         ready = bool(folder) and all(r.key in found for r in p.roles if r.required)
     options: dict = {}
@@ -305,7 +305,7 @@ def _canonical_flow(saved_map: dict | None) -> None:
         except FunnelError as e:
             _show_error(e)
             continue
-        with st.expander(f"{presets.TABLE_LABELS[t]}: {f.name}", expanded=True):
+        with st.expander(f"{presets.TABLE_LABELS[t]}: {ui.md(f.name)}", expanded=True):
             headers = [str(h) for h in df.columns]
             initial = dict((m0.get("columns") or {}).get(t) or {})
             if not initial:
@@ -345,7 +345,7 @@ def _canonical_flow(saved_map: dict | None) -> None:
                 saved_stages = (m0.get("stages") or {}).get(funnel) or {}
                 guess_map = presets.guess_stage_map(values["value"], configured[funnel], funnel)
                 values["stage"] = [saved_stages.get(v) or guess_map.get(v, "") for v in values["value"]]
-                st.markdown(f"**Stages** — which configured {funnel} stage each value of “{colmap['stage']}” means "
+                st.markdown(f"**Stages** — which configured {funnel} stage each value of “{ui.md(colmap['stage'])}” means "
                             "(leave empty for values that already match a stage name):")
                 sedit = st.data_editor(
                     values, key=f"stages_{t}_{fid}_{colmap['stage']}", hide_index=True, width="stretch",
@@ -364,7 +364,7 @@ def _canonical_flow(saved_map: dict | None) -> None:
     mapping = presets.build_mapping(columns, stages, formats, decimal)
     problems = validate_mapping(mapping)
     if problems:
-        st.warning("Fix the mapping first: " + " ".join(problems))
+        st.warning(ui.md("Fix the mapping first: " + " ".join(problems)))
     key = f"{CANONICAL}:{saved_map['name'] if saved_map else ''}"
     source = f"mapping:{saved_map['name']}" if saved_map else "files"
     c1, c2, c3 = st.columns([1, 1.3, 5])
@@ -385,7 +385,7 @@ def _canonical_flow(saved_map: dict | None) -> None:
                 path = presets.save_mapping(presets.mappings_dir(ui.db_path()), name, mapping,
                                             files={t: f.name for t, f in uploads.items()})
             except FunnelError as e:
-                st.error(str(e))
+                st.error(ui.md(str(e)))
             else:
                 st.success(f"Saved as {path.name} in {path.parent}. It now appears under “What are you importing?”; "
                            f"on the command line: python -m funnel import --mapping {path} …")

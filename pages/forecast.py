@@ -65,7 +65,7 @@ with ui.guard("the stage probabilities"):
 
 note = forecast.method_note(rates, method) if rates is not None else None
 if note:
-    st.info(note)
+    st.info(ui.md(note))
 
 headline, rollup, outlook = None, None, None
 with ui.guard("the forecast figures"), st.spinner("Simulating 10,000 outcomes…"):
@@ -89,7 +89,7 @@ with header:
     with ui.guard("the notes on this data"):  # what this data cannot show (funnel.presets.notes_for_page)
         limits = presets.notes_for_page(ui.call(presets.limitation_findings), "forecast")
         if limits["notes"]:
-            st.warning("**What this data cannot show**\n\n" + "\n".join(f"- {n}" for n in limits["notes"]))
+            st.warning("**What this data cannot show**\n\n" + "\n".join(f"- {ui.md(n)}" for n in limits["notes"]))
 
 if headline:
     c = st.columns(4)
@@ -233,7 +233,7 @@ with ui.guard("the backtest"), st.spinner("Replaying the last 12 months…"):
     bt = ui.call(forecast.forecast_backtest, scope)
     summary = forecast.backtest_summary(bt)
     verdict = forecast.backtest_verdict(summary)
-    st.markdown(f"**{verdict}**")
+    st.markdown(f"**{ui.md(verdict)}**")
     ui.chart(charts.backtest_chart(bt, presentation=present), key="fc_backtest")
     st.caption("For each of the last 12 whole months: the weighted forecast made on its first day (deal states and "
                "historical rates as known then, overdue deals counting in that month) against the amount of deals "

@@ -32,7 +32,7 @@ ui.page_header(f"Weekly review — week ending {ui.fmt_date(scope.as_of)}",
 with ui.guard("the notes on this data"):  # what this data cannot show (funnel.presets.notes_for_page)
     limits = presets.notes_for_page(ui.call(presets.limitation_findings), "overview")
     if limits["notes"]:
-        st.warning("**What this data cannot show**\n\n" + "\n".join(f"- {n}" for n in limits["notes"]))
+        st.warning("**What this data cannot show**\n\n" + "\n".join(f"- {ui.md(n)}" for n in limits["notes"]))
 
 # ---- KPI tiles -------------------------------------------------------------------------------
 this, last = kpis.iloc[-1], kpis.iloc[-2]
@@ -94,7 +94,7 @@ if not notes:
     st.caption("Nothing stands out this week: no change, risk or channel gap large enough to call out.")
 for i, note in enumerate(notes):
     c1, c2 = st.columns([6, 1], vertical_alignment="center")
-    c1.markdown(f"**{i + 1}.** {note['text']}")
+    c1.markdown(f"**{i + 1}.** {ui.md(note['text'])}")
     c2.page_link(note["page"], label="Explain →")
 
 # ---- Funnel and waterfall --------------------------------------------------------------------

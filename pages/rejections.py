@@ -28,6 +28,7 @@ ui.page_header("Rejections & recycling", verdict["sentence"] if verdict else Non
 if verdict is None:
     st.stop()
 handoff = verdict["handoff_stage"]
+handoff_md = ui.md(handoff)   # a stage name from the data, shown in Markdown text below
 
 
 def breakdown(dim: str):
@@ -41,9 +42,9 @@ if verdict["state"] in ("no_rejection_stage", "no_data"):
     with ui.guard("the notes on this data"):
         notes = ui.call(presets.data_limitations, "leads") + ui.call(presets.data_limitations, "rejections")
     if notes:
-        st.warning("What this data lacks:\n\n" + "\n".join(f"- {n}" for n in dict.fromkeys(notes)))
+        st.warning("What this data lacks:\n\n" + "\n".join(f"- {ui.md(n)}" for n in dict.fromkeys(notes)))
     st.info(f"This page follows each lead through the hand-off from marketing to sales: every entry into "
-            f"{handoff} offers the lead to sales, sales may reject it, and marketing may recycle it and hand it "
+            f"{handoff_md} offers the lead to sales, sales may reject it, and marketing may recycle it and hand it "
             f"off again. That needs the lead's status history with its Rejected entries. "
             "What to do: re-import the lead events with your CRM's rejected status mapped to the Rejected stage "
             "(Data page), or give a stage the kind 'rejected' on the Stage settings page.")
@@ -52,9 +53,9 @@ if verdict["state"] == "none_in_cohort":
     ui.empty_state("Nothing to show for these leads — widen the date range or clear a filter in the sidebar.")
     st.stop()
 
-st.caption(f"**Hand-off**: each entry of a lead into {handoff}. **Rejection**: an entry into Rejected. "
-           f"**Resubmission**: a rejected lead entering {handoff} again later; its delay is the time in between. "
-           f"**Loop**: every {handoff} entry after a lead's first.")
+st.caption(f"**Hand-off**: each entry of a lead into {handoff_md}. **Rejection**: an entry into Rejected. "
+           f"**Resubmission**: a rejected lead entering {handoff_md} again later; its delay is the time in between. "
+           f"**Loop**: every {handoff_md} entry after a lead's first.")
 
 columns = set()
 with ui.guard("the list of lead attributes"):
@@ -68,18 +69,18 @@ if summary:
     # seven tiles fit one row on a desk screen; on the projector, with big type, two rows keep labels whole
     tiles = st.columns(7) if not present else [*st.columns(4), *st.columns(4)[:3]]
     tiles[0].metric("Hand-offs", ui.fmt_int(summary["handoffs"]),
-                    help=f"Entries into {handoff} by the as-of date, for the leads in this cohort.")
+                    help=f"Entries into {handoff_md} by the as-of date, for the leads in this cohort.")
     tiles[1].metric("Rejected", ui.fmt_int(summary["rejected"]), help="Entries into Rejected by the as-of date.")
     tiles[2].metric("Rejection rate", ui.fmt_pct(summary["rejection_rate"]), help="Rejected ÷ hand-offs.")
     tiles[3].metric("Resubmissions", ui.fmt_int(summary["resubmissions"]),
-                    help=f"Rejections followed later by a new {handoff} entry of the same lead.")
+                    help=f"Rejections followed later by a new {handoff_md} entry of the same lead.")
     tiles[4].metric("Back within 7 days", ui.fmt_pct(summary["resubmitted_within_7d_share"]),
                     help=f"Resubmissions that came back at most 7 days after the rejection: "
                          f"{ui.fmt_int(summary['resubmitted_within_7d'])} of {ui.fmt_int(summary['resubmissions'])}.")
     tiles[5].metric("Median resubmit delay", ui.fmt_days(summary["median_resubmit_days"]),
                     help="Half of the resubmissions came back sooner than this, half later.")
     tiles[6].metric("Leads with loops", ui.fmt_int(summary["leads_with_loops"]),
-                    help=f"Leads handed off more than once ({handoff} entered two or more times).")
+                    help=f"Leads handed off more than once ({handoff_md} entered two or more times).")
 
 # ---- Whose leads get rejected -----------------------------------------------------------------
 st.subheader("Whose leads get rejected")
@@ -94,7 +95,7 @@ for col, dim, role in ((left, "ae", "AE"), (right, "sdr", "SDR")):
             df = breakdown(dim)
             ui.chart(charts.rate_by_owner(df, role=role, team_rate=team_rate, presentation=present),
                      key=f"rej_rate_{dim}")
-st.caption(f"Rate = rejections of the leads each person owns ÷ those leads' hand-offs (entries into {handoff}); "
+st.caption(f"Rate = rejections of the leads each person owns ÷ those leads' hand-offs (entries into {handoff_md}); "
            "the count is “rejected of hand-offs”. Red-orange: at least 1.3× the team rate (dashed line) and too large a gap "
            "to be chance (a two-proportion test against everyone else at the 5% level). "
            f"Grey: fewer than {rejections.SMALL_SAMPLE} hand-offs — too few to judge anyone on.")
@@ -146,7 +147,7 @@ with ui.guard("the stage flows"):
     stage_list = ui.call(store.stages, "lead")
     ui.chart(charts.flow_sankey(flows, stages=stage_list, handoff=handoff, presentation=present), key="rej_flows")
     st.caption("Each band is the number of times a lead moved from one stage straight to the next, by the "
-               f"as-of date. Orange bands go backwards — Rejected → Recycled → {handoff} is the recycle loop; "
+               f"as-of date. Orange bands go backwards — Rejected → Recycled → {handoff_md} is the recycle loop; "
                "red bands are hand-offs refused; grey bands leave the funnel or go back to nurture.")
 
 # ---- How fast ---------------------------------------------------------------------------------
@@ -177,7 +178,7 @@ with ui.guard("the resubmission delays"):
             delays, who=who, within_7d=int(row["resubmitted_within_7d"]), resubmissions=int(row["resubmissions"]),
             median_days=row["median_resubmit_days"], presentation=present)
     ui.chart(fig, key="rej_delays")
-    st.caption(f"Each bar counts resubmissions by whole days between the rejection and the next {handoff} entry "
+    st.caption(f"Each bar counts resubmissions by whole days between the rejection and the next {handoff_md} entry "
                "(the bar at 3 covers 3 to 4 days; 90+ collects the rest). Left of the dashed line: back within "
                "7 days.")
 
@@ -188,12 +189,12 @@ with left, ui.guard("the outcome comparison"):
     outcomes = ui.call(rejections.recycled_outcomes, scope)
     ui.chart(charts.outcomes_bar(outcomes, presentation=present), key="rej_outcomes")
     st.caption("Recycled: leads rejected at least once; they count as reaching a stage only when they reach it "
-               f"after their first rejection. First-pass: leads handed off ({handoff}) and never rejected. "
+               f"after their first rejection. First-pass: leads handed off ({handoff_md}) and never rejected. "
                "Reaching a stage includes skipping past it; everything as known at the as-of date.")
 with right, ui.guard("the loop distribution"):
     loops = ui.call(rejections.loop_distribution, scope)
     ui.chart(charts.loop_distribution_bar(loops, presentation=present), key="rej_loops")
-    st.caption(f"Handed-off leads by how many times they were handed off again after the first {handoff}.")
+    st.caption(f"Handed-off leads by how many times they were handed off again after the first {handoff_md}.")
 
 # ---- Ping-pong --------------------------------------------------------------------------------
 st.subheader("Ping-pong leads")

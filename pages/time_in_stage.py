@@ -35,7 +35,7 @@ if limits["blocked"]:
     st.segmented_control("Funnel", list(FUNNEL_LABELS), format_func=FUNNEL_LABELS.get, default="lead", required=True,
                          key=K_FUNNEL, help="Lead stages (Lead → MQL → … plus Rejected and Recycled) or opportunity stages.")
     if limits["notes"]:
-        st.warning("**What this data cannot show**\n\n" + "\n".join(f"- {n}" for n in limits["notes"]))
+        st.warning("**What this data cannot show**\n\n" + "\n".join(f"- {ui.md(n)}" for n in limits["notes"]))
     ui.empty_state(limits["blocked"]["todo"])
     st.stop()
 
@@ -53,7 +53,7 @@ if funnel == "opportunity":
 st.segmented_control("Funnel", list(FUNNEL_LABELS), format_func=FUNNEL_LABELS.get, default="lead", required=True,
                      key=K_FUNNEL, help="Lead stages (Lead → MQL → … plus Rejected and Recycled) or opportunity stages.")
 if limits["notes"]:
-    st.warning("**What this data cannot show**\n\n" + "\n".join(f"- {n}" for n in limits["notes"]))
+    st.warning("**What this data cannot show**\n\n" + "\n".join(f"- {ui.md(n)}" for n in limits["notes"]))
 
 stage_order: list[str] = []
 with ui.guard("the stage list"):
