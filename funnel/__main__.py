@@ -80,8 +80,13 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    from . import access
+
+    # The command line is the person at the keyboard: a local admin (the OS user, or
+    # $FUNNEL_USER), named in the audit trail for every change it makes.
     try:
-        return _COMMANDS[args.command](args)
+        with access.acting(access.local_admin()):
+            return _COMMANDS[args.command](args)
     except FunnelError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

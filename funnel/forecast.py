@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from . import store
+from . import access, audit, store
 from .errors import ConfigError
 from .query import Resolved, Scope, add_months, month_start, resolve, run, sql
 
@@ -164,12 +164,15 @@ def stage_win_rates(con, scope: Scope = Scope()) -> pd.DataFrame:
     return df
 
 
-def save_probabilities(con, probabilities: dict[str, float]) -> None:
+def save_probabilities(con, probabilities: dict[str, float], *, actor: access.Actor | None = None,
+                       _action: str = "probabilities") -> None:
     """Store edited stage probabilities (fractions 0–1) for opportunity stages.
 
     All-or-nothing: every value is checked first; the data version is bumped so every cached
-    figure recomputes with the new probabilities.
+    figure recomputes with the new probabilities. Editors and admins only; the audit trail keeps
+    each changed stage's probability before and after.
     """
+    who = access.require(actor, "edit")
     known = {s.stage: s for s in store.stages(con, "opportunity")}
     problems, clean = [], []
     for stage, p in probabilities.items():
@@ -190,9 +193,23 @@ def save_probabilities(con, probabilities: dict[str, float]) -> None:
                           hint="Enter each probability as a percentage between 0 and 100.")
     if not clean:
         return
+    before = {stage: known[stage].probability for _, stage in clean}
+    after = {stage: value for value, stage in clean}
+    changed = sorted(s for s in after if before[s] != after[s])
+    version_before = store.data_version(con)
     with store.transaction(con):
         con.executemany("UPDATE stage_config SET probability = ? WHERE funnel = 'opportunity' AND stage = ?", clean)
         store.bump_data_version(con)
+        shown = ", ".join(f"{s} {_pct(before[s])} → {_pct(after[s])}" for s in changed) or "no change"
+        audit.record(con, who, _action, {"stages": changed}, {s: before[s] for s in changed},
+                     {s: after[s] for s in changed},
+                     summary=("Reset the stage probabilities to the defaults: " if _action == "probabilities_reset"
+                              else "Changed stage probabilities: ") + shown,
+                     data_version_before=version_before)
+
+
+def _pct(p) -> str:
+    return "–" if p is None else f"{float(p) * 100:g}%"
 
 
 def default_probabilities(con) -> dict[str, float]:
@@ -202,13 +219,15 @@ def default_probabilities(con) -> dict[str, float]:
             if s.stage in defaults and defaults[s.stage] is not None}
 
 
-def reset_probabilities(con) -> dict[str, float]:
+def reset_probabilities(con, *, actor: access.Actor | None = None) -> dict[str, float]:
     """Put every opportunity stage that has a shipped default back to that default probability.
 
     Stages the user added or renamed have no default and keep their value. Returns what was set.
+    Editors and admins only (audited as ``probabilities_reset``).
     """
+    who = access.require(actor, "edit")
     defaults = default_probabilities(con)
-    save_probabilities(con, defaults)
+    save_probabilities(con, defaults, actor=who, _action="probabilities_reset")
     return defaults
 
 

@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 
 import pandas as pd
 
-from . import conversion, forecast, rejections, store
+from . import access, audit, conversion, forecast, rejections, store
 from .labels import money, readable
 from .query import Resolved, Scope, add_months, month_start, resolve, run
 
@@ -198,17 +198,21 @@ def review_figures(con, scope: Scope = Scope(), method: str = "configured") -> d
     return figs
 
 
-def save_snapshot(con, scope: Scope, figures: dict, *, saved_by: str | None = None) -> str:
+def save_snapshot(con, scope: Scope, figures: dict, *, saved_by: str | None = None,
+                  actor: access.Actor | None = None) -> str:
     """Store this review (as-of, filters, headline figures). One snapshot per as-of date and
-    filter set: saving again replaces it."""
+    filter set: saving again replaces it. Editors and admins only; audited as ``review_saved``."""
+    who = access.require(actor, "edit")
     r = resolve(con, scope)
     filters = {"from": r.date_from.isoformat(), "to": r.date_to.isoformat(), "filters": {k: list(v) for k, v in r.filters}}
     sid = f"{r.as_of.isoformat()}|{json.dumps(filters['filters'], sort_keys=True)}"
     with store.transaction(con):
         con.execute("DELETE FROM review_snapshots WHERE snapshot_id = ?", [sid])
         con.execute("INSERT INTO review_snapshots VALUES (?, ?, ?, ?, ?, ?)",
-                    [sid, datetime.now().replace(microsecond=0), saved_by or store.current_user(), r.as_of,
+                    [sid, datetime.now().replace(microsecond=0), saved_by or who.label, r.as_of,
                      json.dumps(filters), json.dumps(figures)])
+        audit.record(con, who, "review_saved", {"snapshot_id": sid, **filters}, None, None,
+                     summary=f"Saved the weekly review of {r.as_of.isoformat()}")
     return sid
 
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import duckdb
 
+from . import access, audit
 from .errors import ConfigError
 
 DEFAULT_DB = Path("data") / "funnel.duckdb"
@@ -191,6 +192,7 @@ def resolve_db_path(path: str | os.PathLike | None = None) -> Path:
 
 def init_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(SCHEMA)
+    audit.ensure_table(con)   # who changed what (funnel/audit.py)
     if con.execute("SELECT count(*) FROM stage_config").fetchall()[0][0] == 0:
         seed_stage_config(con)
     if con.execute("SELECT count(*) FROM settings WHERE key = 'mql_threshold'").fetchall()[0][0] == 0:
@@ -255,10 +257,14 @@ def bump_data_version(con) -> int:
 
 
 def current_user() -> str:
-    try:
-        return os.environ.get("FUNNEL_USER") or getpass.getuser()
-    except Exception:  # no passwd entry in some containers
-        return "unknown"
+    """Who import runs and saved reviews name: the acting user (funnel.access.resolve) — the
+    signed-in person in the app, the OS user ($FUNNEL_USER) on the command line."""
+    return access.resolve().label
+
+
+def table_counts(con, tables=("leads", "lead_events", "opportunities", "opportunity_events")) -> dict[str, int]:
+    """Rows per data table (what the audit trail records before and after an import or reset)."""
+    return {t: con.execute(f"SELECT count(*) FROM {quote_ident(t)}").fetchall()[0][0] for t in tables}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -354,8 +360,10 @@ def stage_event_counts(con) -> dict[tuple[str, str], int]:
     return {(f, s): n for f, s, n in rows}
 
 
-def rename_stage(con, funnel: str, old: str, new: str) -> None:
-    """Rename a stage in the configuration and in every event that uses it, in one transaction."""
+def rename_stage(con, funnel: str, old: str, new: str, *, actor: access.Actor | None = None) -> None:
+    """Rename a stage in the configuration and in every event that uses it, in one transaction.
+    Editors and admins only; the rename is in the audit trail."""
+    who = access.require(actor, "edit")
     new = (new or "").strip()
     if not new:
         raise ConfigError("The new stage name is empty.", hint="Type the name the stage should have.")
@@ -366,6 +374,7 @@ def rename_stage(con, funnel: str, old: str, new: str) -> None:
         raise ConfigError(f"A {funnel} stage called '{new}' already exists.", hint="Pick another name.")
     table = "lead_events" if funnel == "lead" else "opportunity_events"
     ensure_derived(con)   # the renames below update the derived tables in place
+    version_before = data_version(con)
     with transaction(con):
         con.execute("UPDATE stage_config SET stage = ? WHERE funnel = ? AND stage = ?", [new, funnel, old])
         con.execute(f"UPDATE {table} SET stage = ? WHERE stage = ?", [new, old])
@@ -378,13 +387,17 @@ def rename_stage(con, funnel: str, old: str, new: str) -> None:
             con.execute("UPDATE deal_history SET stage = ? WHERE stage = ?", [new, old])
         refresh_derived(con, tables=())
         bump_data_version(con)
+        audit.record(con, who, "stage_rename", {"funnel": funnel}, {"stage": old}, {"stage": new},
+                     summary=f"Renamed the {funnel} stage '{old}' to '{new}'", data_version_before=version_before)
 
 
-def save_stage_config(con, rows: list[dict]) -> None:
+def save_stage_config(con, rows: list[dict], *, actor: access.Actor | None = None) -> None:
     """Replace the stage configuration after validating it; rebuilds derived tables.
 
     A stage that events still use cannot be removed (rename it, or re-import mapped data).
+    Editors and admins only; the audit trail keeps the configuration before and after.
     """
+    who = access.require(actor, "edit")
     problems = validate_stage_config(rows)
     used = stage_event_counts(con)
     kept = {(r.get("funnel"), str(r.get("stage") or "").strip()) for r in rows}
@@ -404,11 +417,29 @@ def save_stage_config(con, rows: list[dict]) -> None:
                       None if val("position") is None else int(val("position")), r["kind"],
                       val("team"), None if val("probability") is None else float(val("probability")),
                       val("category"), None if val("sla_hours") is None else float(val("sla_hours"))))
+    before = stage_config_rows(con)
+    version_before = data_version(con)
     with transaction(con):
         con.execute("DELETE FROM stage_config")
         con.executemany("INSERT INTO stage_config VALUES (?, ?, ?, ?, ?, ?, ?, ?)", clean)
         refresh_derived(con, tables=DERIVED_FROM_STAGES)
         bump_data_version(con)
+        after = stage_config_rows(con)
+        changed = sorted({f"{r['funnel']}:{r['stage']}" for r in after if r not in before}
+                         | {f"{r['funnel']}:{r['stage']}" for r in before if r not in after})
+        audit.record(con, who, "stages", {"changed": changed}, before, after,
+                     summary="Saved the stage settings" + (f" ({', '.join(changed)})" if changed else " (no change)"),
+                     data_version_before=version_before)
+
+
+STAGE_CONFIG_COLUMNS = ("funnel", "stage", "position", "kind", "team", "probability", "category", "sla_hours")
+
+
+def stage_config_rows(con) -> list[dict]:
+    """The stage configuration as plain dicts (what the audit trail keeps before and after)."""
+    rows = con.execute("SELECT funnel, stage, position, kind, team, probability, category, sla_hours "
+                       "FROM stage_config ORDER BY funnel, position NULLS LAST, stage").fetchall()
+    return [dict(zip(STAGE_CONFIG_COLUMNS, r)) for r in rows]
 
 
 def lead_attribute_columns(con) -> dict[str, str]:
