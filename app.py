@@ -33,6 +33,16 @@ PAGES = {
     ],
 }
 
+# Who is using this session (funnel.access checks it again inside every write function).
+me = ui.bind_actor()
+mode = ui.sign_in_mode()
+if mode == "oidc" and not ui.signed_in():
+    st.title("Funnelcast")
+    st.markdown("Sign in to see the funnel and forecast. Your role (viewer, editor or admin) comes from "
+                "your e-mail address or group.")
+    st.button("Sign in", key="sign_in", type="primary", on_click=ui.login)
+    st.stop()
+
 present_col = st.container(horizontal=True, horizontal_alignment="right", key="present_bar")
 with present_col:
     st.toggle("Presentation mode", key=ui.K_PRESENT, bind="query-params",
@@ -70,6 +80,13 @@ if presenting:
         unsafe_allow_html=True,
     )
 
+if mode == "network_read_only":
+    st.warning("Read-only: this server is reachable from the network and no sign-in is configured, so nobody "
+               "can change data here. To edit, sign in must be set up: add an [auth] section (an OpenID Connect "
+               "provider) and [funnelcast.roles] to .streamlit/secrets.toml — see the README, \"Sign-in, roles "
+               "and the audit trail\" — or run the app on this machine only with `make run`.",
+               icon=":material/lock:")
+
 facts = ui.data_facts()
 with st.sidebar:
     st.markdown("### Filters")
@@ -93,6 +110,10 @@ with st.sidebar:
                                placeholder="All", format_func=ui.readable if len(set(shown)) == len(shown) else str)
     st.divider()
     st.caption(f"Database: `{ui.db_path().name}`")
+    who = me.email or me.name
+    st.caption(f"{ui.md(who)} · {me.role}" + (" (local, this machine only)" if mode == "local" else ""))
+    if mode == "oidc":
+        st.button("Sign out", key="sign_out", on_click=st.logout)
 
 pg = st.navigation(PAGES, position="top" if presenting else "sidebar")
 pg.run()

@@ -22,7 +22,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from funnel import labels, markup, store
+from funnel import access, labels, markup, store
 from funnel.errors import FunnelError
 from funnel.labels import readable
 from funnel.query import DIMENSIONS, Scope
@@ -136,6 +136,111 @@ def call_fresh(fn, *args, **kwargs):
 def after_write() -> None:
     """Drop cached results (they are keyed by data version too; this frees memory sooner)."""
     _cached.clear()
+
+
+# ---------------------------------------------------------------------------------------------
+# Sign-in and roles (funnel.access holds the rules; this reads Streamlit's side of them)
+#
+# With an [auth] section in .streamlit/secrets.toml the app signs people in through st.login
+# (OpenID Connect) and gives each a role from [funnelcast.roles]. Without one it is a local
+# single-user install: the person at this machine is admin — but only when the server listens
+# on a loopback address; served on a network without sign-in, everyone is a viewer and a banner
+# says why.
+
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+K_ACTOR = "_fc_actor"
+
+
+def _secrets_section(name: str) -> dict:
+    try:
+        return dict(st.secrets.get(name) or {})
+    except Exception:  # no secrets.toml at all: nothing configured
+        return {}
+
+
+def auth_configured() -> bool:
+    """st.login has a provider to talk to: an [auth] section with a redirect URI."""
+    auth = _secrets_section("auth")
+    return bool(auth.get("redirect_uri"))
+
+
+def served_locally() -> bool:
+    """Only this machine can reach the server: it listens on a loopback address (or there is no
+    HTTP client at all — AppTest, bare runs). A Host header is not trusted: clients set it."""
+    address = (st.get_option("server.address") or "").strip()
+    if address in LOOPBACK:
+        return True
+    try:
+        return not dict(st.context.headers)
+    except Exception:
+        return False
+
+
+def roles_config() -> access.RoleConfig:
+    return access.RoleConfig.from_mapping(_secrets_section("funnelcast").get("roles"))
+
+
+def sign_in_mode() -> str:
+    """'oidc' (sign-in configured), 'local' (one user on this machine) or 'network_read_only'."""
+    if auth_configured():
+        return "oidc"
+    return "local" if served_locally() else "network_read_only"
+
+
+def login() -> None:
+    """st.login with the provider named in [funnelcast] login_provider (one of several [auth.NAME]
+    sections), else the single provider configured in [auth] itself."""
+    provider = _secrets_section("funnelcast").get("login_provider")
+    st.login(provider) if provider else st.login()
+
+
+def signed_in() -> bool:
+    return bool(getattr(st.user, "is_logged_in", False))
+
+
+def actor() -> access.Actor:
+    """The person using this session, as funnel.access sees them."""
+    mode = sign_in_mode()
+    if mode == "oidc":
+        if not signed_in():
+            return access.Actor("not signed in", "viewer")
+        return access.actor_from_claims(st.user.to_dict(), roles_config())
+    if mode == "local":
+        return access.local_admin()
+    return access.Actor("anonymous (network, no sign-in configured)", "viewer")
+
+
+def bind_actor() -> access.Actor:
+    """Resolve this session's actor and bind it to the script thread, so any write in this run
+    acts as them (the pages pass it explicitly too). app.py calls this first on every run."""
+    who = actor()
+    st.session_state[K_ACTOR] = who
+    access.bind(who)
+    return who
+
+
+def current_actor() -> access.Actor:
+    return st.session_state.get(K_ACTOR) or bind_actor()
+
+
+def can(permission: str) -> bool:
+    """Show the controls for ``permission``? (The library checks again when they are used.)"""
+    return access.can(current_actor(), permission)
+
+
+def import_folders() -> list[Path]:
+    """Server folders an admin allowed the preset importer to read: [funnelcast] import_folders in
+    secrets.toml and $FUNNEL_IMPORT_DIRS (os.pathsep-separated). Nothing else on the server's
+    disk can be named from the app."""
+    listed = list(_secrets_section("funnelcast").get("import_folders") or [])
+    listed += [p for p in os.environ.get("FUNNEL_IMPORT_DIRS", "").split(os.pathsep) if p.strip()]
+    seen, out = set(), []
+    for p in listed:
+        path = Path(str(p)).expanduser().resolve()
+        if path.is_dir() and path not in seen:
+            seen.add(path)
+            out.append(path)
+    return out
 
 
 # ---------------------------------------------------------------------------------------------

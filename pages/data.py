@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from funnel import health, ingest, presets
+from funnel import access, audit, health, ingest, presets
 from funnel.errors import FunnelError
 from funnel.labels import blank_missing, readable_columns
 from funnel.mapping import STAGE_FUNNEL, TABLE_ORDER, TABLES, validate_mapping
@@ -166,15 +166,68 @@ with ui.guard("the rejected rows"):
     elif last:
         st.caption("The last import set no row aside.")
 
+# ---- Audit trail -----------------------------------------------------------------------------
+
+AUDIT_ACTIONS = {"import": "Import", "reset": "Reset to sample", "sample_created": "Sample data (first start)",
+                 "stages": "Stage settings", "stage_rename": "Stage renamed", "probabilities": "Probabilities",
+                 "probabilities_reset": "Probabilities reset", "sla_targets": "SLA targets", "rules": "Scoring rules",
+                 "scenario_saved": "Scenario saved", "scenario_current": "Scenario made current",
+                 "review_saved": "Review saved", "mapping_saved": "Mapping saved", "restore": "Restore"}
+
+st.divider()
+st.header("Audit trail")
+st.caption("Every stored change: who made it, when (UTC), what it was, and the values before and after. "
+           "Written by the library in the same transaction as the change itself.")
+with ui.guard("the audit trail"):
+    # Read fresh, not through the cache: some changes (a saved scenario or review) add a row
+    # without changing any figure, so the data version does not move.
+    known_actions = ui.call_fresh(audit.actions)
+    known_actors = ui.call_fresh(audit.actors)
+    f1, f2, f3 = st.columns([2, 2, 2])
+    chosen_actions = f1.multiselect("What", known_actions, key="audit_actions", placeholder="Every change",
+                                    format_func=lambda a: AUDIT_ACTIONS.get(a, a))
+    chosen_actor = f2.selectbox("Who", known_actors, index=None, key="audit_actor", placeholder="Anyone")
+    period = f3.date_input("When (UTC)", value=(), key="audit_dates", format="YYYY-MM-DD",
+                           help="A day, or a first and a last day; empty: any time.")
+    since = until = None
+    if isinstance(period, (list, tuple)) and period:
+        since, until = period[0], period[-1]
+    trail = ui.call_fresh(audit.entries, actions=tuple(chosen_actions) or None, actor=chosen_actor,
+                          since=since, until=until, limit=1000)
+    if trail.empty:
+        st.caption("No change matches these filters.")
+    else:
+        shown = trail.assign(who=trail["actor_email"].fillna(trail["actor_name"]),
+                             action=trail["action"].map(lambda a: AUDIT_ACTIONS.get(a, a)))
+        st.dataframe(shown[["audit_id", "changed_at", "who", "actor_role", "action", "summary", "before", "after"]],
+                     hide_index=True, width="stretch", column_config={
+                         "audit_id": st.column_config.NumberColumn("#", format="%d"),
+                         "changed_at": st.column_config.DatetimeColumn("When (UTC)", format="D MMM YYYY, HH:mm:ss"),
+                         "who": st.column_config.TextColumn("Who"),
+                         "actor_role": st.column_config.TextColumn("Role"),
+                         "action": st.column_config.TextColumn("What"),
+                         "summary": st.column_config.TextColumn("Change"),
+                         "before": st.column_config.TextColumn("Before"),
+                         "after": st.column_config.TextColumn("After")})
+        ui.download_csv(trail, "audit-trail", label="Download the audit trail (CSV)", key="dl_audit")
+
 if present:
+    st.stop()
+if not ui.can("import"):
+    st.info("Imports and resets are for admins"
+            + ("; you can change stage settings, probabilities and scoring on their pages." if ui.can("edit") else ".")
+            + f" You are signed in as {ui.current_actor().role}.")
     st.stop()
 
 # ---- Import ----------------------------------------------------------------------------------
 
 st.divider()
 st.header("Import data")
+MAX_UPLOAD_MB = st.get_option("server.maxUploadSize")
 st.caption("An import replaces the tables it covers, all or nothing: if anything is wrong you get a list of the "
-           "problems and the database stays as it is. Validate first to see what would be loaded.")
+           "problems and the database stays as it is. Validate first to see what would be loaded. "
+           f"Files: CSV, TSV, TXT, XLSX or Parquet, up to {MAX_UPLOAD_MB:,} MB each (a larger file is refused "
+           "when you drop it; the limit is server.maxUploadSize in .streamlit/config.toml).")
 
 saved = presets.saved_mappings(presets.mappings_dir(ui.db_path()))
 choices = [f"preset:{k}" for k in presets.PRESETS] + [f"saved:{m['name']}" for m in saved] + [CANONICAL]
@@ -201,7 +254,10 @@ def _commit(key: str, do_import) -> None:
     """Run ``do_import(cursor)`` in one write (all or nothing); on success say so and rerun, else
     keep the error under the buttons."""
     try:
-        with st.spinner("Importing…"), ui.writer() as cur:
+        # The import acts as this session's user: import_files checks the role and names them
+        # in the import run and the audit trail (presets call it inside).
+        who = access.require(ui.current_actor(), "import")
+        with st.spinner("Importing…"), ui.writer() as cur, access.acting(who):
             result = do_import(cur)
     except FunnelError as e:
         ss["imp_outcome"] = {"key": key, "kind": "error", "error": e}
@@ -218,8 +274,15 @@ def _preset_flow(name: str) -> None:
     with st.expander("What this data cannot show"):
         st.markdown("\n".join(f"- {ui.md(t)}" for t in presets.preset_notes(name)))
     default_dir = presets.default_directory(name)
-    mode = st.radio("Where are the files?", ["Upload them", "In a folder on this server"],
-                    index=1 if default_dir else 0, horizontal=True, key=f"pmode_{name}")
+    # The importer reads uploads, or a folder an admin set up (ui.import_folders) — plus the
+    # shipped public data set's own folder — never a path typed into a box.
+    folders = [str(f) for f in ([default_dir] if default_dir else []) + ui.import_folders()]
+    folders = list(dict.fromkeys(folders))
+    modes = ["Upload them"] + (["In a folder on this server"] if folders else [])
+    mode = st.radio("Where are the files?", modes, index=1 if default_dir and folders else 0, horizontal=True,
+                    key=f"pmode_{name}",
+                    help="Folders on the server are the ones an admin listed in [funnelcast] import_folders "
+                         "(.streamlit/secrets.toml) or $FUNNEL_IMPORT_DIRS.")
     files: dict = {}
     folder = None
     if mode == "Upload them":
@@ -234,8 +297,8 @@ def _preset_flow(name: str) -> None:
             st.caption("Upload " + ", ".join(r.label.lower() for r in p.roles if r.required and r.key not in files)
                        + " to continue.")
     else:
-        folder = st.text_input("Folder", value=str(default_dir or ""), key=f"dir_{name}",
-                               help="A folder on the machine running the app; its files are found by their usual names.")
+        folder = st.selectbox("Folder", folders, key=f"dir_{name}",
+                              help="A folder an admin set up for imports; its files are found by their usual names.")
         found = presets.find_preset_files(name, folder) if folder else {}
         for role in p.roles:
             hit = found.get(role.key)
@@ -382,11 +445,15 @@ def _canonical_flow(saved_map: dict | None) -> None:
                              help="Letters, digits and dashes. It is listed next to the shipped presets.")
         if st.button("Save mapping", key="save_go"):
             try:
+                access.require(ui.current_actor(), "import")
                 path = presets.save_mapping(presets.mappings_dir(ui.db_path()), name, mapping,
                                             files={t: f.name for t, f in uploads.items()})
             except FunnelError as e:
                 st.error(ui.md(str(e)))
             else:
+                with ui.writer() as w:
+                    audit.record(w, ui.current_actor(), "mapping_saved", {"name": name, "path": str(path)},
+                                 None, mapping, summary=f"Saved the mapping '{name}' as a preset")
                 st.success(f"Saved as {path.name} in {path.parent}. It now appears under “What are you importing?”; "
                            f"on the command line: python -m funnel import --mapping {path} …")
     _show_outcome(key)
@@ -417,7 +484,7 @@ else:
     if c1.button("Yes, replace everything", key="reset_yes", type="primary"):
         with ui.guard("the reset"), st.spinner("Generating the sample data…"), ui.writer() as cur:
             from funnel.sample import generate_sample
-            generate_sample(cur, leads=20000, seed=7)
+            generate_sample(cur, leads=20000, seed=7, actor=ui.current_actor())
             presets.clear_data_notes(cur)
             presets.restore_default_scoring(cur)   # only if the rules are a preset's untouched seed
             ss["reset_confirm"] = False

@@ -135,7 +135,7 @@ if rates is not None and len(rates):
                                                   help=f"At least {forecast.MIN_CLOSED_FOR_HISTORICAL} closed deals; "
                                                        "otherwise the historical method uses the configured probability."),
     }
-    if present:
+    if present or not ui.can("edit"):   # viewers see the probabilities, with no control to change them
         st.dataframe(table, hide_index=True, column_config=config, width="stretch")
     else:
         if st.session_state.pop(CLEAR_EDITOR, False):
@@ -163,9 +163,9 @@ if rates is not None and len(rates):
             with ui.guard("saving the probabilities"):
                 with ui.writer() as w:
                     if action == "reset":
-                        forecast.reset_probabilities(w)
+                        forecast.reset_probabilities(w, actor=ui.current_actor())
                     else:
-                        forecast.save_probabilities(w, payload)
+                        forecast.save_probabilities(w, payload, actor=ui.current_actor())
                 saved = True
             if saved:
                 ui.after_write()

@@ -122,11 +122,11 @@ with right, ui.guard("the pipeline waterfall"):
 st.divider()
 c1, c2, c3 = st.columns(3)
 if not present:
-    if c1.button("Save this week's review", key="save_review", type="primary",
+    if ui.can("edit") and c1.button("Save this week's review", key="save_review", type="primary",
                  help="Stores the as-of date, filters and headline figures so next week's review can compare."):
         with ui.guard("saving the review"), ui.writer() as w:
             figs = overview.review_figures(w, scope)
-            overview.save_snapshot(w, scope, figs)
+            overview.save_snapshot(w, scope, figs, actor=ui.current_actor())
             ui.after_write()   # the Review history page's cached figures include the new snapshot
             st.toast(f"Review of {ui.fmt_date(scope.as_of)} saved.")
     c2.page_link("pages/review_history.py", label="Forecast history across reviews →")

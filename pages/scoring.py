@@ -155,7 +155,8 @@ def _save() -> None:
 
     def go():
         with ui.writer() as cur:
-            scoring.save_scenario(cur, name, ss.get(S_VALID) or [], ss.get(S_THRESHOLD, stored_threshold))
+            scoring.save_scenario(cur, name, ss.get(S_VALID) or [], ss.get(S_THRESHOLD, stored_threshold),
+                                  actor=ui.current_actor())
         ui.after_write()
         ss[K_SCENARIO] = name
         _flash("success", f"Saved the draft as “{name}”.")
@@ -170,7 +171,7 @@ def _make_current() -> None:
 
     def go():
         with ui.writer() as cur:
-            scoring.make_scenario_current(cur, name)
+            scoring.make_scenario_current(cur, name, actor=ui.current_actor())
         ui.after_write()
         _flash("success", f"“{name}” is now the current scoring: its rules and threshold are the production ones.")
     _attempt(go)
@@ -283,6 +284,9 @@ if not present:
             "MQL threshold (draft)", min_value=lo, max_value=hi, step=1.0, key=K_THRESHOLD, format="%.0f",
             help=f"A lead whose score is at or above this is an MQL. The current threshold is {stored_threshold:g}.")
     ss[S_THRESHOLD] = float(draft_threshold)
+    # The draft is a what-if anyone may try; storing it (a scenario, or the production rules) is an
+    # editor's change: viewers get no such button.
+    editing = ui.can("edit")
     b1, b2, b3, b4 = st.columns(4)
     b1.button("Reset draft to current", key="reset_draft", on_click=_reset_to_current, width="stretch",
               help="Throw the draft away and start again from the production rules and threshold.")
@@ -290,13 +294,16 @@ if not present:
               help="Fit a logistic regression on leads whose outcome is known and turn it into rounded points.")
     b3.button("Reload scenario", key="reload_scenario", on_click=_load_selected, width="stretch", disabled=not ss.get(K_SCENARIO),
               help="Load the chosen saved scenario into the draft again, dropping edits since.")
-    b4.button("Make scenario current", key="make_current", on_click=_make_current, width="stretch", type="primary",
+    editing and b4.button("Make scenario current", key="make_current", on_click=_make_current, width="stretch", type="primary",
               disabled=not ss.get(K_SCENARIO),
               help="Copy the chosen saved scenario's rules and threshold into production (the 'current' side).")
-    n1, n2 = st.columns([3, 1], vertical_alignment="bottom")
-    n1.text_input("Save the draft as", key=K_SAVE_NAME, placeholder="e.g. Q3 stricter threshold")
-    n2.button("Save scenario", key="save_scenario", on_click=_save, width="stretch", disabled=draft_rules is None,
-              help="Store the draft's rules and threshold under this name (same name: replaced).")
+    if editing:
+        n1, n2 = st.columns([3, 1], vertical_alignment="bottom")
+        n1.text_input("Save the draft as", key=K_SAVE_NAME, placeholder="e.g. Q3 stricter threshold")
+        n2.button("Save scenario", key="save_scenario", on_click=_save, width="stretch", disabled=draft_rules is None,
+                  help="Store the draft's rules and threshold under this name (same name: replaced).")
+    else:
+        st.caption("The draft is yours to try; editors and admins save scenarios and make one current.")
     for note in ss.get(S_SUGGEST, []):
         st.warning(ui.md(note))
 

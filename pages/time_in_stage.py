@@ -125,7 +125,7 @@ with left:
             "over_now": st.column_config.NumberColumn("Over it now", format="%d",
                                                       help="Items in the stage right now for longer than the target."),
         }
-        if present:
+        if present or not ui.can("edit"):   # viewers see the targets, with no control to change them
             st.dataframe(targets, hide_index=True, width="stretch", column_config=config)
         else:
             if st.session_state.pop(CLEAR_EDITOR, False):
@@ -142,14 +142,15 @@ with left:
                 saved = False
                 with ui.guard("saving the targets"):
                     with ui.writer() as w:
-                        time_in_stage.save_sla_targets(w, funnel, changes)
+                        time_in_stage.save_sla_targets(w, funnel, changes, actor=ui.current_actor())
                     saved = True
                 if saved:
                     ui.after_write()
                     st.session_state[CLEAR_EDITOR] = True
                     st.toast("Targets saved: breach figures and the stuck list now use them.")
                     st.rerun()
-        st.caption("Targets are shared with the Stage settings page." + ("" if present else " Edit a cell, then save."))
+        st.caption("Targets are shared with the Stage settings page."
+                   + ("" if present or not ui.can("edit") else " Edit a cell, then save."))
 with right, ui.guard("the breach chart"):
     ui.chart(charts.sla_bars(summary, presentation=present), key="tis_sla_bars")
     st.caption("A visit breaches its target when it lasted longer than the target, or is still open and has already "
