@@ -111,7 +111,8 @@ with st.sidebar:
     st.divider()
     st.caption(f"Database: `{ui.db_path().name}`")
     who = me.email or me.name
-    st.caption(f"{ui.md(who)} · {me.role}" + (" (local, this machine only)" if mode == "local" else ""))
+    # Plain text (no Markdown): the name and e-mail come from the identity provider.
+    st.text(f"{who} · {me.role}" + (" (local, this machine only)" if mode == "local" else ""))
     if mode == "oidc":
         st.button("Sign out", key="sign_out", on_click=st.logout)
 
