@@ -634,12 +634,31 @@ def refresh_derived(con, tables: tuple[str, ...] = DERIVED_TABLES) -> None:
     set_setting(con, "derived_stamp", uuid.uuid4().hex)
 
 
-def ensure_derived(con) -> None:
+def derived_is_current(con) -> bool:
     have = {r[0] for r in con.execute(
         "SELECT table_name FROM duckdb_tables() WHERE schema_name = current_schema() "
         "AND database_name = current_database()").fetchall()}
-    if not set(DERIVED_TABLES) <= have or get_setting(con, "derived_layout") != DERIVED_LAYOUT:
+    return set(DERIVED_TABLES) <= have and get_setting(con, "derived_layout") == DERIVED_LAYOUT
+
+
+def ensure_derived(con) -> None:
+    if not derived_is_current(con):
         refresh_derived(con)
+
+
+def schema_is_current(con) -> bool:
+    """Has ``con`` every table and column ``init_schema`` makes? A database from an older release
+    (or one a reader opened before its first write) lacks them until something writes it."""
+    from importlib import resources
+
+    columns_sql = resources.files("funnel.sql").joinpath("schema_columns.sql").read_text(encoding="utf-8")
+    reference = duckdb.connect(":memory:", config=CONNECTION_CONFIG)
+    try:
+        init_schema(reference)
+        wanted = set(reference.execute(columns_sql).fetchall())
+    finally:
+        reference.close()
+    return wanted <= set(con.execute(columns_sql).fetchall())
 
 
 def has_data(con) -> bool:
