@@ -14,7 +14,6 @@ import importlib
 import os
 import pickle
 import sys
-import threading
 import traceback
 from datetime import date, timedelta
 from pathlib import Path
@@ -22,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from funnel import access, labels, markup, store
+from funnel import access, labels, markup, store, versions
 from funnel.errors import FunnelError
 from funnel.labels import readable
 from funnel.query import DIMENSIONS, Scope
@@ -30,21 +29,51 @@ from funnel.query import DIMENSIONS, Scope
 ROOT = Path(__file__).resolve().parent
 
 
-def _leave_legacy_multipage_mode() -> bool:
-    """A fresh server treats ``pages/`` as a legacy multipage app until ``st.navigation`` runs
-    once, so the first deep link (``/overview?…``) would run a page without app.py: no filters,
-    no URL binding. Whatever script imports this module first switches Streamlit to navigation
-    mode; the caller then reruns, and app.py routes the URL."""
+def _leave_legacy_multipage_mode() -> None:
+    """Switch a fresh server to navigation mode; rerun a page Streamlit started without app.py.
+
+    With a ``pages/`` folder beside app.py, Streamlit treats a fresh server as a legacy multipage
+    app until ``st.navigation`` runs once, and such a run executes a deep-linked page without
+    app.py (no filters, no URL binding). The process-wide flag is flipped when this module is
+    imported, so runs that start later route through app.py; a run that had already started in
+    the old mode on a page — six first visitors at once start six — reruns once, when it first
+    calls into this module (``presentation``, ``con``, ``page_header``), and then goes through
+    app.py. (AppTest resets the flag before every run: the once-per-session keeps a rerun from
+    swallowing a test's click.)
+
+    Regression (issue 19): this used to ``st.rerun()`` while the module was being imported. The
+    import then failed halfway for one session while others imported it too, and five of six
+    first visitors saw "module 'ui' has no attribute 'presentation'". Importing this module now
+    never raises.
+    """
     from streamlit.runtime.pages_manager import PagesManager
 
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
-        return True
-    return False
+    PagesManager.uses_pages_directory = False
+    if not st.runtime.exists() or st.session_state.get("_funnel_routed"):
+        return
+    if _page_run_without_frame():
+        st.session_state["_funnel_routed"] = True
+        st.rerun()
 
 
-if _leave_legacy_multipage_mode() and st.runtime.exists():
-    st.rerun()
+def _page_run_without_frame() -> bool:
+    """Is this script run Streamlit's pages-folder mode (``_mpa_v1`` on the stack) running a page
+    of ``pages/`` rather than app.py?"""
+    main = str(ROOT / "app.py")
+    legacy = frame_seen = False
+    frame = sys._getframe(1)
+    while frame is not None:
+        if frame.f_code.co_name == "_mpa_v1" and frame.f_globals.get("__name__", "").startswith("streamlit."):
+            legacy = True
+        if frame.f_code.co_filename == main:
+            frame_seen = True
+        frame = frame.f_back
+    return legacy and not frame_seen
+
+
+from streamlit.runtime.pages_manager import PagesManager as _PagesManager  # noqa: E402
+
+_PagesManager.uses_pages_directory = False   # runs that start from now on route through app.py
 
 DIMENSION_LABELS = {"channel": "Channel", "segment": "Segment", "region": "Region", "sdr": "SDR", "ae": "AE"}
 
@@ -67,34 +96,94 @@ def db_path() -> Path:
     return Path(os.environ.get("FUNNEL_DB") or ROOT / store.DEFAULT_DB).resolve()
 
 
-@st.cache_resource(show_spinner=False)
-def _connection(path: str):
-    con = store.connect(path)
-    if not store.has_data(con):
-        # A fresh machine: the embedded default is the deterministic sample data set.
-        from funnel.sample import generate_sample
-        generate_sample(con, leads=20000, seed=7)
-    store.ensure_derived(con)
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _connection(path: str, identity: tuple | None = None):
+    """A read-only connection to the version of the database at ``path`` that ``identity``
+    (device, inode, mtime, size of the live file) names.
+
+    The app never writes the live file in place (``funnel/versions.py``): it reads one version
+    and, when a writer has swapped in another (this app, a CLI import, a reset), the next script
+    run opens that one. Older connections are dropped from this cache (``max_entries``) and close
+    once no run holds them any more. A fresh machine gets the sample data, an old database the
+    current schema and derived tables — as a write, like every other change.
+    """
+    con = _open_reader(path)
+    if con is None or _needs_preparing(con):
+        if con is not None:
+            con.close()
+        with versions.writing(path, "first start") as w:     # re-checked under the writers' lock
+            if not store.has_data(w):
+                # A fresh machine: the embedded default is the deterministic sample data set.
+                from funnel.sample import generate_sample
+                generate_sample(w, leads=20000, seed=7)
+            store.ensure_derived(w)
+        con = _open_reader(path)
     return con
 
 
-_write_lock = threading.Lock()
+def _open_reader(path: str):
+    if not Path(path).exists():
+        return None
+    return store.open_read_only(versions.reader_path(path))
+
+
+def _needs_preparing(con) -> bool:
+    return not store.has_data(con) or not store.schema_is_current(con) or not store.derived_is_current(con)
+
+
+def _pinned():
+    """The connection this script run reads from: one version for the whole run, so no page ever
+    mixes tables of two versions. The first call in a run opens the current version (or reuses
+    it); outside a script run (tests, bare mode) every call does."""
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+    _leave_legacy_multipage_mode()
+    path = str(db_path())
+    ctx = get_script_run_ctx(suppress_warning=True)
+    pin = getattr(ctx, "_funnel_pin", None) if ctx is not None else None
+    # ctx.cursors is a new dict at the start of every run: holding it makes it this run's token.
+    if pin is not None and pin[0] is ctx.cursors and pin[1] == path:
+        return pin[2]
+    try:
+        con = _connection(path, versions.identity(path))
+    except FunnelError as e:
+        if ctx is None:
+            raise
+        st.error(e.message + (f" — {e.hint}" if e.hint else ""))
+        st.stop()
+    if ctx is not None:
+        ctx._funnel_pin = (ctx.cursors, path, con)
+    return con
+
+
+def _unpin() -> None:
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+    ctx = get_script_run_ctx(suppress_warning=True)
+    if ctx is not None:
+        ctx._funnel_pin = None
 
 
 def con():
-    """A cursor for this call (thread-safe use of the shared connection)."""
-    return _connection(str(db_path())).cursor()
+    """A cursor for this call on this run's version of the database (a cursor per call: one
+    connection refuses concurrent use from two sessions' threads)."""
+    return _pinned().cursor()
 
 
 @contextlib.contextmanager
-def writer():
-    """A cursor for a write; writes are serialised so two sessions never interleave them."""
-    with _write_lock:
-        cur = con()
-        try:
+def writer(label: str = "edit", *, commit_on: tuple = ()):
+    """A connection for a write: on a copy of the database that replaces the live file when the
+    block ends without an exception (``versions.writing``). Writers queue on the database's lock
+    file, in this process and in others. ``st.rerun()``/``st.stop()`` inside the block still
+    commit; any other exception discards the copy. The rest of this run reads what it wrote."""
+    from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
+
+    path = str(db_path())
+    try:
+        with versions.writing(path, label, commit_on=(ScriptControlException, *commit_on)) as cur:
             yield cur
-        finally:
-            cur.close()
+    finally:
+        _unpin()
 
 
 def data_version() -> int:
@@ -110,7 +199,7 @@ def _cached(func_path: str, db: str, version: int, payload: bytes):
     module, name = func_path.rsplit(".", 1)
     fn = getattr(importlib.import_module(module), name)
     args, kwargs = pickle.loads(payload)
-    cur = _connection(db).cursor()
+    cur = con()
     try:
         return fn(cur, *args, **kwargs)
     finally:
@@ -249,7 +338,7 @@ def import_folders() -> list[Path]:
 
 @st.cache_data(show_spinner=False)
 def _data_facts(db: str, version: int) -> dict:
-    cur = _connection(db).cursor()
+    cur = con()
     try:
         from funnel.query import default_as_of, earliest_lead_date
         facts = {"as_of": None, "first": None, "options": {},
@@ -287,6 +376,7 @@ def scope(**overrides) -> Scope:
 
 
 def presentation() -> bool:
+    _leave_legacy_multipage_mode()
     return bool(st.session_state.get(K_PRESENT))
 
 
@@ -359,6 +449,7 @@ def md(value) -> str:
 
 
 def page_header(title: str, finding: str | None = None) -> None:
+    _leave_legacy_multipage_mode()
     # The finding holds data values (channel, stage, AE names): it is escaped Markdown in a
     # keyed container styled by app.py's CSS, never raw HTML (a channel named
     # "<a href=… style='position:fixed'>…" once covered the page with a fake sign-in link).

@@ -19,8 +19,9 @@ import pandas as pd
 
 from .access import Actor
 
+# No sequence for the ids: a restore carries the current audit_log into an older version of
+# the database, whose sequence would be behind (max + 1 under the writers' lock instead).
 AUDIT_DDL = """
-CREATE SEQUENCE IF NOT EXISTS audit_seq START 1;
 CREATE TABLE IF NOT EXISTS audit_log (
     audit_id BIGINT PRIMARY KEY,
     changed_at TIMESTAMP NOT NULL,      -- UTC, naive
@@ -75,7 +76,7 @@ def record(con, actor: Actor, action: str, details=None, before=None, after=None
     time of the call."""
     ensure_table(con)
     now = _data_version(con)
-    audit_id = con.execute("SELECT nextval('audit_seq')").fetchall()[0][0]
+    audit_id = con.execute("SELECT coalesce(max(audit_id), 0) + 1 FROM audit_log").fetchall()[0][0]
     con.execute("INSERT INTO audit_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [audit_id, datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0), actor.name, actor.email,
                  actor.role, action, summary or action.replace("_", " "), _json(details), _json(before),

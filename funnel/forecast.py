@@ -256,7 +256,7 @@ def overdue_pipeline(con, scope: Scope = Scope()) -> dict:
     """Open deals at D whose close date is already past: ``{"deals": n, "amount": open amount}``."""
     r = resolve(con, scope)
     prefix, params = _with(con, r, [_Moment.as_of(r.as_of)])
-    df = run(con, prefix + f", {_OPEN_DEALS}\nSELECT count(*) AS deals, coalesce(sum(amount), 0) AS amount "
+    df = run(con, prefix + f", {_OPEN_DEALS}\nSELECT count(*) AS deals, coalesce(sum(CAST(amount AS DECIMAL(38, 12))), 0) AS amount "
                            "FROM open_deals WHERE overdue", params)
     return {"deals": int(df["deals"].iloc[0]), "amount": float(df["amount"].iloc[0])}
 
@@ -282,8 +282,8 @@ def weighted_forecast(con, scope: Scope = Scope(), method: str = "configured") -
     prefix, params = _with(con, r, [_Moment.as_of(r.as_of)], method)
     q = prefix + f""", {_OPEN_DEALS}
     SELECT period, CAST(year(period) AS VARCHAR) || '-Q' || CAST(quarter(period) AS VARCHAR) AS quarter,
-           stage, position, count(*) AS open_deals, sum(amount) AS open_amount,
-           sum(weighted_amount) AS weighted_amount
+           stage, position, count(*) AS open_deals, sum(CAST(amount AS DECIMAL(38, 12))) AS open_amount,
+           sum(CAST(weighted_amount AS DECIMAL(38, 12))) AS weighted_amount
     FROM open_deals GROUP BY period, stage, position ORDER BY period, position"""
     return run(con, q, params)
 
@@ -470,14 +470,14 @@ def forecast_categories(con, scope: Scope = Scope()) -> pd.DataFrame:
     q = prefix + f""", {_OPEN_DEALS},
     open_cat AS (
         SELECT period,
-               sum(amount) FILTER (WHERE category = 'commit') AS commit,
-               sum(amount) FILTER (WHERE category = 'best_case') AS best_case,
-               sum(amount) FILTER (WHERE category = 'pipeline' OR category IS NULL
+               sum(CAST(amount AS DECIMAL(38, 12))) FILTER (WHERE category = 'commit') AS commit,
+               sum(CAST(amount AS DECIMAL(38, 12))) FILTER (WHERE category = 'best_case') AS best_case,
+               sum(CAST(amount AS DECIMAL(38, 12))) FILTER (WHERE category = 'pipeline' OR category IS NULL
                                    OR category NOT IN ('commit', 'best_case', 'omitted')) AS pipeline,
-               sum(amount) FILTER (WHERE category = 'omitted') AS omitted
+               sum(CAST(amount AS DECIMAL(38, 12))) FILTER (WHERE category = 'omitted') AS omitted
         FROM open_deals GROUP BY period
     ),
-    won AS (SELECT CAST(date_trunc('month', closed_at) AS DATE) AS period, sum(amount) AS closed_won
+    won AS (SELECT CAST(date_trunc('month', closed_at) AS DATE) AS period, sum(CAST(amount AS DECIMAL(38, 12))) AS closed_won
             FROM st WHERE kind = 'won' GROUP BY 1)
     SELECT coalesce(o.period, w.period) AS period,
            coalesce(w.closed_won, 0) AS closed_won, coalesce(o.commit, 0) AS commit,
@@ -517,16 +517,16 @@ def category_rollup(con, scope: Scope = Scope()) -> pd.DataFrame:
     ),
     open_cat AS (
         SELECT h.horizon,
-               sum(d.amount) FILTER (WHERE d.category = 'commit') AS commit,
-               sum(d.amount) FILTER (WHERE d.category = 'best_case') AS best_case,
-               sum(d.amount) FILTER (WHERE d.category = 'pipeline' OR d.category IS NULL
+               sum(CAST(d.amount AS DECIMAL(38, 12))) FILTER (WHERE d.category = 'commit') AS commit,
+               sum(CAST(d.amount AS DECIMAL(38, 12))) FILTER (WHERE d.category = 'best_case') AS best_case,
+               sum(CAST(d.amount AS DECIMAL(38, 12))) FILTER (WHERE d.category = 'pipeline' OR d.category IS NULL
                                      OR d.category NOT IN ('commit', 'best_case', 'omitted')) AS pipeline,
-               sum(d.amount) FILTER (WHERE d.category = 'omitted') AS omitted
+               sum(CAST(d.amount AS DECIMAL(38, 12))) FILTER (WHERE d.category = 'omitted') AS omitted
         FROM horizons h JOIN open_deals d ON d.period >= h.start_date AND d.period < h.end_date
         GROUP BY h.horizon
     ),
     won AS (
-        SELECT h.horizon, sum(st.amount) AS closed_won
+        SELECT h.horizon, sum(CAST(st.amount AS DECIMAL(38, 12))) AS closed_won
         FROM horizons h JOIN st ON st.kind = 'won' AND st.closed_at >= h.start_date AND st.closed_at < h.end_date
         GROUP BY h.horizon
     )
@@ -602,12 +602,12 @@ def pipeline_changes(con, scope: Scope, d1: date, d2: date, *, weighted: bool = 
                          {'(amt_b - amt_a) * p_b' if weighted else 'amt_b - amt_a'}
                   FROM j WHERE in_a AND in_b AND amt_b <> amt_a
     )
-    SELECT 'start' AS step, (SELECT coalesce(sum(v_a), 0) FROM j WHERE in_a) AS amount,
+    SELECT 'start' AS step, (SELECT coalesce(sum(CAST(v_a AS DECIMAL(38, 12))), 0) FROM j WHERE in_a) AS amount,
            (SELECT count(*) FROM j WHERE in_a) AS deals
     UNION ALL
-    SELECT step, sum(amount), count(*) FROM steps GROUP BY step
+    SELECT step, sum(CAST(amount AS DECIMAL(38, 12))), count(*) FROM steps GROUP BY step
     UNION ALL
-    SELECT 'end', (SELECT coalesce(sum(v_b), 0) FROM j WHERE in_b), (SELECT count(*) FROM j WHERE in_b)
+    SELECT 'end', (SELECT coalesce(sum(CAST(v_b AS DECIMAL(38, 12))), 0) FROM j WHERE in_b), (SELECT count(*) FROM j WHERE in_b)
     """
     df = run(con, q, {**params, "horizon_end": horizon_end})
     order = ("start", *CHANGE_STEPS, "end")
@@ -643,14 +643,14 @@ def forecast_backtest(con, scope: Scope = Scope(), months: int = 12) -> pd.DataF
     q = prefix + f""",
     fc AS (
         SELECT st.moment_no, count(*) AS open_deals,
-               sum(st.amount * coalesce(rates.p_configured, 0.0)) AS configured,
-               sum(st.amount * coalesce(rates.p_historical, 0.0)) AS historical
+               sum(CAST(st.amount * coalesce(rates.p_configured, 0.0) AS DECIMAL(38, 12))) AS configured,
+               sum(CAST(st.amount * coalesce(rates.p_historical, 0.0) AS DECIMAL(38, 12))) AS historical
         FROM st LEFT JOIN rates ON rates.moment_no = st.moment_no AND rates.stage = st.stage
         WHERE st.kind = 'open' AND st.period = st.overdue_period
         GROUP BY st.moment_no
     ),
     fw AS ({sql('first_won').replace('{in_scope}', _in_scope(r))}),
-    act AS (SELECT CAST(date_trunc('month', won_at) AS DATE) AS period, sum(amount) AS actual FROM fw GROUP BY 1)
+    act AS (SELECT CAST(date_trunc('month', won_at) AS DATE) AS period, sum(CAST(amount AS DECIMAL(38, 12))) AS actual FROM fw GROUP BY 1)
     SELECT m.moment_no, m.overdue_period AS period, coalesce(fc.open_deals, 0) AS open_deals,
            coalesce(fc.configured, 0.0) AS configured, coalesce(fc.historical, 0.0) AS historical,
            coalesce(act.actual, 0.0) AS actual

@@ -61,8 +61,8 @@ def weekly_kpis(con, scope: Scope = Scope(), weeks: int = 12) -> pd.DataFrame:
            count(*) FILTER (WHERE what = 'mql') AS mqls,
            count(*) FILTER (WHERE what = 'sql') AS sqls,
            count(*) FILTER (WHERE what = 'rejected') AS rejected,
-           coalesce(sum(amount) FILTER (WHERE what = 'created'), 0) AS pipeline_created,
-           coalesce(sum(amount) FILTER (WHERE what = 'won'), 0) AS won_amount,
+           coalesce(sum(CAST(amount AS DECIMAL(38, 12))) FILTER (WHERE what = 'created'), 0) AS pipeline_created,
+           coalesce(sum(CAST(amount AS DECIMAL(38, 12))) FILTER (WHERE what = 'won'), 0) AS won_amount,
            count(*) FILTER (WHERE what = 'won') AS won_deals
     FROM wk LEFT JOIN idx ON idx.k = wk.k
     GROUP BY wk.k ORDER BY wk.k DESC
@@ -108,7 +108,7 @@ def won_between(con, scope: Scope, start: date, end: date) -> float:
     q = f"""WITH {_dim_opps(r)},
     w AS (SELECT e.opportunity_id, min(e.entered_at) AS won_at FROM opportunity_events e
           JOIN stage_config s ON s.funnel = 'opportunity' AND s.stage = e.stage AND s.kind = 'won' GROUP BY 1)
-    SELECT coalesce(sum(fo.amount), 0) AS won FROM w JOIN fo ON fo.opportunity_id = w.opportunity_id
+    SELECT coalesce(sum(CAST(fo.amount AS DECIMAL(38, 12))), 0) AS won FROM w JOIN fo ON fo.opportunity_id = w.opportunity_id
     WHERE w.won_at >= $start AND w.won_at < $end_excl"""
     df = run(con, q, {**r.params, "start": datetime.combine(start, datetime.min.time()),
                       "end_excl": datetime.combine(end + timedelta(days=1), datetime.min.time())})
