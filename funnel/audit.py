@@ -43,6 +43,8 @@ COLUMNS = ["audit_id", "changed_at", "actor_name", "actor_email", "actor_role", 
 
 
 def ensure_table(con) -> None:
+    """Create the table if missing (store.init_schema does; readers never create: the app reads
+    read-only versions, and a database without it is prepared on first start)."""
     con.execute(AUDIT_DDL)
 
 
@@ -93,7 +95,6 @@ def entries(con, *, actions: list[str] | tuple[str, ...] | None = None, actor: s
             since: date | None = None, until: date | None = None, limit: int = 1000) -> pd.DataFrame:
     """The trail, newest first, filtered by action(s), actor (name or e-mail, exact) and UTC dates
     (inclusive). ``details``, ``before``, ``after`` are the stored JSON text."""
-    ensure_table(con)
     day = lambda d: None if d is None else datetime.combine(d, datetime.min.time())  # noqa: E731
     params = {"actions": list(actions) if actions else None, "actor": actor or None,
               "since": day(since), "until": day(until), "limit": int(limit)}
@@ -114,7 +115,6 @@ def entry(con, audit_id: int) -> dict | None:
 
 
 def entries_by_id(con, audit_id: int) -> pd.DataFrame:
-    ensure_table(con)
     return con.execute("SELECT audit_id, changed_at, actor_name, actor_email, actor_role, action, summary, "
                        "details_json AS details, before_json AS before, after_json AS after, "
                        "data_version_before, data_version_after FROM audit_log WHERE audit_id = ?",
@@ -122,11 +122,62 @@ def entries_by_id(con, audit_id: int) -> pd.DataFrame:
 
 
 def actions(con) -> list[str]:
-    ensure_table(con)
     return [r[0] for r in con.execute("SELECT DISTINCT action FROM audit_log ORDER BY action").fetchall()]
 
 
 def actors(con) -> list[str]:
-    ensure_table(con)
     return [r[0] for r in con.execute(
         "SELECT DISTINCT coalesce(actor_email, actor_name) AS who FROM audit_log ORDER BY who").fetchall()]
+
+
+# ---------------------------------------------------------------------------------------------
+# Undo: restore to before a change
+
+
+def restore_points(con, db_path, limit: int = 200) -> pd.DataFrame:
+    """Audit rows that can be undone: the version holding the data as it was just before the
+    change (its ``data_version_before``) is still kept (funnel.versions keeps the last ten).
+    Columns: audit_id, changed_at, who, action, summary, data_version_before, size_bytes."""
+    from . import versions
+
+    kept = {v.data_version: v for v in versions.list_versions(db_path) if not v.is_current}
+    trail = entries(con, limit=limit)
+    trail = trail[trail["data_version_before"].isin(list(kept))]
+    return pd.DataFrame({
+        "audit_id": trail["audit_id"], "changed_at": trail["changed_at"],
+        "who": trail["actor_email"].fillna(trail["actor_name"]), "action": trail["action"],
+        "summary": trail["summary"], "data_version_before": trail["data_version_before"],
+        "size_bytes": [kept[int(v)].size_bytes for v in trail["data_version_before"]],
+    }).reset_index(drop=True)
+
+
+def restore_before(db_path, audit_id: int, *, actor: Actor | None = None, con=None):
+    """Put the database back as it was just before the change ``audit_id`` recorded, as a new
+    version (every later change stays in the trail and can itself be restored to). Admins only;
+    the restore is recorded as a ``restore`` row. Returns the new version (funnel.versions.VersionInfo).
+
+    ``con`` reads the audit row (the app passes its read cursor); without it the live file is
+    opened read-only."""
+    from . import access, store, versions
+
+    who = access.require(actor, "restore")
+    own = con is None
+    if own:
+        con = store.open_read_only(versions.reader_path(db_path))
+    try:
+        row = entry(con, audit_id)
+        current = _data_version(con)
+    finally:
+        if own:
+            con.close()
+    if row is None:
+        raise store.FunnelError(f"There is no change #{audit_id} in the audit trail.",
+                                hint="Pick a change from the audit trail on the Data page.", code="audit_missing")
+    target = int(row["data_version_before"])
+    info = versions.restore(db_path, target, label=f"restore to before change #{audit_id}")
+    with versions.writing(db_path, "restore recorded") as w:
+        record(w, who, "restore", {"audit_id": int(audit_id), "undone": row["summary"], "action": row["action"]},
+               {"data_version": current}, {"data_version": info.data_version, "restored_version": target},
+               summary=f"Restored the data as it was before change #{audit_id} ({row['summary']})",
+               data_version_before=current)
+    return info
