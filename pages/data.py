@@ -211,6 +211,40 @@ with ui.guard("the audit trail"):
                          "after": st.column_config.TextColumn("After")})
         ui.download_csv(trail, "audit-trail", label="Download the audit trail (CSV)", key="dl_audit")
 
+# ---- Undo: restore to before a change (admins) -------------------------------------------------
+if ui.can("restore") and not present:
+    with ui.guard("the restore points"):
+        points = ui.call_fresh(audit.restore_points, ui.db_path())
+        st.subheader("Restore to before a change")
+        if points.empty:
+            st.caption("No earlier version is kept yet: each change keeps the version before it (the last ten).")
+        else:
+            st.caption("Each import, reset and configuration change keeps the database as it was before it (the "
+                       "last ten versions). Restoring puts that version back as a new one: every figure returns to "
+                       "what it was, the audit trail keeps every row, and the restore itself can be undone.")
+            labels_by_id = {int(r.audit_id): f"#{int(r.audit_id)} · {ui.fmt_date(r.changed_at)} · {r.who} · "
+                                              f"{r.summary} ({r.size_bytes / 1e6:,.1f} MB)"
+                            for r in points.itertuples()}
+            chosen = st.selectbox("Change to undo", list(labels_by_id), format_func=labels_by_id.get,
+                                  key="restore_pick", index=None, placeholder="Choose a change")
+            if chosen is not None:
+                if st.button("Restore to before this change", key="restore_go", type="primary",
+                             help="Puts back the data and settings as they were just before this change."):
+                    done = False
+                    with ui.guard("the restore"), st.spinner("Restoring…"):
+                        # A read cursor to look the change up; the restore writes a new version itself.
+                        cur = ui.con()
+                        try:
+                            audit.restore_before(ui.db_path(), chosen, actor=ui.current_actor(), con=cur)
+                        finally:
+                            cur.close()
+                        done = True
+                    if done:
+                        ui.after_write()
+                        ss.pop("restore_pick", None)
+                        _flash("ok", f"Restored: the data is as it was before change #{chosen}.")
+                        st.rerun()
+
 if present:
     st.stop()
 if not ui.can("import"):

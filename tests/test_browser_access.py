@@ -5,7 +5,9 @@ form in Chromium, and what each role may do.
 - a viewer signs in and finds no way to change anything on any page — and a direct call of each
   write function as that user is refused;
 - an editor changes a probability on the Forecast page and it is in the audit trail (the Data
-  page's CSV) with the values before and after.
+  page's CSV) with the values before and after;
+- an admin imports a file, restores to before it from the audit trail, and every figure of
+  ``python -m funnel report --json`` is what it was.
 
 Run: .venv/bin/python -m pytest tests/test_browser_access.py -q
 """
@@ -222,3 +224,66 @@ def test_an_editor_changes_a_probability_and_it_is_in_the_audit_trail(signed_ser
             screenshot(page, "access-editor-audit")
         finally:
             browser.close()
+
+
+def _report(db: Path) -> dict:
+    """Every figure, as ``python -m funnel report --json`` prints them (read-only, beside the server)."""
+    out = subprocess.run([sys.executable, "-m", "funnel", "report", "--json", "--db", str(db)], cwd=ROOT,
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout)
+
+
+def test_an_admin_imports_a_file_then_restores_to_before_it_and_every_figure_returns(signed_server, tmp_path):
+    from funnel import store, versions
+
+    before = _report(signed_server.db)
+    # The stored leads with every segment rewritten: a valid import that moves the scoring figures.
+    reader = store.open_read_only(versions.reader_path(signed_server.db))
+    try:
+        leads = reader.execute("SELECT * FROM leads").df()
+    finally:
+        reader.close()
+    leads["segment"] = "Enterprise"
+    upload = tmp_path / "leads.csv"
+    leads.to_csv(upload, index=False)
+
+    with sync_api.sync_playwright() as p:
+        browser = launch_chromium(p)
+        try:
+            page = browser.new_page(viewport=TALL, accept_downloads=True)
+            sign_in(page, signed_server, "admin")
+            open_app(page, f"{signed_server.base_url}/data")
+            page.locator(".st-key-imp_source [role='combobox']").first.click()
+            page.get_by_role("option", name="Canonical files").click()
+            page.wait_for_selector(SCRIPT_DONE)
+            page.locator(".st-key-up_canon_leads input[type='file']").set_input_files(str(upload))
+            commit = page.get_by_role("button", name="Commit import", exact=True)
+            expect(commit).to_be_enabled(timeout=60_000)
+            commit.click()
+            expect(page.get_by_text("Imported", exact=False).first).to_be_visible(timeout=120_000)
+            wait_for_app(page)
+            after_import = _report(signed_server.db)
+            assert after_import != before                    # the import changed figures
+
+            rows = _audit_csv(page, signed_server)
+            imported = next(r for r in rows if r["action"] == "import")
+            assert (imported["actor_email"], imported["actor_role"]) == ("ada@example.com", "admin")
+            assert json.loads(imported["details"])["files"] == {"leads": "leads.csv"}
+
+            page.locator(".st-key-restore_pick [role='combobox']").first.click()
+            page.get_by_role("option", name=f"#{imported['audit_id']} ·", exact=False).click()
+            page.wait_for_selector(SCRIPT_DONE)
+            page.get_by_role("button", name="Restore to before this change").click()
+            expect(page.get_by_text(f"before change #{imported['audit_id']}").first).to_be_visible(timeout=120_000)
+            wait_for_app(page)
+            assert not error_texts(page)
+            screenshot(page, "access-admin-restored")
+            rows = _audit_csv(page, signed_server)
+        finally:
+            browser.close()
+    assert _report(signed_server.db) == before              # every figure is back
+    restore = next(r for r in rows if r["action"] == "restore")
+    assert (restore["actor_email"], restore["actor_role"]) == ("ada@example.com", "admin")
+    assert json.loads(restore["details"])["audit_id"] == int(imported["audit_id"])
+    assert any(r["action"] == "import" for r in rows)       # the trail keeps the undone change
