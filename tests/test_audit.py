@@ -139,3 +139,32 @@ def test_two_sessions_editing_at_once_both_land_and_both_are_audited(sample_copy
     assert sorted(trail["action"].value_counts().items()) == [("probabilities", 5), ("rules", 5)]
     assert (trail["data_version_after"] == trail["data_version_before"] + 1).all()
     assert trail["data_version_before"].is_unique
+
+
+def test_restore_before_a_change_is_for_admins_and_brings_the_settings_back(sample_copy):
+    """Through versions (the app's write path): a probability change, then restore to before it."""
+    from funnel import versions
+
+    with versions.writing(sample_copy, "edit") as w:
+        before = {s.stage: s.probability for s in store.stages(w, "opportunity")}
+        forecast.save_probabilities(w, {"Proposal": 0.2}, actor=EDITOR)
+    reader = store.open_read_only(versions.reader_path(sample_copy))
+    try:
+        change = int(audit.entries(reader, actions=["probabilities"], limit=1).iloc[0]["audit_id"])
+        points = audit.restore_points(reader, sample_copy)
+    finally:
+        reader.close()
+    assert change in points["audit_id"].tolist()
+    assert (points["size_bytes"] > 0).all()
+    with pytest.raises(access.PermissionDenied, match="Only admins may restore"):
+        audit.restore_before(sample_copy, change, actor=EDITOR)
+    audit.restore_before(sample_copy, change, actor=ADMIN)
+    reader = store.open_read_only(versions.reader_path(sample_copy))
+    try:
+        assert {s.stage: s.probability for s in store.stages(reader, "opportunity")} == before
+        trail = audit.entries(reader)
+        assert trail["action"].tolist()[:2] == ["restore", "probabilities"]   # the undone change stays listed
+        restore = audit.entry(reader, int(trail.iloc[0]["audit_id"]))
+    finally:
+        reader.close()
+    assert restore["actor_email"] == "ada@example.com" and restore["details"]["audit_id"] == change
