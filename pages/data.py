@@ -6,7 +6,7 @@ import streamlit as st
 
 import ui
 from funnel import access, audit, health, ingest, presets
-from funnel.errors import FunnelError
+from funnel.errors import FunnelError, ImportValidationError
 from funnel.labels import blank_missing, readable_columns
 from funnel.mapping import STAGE_FUNNEL, TABLE_ORDER, TABLES, validate_mapping
 
@@ -291,7 +291,9 @@ def _commit(key: str, do_import) -> None:
         # The import acts as this session's user: import_files checks the role and names them
         # in the import run and the audit trail (presets call it inside).
         who = access.require(ui.current_actor(), "import")
-        with st.spinner("Importing…"), ui.writer() as cur, access.acting(who):
+        # A refused import still commits its 'failed' run log (the database is otherwise as it was).
+        with st.spinner("Importing…"), ui.writer("import", commit_on=(ImportValidationError,)) as cur, \
+                access.acting(who):
             result = do_import(cur)
     except FunnelError as e:
         ss["imp_outcome"] = {"key": key, "kind": "error", "error": e}
@@ -485,7 +487,7 @@ def _canonical_flow(saved_map: dict | None) -> None:
             except FunnelError as e:
                 st.error(ui.md(str(e)))
             else:
-                with ui.writer() as w:
+                with ui.writer("mapping saved") as w:
                     audit.record(w, ui.current_actor(), "mapping_saved", {"name": name, "path": str(path)},
                                  None, mapping, summary=f"Saved the mapping '{name}' as a preset")
                 st.success(f"Saved as {path.name} in {path.parent}. It now appears under “What are you importing?”; "
@@ -516,7 +518,7 @@ else:
     st.warning("This replaces ALL imported data with the sample data and cannot be undone. Continue?")
     c1, c2 = st.columns([2, 5])
     if c1.button("Yes, replace everything", key="reset_yes", type="primary"):
-        with ui.guard("the reset"), st.spinner("Generating the sample data…"), ui.writer() as cur:
+        with ui.guard("the reset"), st.spinner("Generating the sample data…"), ui.writer("reset to sample") as cur:
             from funnel.sample import generate_sample
             generate_sample(cur, leads=20000, seed=7, actor=ui.current_actor())
             presets.clear_data_notes(cur)

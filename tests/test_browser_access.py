@@ -287,3 +287,39 @@ def test_an_admin_imports_a_file_then_restores_to_before_it_and_every_figure_ret
     assert (restore["actor_email"], restore["actor_role"]) == ("ada@example.com", "admin")
     assert json.loads(restore["details"])["audit_id"] == int(imported["audit_id"])
     assert any(r["action"] == "import" for r in rows)       # the trail keeps the undone change
+
+
+def test_served_to_the_network_without_sign_in_it_is_read_only_and_says_why(sample_db, tmp_path):
+    """`make serve` with no [auth]: listening on every interface, nobody may change anything, and a
+    banner says why and how to set up sign-in (the local single-user admin is for 127.0.0.1 only)."""
+    db = tmp_path / "network.duckdb"
+    shutil.copy(sample_db, db)
+    port = free_port()
+    empty_secrets = tmp_path / "none.toml"           # no [auth]: the repository's own file is not read
+    empty_secrets.write_text("", encoding="utf-8")
+    log_path = ARTIFACTS / "streamlit-access-network.log"
+    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
+           "--server.address", "0.0.0.0", "--server.headless", "true", "--browser.gatherUsageStats", "false",
+           "--server.fileWatcherType", "none", "--secrets.files", str(empty_secrets)]
+    log = open(log_path, "w")  # noqa: SIM115 - closed with the process
+    proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, "FUNNEL_DB": str(db), "PYTHONUNBUFFERED": "1"},
+                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    server = Server(proc=proc, port=port, log_path=log_path)
+    try:
+        wait_healthy(server, 60)
+        with sync_api.sync_playwright() as p:
+            browser = launch_chromium(p)
+            try:
+                page = browser.new_page(viewport=TALL)
+                for route in ("forecast", "stage_settings", "data", "scoring"):
+                    open_app(page, f"{server.base_url}/{route}")
+                    expect(page.get_by_text("Read-only: this server is reachable from the network")).to_be_visible()
+                    found = [b for b in WRITE_BUTTONS if page.get_by_role("button", name=b, exact=True).count()]
+                    assert not found, f"{route}: write controls {found}"
+                    assert page.locator(WRITE_WIDGETS).count() == 0, route
+                expect(page.locator("[data-testid='stSidebar']")).to_contain_text("viewer")
+                screenshot(page, "access-network-read-only")
+            finally:
+                browser.close()
+    finally:
+        stop_streamlit(server)
