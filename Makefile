@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 DB ?= data/funnel.duckdb
 PORT ?= 8501
 
-.PHONY: run test test-fast bench sample clean screenshots i18n-extract i18n-compile
+.PHONY: run serve test test-fast bench sample clean screenshots i18n-extract i18n-compile
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -19,8 +19,16 @@ $(DB): | $(VENV)/.installed
 sample: $(VENV)/.installed
 	$(PY) -m funnel sample --db $(DB) --leads 20000 --seed 7
 
+# This machine only (127.0.0.1): the one local user is admin, as before sign-in existed.
 run: $(VENV)/.installed $(DB)
-	FUNNEL_DB=$(DB) $(VENV)/bin/streamlit run app.py --server.port $(PORT)
+	FUNNEL_DB=$(DB) $(VENV)/bin/streamlit run app.py --server.address 127.0.0.1 --server.port $(PORT)
+
+# Every network interface, for a room or a team: an explicit choice. Without sign-in configured
+# ([auth] in .streamlit/secrets.toml, see README "Sign-in, roles and the audit trail") the app is
+# read-only for everyone and says why.
+ADDRESS ?= 0.0.0.0
+serve: $(VENV)/.installed $(DB)
+	FUNNEL_DB=$(DB) $(VENV)/bin/streamlit run app.py --server.address $(ADDRESS) --server.port $(PORT)
 
 # Every test, the browser ones included (they need /usr/bin/chromium; .ci/run installs it).
 test: $(VENV)/.installed

@@ -35,6 +35,16 @@ PAGES = {
     ],
 }
 
+# Who is using this session (funnel.access checks it again inside every write function).
+me = ui.bind_actor()
+mode = ui.sign_in_mode()
+if mode == "oidc" and not ui.signed_in():
+    st.title("Funnelcast")
+    st.markdown("Sign in to see the funnel and forecast. Your role (viewer, editor or admin) comes from "
+                "your e-mail address or group.")
+    st.button("Sign in", key="sign_in", type="primary", on_click=ui.login)
+    st.stop()
+
 present_col = st.container(horizontal=True, horizontal_alignment="right", key="present_bar")
 with present_col:
     st.toggle("Presentation mode", key=ui.K_PRESENT, bind="query-params",
@@ -43,7 +53,7 @@ presenting = ui.presentation()
 
 st.markdown(
     """<style>
-    .fc-finding {font-size: 1.25rem; font-weight: 600; color: #0B3D5C; margin: -0.4rem 0 0.2rem 0;}
+    .st-key-fc_finding p {font-size: 1.25rem; font-weight: 600; color: #0B3D5C; margin: -0.4rem 0 0.2rem 0;}
     [data-testid="stMetricValue"] {font-size: 2.1rem;}
     /* The presentation toggle sits in the header bar, not on a row of its own above every title. */
     .st-key-present_bar {position: fixed; top: 12px; right: 64px; z-index: 999991; width: auto !important;}
@@ -61,7 +71,7 @@ if presenting:
         .st-key-present_bar {top: 22px;}
         [data-testid="stPageLink"] p {font-size: 1.2rem !important;}
         h1 {font-size: 3rem !important;} h2 {font-size: 2.2rem !important;} h3 {font-size: 1.8rem !important;}
-        .fc-finding {font-size: 1.8rem !important;}
+        .st-key-fc_finding p {font-size: 1.8rem !important;}
         [data-testid="stMetricValue"] {font-size: 3rem !important;}
         [data-testid="stMetricValue"] p {font-size: inherit !important;}
         [data-testid="stMetricLabel"] p {font-size: 1.3rem !important;}
@@ -71,6 +81,13 @@ if presenting:
         </style>""",
         unsafe_allow_html=True,
     )
+
+if mode == "network_read_only":
+    st.warning("Read-only: this server is reachable from the network and no sign-in is configured, so nobody "
+               "can change data here. To edit, sign in must be set up: add an [auth] section (an OpenID Connect "
+               "provider) and [funnelcast.roles] to .streamlit/secrets.toml — see the README, \"Sign-in, roles "
+               "and the audit trail\" — or run the app on this machine only with `make run`.",
+               icon=":material/lock:")
 
 facts = ui.data_facts()
 with st.sidebar:
@@ -96,6 +113,11 @@ with st.sidebar:
                                placeholder="All", format_func=ui.readable if len(set(shown)) == len(shown) else str)
     st.divider()
     st.caption(f"Database: `{ui.db_path().name}`")
+    who = me.email or me.name
+    # Plain text (no Markdown): the name and e-mail come from the identity provider.
+    st.text(f"{who} · {me.role}" + (" (local, this machine only)" if mode == "local" else ""))
+    if mode == "oidc":
+        st.button("Sign out", key="sign_out", on_click=st.logout)
 
 pg = st.navigation(PAGES, position="top" if presenting else "sidebar")
 pg.run()

@@ -14,7 +14,6 @@ import importlib
 import os
 import pickle
 import sys
-import threading
 import traceback
 from datetime import date, timedelta
 from pathlib import Path
@@ -22,7 +21,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from funnel import labels, store
+from funnel import access, labels, markup, store, versions
 from funnel.errors import FunnelError
 from funnel.i18n import N_
 from funnel.labels import readable
@@ -31,21 +30,51 @@ from funnel.query import DIMENSIONS, Scope
 ROOT = Path(__file__).resolve().parent
 
 
-def _leave_legacy_multipage_mode() -> bool:
-    """A fresh server treats ``pages/`` as a legacy multipage app until ``st.navigation`` runs
-    once, so the first deep link (``/overview?…``) would run a page without app.py: no filters,
-    no URL binding. Whatever script imports this module first switches Streamlit to navigation
-    mode; the caller then reruns, and app.py routes the URL."""
+def _leave_legacy_multipage_mode() -> None:
+    """Switch a fresh server to navigation mode; rerun a page Streamlit started without app.py.
+
+    With a ``pages/`` folder beside app.py, Streamlit treats a fresh server as a legacy multipage
+    app until ``st.navigation`` runs once, and such a run executes a deep-linked page without
+    app.py (no filters, no URL binding). The process-wide flag is flipped when this module is
+    imported, so runs that start later route through app.py; a run that had already started in
+    the old mode on a page — six first visitors at once start six — reruns once, when it first
+    calls into this module (``presentation``, ``con``, ``page_header``), and then goes through
+    app.py. (AppTest resets the flag before every run: the once-per-session keeps a rerun from
+    swallowing a test's click.)
+
+    Regression (issue 19): this used to ``st.rerun()`` while the module was being imported. The
+    import then failed halfway for one session while others imported it too, and five of six
+    first visitors saw "module 'ui' has no attribute 'presentation'". Importing this module now
+    never raises.
+    """
     from streamlit.runtime.pages_manager import PagesManager
 
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
-        return True
-    return False
+    PagesManager.uses_pages_directory = False
+    if not st.runtime.exists() or st.session_state.get("_funnel_routed"):
+        return
+    if _page_run_without_frame():
+        st.session_state["_funnel_routed"] = True
+        st.rerun()
 
 
-if _leave_legacy_multipage_mode() and st.runtime.exists():
-    st.rerun()
+def _page_run_without_frame() -> bool:
+    """Is this script run Streamlit's pages-folder mode (``_mpa_v1`` on the stack) running a page
+    of ``pages/`` rather than app.py?"""
+    main = str(ROOT / "app.py")
+    legacy = frame_seen = False
+    frame = sys._getframe(1)
+    while frame is not None:
+        if frame.f_code.co_name == "_mpa_v1" and frame.f_globals.get("__name__", "").startswith("streamlit."):
+            legacy = True
+        if frame.f_code.co_filename == main:
+            frame_seen = True
+        frame = frame.f_back
+    return legacy and not frame_seen
+
+
+from streamlit.runtime.pages_manager import PagesManager as _PagesManager  # noqa: E402
+
+_PagesManager.uses_pages_directory = False   # runs that start from now on route through app.py
 
 # Marked for translation (babel: N_); translated where shown.
 DIMENSION_LABELS = {"channel": N_("Channel"), "segment": N_("Segment"), "region": N_("Region"), "sdr": N_("SDR"),
@@ -70,34 +99,94 @@ def db_path() -> Path:
     return Path(os.environ.get("FUNNEL_DB") or ROOT / store.DEFAULT_DB).resolve()
 
 
-@st.cache_resource(show_spinner=False)
-def _connection(path: str):
-    con = store.connect(path)
-    if not store.has_data(con):
-        # A fresh machine: the embedded default is the deterministic sample data set.
-        from funnel.sample import generate_sample
-        generate_sample(con, leads=20000, seed=7)
-    store.ensure_derived(con)
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _connection(path: str, identity: tuple | None = None):
+    """A read-only connection to the version of the database at ``path`` that ``identity``
+    (device, inode, mtime, size of the live file) names.
+
+    The app never writes the live file in place (``funnel/versions.py``): it reads one version
+    and, when a writer has swapped in another (this app, a CLI import, a reset), the next script
+    run opens that one. Older connections are dropped from this cache (``max_entries``) and close
+    once no run holds them any more. A fresh machine gets the sample data, an old database the
+    current schema and derived tables — as a write, like every other change.
+    """
+    con = _open_reader(path)
+    if con is None or _needs_preparing(con):
+        if con is not None:
+            con.close()
+        with versions.writing(path, "first start") as w:     # re-checked under the writers' lock
+            if not store.has_data(w):
+                # A fresh machine: the embedded default is the deterministic sample data set.
+                from funnel.sample import generate_sample
+                generate_sample(w, leads=20000, seed=7)
+            store.ensure_derived(w)
+        con = _open_reader(path)
     return con
 
 
-_write_lock = threading.Lock()
+def _open_reader(path: str):
+    if not Path(path).exists():
+        return None
+    return store.open_read_only(versions.reader_path(path))
+
+
+def _needs_preparing(con) -> bool:
+    return not store.has_data(con) or not store.schema_is_current(con) or not store.derived_is_current(con)
+
+
+def _pinned():
+    """The connection this script run reads from: one version for the whole run, so no page ever
+    mixes tables of two versions. The first call in a run opens the current version (or reuses
+    it); outside a script run (tests, bare mode) every call does."""
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+    _leave_legacy_multipage_mode()
+    path = str(db_path())
+    ctx = get_script_run_ctx(suppress_warning=True)
+    pin = getattr(ctx, "_funnel_pin", None) if ctx is not None else None
+    # ctx.cursors is a new dict at the start of every run: holding it makes it this run's token.
+    if pin is not None and pin[0] is ctx.cursors and pin[1] == path:
+        return pin[2]
+    try:
+        con = _connection(path, versions.identity(path))
+    except FunnelError as e:
+        if ctx is None:
+            raise
+        st.error(e.message + (f" — {e.hint}" if e.hint else ""))
+        st.stop()
+    if ctx is not None:
+        ctx._funnel_pin = (ctx.cursors, path, con)
+    return con
+
+
+def _unpin() -> None:
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
+
+    ctx = get_script_run_ctx(suppress_warning=True)
+    if ctx is not None:
+        ctx._funnel_pin = None
 
 
 def con():
-    """A cursor for this call (thread-safe use of the shared connection)."""
-    return _connection(str(db_path())).cursor()
+    """A cursor for this call on this run's version of the database (a cursor per call: one
+    connection refuses concurrent use from two sessions' threads)."""
+    return _pinned().cursor()
 
 
 @contextlib.contextmanager
-def writer():
-    """A cursor for a write; writes are serialised so two sessions never interleave them."""
-    with _write_lock:
-        cur = con()
-        try:
+def writer(label: str = "edit", *, commit_on: tuple = ()):
+    """A connection for a write: on a copy of the database that replaces the live file when the
+    block ends without an exception (``versions.writing``). Writers queue on the database's lock
+    file, in this process and in others. ``st.rerun()``/``st.stop()`` inside the block still
+    commit; any other exception discards the copy. The rest of this run reads what it wrote."""
+    from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
+
+    path = str(db_path())
+    try:
+        with versions.writing(path, label, commit_on=(ScriptControlException, *commit_on)) as cur:
             yield cur
-        finally:
-            cur.close()
+    finally:
+        _unpin()
 
 
 def data_version() -> int:
@@ -113,7 +202,7 @@ def _cached(func_path: str, db: str, version: int, payload: bytes):
     module, name = func_path.rsplit(".", 1)
     fn = getattr(importlib.import_module(module), name)
     args, kwargs = pickle.loads(payload)
-    cur = _connection(db).cursor()
+    cur = con()
     try:
         return fn(cur, *args, **kwargs)
     finally:
@@ -142,12 +231,117 @@ def after_write() -> None:
 
 
 # ---------------------------------------------------------------------------------------------
+# Sign-in and roles (funnel.access holds the rules; this reads Streamlit's side of them)
+#
+# With an [auth] section in .streamlit/secrets.toml the app signs people in through st.login
+# (OpenID Connect) and gives each a role from [funnelcast.roles]. Without one it is a local
+# single-user install: the person at this machine is admin — but only when the server listens
+# on a loopback address; served on a network without sign-in, everyone is a viewer and a banner
+# says why.
+
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+K_ACTOR = "_fc_actor"
+
+
+def _secrets_section(name: str) -> dict:
+    try:
+        return dict(st.secrets.get(name) or {})
+    except Exception:  # no secrets.toml at all: nothing configured
+        return {}
+
+
+def auth_configured() -> bool:
+    """st.login has a provider to talk to: an [auth] section with a redirect URI."""
+    auth = _secrets_section("auth")
+    return bool(auth.get("redirect_uri"))
+
+
+def served_locally() -> bool:
+    """Only this machine can reach the server: it listens on a loopback address (or there is no
+    HTTP client at all — AppTest, bare runs). A Host header is not trusted: clients set it."""
+    address = (st.get_option("server.address") or "").strip()
+    if address in LOOPBACK:
+        return True
+    try:
+        return not dict(st.context.headers)
+    except Exception:
+        return False
+
+
+def roles_config() -> access.RoleConfig:
+    return access.RoleConfig.from_mapping(_secrets_section("funnelcast").get("roles"))
+
+
+def sign_in_mode() -> str:
+    """'oidc' (sign-in configured), 'local' (one user on this machine) or 'network_read_only'."""
+    if auth_configured():
+        return "oidc"
+    return "local" if served_locally() else "network_read_only"
+
+
+def login() -> None:
+    """st.login with the provider named in [funnelcast] login_provider (one of several [auth.NAME]
+    sections), else the single provider configured in [auth] itself."""
+    provider = _secrets_section("funnelcast").get("login_provider")
+    st.login(provider) if provider else st.login()
+
+
+def signed_in() -> bool:
+    return bool(getattr(st.user, "is_logged_in", False))
+
+
+def actor() -> access.Actor:
+    """The person using this session, as funnel.access sees them."""
+    mode = sign_in_mode()
+    if mode == "oidc":
+        if not signed_in():
+            return access.Actor("not signed in", "viewer")
+        return access.actor_from_claims(st.user.to_dict(), roles_config())
+    if mode == "local":
+        return access.local_admin()
+    return access.Actor("anonymous (network, no sign-in configured)", "viewer")
+
+
+def bind_actor() -> access.Actor:
+    """Resolve this session's actor and bind it to the script thread, so any write in this run
+    acts as them (the pages pass it explicitly too). app.py calls this first on every run."""
+    who = actor()
+    st.session_state[K_ACTOR] = who
+    access.bind(who)
+    return who
+
+
+def current_actor() -> access.Actor:
+    return st.session_state.get(K_ACTOR) or bind_actor()
+
+
+def can(permission: str) -> bool:
+    """Show the controls for ``permission``? (The library checks again when they are used.)"""
+    return access.can(current_actor(), permission)
+
+
+def import_folders() -> list[Path]:
+    """Server folders an admin allowed the preset importer to read: [funnelcast] import_folders in
+    secrets.toml and $FUNNEL_IMPORT_DIRS (os.pathsep-separated). Nothing else on the server's
+    disk can be named from the app."""
+    listed = list(_secrets_section("funnelcast").get("import_folders") or [])
+    listed += [p for p in os.environ.get("FUNNEL_IMPORT_DIRS", "").split(os.pathsep) if p.strip()]
+    seen, out = set(), []
+    for p in listed:
+        path = Path(str(p)).expanduser().resolve()
+        if path.is_dir() and path not in seen:
+            seen.add(path)
+            out.append(path)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
 # Global filters (defined in app.py's sidebar, bound to the URL)
 
 
 @st.cache_data(show_spinner=False)
 def _data_facts(db: str, version: int) -> dict:
-    cur = _connection(db).cursor()
+    cur = con()
     try:
         from funnel.query import default_as_of, earliest_lead_date
         facts = {"as_of": None, "first": None, "options": {},
@@ -185,6 +379,7 @@ def scope(**overrides) -> Scope:
 
 
 def presentation() -> bool:
+    _leave_legacy_multipage_mode()
     return bool(st.session_state.get(K_PRESENT))
 
 
@@ -253,11 +448,21 @@ def fmt_date(d) -> str:
 # Page scaffolding
 
 
+def md(value) -> str:
+    """Text (a data value, or a sentence holding some) as Markdown that shows it literally."""
+    return markup.md_text(value)
+
+
 def page_header(title: str, finding: str | None = None) -> None:
+    _leave_legacy_multipage_mode()
+    # The finding holds data values (channel, stage, AE names): it is escaped Markdown in a
+    # keyed container styled by app.py's CSS, never raw HTML (a channel named
+    # "<a href=… style='position:fixed'>…" once covered the page with a fake sign-in link).
     st.title(title)
     if finding:
-        st.markdown(f"<p class='fc-finding'>{finding}</p>", unsafe_allow_html=True)
-    st.caption(describe_scope())
+        with st.container(key="fc_finding"):
+            st.markdown(md(finding))
+    st.caption(md(describe_scope()))
 
 
 @contextlib.contextmanager
@@ -267,11 +472,11 @@ def guard(what: str = "this figure"):
     try:
         yield
     except FunnelError as e:
-        st.error(f"{e.message}" + (f" — {e.hint}" if e.hint else ""))
+        st.error(md(f"{e.message}" + (f" — {e.hint}" if e.hint else "")))
     except Exception as e:  # noqa: BLE001 - the screen gets a sentence, the log gets the trace
         traceback.print_exc()
-        st.error(_("Could not compute {what}: {error}. Check the data on the Data page, or reset to the sample data.",
-                   what=what, error=f"{type(e).__name__}: {e}"))
+        st.error(md(_("Could not compute {what}: {error}. Check the data on the Data page, or reset to the sample data.",
+                      what=what, error=f"{type(e).__name__}: {e}")))
 
 
 def download_csv(df: pd.DataFrame, name: str, label: str | None = None, key: str | None = None) -> None:
@@ -279,12 +484,14 @@ def download_csv(df: pd.DataFrame, name: str, label: str | None = None, key: str
     label = label or _("Download CSV")
     # The CSV is written when the button is clicked, not on every render (65k open deals at 5M
     # leads took a quarter of a second to write on each rerun of the Forecast page).
-    st.download_button(label, lambda: df.to_csv(index=False).encode("utf-8"), file_name=f"{name}.csv",
+    # Text cells that a spreadsheet would run as formulas (=HYPERLINK(…)) are neutralised.
+    st.download_button(label, lambda: markup.to_csv_bytes(df), file_name=markup.file_name(name, ".csv"),
                        mime="text/csv", key=key or f"dl_{name}", disabled=presentation())
 
 
 def chart(fig, key: str | None = None) -> None:
-    st.plotly_chart(fig, width="stretch", key=key, config={"displaylogo": False})
+    # Category names, hover text and legends come from the data: drawn as text, not Plotly markup.
+    st.plotly_chart(markup.plain_figure(fig), width="stretch", key=key, config={"displaylogo": False})
 
 
 def empty_state(message: str) -> None:

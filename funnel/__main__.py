@@ -1,7 +1,9 @@
 """Command line: ``python -m funnel {sample,import,report,review,bench}``.
 
 Every command takes ``--db PATH`` (default: $FUNNEL_DB, else data/funnel.duckdb). Errors a user
-can fix print one plain message and exit with status 2; nothing is half-written.
+can fix print one plain message and exit with status 2; nothing is half-written. ``sample`` and
+``import`` write a new version of the database and swap it in (``funnel/versions.py``), so they
+work while the app serves the file; ``report`` only reads, and never creates a file.
 """
 from __future__ import annotations
 
@@ -11,8 +13,8 @@ import sys
 import time
 from datetime import date
 
-from . import store
-from .errors import FunnelError
+from . import access, store, versions
+from .errors import FunnelError, ImportValidationError
 
 
 def _date(s: str) -> date:
@@ -90,8 +92,13 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    from . import access
+
+    # The command line is the person at the keyboard: a local admin (the OS user, or
+    # $FUNNEL_USER), named in the audit trail for every change it makes.
     try:
-        return _COMMANDS[args.command](args)
+        with access.acting(access.local_admin()):
+            return _COMMANDS[args.command](args)
     except FunnelError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -100,15 +107,21 @@ def main(argv: list[str] | None = None) -> int:
 def _sample(args) -> int:
     from .sample import generate_sample
 
-    con = store.connect(args.db)
-    if args.if_missing and store.has_data(con):
-        print(f"{store.resolve_db_path(args.db)} already holds data; left as it is.")
-        return 0
+    path = store.resolve_db_path(args.db)
+    if args.if_missing and path.exists():
+        con = store.open_read_only(path)
+        try:
+            if store.has_data(con):
+                print(f"{path} already holds data; left as it is.")
+                return 0
+        finally:
+            con.close()
     t0 = time.perf_counter()
-    counts = generate_sample(con, leads=args.leads, seed=args.seed)
-    from . import presets
-    presets.clear_data_notes(con)            # a preset's notes no longer describe this data
-    presets.restore_default_scoring(con)     # rules a preset seeded (untouched) go back to the defaults
+    with versions.writing(path, "sample data") as con:
+        counts = generate_sample(con, leads=args.leads, seed=args.seed)
+        from . import presets
+        presets.clear_data_notes(con)            # a preset's notes no longer describe this data
+        presets.restore_default_scoring(con)     # rules a preset seeded (untouched) go back to the defaults
     print(f"sample data (seed {args.seed}) written to {store.resolve_db_path(args.db)} in "
           f"{time.perf_counter() - t0:.1f}s: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
     return 0
@@ -117,33 +130,35 @@ def _sample(args) -> int:
 def _import(args) -> int:
     from . import ingest
 
-    con = store.connect(args.db)
-    data_files = any(getattr(args, k) for k in ("leads", "lead_events", "opportunities", "opportunity_events"))
+    files = {k: getattr(args, k) for k in ("leads", "lead_events", "opportunities", "opportunity_events")}
+    data_files = any(files.values())
     if (args.targets or args.teams) and (data_files or args.preset):
         raise FunnelError("Targets and teams are imported on their own, not with data files.",
                           hint="Run the data import first, then `python -m funnel import --targets F [--teams F]`.")
     if args.targets or args.teams:
         from . import targets
-        result = targets.import_targets(con, args.targets, args.teams, actor=store.current_user())
+        with versions.writing(args.db, "targets import") as con:
+            result = targets.import_targets(con, args.targets, args.teams, actor=access.resolve(None))
         print(result.message)
         for w in result.warnings:
             print(f"  warning: {w}")
         return 0
-    if args.preset:
-        from . import presets
-        result = presets.import_preset(con, args.preset, args.dir, skip_bad_rows=args.skip_bad_rows)
-    elif args.dir and not any(getattr(args, k) for k in ("leads", "lead_events", "opportunities", "opportunity_events")):
-        from . import presets
-        detection = presets.detect_folder(args.dir)   # which preset and file role, from the columns
-        for line in detection.sentences():
-            print(line)
-        result = presets.import_detected(con, detection, skip_bad_rows=args.skip_bad_rows)
-    else:
-        files = {k: getattr(args, k) for k in ("leads", "lead_events", "opportunities", "opportunity_events")}
-        if not any(files.values()):
-            raise FunnelError("Name at least one file to import.",
-                              hint="For example: --leads leads.csv --lead-events lead_events.csv")
-        result = ingest.import_files(con, **files, mapping=args.mapping, skip_bad_rows=args.skip_bad_rows)
+    if not args.preset and not args.dir and not data_files:
+        raise FunnelError("Name at least one file to import.",
+                          hint="For example: --leads leads.csv --lead-events lead_events.csv")
+    # A refused import still logs its failed run: that log is the version committed.
+    with versions.writing(args.db, "import", commit_on=(ImportValidationError,)) as con:
+        if args.preset:
+            from . import presets
+            result = presets.import_preset(con, args.preset, args.dir, skip_bad_rows=args.skip_bad_rows)
+        elif args.dir and not data_files:
+            from . import presets
+            detection = presets.detect_folder(args.dir)   # which preset and file role, from the columns
+            for line in detection.sentences():
+                print(line)
+            result = presets.import_detected(con, detection, skip_bad_rows=args.skip_bad_rows)
+        else:
+            result = ingest.import_files(con, **files, mapping=args.mapping, skip_bad_rows=args.skip_bad_rows)
     print(result.message)
     for p in result.problems[:20]:
         print(f"  - {p}")
@@ -157,11 +172,7 @@ def _report(args) -> int:
     from .query import Scope, parse_filters
     from .report import build_report
 
-    path = store.resolve_db_path(args.db)
-    if not path.exists():
-        raise FunnelError(f"There is no database at {path}.",
-                          hint="Create one with `python -m funnel sample` or `python -m funnel import`.")
-    con = store.connect(path)
+    con = store.open_read_only(args.db)     # says so if there is no database there; creates nothing
     scope = Scope(as_of=args.as_of, date_from=args.date_from, date_to=args.date_to,
                   filters=parse_filters(args.filter), window_days=args.window_days)
     rules = scoring.rules_from_csv(args.rules) if args.rules else None
@@ -184,11 +195,7 @@ def _review(args) -> int:
     from .query import Scope
     from .review import weekly_review_html
 
-    path = store.resolve_db_path(args.db)
-    if not path.exists():
-        raise FunnelError(f"There is no database at {path}.",
-                          hint="Create one with `python -m funnel sample` or `python -m funnel import`.")
-    con = store.connect(path)
+    con = store.open_read_only(args.db)     # says so if there is no database there; creates nothing
     out = Path(args.html)
     out.write_text(weekly_review_html(con, Scope(as_of=args.as_of), args.method), encoding="utf-8")
     print(f"weekly review written to {out}")

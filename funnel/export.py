@@ -11,6 +11,8 @@ from datetime import datetime
 import pandas as pd
 import plotly.graph_objects as go
 
+from .markup import plain_figure
+
 CSS = """
 body {font-family: Inter, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif; color: #1B1F24; margin: 32px auto;
       max-width: 1400px; padding: 0 24px;}
@@ -48,7 +50,8 @@ def review_html(title: str, scope_sentence: str, kpis: list[dict], highlights: l
     first = True
     for heading, fig in figures:
         parts.append(f"<h2>{html.escape(heading)}</h2>")
-        parts.append(fig.to_html(full_html=False, include_plotlyjs=True if first else False,
+        # Data values in categories, legends and hover text are drawn as text, not Plotly markup.
+        parts.append(plain_figure(fig).to_html(full_html=False, include_plotlyjs=True if first else False,
                                  config={"displaylogo": False}))
         first = False
     for heading, df in tables:

@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from . import store
+from . import access, audit, store
 from .errors import ConfigError
 from .query import Resolved, Scope, add_months, month_start, resolve, run, sql
 
@@ -171,12 +171,15 @@ def stage_win_rates(con, scope: Scope = Scope()) -> pd.DataFrame:
     return df
 
 
-def save_probabilities(con, probabilities: dict[str, float]) -> None:
+def save_probabilities(con, probabilities: dict[str, float], *, actor: access.Actor | None = None,
+                       _action: str = "probabilities") -> None:
     """Store edited stage probabilities (fractions 0–1) for opportunity stages.
 
     All-or-nothing: every value is checked first; the data version is bumped so every cached
-    figure recomputes with the new probabilities.
+    figure recomputes with the new probabilities. Editors and admins only; the audit trail keeps
+    each changed stage's probability before and after.
     """
+    who = access.require(actor, "edit")
     known = {s.stage: s for s in store.stages(con, "opportunity")}
     problems, clean = [], []
     for stage, p in probabilities.items():
@@ -197,9 +200,23 @@ def save_probabilities(con, probabilities: dict[str, float]) -> None:
                           hint="Enter each probability as a percentage between 0 and 100.")
     if not clean:
         return
+    before = {stage: known[stage].probability for _, stage in clean}
+    after = {stage: value for value, stage in clean}
+    changed = sorted(s for s in after if before[s] != after[s])
+    version_before = store.data_version(con)
     with store.transaction(con):
         con.executemany("UPDATE stage_config SET probability = ? WHERE funnel = 'opportunity' AND stage = ?", clean)
         store.bump_data_version(con)
+        shown = ", ".join(f"{s} {_pct(before[s])} → {_pct(after[s])}" for s in changed) or "no change"
+        audit.record(con, who, _action, {"stages": changed}, {s: before[s] for s in changed},
+                     {s: after[s] for s in changed},
+                     summary=("Reset the stage probabilities to the defaults: " if _action == "probabilities_reset"
+                              else "Changed stage probabilities: ") + shown,
+                     data_version_before=version_before)
+
+
+def _pct(p) -> str:
+    return "–" if p is None else f"{float(p) * 100:g}%"
 
 
 def default_probabilities(con) -> dict[str, float]:
@@ -209,13 +226,15 @@ def default_probabilities(con) -> dict[str, float]:
             if s.stage in defaults and defaults[s.stage] is not None}
 
 
-def reset_probabilities(con) -> dict[str, float]:
+def reset_probabilities(con, *, actor: access.Actor | None = None) -> dict[str, float]:
     """Put every opportunity stage that has a shipped default back to that default probability.
 
     Stages the user added or renamed have no default and keep their value. Returns what was set.
+    Editors and admins only (audited as ``probabilities_reset``).
     """
+    who = access.require(actor, "edit")
     defaults = default_probabilities(con)
-    save_probabilities(con, defaults)
+    save_probabilities(con, defaults, actor=who, _action="probabilities_reset")
     return defaults
 
 
@@ -244,7 +263,7 @@ def overdue_pipeline(con, scope: Scope = Scope()) -> dict:
     """Open deals at D whose close date is already past: ``{"deals": n, "amount": open amount}``."""
     r = resolve(con, scope)
     prefix, params = _with(con, r, [_Moment.as_of(r.as_of)])
-    df = run(con, prefix + f", {_OPEN_DEALS}\nSELECT count(*) AS deals, coalesce(sum(amount), 0) AS amount "
+    df = run(con, prefix + f", {_OPEN_DEALS}\nSELECT count(*) AS deals, coalesce(sum(CAST(amount AS DECIMAL(38, 12))), 0) AS amount "
                            "FROM open_deals WHERE overdue", params)
     return {"deals": int(df["deals"].iloc[0]), "amount": float(df["amount"].iloc[0])}
 
@@ -270,8 +289,8 @@ def weighted_forecast(con, scope: Scope = Scope(), method: str = "configured") -
     prefix, params = _with(con, r, [_Moment.as_of(r.as_of)], method)
     q = prefix + f""", {_OPEN_DEALS}
     SELECT period, CAST(year(period) AS VARCHAR) || '-Q' || CAST(quarter(period) AS VARCHAR) AS quarter,
-           stage, position, count(*) AS open_deals, sum(amount) AS open_amount,
-           sum(weighted_amount) AS weighted_amount
+           stage, position, count(*) AS open_deals, sum(CAST(amount AS DECIMAL(38, 12))) AS open_amount,
+           sum(CAST(weighted_amount AS DECIMAL(38, 12))) AS weighted_amount
     FROM open_deals GROUP BY period, stage, position ORDER BY period, position"""
     return run(con, q, params)
 
@@ -503,14 +522,14 @@ def forecast_categories(con, scope: Scope = Scope()) -> pd.DataFrame:
     q = prefix + f""", {_OPEN_DEALS},
     open_cat AS (
         SELECT period,
-               sum(amount) FILTER (WHERE category = 'commit') AS commit,
-               sum(amount) FILTER (WHERE category = 'best_case') AS best_case,
-               sum(amount) FILTER (WHERE category = 'pipeline' OR category IS NULL
+               sum(CAST(amount AS DECIMAL(38, 12))) FILTER (WHERE category = 'commit') AS commit,
+               sum(CAST(amount AS DECIMAL(38, 12))) FILTER (WHERE category = 'best_case') AS best_case,
+               sum(CAST(amount AS DECIMAL(38, 12))) FILTER (WHERE category = 'pipeline' OR category IS NULL
                                    OR category NOT IN ('commit', 'best_case', 'omitted')) AS pipeline,
-               sum(amount) FILTER (WHERE category = 'omitted') AS omitted
+               sum(CAST(amount AS DECIMAL(38, 12))) FILTER (WHERE category = 'omitted') AS omitted
         FROM open_deals GROUP BY period
     ),
-    won AS (SELECT CAST(date_trunc('month', closed_at) AS DATE) AS period, sum(amount) AS closed_won
+    won AS (SELECT CAST(date_trunc('month', closed_at) AS DATE) AS period, sum(CAST(amount AS DECIMAL(38, 12))) AS closed_won
             FROM st WHERE kind = 'won' GROUP BY 1)
     SELECT coalesce(o.period, w.period) AS period,
            coalesce(w.closed_won, 0) AS closed_won, coalesce(o.commit, 0) AS commit,
@@ -550,16 +569,16 @@ def category_rollup(con, scope: Scope = Scope()) -> pd.DataFrame:
     ),
     open_cat AS (
         SELECT h.horizon,
-               sum(d.amount) FILTER (WHERE d.category = 'commit') AS commit,
-               sum(d.amount) FILTER (WHERE d.category = 'best_case') AS best_case,
-               sum(d.amount) FILTER (WHERE d.category = 'pipeline' OR d.category IS NULL
+               sum(CAST(d.amount AS DECIMAL(38, 12))) FILTER (WHERE d.category = 'commit') AS commit,
+               sum(CAST(d.amount AS DECIMAL(38, 12))) FILTER (WHERE d.category = 'best_case') AS best_case,
+               sum(CAST(d.amount AS DECIMAL(38, 12))) FILTER (WHERE d.category = 'pipeline' OR d.category IS NULL
                                      OR d.category NOT IN ('commit', 'best_case', 'omitted')) AS pipeline,
-               sum(d.amount) FILTER (WHERE d.category = 'omitted') AS omitted
+               sum(CAST(d.amount AS DECIMAL(38, 12))) FILTER (WHERE d.category = 'omitted') AS omitted
         FROM horizons h JOIN open_deals d ON d.period >= h.start_date AND d.period < h.end_date
         GROUP BY h.horizon
     ),
     won AS (
-        SELECT h.horizon, sum(st.amount) AS closed_won
+        SELECT h.horizon, sum(CAST(st.amount AS DECIMAL(38, 12))) AS closed_won
         FROM horizons h JOIN st ON st.kind = 'won' AND st.closed_at >= h.start_date AND st.closed_at < h.end_date
         GROUP BY h.horizon
     )
@@ -635,12 +654,12 @@ def pipeline_changes(con, scope: Scope, d1: date, d2: date, *, weighted: bool = 
                          {'(amt_b - amt_a) * p_b' if weighted else 'amt_b - amt_a'}
                   FROM j WHERE in_a AND in_b AND amt_b <> amt_a
     )
-    SELECT 'start' AS step, (SELECT coalesce(sum(v_a), 0) FROM j WHERE in_a) AS amount,
+    SELECT 'start' AS step, (SELECT coalesce(sum(CAST(v_a AS DECIMAL(38, 12))), 0) FROM j WHERE in_a) AS amount,
            (SELECT count(*) FROM j WHERE in_a) AS deals
     UNION ALL
-    SELECT step, sum(amount), count(*) FROM steps GROUP BY step
+    SELECT step, sum(CAST(amount AS DECIMAL(38, 12))), count(*) FROM steps GROUP BY step
     UNION ALL
-    SELECT 'end', (SELECT coalesce(sum(v_b), 0) FROM j WHERE in_b), (SELECT count(*) FROM j WHERE in_b)
+    SELECT 'end', (SELECT coalesce(sum(CAST(v_b AS DECIMAL(38, 12))), 0) FROM j WHERE in_b), (SELECT count(*) FROM j WHERE in_b)
     """
     df = run(con, q, {**params, "horizon_end": horizon_end})
     order = ("start", *CHANGE_STEPS, "end")
@@ -676,14 +695,14 @@ def forecast_backtest(con, scope: Scope = Scope(), months: int = 12) -> pd.DataF
     q = prefix + f""",
     fc AS (
         SELECT st.moment_no, count(*) AS open_deals,
-               sum(st.amount * coalesce(rates.p_configured, 0.0)) AS configured,
-               sum(st.amount * coalesce(rates.p_historical, 0.0)) AS historical
+               sum(CAST(st.amount * coalesce(rates.p_configured, 0.0) AS DECIMAL(38, 12))) AS configured,
+               sum(CAST(st.amount * coalesce(rates.p_historical, 0.0) AS DECIMAL(38, 12))) AS historical
         FROM st LEFT JOIN rates ON rates.moment_no = st.moment_no AND rates.stage = st.stage
         WHERE st.kind = 'open' AND st.period = st.overdue_period
         GROUP BY st.moment_no
     ),
     {_first_won_cte(r)},
-    act AS (SELECT CAST(date_trunc('month', won_at) AS DATE) AS period, sum(amount) AS actual FROM fw GROUP BY 1)
+    act AS (SELECT CAST(date_trunc('month', won_at) AS DATE) AS period, sum(CAST(amount AS DECIMAL(38, 12))) AS actual FROM fw GROUP BY 1)
     SELECT m.moment_no, m.overdue_period AS period, coalesce(fc.open_deals, 0) AS open_deals,
            coalesce(fc.configured, 0.0) AS configured, coalesce(fc.historical, 0.0) AS historical,
            coalesce(act.actual, 0.0) AS actual

@@ -55,7 +55,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from . import store
+from . import access, audit, store
 from .errors import ImportValidationError
 from .mapping import (  # noqa: F401  (re-exported: the import page uses them from here)
     STAGE_FUNNEL,
@@ -1052,9 +1052,16 @@ def _log_failed(con, started: dt.datetime, source: str, rows: dict, message: str
         return None
 
 
-def import_files(con, *, leads=None, lead_events=None, opportunities=None, opportunity_events=None,
-                 mapping: dict | str | Path | None = None, skip_bad_rows: bool = False,
-                 source: str = "files") -> ImportResult:
+def import_files(con, *, actor: access.Actor | None = None, **kwargs) -> ImportResult:
+    """:func:`_import_files` as ``actor`` (admins only): the import run and its audit row name them."""
+    who = access.require(actor, "import")
+    with access.acting(who):
+        return _import_files(con, **kwargs)
+
+
+def _import_files(con, *, leads=None, lead_events=None, opportunities=None, opportunity_events=None,
+                  mapping: dict | str | Path | None = None, skip_bad_rows: bool = False,
+                  source: str = "files") -> ImportResult:
     """Validate the given files and REPLACE the tables they stand for, all or nothing.
 
     Any subset of the four canonical tables may be given; a table not given is kept. Each file
@@ -1068,6 +1075,7 @@ def import_files(con, *, leads=None, lead_events=None, opportunities=None, oppor
     file-level problems (FATAL_CODES) still fail the import.
     """
     started = _utcnow()
+    before_counts, version_before = store.table_counts(con), store.data_version(con)
     given = {t: f for t, f in (("leads", leads), ("lead_events", lead_events),
                                ("opportunities", opportunities), ("opportunity_events", opportunity_events))
              if f is not None}
@@ -1157,6 +1165,11 @@ def import_files(con, *, leads=None, lead_events=None, opportunities=None, oppor
                     message = "; ".join(parts) + f" (see rejected rows, run {run_id})."
                 con.execute("INSERT INTO import_runs VALUES (?, ?, ?, ?, ?, 'replace', 'committed', ?, ?)",
                             [run_id, started, _utcnow(), store.current_user(), source, store.to_json(rows), message])
+                audit.record(con, access.resolve(), "import",   # the actor import_files bound
+                             {"run_id": run_id, "source": source, "skip_bad_rows": skip_bad_rows,
+                              "files": {t: st.file for t, st in run.staged.items()},
+                              "rows": rows}, before_counts, store.table_counts(con), summary=message,
+                             data_version_before=version_before)
         except ImportValidationError:
             raise
         except Exception as e:

@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 
 import pandas as pd
 
-from . import conversion, forecast, rejections, store
+from . import access, audit, conversion, forecast, rejections, store
 from .labels import money, readable
 from .query import Resolved, Scope, add_months, month_start, resolve, run
 
@@ -61,8 +61,8 @@ def weekly_kpis(con, scope: Scope = Scope(), weeks: int = 12) -> pd.DataFrame:
            count(*) FILTER (WHERE what = 'mql') AS mqls,
            count(*) FILTER (WHERE what = 'sql') AS sqls,
            count(*) FILTER (WHERE what = 'rejected') AS rejected,
-           coalesce(sum(amount) FILTER (WHERE what = 'created'), 0) AS pipeline_created,
-           coalesce(sum(amount) FILTER (WHERE what = 'won'), 0) AS won_amount,
+           coalesce(sum(CAST(amount AS DECIMAL(38, 12))) FILTER (WHERE what = 'created'), 0) AS pipeline_created,
+           coalesce(sum(CAST(amount AS DECIMAL(38, 12))) FILTER (WHERE what = 'won'), 0) AS won_amount,
            count(*) FILTER (WHERE what = 'won') AS won_deals
     FROM wk LEFT JOIN idx ON idx.k = wk.k
     GROUP BY wk.k ORDER BY wk.k DESC
@@ -108,7 +108,7 @@ def won_between(con, scope: Scope, start: date, end: date) -> float:
     q = f"""WITH {_dim_opps(r)},
     w AS (SELECT e.opportunity_id, min(e.entered_at) AS won_at FROM opportunity_events e
           JOIN stage_config s ON s.funnel = 'opportunity' AND s.stage = e.stage AND s.kind = 'won' GROUP BY 1)
-    SELECT coalesce(sum(fo.amount), 0) AS won FROM w JOIN fo ON fo.opportunity_id = w.opportunity_id
+    SELECT coalesce(sum(CAST(fo.amount AS DECIMAL(38, 12))), 0) AS won FROM w JOIN fo ON fo.opportunity_id = w.opportunity_id
     WHERE w.won_at >= $start AND w.won_at < $end_excl"""
     df = run(con, q, {**r.params, "start": datetime.combine(start, datetime.min.time()),
                       "end_excl": datetime.combine(end + timedelta(days=1), datetime.min.time())})
@@ -198,17 +198,21 @@ def review_figures(con, scope: Scope = Scope(), method: str = "configured") -> d
     return figs
 
 
-def save_snapshot(con, scope: Scope, figures: dict, *, saved_by: str | None = None) -> str:
+def save_snapshot(con, scope: Scope, figures: dict, *, saved_by: str | None = None,
+                  actor: access.Actor | None = None) -> str:
     """Store this review (as-of, filters, headline figures). One snapshot per as-of date and
-    filter set: saving again replaces it."""
+    filter set: saving again replaces it. Editors and admins only; audited as ``review_saved``."""
+    who = access.require(actor, "edit")
     r = resolve(con, scope)
     filters = {"from": r.date_from.isoformat(), "to": r.date_to.isoformat(), "filters": {k: list(v) for k, v in r.filters}}
     sid = f"{r.as_of.isoformat()}|{json.dumps(filters['filters'], sort_keys=True)}"
     with store.transaction(con):
         con.execute("DELETE FROM review_snapshots WHERE snapshot_id = ?", [sid])
         con.execute("INSERT INTO review_snapshots VALUES (?, ?, ?, ?, ?, ?)",
-                    [sid, datetime.now().replace(microsecond=0), saved_by or store.current_user(), r.as_of,
+                    [sid, datetime.now().replace(microsecond=0), saved_by or who.label, r.as_of,
                      json.dumps(filters), json.dumps(figures)])
+        audit.record(con, who, "review_saved", {"snapshot_id": sid, **filters}, None, None,
+                     summary=f"Saved the weekly review of {r.as_of.isoformat()}")
     return sid
 
 

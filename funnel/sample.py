@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from . import store
+from . import access, audit, store
 from .errors import ConfigError
 
 # ---------------------------------------------------------------------------------------------
@@ -161,11 +161,16 @@ _NEG_INF = -np.inf
 # Public entry point
 
 
-def generate_sample(con, leads: int = 20000, seed: int = 7) -> dict:
+def generate_sample(con, leads: int = 20000, seed: int = 7, *, actor: access.Actor | None = None) -> dict:
     """Replace the data tables with ``leads`` synthetic leads (deterministic for ``seed``).
 
-    Returns the number of rows loaded per table.
+    Returns the number of rows loaded per table. Replacing data is a reset: admins only, and in
+    the audit trail with the row counts before and after. Filling an empty database (a fresh
+    install's first start) replaces nothing and is open to whoever starts it (still audited).
     """
+    replacing = store.has_data(con)
+    who = access.require(actor, "reset") if replacing else access.resolve(actor)
+    before, version_before = store.table_counts(con), store.data_version(con)
     leads = int(leads)
     if leads < 1:
         raise ConfigError("The sample needs at least one lead.", hint="Ask for e.g. 20000 leads.")
@@ -224,9 +229,13 @@ def generate_sample(con, leads: int = 20000, seed: int = 7) -> dict:
                 """INSERT INTO import_runs (run_id, started_at, finished_at, run_by, source, mode,
                                             status, rows_json, message)
                    VALUES (nextval('import_run_seq'), ?, ?, ?, 'sample', 'replace', 'committed', ?, ?)""",
-                [started, _utcnow(), store.current_user(), json.dumps(rows),
+                [started, _utcnow(), who.label, json.dumps(rows),
                  f"Sample data: {leads} leads, seed {seed}, data up to {END_DATE.isoformat()}"],
             )
+            audit.record(con, who, "reset" if replacing else "sample_created", {"leads": leads, "seed": seed},
+                         before, counts, data_version_before=version_before,
+                         summary=(f"Reset the database to the sample data ({leads:,} leads, seed {seed})" if replacing
+                                  else f"Filled the empty database with the sample data ({leads:,} leads, seed {seed})"))
     finally:
         for name in tables:
             try:

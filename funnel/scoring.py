@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import store
+from . import access, audit, store
 from .errors import RuleError
 from .query import Resolved, Scope, resolve, run
 
@@ -237,12 +237,39 @@ def stored_threshold(con) -> float:
     return float(store.get_setting(con, "mql_threshold", str(store.DEFAULT_MQL_THRESHOLD)))
 
 
-def save_rules(con, rules, threshold: float | None = None) -> None:
-    """Make these the current production rules (validated first)."""
+def save_rules(con, rules, threshold: float | None = None, *, actor: access.Actor | None = None) -> None:
+    """Make these the current production rules (validated first). Editors and admins only; the
+    audit trail keeps the rules and threshold before and after."""
+    who = access.require(actor, "edit")
     rules = coerce_rules(rules)
     compile_rules(con, rules)
+    before, version_before = _rules_state(con), store.data_version(con)
     with store.transaction(con):
         _write_rules(con, rules, threshold)
+        audit.record(con, who, "rules", None, before, _rules_state(con),
+                     summary=_rules_summary("Saved the scoring rules", before, _rules_state(con)),
+                     data_version_before=version_before)
+
+
+def _rules_state(con) -> dict:
+    """The production rules and threshold as plain data (the audit trail's before/after)."""
+    rows = con.execute("SELECT attribute, operator, value, points, enabled, rule_group FROM scoring_rules "
+                       "ORDER BY rule_id").fetchall()
+    keys = ("attribute", "operator", "value", "points", "enabled", "rule_group")
+    return {"threshold": stored_threshold(con), "rules": [dict(zip(keys, r)) for r in rows]}
+
+
+def _rules_summary(prefix: str, before: dict, after: dict) -> str:
+    parts = []
+    if before["threshold"] != after["threshold"]:
+        parts.append(f"threshold {before['threshold']:g} → {after['threshold']:g}")
+    old = {json.dumps(r, sort_keys=True, default=str) for r in before["rules"]}
+    new = {json.dumps(r, sort_keys=True, default=str) for r in after["rules"]}
+    if new - old:
+        parts.append(f"{len(new - old)} rule(s) added or changed")
+    if old - new:
+        parts.append(f"{len(old - new)} rule(s) removed or changed")
+    return prefix + ": " + ("; ".join(parts) if parts else "no change")
 
 
 def _write_rules(con, rules: list[Rule], threshold: float | None) -> None:
@@ -258,19 +285,27 @@ def rules_to_frame(rules) -> pd.DataFrame:
                         columns=["attribute", "operator", "value", "points", "enabled", "rule_group"])
 
 
-def save_scenario(con, name: str, rules, threshold: float, *, make_current: bool = False) -> None:
+def save_scenario(con, name: str, rules, threshold: float, *, make_current: bool = False,
+                  actor: access.Actor | None = None) -> None:
+    """Store a named scenario (same name: replaced). Editors and admins only; audited."""
+    who = access.require(actor, "edit")
     name = (name or "").strip()
     if not name:
         raise RuleError("Give the scenario a name before saving it.")
     rules = coerce_rules(rules)
     compile_rules(con, rules)
     payload = json.dumps([asdict(r) for r in rules])
+    old = con.execute("SELECT rules_json, threshold FROM scoring_scenarios WHERE name = ?", [name]).fetchall()
+    before = {"threshold": float(old[0][1]), "rules": json.loads(old[0][0])} if old else None
     with store.transaction(con):
         con.execute("DELETE FROM scoring_scenarios WHERE name = ?", [name])
         con.execute("INSERT INTO scoring_scenarios VALUES (?, ?, ?, ?, ?, FALSE)",
-                    [name, payload, float(threshold), store.current_user(), datetime.now().replace(microsecond=0)])
+                    [name, payload, float(threshold), who.label, datetime.now().replace(microsecond=0)])
+        audit.record(con, who, "scenario_saved", {"name": name}, before,
+                     {"threshold": float(threshold), "rules": json.loads(payload)},
+                     summary=f"Saved the scenario '{name}'" + (" (replacing the one of that name)" if old else ""))
     if make_current:
-        make_scenario_current(con, name)
+        make_scenario_current(con, name, actor=who)
 
 
 def list_scenarios(con) -> pd.DataFrame:
@@ -285,16 +320,23 @@ def load_scenario(con, name: str) -> tuple[list[Rule], float]:
     return [Rule(**d) for d in json.loads(row[0])], float(row[1])
 
 
-def make_scenario_current(con, name: str) -> None:
+def make_scenario_current(con, name: str, *, actor: access.Actor | None = None) -> None:
     """Copy a saved scenario into the production rules and threshold and mark it current.
 
     One transaction: the rules, the threshold and the "current" mark change together or not at all.
+    Editors and admins only; the audit trail keeps the production rules before and after.
     """
+    who = access.require(actor, "edit")
     rules, threshold = load_scenario(con, name)
     compile_rules(con, rules)
+    before, version_before = _rules_state(con), store.data_version(con)
     with store.transaction(con):
         _write_rules(con, rules, threshold)
         con.execute("UPDATE scoring_scenarios SET is_current = (name = ?)", [name])
+        after = _rules_state(con)
+        audit.record(con, who, "scenario_current", {"name": name}, before, after,
+                     summary=_rules_summary(f"Made the scenario '{name}' current", before, after),
+                     data_version_before=version_before)
 
 
 def rules_from_csv(path: str | Path) -> list[Rule]:

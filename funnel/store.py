@@ -18,7 +18,8 @@ from pathlib import Path
 
 import duckdb
 
-from .errors import ConfigError
+from . import access, audit
+from .errors import ConfigError, FunnelError
 
 DEFAULT_DB = Path("data") / "funnel.duckdb"
 
@@ -200,16 +201,118 @@ DEFAULT_RULES: list[tuple] = [
 ]
 
 
+#: Every connection: no extension is loaded or downloaded behind our back. Without this an SQLite
+#: file given as ``--db`` makes DuckDB fetch the sqlite extension over the network.
+CONNECTION_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+
+_DUCKDB_MAGIC = b"DUCK"          # bytes 8-11 of every DuckDB database file
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+class DatabaseError(FunnelError):
+    """The database file cannot be opened or written: the message says which file and what to do."""
+
+    code = "database"
+
+
 def connect(path: str | os.PathLike | None = None, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open (and if needed initialise) the database at ``path``."""
+    """Open (and if needed initialise) the database at ``path``.
+
+    This opens the file in place. The app and the CLI write through ``versions.writing`` (a copy
+    swapped in atomically) and read through ``open_read_only``; ``connect`` is for those copies,
+    for throw-away databases and for tests.
+    """
     db_path = Path(path or os.environ.get("FUNNEL_DB") or DEFAULT_DB)
-    if not read_only:
-        db_path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(db_path), read_only=read_only)
-    con.execute("SET enable_progress_bar = false")  # the CLI prints JSON; no bars on stderr either
-    if not read_only:
-        init_schema(con)
+    check_database_file(db_path, must_exist=read_only)
+    try:
+        if not read_only:
+            db_path.parent.mkdir(parents=True, exist_ok=True)
+        con = duckdb.connect(str(db_path), read_only=read_only, config=CONNECTION_CONFIG)
+        con.execute("SET enable_progress_bar = false")  # the CLI prints JSON; no bars on stderr either
+        if not read_only:
+            init_schema(con)
+    except (OSError, duckdb.Error) as e:
+        raise database_error(db_path, e) from e
     return con
+
+
+def open_read_only(path: str | os.PathLike | None = None) -> duckdb.DuckDBPyConnection:
+    """Open an existing database for reading only: it never creates a file and shares the file
+    with other readers (the app) while writers swap in new versions beside it."""
+    db_path = resolve_db_path(path)
+    check_database_file(db_path, must_exist=True)
+    try:
+        con = duckdb.connect(str(db_path), read_only=True, config=CONNECTION_CONFIG)
+        con.execute("SET enable_progress_bar = false")
+        con.execute("SELECT value FROM settings WHERE key = 'data_version'").fetchall()
+    except (OSError, duckdb.Error) as e:
+        if isinstance(e, duckdb.CatalogException):
+            raise DatabaseError(f"{db_path} is a DuckDB database but not a Funnelcast one (it has no settings table).",
+                                hint="Pass the path of a Funnelcast database, or create one with "
+                                     "`python -m funnel sample --db PATH`.") from None
+        raise database_error(db_path, e) from e
+    return con
+
+
+def check_database_file(db_path: Path, *, must_exist: bool) -> None:
+    """Refuse, with a sentence, what DuckDB would open wrongly or fail on with a traceback."""
+    if db_path.is_dir():
+        raise DatabaseError(f"{db_path} is a folder, not a database file.",
+                            hint="Pass the path of a .duckdb file, e.g. --db data/funnel.duckdb.")
+    if not db_path.exists():
+        if must_exist:
+            raise DatabaseError(f"There is no database at {db_path}.",
+                                hint="Check the path, or create one with `python -m funnel sample --db PATH` "
+                                     "or `python -m funnel import`.")
+        return
+    try:
+        with open(db_path, "rb") as f:
+            head = f.read(16)
+    except OSError as e:
+        raise database_error(db_path, e) from None
+    if not head:
+        return          # an empty file: DuckDB initialises it like a new one
+    if head.startswith(_SQLITE_MAGIC):
+        raise DatabaseError(f"{db_path} is an SQLite database, not a Funnelcast (DuckDB) database.",
+                            hint="Export its tables to CSV and import them with `python -m funnel import`, "
+                                 "or pass the path of a .duckdb file.")
+    if head[8:12] != _DUCKDB_MAGIC:
+        raise DatabaseError(f"{db_path} is not a DuckDB database file (it holds something else).",
+                            hint="Pass the path of a Funnelcast .duckdb file, or move this file away and "
+                                 "create a database with `python -m funnel sample --db PATH`.")
+
+
+def database_error(db_path: Path, e: BaseException) -> DatabaseError:
+    """A sentence for an operating-system or DuckDB failure on ``db_path``."""
+    import errno as _errno
+
+    text = str(e)
+    code = getattr(e, "errno", None)
+    where = db_path.parent if str(db_path.parent) not in ("", ".") else Path.cwd()
+    if code == _errno.ENOSPC or "No space left" in text:
+        return DatabaseError(f"The disk holding {where} is full; nothing was changed.",
+                             hint="Free some space (old copies in the .versions folder beside the database "
+                                  "can go) and run the command again.")
+    if code == _errno.EROFS or "Read-only file system" in text:
+        return DatabaseError(f"{where} is on a read-only file system, so {db_path.name} cannot be written.",
+                             hint="Use --db (or $FUNNEL_DB) to point at a database in a writable folder.")
+    if code in (_errno.EACCES, _errno.EPERM) or "Permission denied" in text:
+        return DatabaseError(f"No permission to write {db_path} or its folder.",
+                             hint="Fix the permissions, or point --db (or $FUNNEL_DB) at a writable folder.")
+    if code == _errno.EISDIR or "Is a directory" in text:
+        return DatabaseError(f"{db_path} is a folder, not a database file.",
+                             hint="Pass the path of a .duckdb file, e.g. --db data/funnel.duckdb.")
+    if "Could not set lock" in text or "Conflicting lock" in text:
+        return DatabaseError(f"{db_path} is held open for writing by another program.",
+                             hint="Close the other program (an old Funnelcast server, a DuckDB shell) and try again.")
+    if "not a valid DuckDB database" in text:
+        return DatabaseError(f"{db_path} is not a DuckDB database file (it holds something else).",
+                             hint="Pass the path of a Funnelcast .duckdb file.")
+    if "version" in text and ("older" in text or "newer" in text):
+        return DatabaseError(f"{db_path} was written by another DuckDB version and cannot be read here.",
+                             hint="Open it with the DuckDB version in requirements.txt, or re-import the data.")
+    return DatabaseError(f"Could not open {db_path}: {text.splitlines()[0] if text else type(e).__name__}.",
+                         hint="Check the path and that the file is a Funnelcast database.")
 
 
 def resolve_db_path(path: str | os.PathLike | None = None) -> Path:
@@ -218,6 +321,7 @@ def resolve_db_path(path: str | os.PathLike | None = None) -> Path:
 
 def init_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(SCHEMA)
+    audit.ensure_table(con)   # who changed what (funnel/audit.py)
     if con.execute("SELECT count(*) FROM stage_config").fetchall()[0][0] == 0:
         seed_stage_config(con)
     if con.execute("SELECT count(*) FROM settings WHERE key = 'mql_threshold'").fetchall()[0][0] == 0:
@@ -282,10 +386,14 @@ def bump_data_version(con) -> int:
 
 
 def current_user() -> str:
-    try:
-        return os.environ.get("FUNNEL_USER") or getpass.getuser()
-    except Exception:  # no passwd entry in some containers
-        return "unknown"
+    """Who import runs and saved reviews name: the acting user (funnel.access.resolve) — the
+    signed-in person in the app, the OS user ($FUNNEL_USER) on the command line."""
+    return access.resolve().label
+
+
+def table_counts(con, tables=("leads", "lead_events", "opportunities", "opportunity_events")) -> dict[str, int]:
+    """Rows per data table (what the audit trail records before and after an import or reset)."""
+    return {t: con.execute(f"SELECT count(*) FROM {quote_ident(t)}").fetchall()[0][0] for t in tables}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -381,8 +489,10 @@ def stage_event_counts(con) -> dict[tuple[str, str], int]:
     return {(f, s): n for f, s, n in rows}
 
 
-def rename_stage(con, funnel: str, old: str, new: str) -> None:
-    """Rename a stage in the configuration and in every event that uses it, in one transaction."""
+def rename_stage(con, funnel: str, old: str, new: str, *, actor: access.Actor | None = None) -> None:
+    """Rename a stage in the configuration and in every event that uses it, in one transaction.
+    Editors and admins only; the rename is in the audit trail."""
+    who = access.require(actor, "edit")
     new = (new or "").strip()
     if not new:
         raise ConfigError("The new stage name is empty.", hint="Type the name the stage should have.")
@@ -393,6 +503,7 @@ def rename_stage(con, funnel: str, old: str, new: str) -> None:
         raise ConfigError(f"A {funnel} stage called '{new}' already exists.", hint="Pick another name.")
     table = "lead_events" if funnel == "lead" else "opportunity_events"
     ensure_derived(con)   # the renames below update the derived tables in place
+    version_before = data_version(con)
     with transaction(con):
         con.execute("UPDATE stage_config SET stage = ? WHERE funnel = ? AND stage = ?", [new, funnel, old])
         con.execute(f"UPDATE {table} SET stage = ? WHERE stage = ?", [new, old])
@@ -405,13 +516,17 @@ def rename_stage(con, funnel: str, old: str, new: str) -> None:
             con.execute("UPDATE deal_history SET stage = ? WHERE stage = ?", [new, old])
         refresh_derived(con, tables=())
         bump_data_version(con)
+        audit.record(con, who, "stage_rename", {"funnel": funnel}, {"stage": old}, {"stage": new},
+                     summary=f"Renamed the {funnel} stage '{old}' to '{new}'", data_version_before=version_before)
 
 
-def save_stage_config(con, rows: list[dict]) -> None:
+def save_stage_config(con, rows: list[dict], *, actor: access.Actor | None = None) -> None:
     """Replace the stage configuration after validating it; rebuilds derived tables.
 
     A stage that events still use cannot be removed (rename it, or re-import mapped data).
+    Editors and admins only; the audit trail keeps the configuration before and after.
     """
+    who = access.require(actor, "edit")
     problems = validate_stage_config(rows)
     used = stage_event_counts(con)
     kept = {(r.get("funnel"), str(r.get("stage") or "").strip()) for r in rows}
@@ -431,11 +546,29 @@ def save_stage_config(con, rows: list[dict]) -> None:
                       None if val("position") is None else int(val("position")), r["kind"],
                       val("team"), None if val("probability") is None else float(val("probability")),
                       val("category"), None if val("sla_hours") is None else float(val("sla_hours"))))
+    before = stage_config_rows(con)
+    version_before = data_version(con)
     with transaction(con):
         con.execute("DELETE FROM stage_config")
         con.executemany("INSERT INTO stage_config VALUES (?, ?, ?, ?, ?, ?, ?, ?)", clean)
         refresh_derived(con, tables=DERIVED_FROM_STAGES)
         bump_data_version(con)
+        after = stage_config_rows(con)
+        changed = sorted({f"{r['funnel']}:{r['stage']}" for r in after if r not in before}
+                         | {f"{r['funnel']}:{r['stage']}" for r in before if r not in after})
+        audit.record(con, who, "stages", {"changed": changed}, before, after,
+                     summary="Saved the stage settings" + (f" ({', '.join(changed)})" if changed else " (no change)"),
+                     data_version_before=version_before)
+
+
+STAGE_CONFIG_COLUMNS = ("funnel", "stage", "position", "kind", "team", "probability", "category", "sla_hours")
+
+
+def stage_config_rows(con) -> list[dict]:
+    """The stage configuration as plain dicts (what the audit trail keeps before and after)."""
+    rows = con.execute("SELECT funnel, stage, position, kind, team, probability, category, sla_hours "
+                       "FROM stage_config ORDER BY funnel, position NULLS LAST, stage").fetchall()
+    return [dict(zip(STAGE_CONFIG_COLUMNS, r)) for r in rows]
 
 
 def lead_attribute_columns(con) -> dict[str, str]:
@@ -559,12 +692,31 @@ def refresh_derived(con, tables: tuple[str, ...] = DERIVED_TABLES) -> None:
     set_setting(con, "derived_stamp", uuid.uuid4().hex)
 
 
-def ensure_derived(con) -> None:
+def derived_is_current(con) -> bool:
     have = {r[0] for r in con.execute(
         "SELECT table_name FROM duckdb_tables() WHERE schema_name = current_schema() "
         "AND database_name = current_database()").fetchall()}
-    if not set(DERIVED_TABLES) <= have or get_setting(con, "derived_layout") != DERIVED_LAYOUT:
+    return set(DERIVED_TABLES) <= have and get_setting(con, "derived_layout") == DERIVED_LAYOUT
+
+
+def ensure_derived(con) -> None:
+    if not derived_is_current(con):
         refresh_derived(con)
+
+
+def schema_is_current(con) -> bool:
+    """Has ``con`` every table and column ``init_schema`` makes? A database from an older release
+    (or one a reader opened before its first write) lacks them until something writes it."""
+    from importlib import resources
+
+    columns_sql = resources.files("funnel.sql").joinpath("schema_columns.sql").read_text(encoding="utf-8")
+    reference = duckdb.connect(":memory:", config=CONNECTION_CONFIG)
+    try:
+        init_schema(reference)
+        wanted = set(reference.execute(columns_sql).fetchall())
+    finally:
+        reference.close()
+    return wanted <= set(con.execute(columns_sql).fetchall())
 
 
 def has_data(con) -> bool:

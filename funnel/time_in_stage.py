@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from . import fmt, store
+from . import access, audit, fmt, store
 from .errors import ConfigError
 from .i18n import N_, msg
 from .query import Resolved, Scope, cohort_rows, opportunity_scope_cte, resolve, run, sql
@@ -254,12 +254,15 @@ def sla_summary(con, scope: Scope = Scope(), funnel: str = "lead") -> pd.DataFra
     return run(con, q, {**r.params, "funnel": funnel})
 
 
-def save_sla_targets(con, funnel: str, targets: dict[str, float | None]) -> None:
+def save_sla_targets(con, funnel: str, targets: dict[str, float | None], *,
+                     actor: access.Actor | None = None) -> None:
     """Set the time-in-stage target (hours; ``None`` = no target) of the named stages of ``funnel``.
 
     Validated first (known stage, a number of hours zero or more), written in one transaction, and
     the data version is bumped so every cached figure that uses the targets is recomputed.
+    Editors and admins only; the audit trail keeps each changed target before and after.
     """
+    who = access.require(actor, "edit")
     if funnel not in FUNNELS:
         raise ConfigError(f"Unknown funnel '{funnel}'.", hint="Use 'lead' or 'opportunity'.")
     known = {s.stage for s in store.stages(con, funnel)}
@@ -279,10 +282,18 @@ def save_sla_targets(con, funnel: str, targets: dict[str, float | None]) -> None
                 raise ConfigError(f"The target for '{stage}' is negative.",
                                   hint="Type zero or more days, or leave the cell empty for no target.")
         clean.append((hours, stage))
+    before_all = {s.stage: s.sla_hours for s in store.stages(con, funnel)}
+    changed = [(h, s) for h, s in clean if before_all.get(s) != h]
+    version_before = store.data_version(con)
     with store.transaction(con):
         con.executemany("UPDATE stage_config SET sla_hours = ? WHERE funnel = ? AND stage = ?",
                         [(h, funnel, s) for h, s in clean])
         store.bump_data_version(con)
+        audit.record(con, who, "sla_targets", {"funnel": funnel, "stages": [s for _, s in changed]},
+                     {s: before_all.get(s) for _, s in changed}, {s: h for h, s in changed},
+                     summary=f"Changed {funnel} SLA targets (hours): "
+                             + (", ".join(f"{s} {before_all.get(s)} → {h}" for h, s in changed) or "no change"),
+                     data_version_before=version_before)
 
 
 def sla_breaches(con, scope: Scope = Scope(), funnel: str = "lead", grain: str = "month") -> pd.DataFrame:

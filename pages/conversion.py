@@ -33,7 +33,7 @@ with ui.guard(_("the notes on this data")):
 if limits["blocked"]:
     ui.page_header(TITLE, limits["blocked"]["finding"])
     if limits["notes"]:
-        st.warning(f"**{CANNOT_SHOW}**\n\n" + "\n".join(f"- {n}" for n in limits["notes"]))
+        st.warning(f"**{CANNOT_SHOW}**\n\n" + "\n".join(f"- {ui.md(n)}" for n in limits["notes"]))
     ui.empty_state(limits["blocked"]["todo"])
     st.stop()
 one_date = "one_date" in limits["codes"]          # every lead created the same day: no cohorts, no trend
@@ -78,7 +78,7 @@ if window is not None:
                         "creation.", "Conversion window: a stage counts only when it was entered within {n} days of "
                         "the lead's creation.", int(window), n=int(window)))
 if limits["notes"]:
-    st.warning(f"**{CANNOT_SHOW}**\n\n" + "\n".join(f"- {n}" for n in limits["notes"]))
+    st.warning(f"**{CANNOT_SHOW}**\n\n" + "\n".join(f"- {ui.md(n)}" for n in limits["notes"]))
 
 # ---- Controls ---------------------------------------------------------------------------------
 c1, c2, _spare = st.columns([1, 1, 2])
@@ -105,10 +105,10 @@ with ui.guard(_("the funnel")):
         m[0].metric(_("Leads in the cohort"), fmt_int(top.iloc[0]["reached"]), border=True,
                     help=_("Leads created in the sidebar's date range, on or before the as-of date, that pass the "
                            "filters."))
-        m[1].metric(_("Reached {stage}", stage=last["stage"]), fmt_int(last["reached"]), border=True,
+        m[1].metric(_("Reached {stage}", stage=ui.md(last["stage"])), fmt_int(last["reached"]), border=True,
                     help=_("Cohort leads with an event into {stage} known by the end of the as-of date.",
-                           stage=last["stage"]))
-        m[2].metric(_("{first} → {stage}", first=top.iloc[0]["stage"], stage=last["stage"]),
+                           stage=ui.md(last["stage"])))
+        m[2].metric(_("{first} → {stage}", first=ui.md(top.iloc[0]["stage"]), stage=ui.md(last["stage"])),
                     fmt_pct(last["overall_rate"]), border=True,
                     help=_("Overall conversion: reached the last stage ÷ leads in the cohort."))
         ui.chart(charts.funnel_chart(funnel_df, presentation=present, lang=lg), key="conv_funnel")
@@ -142,7 +142,7 @@ with ui.guard(_("the funnel")):
 # ---- Breakdown --------------------------------------------------------------------------------
 if breakdown is not None and funnel_df is not None and not funnel_df.empty:
     label = attr_label(breakdown)
-    st.subheader(_("By {breakdown}", breakdown=attr_in_sentence(breakdown)))
+    st.subheader(_("By {breakdown}", breakdown=ui.md(attr_in_sentence(breakdown))))
     with ui.guard(_("the breakdown")):
         by = ui.call(conversion.stage_conversion, scope, breakdown=breakdown)
         groups = by["grp"].nunique()
@@ -152,9 +152,9 @@ if breakdown is not None and funnel_df is not None and not funnel_df.empty:
         st.caption(_("One funnel per {breakdown} value: the share of its leads reaching each stage (same definition "
                      "as above). Showing the {shown} largest of {groups} values; the table has all of them. The "
                      "finding at the top ignores values with fewer than {min_leads} leads entering the step — their "
-                     "rates swing too much to compare.", breakdown=label, shown=shown, groups=groups,
+                     "rates swing too much to compare.", breakdown=ui.md(label), shown=shown, groups=groups,
                      min_leads=conversion.MIN_GROUP_LEADS))
-        with st.expander(_("All {groups} {breakdown} values as a table", groups=groups, breakdown=label)):
+        with st.expander(_("All {groups} {breakdown} values as a table", groups=groups, breakdown=ui.md(label))):
             table = by[["grp", "stage", "leads", "reached", "step_rate", "overall_rate"]].assign(
                 grp=labels.readable_list(by["grp"]))
             st.dataframe(table, hide_index=True, width="stretch", column_config={
@@ -193,10 +193,10 @@ if funnel_df is not None and not funnel_df.empty and not one_date:
         trend = monthly if grain == "month" else ui.call(conversion.conversion_trend, scope, grain)
         ui.chart(charts.trend_chart(trend, stage, grain, presentation=present, lang=lg), key="conv_trend")
         st.caption(_("Share of each month's new leads that reached {stage} (or a later stage) by the as-of date. "
-                     "The dashed grey part is cohorts still maturing: their number can only go up.", stage=stage)
+                     "The dashed grey part is cohorts still maturing: their number can only go up.", stage=ui.md(stage))
                    if grain == "month" else
                    _("Share of each week's new leads that reached {stage} (or a later stage) by the as-of date. "
-                     "The dashed grey part is cohorts still maturing: their number can only go up.", stage=stage))
+                     "The dashed grey part is cohorts still maturing: their number can only go up.", stage=ui.md(stage)))
 
 # ---- Sections this data cannot support, said where they would be ------------------------------
 if funnel_df is not None and not funnel_df.empty and (one_date or no_durations):
@@ -233,4 +233,4 @@ if funnel_df is not None and not funnel_df.empty and not no_durations:
             ui.chart(charts.time_to_convert_histogram_chart(hist, hist_stage, presentation=present, lang=lg),
                      key="conv_hist_chart")
             st.caption(_("How many leads first reached {stage} within each band of days after they were created; "
-                         "the percentage is the band's share of those leads.", stage=hist_stage))
+                         "the percentage is the band's share of those leads.", stage=ui.md(hist_stage)))

@@ -5,8 +5,8 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from funnel import health, ingest, limitations, presets
-from funnel.errors import FunnelError
+from funnel import access, audit, health, ingest, limitations, presets
+from funnel.errors import FunnelError, ImportValidationError
 from funnel.labels import blank_missing, readable_columns
 from funnel.mapping import STAGE_FUNNEL, TABLE_ORDER, TABLES, validate_mapping
 
@@ -41,7 +41,7 @@ def _flash(kind: str, text: str) -> None:
 
 
 def _show_error(e: FunnelError) -> None:
-    st.error(e.message + (f" — {e.hint}" if e.hint else ""))
+    st.error(ui.md(e.message + (f" — {e.hint}" if e.hint else "")))
     problems = getattr(e, "problems", None)
     if problems:
         df = presets.problems_frame(problems)
@@ -71,7 +71,7 @@ def _show_outcome(key: str) -> None:
         ui.download_csv(df, "skipped-rows", label="Download the rows that would be skipped (CSV)", key="dl_dry_skipped")
     if dry.limitations:
         st.markdown("**After this import, these figures will not be available:**")
-        st.markdown("\n".join(f"- {t}" for t in dry.limitations))
+        st.markdown("\n".join(f"- {ui.md(t)}" for t in dry.limitations))
     if dry.preview:
         st.markdown("**Preview: the first rows as they would be stored**")
         tabs = st.tabs([f"{presets.TABLE_LABELS[t]} ({dry.counts.get(t, 0):,} rows)" for t in dry.preview])
@@ -93,7 +93,7 @@ with ui.guard("the data health figures"):
 
     if ss.get("data_flash"):
         kind, text = ss.pop("data_flash")
-        (st.success if kind == "ok" else st.warning)(text)
+        (st.success if kind == "ok" else st.warning)(ui.md(text))
 
     cols = st.columns(4)
     helps = {"leads": "One row per lead.", "lead_events": "Entries of leads into stages (their lifecycle history).",
@@ -102,8 +102,8 @@ with ui.guard("the data health figures"):
     for c, row in zip(cols, counts.itertuples()):
         c.metric(row.label, ui.fmt_int(row.rows), border=True, help=helps[row.table])
     if last:
-        st.caption(f"Latest import: {source}, loaded {ui.fmt_date(last['started_at'])} by {last['run_by']} "
-                   f"(import run {last['run_id']}). {last['message']}")
+        st.caption(ui.md(f"Latest import: {source}, loaded {ui.fmt_date(last['started_at'])} by {last['run_by']} "
+                         f"(import run {last['run_id']}). {last['message']}"))
 
 with ui.guard("the data limitations"):
     lims = ui.call(limitations.limitation_findings)["notes"]   # one look per data version, shared with the pages
@@ -111,7 +111,7 @@ with ui.guard("the data limitations"):
     if lims:
         order = list(TOPICS)
         ranked = sorted(lims, key=lambda x: order.index(x["topic"]) if x["topic"] in order else len(order))
-        st.info("\n".join(f"- **{TOPICS.get(x['topic'], x['topic'])}** — {x['text']}" for x in ranked))
+        st.info("\n".join(f"- **{TOPICS.get(x['topic'], x['topic'])}** — {ui.md(x['text'])}" for x in ranked))
         st.caption("Found by looking at the data itself (which stages, dates, outcomes and owners it holds) and "
                    "from the notes of the preset that imported it. Read the other pages' figures with these in mind.")
     else:
@@ -142,9 +142,9 @@ with right, ui.guard("the stages seen"):
     unused = seen[seen["configured"] & (seen["events"] == 0)]
     if len(unknown):
         st.warning("Stages used by the data but not in the stage settings (their events count nowhere): "
-                   + ", ".join(f"{r.stage} ({r.funnel})" for r in unknown.itertuples()))
+                   + ", ".join(f"{ui.md(r.stage)} ({r.funnel})" for r in unknown.itertuples()))
     st.caption("Events per stage. " + ("Configured but never entered by this data: "
-                                       + ", ".join(f"{r.stage}" for r in unused.itertuples())
+                                       + ", ".join(ui.md(r.stage) for r in unused.itertuples())
                                        + " — a skipped stage still counts as passed in the funnel."
                                        if len(unused) else "Every configured stage is used."))
 
@@ -178,15 +178,102 @@ with ui.guard("the rejected rows"):
     elif last:
         st.caption("The last import set no row aside.")
 
+# ---- Audit trail -----------------------------------------------------------------------------
+
+AUDIT_ACTIONS = {"import": "Import", "reset": "Reset to sample", "sample_created": "Sample data (first start)",
+                 "stages": "Stage settings", "stage_rename": "Stage renamed", "probabilities": "Probabilities",
+                 "probabilities_reset": "Probabilities reset", "sla_targets": "SLA targets", "rules": "Scoring rules",
+                 "scenario_saved": "Scenario saved", "scenario_current": "Scenario made current",
+                 "review_saved": "Review saved", "mapping_saved": "Mapping saved", "restore": "Restore"}
+
+st.divider()
+st.header("Audit trail")
+st.caption("Every stored change: who made it, when (UTC), what it was, and the values before and after. "
+           "Written by the library in the same transaction as the change itself.")
+with ui.guard("the audit trail"):
+    # Read fresh, not through the cache: some changes (a saved scenario or review) add a row
+    # without changing any figure, so the data version does not move.
+    known_actions = ui.call_fresh(audit.actions)
+    known_actors = ui.call_fresh(audit.actors)
+    f1, f2, f3 = st.columns([2, 2, 2])
+    chosen_actions = f1.multiselect("What", known_actions, key="audit_actions", placeholder="Every change",
+                                    format_func=lambda a: AUDIT_ACTIONS.get(a, a))
+    chosen_actor = f2.selectbox("Who", known_actors, index=None, key="audit_actor", placeholder="Anyone")
+    period = f3.date_input("When (UTC)", value=(), key="audit_dates", format="YYYY-MM-DD",
+                           help="A day, or a first and a last day; empty: any time.")
+    since = until = None
+    if isinstance(period, (list, tuple)) and period:
+        since, until = period[0], period[-1]
+    trail = ui.call_fresh(audit.entries, actions=tuple(chosen_actions) or None, actor=chosen_actor,
+                          since=since, until=until, limit=1000)
+    if trail.empty:
+        st.caption("No change matches these filters.")
+    else:
+        shown = trail.assign(who=trail["actor_email"].fillna(trail["actor_name"]),
+                             action=trail["action"].map(lambda a: AUDIT_ACTIONS.get(a, a)))
+        st.dataframe(shown[["audit_id", "changed_at", "who", "actor_role", "action", "summary", "before", "after"]],
+                     hide_index=True, width="stretch", column_config={
+                         "audit_id": st.column_config.NumberColumn("#", format="%d"),
+                         "changed_at": st.column_config.DatetimeColumn("When (UTC)", format="D MMM YYYY, HH:mm:ss"),
+                         "who": st.column_config.TextColumn("Who"),
+                         "actor_role": st.column_config.TextColumn("Role"),
+                         "action": st.column_config.TextColumn("What"),
+                         "summary": st.column_config.TextColumn("Change"),
+                         "before": st.column_config.TextColumn("Before"),
+                         "after": st.column_config.TextColumn("After")})
+        ui.download_csv(trail, "audit-trail", label="Download the audit trail (CSV)", key="dl_audit")
+
+# ---- Undo: restore to before a change (admins) -------------------------------------------------
+if ui.can("restore") and not present:
+    with ui.guard("the restore points"):
+        points = ui.call_fresh(audit.restore_points, ui.db_path())
+        st.subheader("Restore to before a change")
+        if points.empty:
+            st.caption("No earlier version is kept yet: each change keeps the version before it (the last ten).")
+        else:
+            st.caption("Each import, reset and configuration change keeps the database as it was before it (the "
+                       "last ten versions). Restoring puts that version back as a new one: every figure returns to "
+                       "what it was, the audit trail keeps every row, and the restore itself can be undone.")
+            labels_by_id = {int(r.audit_id): f"#{int(r.audit_id)} · {ui.fmt_date(r.changed_at)} · {r.who} · "
+                                              f"{r.summary} ({r.size_bytes / 1e6:,.1f} MB)"
+                            for r in points.itertuples()}
+            chosen = st.selectbox("Change to undo", list(labels_by_id), format_func=labels_by_id.get,
+                                  key="restore_pick", index=None, placeholder="Choose a change")
+            if chosen is not None:
+                if st.button("Restore to before this change", key="restore_go", type="primary",
+                             help="Puts back the data and settings as they were just before this change."):
+                    done = False
+                    with ui.guard("the restore"), st.spinner("Restoring…"):
+                        # A read cursor to look the change up; the restore writes a new version itself.
+                        cur = ui.con()
+                        try:
+                            audit.restore_before(ui.db_path(), chosen, actor=ui.current_actor(), con=cur)
+                        finally:
+                            cur.close()
+                        done = True
+                    if done:
+                        ui.after_write()
+                        ss.pop("restore_pick", None)
+                        _flash("ok", f"Restored: the data is as it was before change #{chosen}.")
+                        st.rerun()
+
 if present:
+    st.stop()
+if not ui.can("import"):
+    st.info("Imports and resets are for admins"
+            + ("; you can change stage settings, probabilities and scoring on their pages." if ui.can("edit") else ".")
+            + f" You are signed in as {ui.current_actor().role}.")
     st.stop()
 
 # ---- Import ----------------------------------------------------------------------------------
 
 st.divider()
 st.header("Import data")
+MAX_UPLOAD_MB = st.get_option("server.maxUploadSize")
 st.caption("An import replaces the tables it covers, all or nothing: if anything is wrong you get a list of the "
-           "problems and the database stays as it is. Validate first to see what would be loaded.")
+           "problems and the database stays as it is. Validate first to see what would be loaded. "
+           f"Files: CSV, TSV, TXT, XLSX or Parquet, up to {MAX_UPLOAD_MB:,} MB each (a larger file is refused "
+           "when you drop it; the limit is server.maxUploadSize in .streamlit/config.toml).")
 
 saved = presets.saved_mappings(presets.mappings_dir(ui.db_path()))
 choices = [AUTO] + [f"preset:{k}" for k in presets.PRESETS] + [f"saved:{m['name']}" for m in saved] + [CANONICAL]
@@ -214,7 +301,12 @@ def _commit(key: str, do_import) -> None:
     """Run ``do_import(cursor)`` in one write (all or nothing); on success say so and rerun, else
     keep the error under the buttons."""
     try:
-        with st.spinner("Importing…"), ui.writer() as cur:
+        # The import acts as this session's user: import_files checks the role and names them
+        # in the import run and the audit trail (presets call it inside).
+        who = access.require(ui.current_actor(), "import")
+        # A refused import still commits its 'failed' run log (the database is otherwise as it was).
+        with st.spinner("Importing…"), ui.writer("import", commit_on=(ImportValidationError,)) as cur, \
+                access.acting(who):
             result = do_import(cur)
     except FunnelError as e:
         ss["imp_outcome"] = {"key": key, "kind": "error", "error": e}
@@ -260,10 +352,17 @@ def _preset_flow(name: str) -> None:
     p = presets.PRESETS[name]
     st.markdown(p.description)
     with st.expander("What this data cannot show"):
-        st.markdown("\n".join(f"- {t}" for t in presets.preset_notes(name)))
+        st.markdown("\n".join(f"- {ui.md(t)}" for t in presets.preset_notes(name)))
     default_dir = presets.default_directory(name)
-    mode = st.radio("Where are the files?", ["Upload them", "In a folder on this server"],
-                    index=1 if default_dir else 0, horizontal=True, key=f"pmode_{name}")
+    # The importer reads uploads, or a folder an admin set up (ui.import_folders) — plus the
+    # shipped public data set's own folder — never a path typed into a box.
+    folders = [str(f) for f in ([default_dir] if default_dir else []) + ui.import_folders()]
+    folders = list(dict.fromkeys(folders))
+    modes = ["Upload them"] + (["In a folder on this server"] if folders else [])
+    mode = st.radio("Where are the files?", modes, index=1 if default_dir and folders else 0, horizontal=True,
+                    key=f"pmode_{name}",
+                    help="Folders on the server are the ones an admin listed in [funnelcast] import_folders "
+                         "(.streamlit/secrets.toml) or $FUNNEL_IMPORT_DIRS.")
     files: dict = {}
     folder = None
     if mode == "Upload them":
@@ -278,12 +377,12 @@ def _preset_flow(name: str) -> None:
             st.caption("Upload " + ", ".join(r.label.lower() for r in p.roles if r.required and r.key not in files)
                        + " to continue.")
     else:
-        folder = st.text_input("Folder", value=str(default_dir or ""), key=f"dir_{name}",
-                               help="A folder on the machine running the app; its files are found by their usual names.")
+        folder = st.selectbox("Folder", folders, key=f"dir_{name}",
+                              help="A folder an admin set up for imports; its files are found by their usual names.")
         found = presets.find_preset_files(name, folder) if folder else {}
         for role in p.roles:
             hit = found.get(role.key)
-            st.caption(f"{role.label}: " + (f"`{hit.name}`" if hit else
+            st.caption(f"{role.label}: " + (ui.md(hit.name) if hit else
                                             ("not found" if role.required else "not found (optional)")))
         ready = bool(folder) and all(r.key in found for r in p.roles if r.required)
     options = _preset_options(name, p)
@@ -369,7 +468,7 @@ def _canonical_flow(saved_map: dict | None) -> None:
         except FunnelError as e:
             _show_error(e)
             continue
-        with st.expander(f"{presets.TABLE_LABELS[t]}: {f.name}", expanded=True):
+        with st.expander(f"{presets.TABLE_LABELS[t]}: {ui.md(f.name)}", expanded=True):
             headers = [str(h) for h in df.columns]
             initial = dict((m0.get("columns") or {}).get(t) or {})
             if not initial:
@@ -409,7 +508,7 @@ def _canonical_flow(saved_map: dict | None) -> None:
                 saved_stages = (m0.get("stages") or {}).get(funnel) or {}
                 guess_map = presets.guess_stage_map(values["value"], configured[funnel], funnel)
                 values["stage"] = [saved_stages.get(v) or guess_map.get(v, "") for v in values["value"]]
-                st.markdown(f"**Stages** — which configured {funnel} stage each value of “{colmap['stage']}” means "
+                st.markdown(f"**Stages** — which configured {funnel} stage each value of “{ui.md(colmap['stage'])}” means "
                             "(leave empty for values that already match a stage name):")
                 sedit = st.data_editor(
                     values, key=f"stages_{t}_{fid}_{colmap['stage']}", hide_index=True, width="stretch",
@@ -428,7 +527,7 @@ def _canonical_flow(saved_map: dict | None) -> None:
     mapping = presets.build_mapping(columns, stages, formats, decimal)
     problems = validate_mapping(mapping)
     if problems:
-        st.warning("Fix the mapping first: " + " ".join(problems))
+        st.warning(ui.md("Fix the mapping first: " + " ".join(problems)))
     key = f"{CANONICAL}:{saved_map['name'] if saved_map else ''}"
     source = f"mapping:{saved_map['name']}" if saved_map else "files"
     c1, c2, c3 = st.columns([1, 1.3, 5])
@@ -446,11 +545,15 @@ def _canonical_flow(saved_map: dict | None) -> None:
                              help="Letters, digits and dashes. It is listed next to the shipped presets.")
         if st.button("Save mapping", key="save_go"):
             try:
+                access.require(ui.current_actor(), "import")
                 path = presets.save_mapping(presets.mappings_dir(ui.db_path()), name, mapping,
                                             files={t: f.name for t, f in uploads.items()})
             except FunnelError as e:
-                st.error(str(e))
+                st.error(ui.md(str(e)))
             else:
+                with ui.writer("mapping saved") as w:
+                    audit.record(w, ui.current_actor(), "mapping_saved", {"name": name, "path": str(path)},
+                                 None, mapping, summary=f"Saved the mapping '{name}' as a preset")
                 st.success(f"Saved as {path.name} in {path.parent}. It now appears under “What are you importing?”; "
                            f"on the command line: python -m funnel import --mapping {path} …")
     _show_outcome(key)
@@ -481,9 +584,9 @@ else:
     st.warning("This replaces ALL imported data with the sample data and cannot be undone. Continue?")
     c1, c2 = st.columns([2, 5])
     if c1.button("Yes, replace everything", key="reset_yes", type="primary"):
-        with ui.guard("the reset"), st.spinner("Generating the sample data…"), ui.writer() as cur:
+        with ui.guard("the reset"), st.spinner("Generating the sample data…"), ui.writer("reset to sample") as cur:
             from funnel.sample import generate_sample
-            generate_sample(cur, leads=20000, seed=7)
+            generate_sample(cur, leads=20000, seed=7, actor=ui.current_actor())
             presets.clear_data_notes(cur)
             presets.restore_default_scoring(cur)   # only if the rules are a preset's untouched seed
             ss["reset_confirm"] = False

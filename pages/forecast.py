@@ -65,7 +65,7 @@ with ui.guard("the stage probabilities"):
 
 note = forecast.method_note(rates, method) if rates is not None else None
 if note:
-    st.info(note)
+    st.info(ui.md(note))
 
 headline, rollup, outlook = None, None, None
 with ui.guard("the forecast figures"), st.spinner("Simulating 10,000 outcomes…"):
@@ -89,7 +89,7 @@ with header:
     with ui.guard("the notes on this data"):  # what this data cannot show (funnel.presets.notes_for_page)
         limits = presets.notes_for_page(ui.call(presets.limitation_findings), "forecast")
         if limits["notes"]:
-            st.warning("**What this data cannot show**\n\n" + "\n".join(f"- {n}" for n in limits["notes"]))
+            st.warning("**What this data cannot show**\n\n" + "\n".join(f"- {ui.md(n)}" for n in limits["notes"]))
 
 if headline:
     c = st.columns(4)
@@ -135,7 +135,7 @@ if rates is not None and len(rates):
                                                   help=f"At least {forecast.MIN_CLOSED_FOR_HISTORICAL} closed deals; "
                                                        "otherwise the historical method uses the configured probability."),
     }
-    if present:
+    if present or not ui.can("edit"):   # viewers see the probabilities, with no control to change them
         st.dataframe(table, hide_index=True, column_config=config, width="stretch")
     else:
         if st.session_state.pop(CLEAR_EDITOR, False):
@@ -163,9 +163,9 @@ if rates is not None and len(rates):
             with ui.guard("saving the probabilities"):
                 with ui.writer() as w:
                     if action == "reset":
-                        forecast.reset_probabilities(w)
+                        forecast.reset_probabilities(w, actor=ui.current_actor())
                     else:
-                        forecast.save_probabilities(w, payload)
+                        forecast.save_probabilities(w, payload, actor=ui.current_actor())
                 saved = True
             if saved:
                 ui.after_write()
@@ -233,7 +233,7 @@ with ui.guard("the backtest"), st.spinner("Replaying the last 12 months…"):
     bt = ui.call(forecast.forecast_backtest, scope)
     summary = forecast.backtest_summary(bt)
     verdict = forecast.backtest_verdict(summary)
-    st.markdown(f"**{verdict}**")
+    st.markdown(f"**{ui.md(verdict)}**")
     ui.chart(charts.backtest_chart(bt, presentation=present), key="fc_backtest")
     st.caption("For each of the last 12 whole months: the weighted forecast made on its first day (deal states and "
                "historical rates as known then, overdue deals counting in that month) against the amount of deals "

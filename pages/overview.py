@@ -32,7 +32,7 @@ ui.page_header(f"Weekly review — week ending {ui.fmt_date(scope.as_of)}",
 with ui.guard("the notes on this data"):  # what this data cannot show (funnel.presets.notes_for_page)
     limits = presets.notes_for_page(ui.call(presets.limitation_findings), "overview")
     if limits["notes"]:
-        st.warning("**What this data cannot show**\n\n" + "\n".join(f"- {n}" for n in limits["notes"]))
+        st.warning("**What this data cannot show**\n\n" + "\n".join(f"- {ui.md(n)}" for n in limits["notes"]))
 
 # ---- KPI tiles -------------------------------------------------------------------------------
 this, last = kpis.iloc[-1], kpis.iloc[-2]
@@ -94,7 +94,7 @@ if not notes:
     st.caption("Nothing stands out this week: no change, risk or channel gap large enough to call out.")
 for i, note in enumerate(notes):
     c1, c2 = st.columns([6, 1], vertical_alignment="center")
-    c1.markdown(f"**{i + 1}.** {note['text']}")
+    c1.markdown(f"**{i + 1}.** {ui.md(note['text'])}")
     c2.page_link(note["page"], label="Explain →")
 
 # ---- Funnel and waterfall --------------------------------------------------------------------
@@ -122,11 +122,11 @@ with right, ui.guard("the pipeline waterfall"):
 st.divider()
 c1, c2, c3 = st.columns(3)
 if not present:
-    if c1.button("Save this week's review", key="save_review", type="primary",
+    if ui.can("edit") and c1.button("Save this week's review", key="save_review", type="primary",
                  help="Stores the as-of date, filters and headline figures so next week's review can compare."):
         with ui.guard("saving the review"), ui.writer() as w:
             figs = overview.review_figures(w, scope)
-            overview.save_snapshot(w, scope, figs)
+            overview.save_snapshot(w, scope, figs, actor=ui.current_actor())
             ui.after_write()   # the Review history page's cached figures include the new snapshot
             st.toast(f"Review of {ui.fmt_date(scope.as_of)} saved.")
     c2.page_link("pages/review_history.py", label="Forecast history across reviews →")

@@ -33,6 +33,7 @@ ui.page_header(TITLE, render(verdict["messages"]) if verdict else None)
 if verdict is None:
     st.stop()
 handoff = verdict["handoff_stage"]
+handoff_md = ui.md(handoff)   # a stage name from the data, shown in Markdown text below
 
 
 def breakdown(dim: str):
@@ -46,12 +47,12 @@ if verdict["state"] in ("no_rejection_stage", "no_data"):
     with ui.guard(_("the notes on this data")):
         notes = ui.call(presets.data_limitations, "leads") + ui.call(presets.data_limitations, "rejections")
     if notes:
-        st.warning(_("What this data lacks:") + "\n\n" + "\n".join(f"- {n}" for n in dict.fromkeys(notes)))
+        st.warning(_("What this data lacks:") + "\n\n" + "\n".join(f"- {ui.md(n)}" for n in dict.fromkeys(notes)))
     st.info(_("This page follows each lead through the hand-off from marketing to sales: every entry into "
               "{handoff} offers the lead to sales, sales may reject it, and marketing may recycle it and hand it "
               "off again. That needs the lead's status history with its Rejected entries. "
               "What to do: re-import the lead events with your CRM's rejected status mapped to the Rejected stage "
-              "(Data page), or give a stage the kind 'rejected' on the Stage settings page.", handoff=handoff))
+              "(Data page), or give a stage the kind 'rejected' on the Stage settings page.", handoff=handoff_md))
     st.stop()
 if verdict["state"] == "none_in_cohort":
     ui.empty_state(_("Nothing to show for these leads — widen the date range or clear a filter in the sidebar."))
@@ -59,7 +60,7 @@ if verdict["state"] == "none_in_cohort":
 
 st.caption(_("**Hand-off**: each entry of a lead into {handoff_glossed}. **Rejection**: an entry into Rejected. "
              "**Resubmission**: a rejected lead entering {handoff} again later; its delay is the time in between. "
-             "**Loop**: every {handoff} entry after a lead's first.", handoff=handoff, handoff_glossed=glossed(handoff)))
+             "**Loop**: every {handoff} entry after a lead's first.", handoff=handoff_md, handoff_glossed=ui.md(glossed(handoff))))
 
 columns = set()
 with ui.guard(_("the list of lead attributes")):
@@ -73,18 +74,18 @@ if summary:
     # seven tiles fit one row on a desk screen; on the projector, with big type, two rows keep labels whole
     tiles = st.columns(7) if not present else [*st.columns(4), *st.columns(4)[:3]]
     tiles[0].metric(_("Hand-offs"), fmt_int(summary["handoffs"]),
-                    help=_("Entries into {handoff} by the as-of date, for the leads in this cohort.", handoff=handoff))
+                    help=_("Entries into {handoff} by the as-of date, for the leads in this cohort.", handoff=handoff_md))
     tiles[1].metric(_("Rejected"), fmt_int(summary["rejected"]), help=_("Entries into Rejected by the as-of date."))
     tiles[2].metric(_("Rejection rate"), fmt_pct(summary["rejection_rate"]), help=_("Rejected ÷ hand-offs."))
     tiles[3].metric(_("Resubmissions"), fmt_int(summary["resubmissions"]),
-                    help=_("Rejections followed later by a new {handoff} entry of the same lead.", handoff=handoff))
+                    help=_("Rejections followed later by a new {handoff} entry of the same lead.", handoff=handoff_md))
     tiles[4].metric(_("Back within 7 days"), fmt_pct(summary["resubmitted_within_7d_share"]),
                     help=_("Resubmissions that came back at most 7 days after the rejection: {n} of {total}.",
                            n=fmt_int(summary["resubmitted_within_7d"]), total=fmt_int(summary["resubmissions"])))
     tiles[5].metric(_("Median resubmit delay"), fmt_days(summary["median_resubmit_days"]),
                     help=_("Half of the resubmissions came back sooner than this, half later."))
     tiles[6].metric(_("Leads with loops"), fmt_int(summary["leads_with_loops"]),
-                    help=_("Leads handed off more than once ({handoff} entered two or more times).", handoff=handoff))
+                    help=_("Leads handed off more than once ({handoff} entered two or more times).", handoff=handoff_md))
 
 # ---- Whose leads get rejected -----------------------------------------------------------------
 st.subheader(_("Whose leads get rejected"))
@@ -102,7 +103,7 @@ for col, dim, role in ((left, "ae", "AE"), (right, "sdr", "SDR")):
 st.caption(_("Rate = rejections of the leads each person owns ÷ those leads' hand-offs (entries into {handoff}); "
              "the count is “rejected of hand-offs”. Red-orange: at least 1.3× the team rate (dashed line) and too "
              "large a gap to be chance (a two-proportion test against everyone else at the 5% level). "
-             "Grey: fewer than {n} hand-offs — too few to judge anyone on.", handoff=handoff,
+             "Grey: fewer than {n} hand-offs — too few to judge anyone on.", handoff=handoff_md,
              n=rejections.SMALL_SAMPLE))
 
 if not present:
@@ -155,7 +156,7 @@ with ui.guard(_("the stage flows")):
     st.caption(_("Each band is the number of times a lead moved from one stage straight to the next, by the "
                  "as-of date. Orange bands go backwards — Rejected → Recycled → {handoff} is the recycle loop; "
                  "red bands are hand-offs refused; grey bands leave the funnel or go back to nurture.",
-                 handoff=handoff))
+                 handoff=handoff_md))
 
 # ---- How fast ---------------------------------------------------------------------------------
 st.subheader(_("How fast rejected leads come back"))
@@ -187,7 +188,7 @@ with ui.guard(_("the resubmission delays")):
     ui.chart(fig, key="rej_delays")
     st.caption(_("Each bar counts resubmissions by whole days between the rejection and the next {handoff} entry "
                  "(the bar at 3 covers 3 to 4 days; 90+ collects the rest). Left of the dashed line: back within "
-                 "7 days.", handoff=handoff))
+                 "7 days.", handoff=handoff_md))
 
 # ---- Outcomes ---------------------------------------------------------------------------------
 st.subheader(_("Do recycled leads ever convert?"))
@@ -198,12 +199,12 @@ with left, ui.guard(_("the outcome comparison")):
     st.caption(_("Recycled: leads rejected at least once; they count as reaching a stage only when they reach it "
                  "after their first rejection. First-pass: leads handed off ({handoff}) and never rejected. "
                  "Reaching a stage includes skipping past it; everything as known at the as-of date.",
-                 handoff=handoff))
+                 handoff=handoff_md))
 with right, ui.guard(_("the loop distribution")):
     loops = ui.call(rejections.loop_distribution, scope)
     ui.chart(charts.loop_distribution_bar(loops, presentation=present, lang=lg), key="rej_loops")
     st.caption(_("Handed-off leads by how many times they were handed off again after the first {handoff}.",
-                 handoff=handoff))
+                 handoff=handoff_md))
 
 # ---- Ping-pong --------------------------------------------------------------------------------
 st.subheader(_("Ping-pong leads"))

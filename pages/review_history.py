@@ -19,7 +19,7 @@ def _data_notes() -> None:
     with ui.guard("the notes on this data"):
         limits = presets.notes_for_page(ui.call(presets.limitation_findings), "review_history")
         if limits["notes"]:
-            st.warning("**What this data cannot show**\n\n" + "\n".join(f"- {n}" for n in limits["notes"]))
+            st.warning("**What this data cannot show**\n\n" + "\n".join(f"- {ui.md(n)}" for n in limits["notes"]))
 
 
 with ui.guard("the review history"):

@@ -66,7 +66,7 @@ if limits["blocked"]:
     with header:
         ui.page_header("Scoring what-if", limits["blocked"]["finding"])
     if limits["notes"]:
-        st.warning("**What this data cannot show**\n\n" + "\n".join(f"- {n}" for n in limits["notes"]))
+        st.warning("**What this data cannot show**\n\n" + "\n".join(f"- {ui.md(n)}" for n in limits["notes"]))
     ui.empty_state(limits["blocked"]["todo"])
     st.stop()
 
@@ -155,7 +155,8 @@ def _save() -> None:
 
     def go():
         with ui.writer() as cur:
-            scoring.save_scenario(cur, name, ss.get(S_VALID) or [], ss.get(S_THRESHOLD, stored_threshold))
+            scoring.save_scenario(cur, name, ss.get(S_VALID) or [], ss.get(S_THRESHOLD, stored_threshold),
+                                  actor=ui.current_actor())
         ui.after_write()
         ss[K_SCENARIO] = name
         _flash("success", f"Saved the draft as “{name}”.")
@@ -170,7 +171,7 @@ def _make_current() -> None:
 
     def go():
         with ui.writer() as cur:
-            scoring.make_scenario_current(cur, name)
+            scoring.make_scenario_current(cur, name, actor=ui.current_actor())
         ui.after_write()
         _flash("success", f"“{name}” is now the current scoring: its rules and threshold are the production ones.")
     _attempt(go)
@@ -202,6 +203,7 @@ stage_default = stages.index("SQL") if "SQL" in stages else len(stages) // 2
 stage = c_stage.selectbox("Judge against leads that reached", stages, index=stage_default, key=K_STAGE,
                           help="The outcome: a lead counts as a success when it reached this stage "
                                "(or a later one) by the as-of date.")
+stage_md = ui.md(stage)   # a stage name from the data, shown in Markdown text below
 capacity_slot = c_capacity.empty()
 c_scenario.selectbox("Saved scenario", scenario_names, index=None, key=K_SCENARIO, bind="query-params",
                      on_change=_load_selected, placeholder="Choose one to load it into the draft",
@@ -210,10 +212,10 @@ c_scenario.selectbox("Saved scenario", scenario_names, index=None, key=K_SCENARI
 
 # ---- the draft editor (hidden in presentation mode) --------------------------------------------------
 for kind, message in ss.pop(S_FLASH, []):
-    getattr(st, kind)(message)
+    getattr(st, kind)(ui.md(message))
 
 if missing:
-    st.warning(f"The stored rules on {', '.join(missing)} are left out: these leads have no such column, so "
+    st.warning(f"The stored rules on {ui.md(', '.join(missing))} are left out: these leads have no such column, so "
                "those rules match no lead.")
 
 attribute_options = attributes["attribute"].tolist()
@@ -282,6 +284,9 @@ if not present:
             "MQL threshold (draft)", min_value=lo, max_value=hi, step=1.0, key=K_THRESHOLD, format="%.0f",
             help=f"A lead whose score is at or above this is an MQL. The current threshold is {stored_threshold:g}.")
     ss[S_THRESHOLD] = float(draft_threshold)
+    # The draft is a what-if anyone may try; storing it (a scenario, or the production rules) is an
+    # editor's change: viewers get no such button.
+    editing = ui.can("edit")
     b1, b2, b3, b4 = st.columns(4)
     b1.button("Reset draft to current", key="reset_draft", on_click=_reset_to_current, width="stretch",
               help="Throw the draft away and start again from the production rules and threshold.")
@@ -289,15 +294,18 @@ if not present:
               help="Fit a logistic regression on leads whose outcome is known and turn it into rounded points.")
     b3.button("Reload scenario", key="reload_scenario", on_click=_load_selected, width="stretch", disabled=not ss.get(K_SCENARIO),
               help="Load the chosen saved scenario into the draft again, dropping edits since.")
-    b4.button("Make scenario current", key="make_current", on_click=_make_current, width="stretch", type="primary",
+    editing and b4.button("Make scenario current", key="make_current", on_click=_make_current, width="stretch", type="primary",
               disabled=not ss.get(K_SCENARIO),
               help="Copy the chosen saved scenario's rules and threshold into production (the 'current' side).")
-    n1, n2 = st.columns([3, 1], vertical_alignment="bottom")
-    n1.text_input("Save the draft as", key=K_SAVE_NAME, placeholder="e.g. Q3 stricter threshold")
-    n2.button("Save scenario", key="save_scenario", on_click=_save, width="stretch", disabled=draft_rules is None,
-              help="Store the draft's rules and threshold under this name (same name: replaced).")
+    if editing:
+        n1, n2 = st.columns([3, 1], vertical_alignment="bottom")
+        n1.text_input("Save the draft as", key=K_SAVE_NAME, placeholder="e.g. Q3 stricter threshold")
+        n2.button("Save scenario", key="save_scenario", on_click=_save, width="stretch", disabled=draft_rules is None,
+                  help="Store the draft's rules and threshold under this name (same name: replaced).")
+    else:
+        st.caption("The draft is yours to try; editors and admins save scenarios and make one current.")
     for note in ss.get(S_SUGGEST, []):
-        st.warning(note)
+        st.warning(ui.md(note))
 
 current = (current_rules, float(stored_threshold))
 draft = (draft_rules, float(draft_threshold)) if draft_rules is not None else None
@@ -321,7 +329,7 @@ with header:
         finding = "Fix the draft rules to see what they would change."
     ui.page_header("Scoring what-if", finding)
     if limits["notes"]:
-        st.warning("**What this data cannot show**\n\n" + "\n".join(f"- {n}" for n in limits["notes"]))
+        st.warning("**What this data cannot show**\n\n" + "\n".join(f"- {ui.md(n)}" for n in limits["notes"]))
 
 if ev_cur is None:
     st.stop()
@@ -338,11 +346,11 @@ with capacity_slot:
 st.subheader("Current vs draft")
 st.caption(
     f"Judged on the {ui.fmt_int(ev_cur['leads'])} leads of this cohort ({ev_cur['weeks']:.1f} weeks), of which "
-    f"{ui.fmt_int(ev_cur['with_outcome'])} ({ui.fmt_pct(ev_cur['outcome_rate'])}) reached {stage}. "
+    f"{ui.fmt_int(ev_cur['with_outcome'])} ({ui.fmt_pct(ev_cur['outcome_rate'])}) reached {stage_md}. "
     "**MQLs a week**: leads scoring at or above the threshold ÷ weeks in the cohort. **Per SDR a week**: that ÷ the "
-    f"{ev_cur['sdrs']} SDRs owning leads in it. **Precision**: share of those MQLs that reached {stage}. "
-    f"**Recall**: share of all leads that reached {stage} that would have been MQLs. **AUC**: the chance that a "
-    f"lead that reached {stage} scores higher than one that did not (ties count half; 0.5 is a coin toss, "
+    f"{ev_cur['sdrs']} SDRs owning leads in it. **Precision**: share of those MQLs that reached {stage_md}. "
+    f"**Recall**: share of all leads that reached {stage_md} that would have been MQLs. **AUC**: the chance that a "
+    f"lead that reached {stage_md} scores higher than one that did not (ties count half; 0.5 is a coin toss, "
     "1 is perfect).")
 
 
@@ -363,10 +371,10 @@ def _tiles(label: str, ev: dict, base: dict | None) -> None:
     cols[2].metric("Per SDR a week", ui.fmt_num(ev["mqls_per_sdr_per_week"]),
                    delta("mqls_per_sdr_per_week", "num"), delta_color="off", border=True)
     cols[3].metric("Precision", ui.fmt_pct(ev["precision"]), delta("precision", "pct"), border=True,
-                   help=f"{ui.fmt_int(ev['true_positives'])} of {ui.fmt_int(ev['above'])} MQLs reached {stage}.")
+                   help=f"{ui.fmt_int(ev['true_positives'])} of {ui.fmt_int(ev['above'])} MQLs reached {stage_md}.")
     cols[4].metric("Recall", ui.fmt_pct(ev["recall"]), delta("recall", "pct"), border=True,
                    help=f"{ui.fmt_int(ev['true_positives'])} of {ui.fmt_int(ev['with_outcome'])} leads that "
-                        f"reached {stage}.")
+                        f"reached {stage_md}.")
     cols[5].metric("AUC", ui.fmt_num(ev["auc"], 3), delta("auc", "auc"), border=True)
 
 
@@ -394,7 +402,7 @@ with right:
                      key="sdr_draft")
 
 # ---- score distribution --------------------------------------------------------------------------
-st.subheader(f"Scores of leads that reached {stage} and of the rest")
+st.subheader(f"Scores of leads that reached {stage_md} and of the rest")
 st.caption(f"For each group, the share of its leads at each score (bars of equal width); the dashed line is the "
            f"threshold. The further apart the green and grey, the better the rules tell the groups apart.")
 left, right = st.columns(2)
@@ -413,7 +421,7 @@ with right:
 
 # ---- gains ---------------------------------------------------------------------------------------
 st.subheader("Gains: how fast each scenario finds the good leads")
-st.caption(f"Leads sorted by score, best first: the line shows the share of all leads that reached {stage} found "
+st.caption(f"Leads sorted by score, best first: the line shows the share of all leads that reached {stage_md} found "
            "after contacting the top x% (leads with equal scores enter together). The dotted diagonal is picking "
            "leads at random; the dots are each scenario's MQLs. Lift = how many times better than random.")
 with ui.guard("the gains chart"):
@@ -437,7 +445,7 @@ if ev_draft is not None:
                 "lead_id": "Lead", "created_at": "Created", "channel": "Channel", "segment": "Segment",
                 "sdr": "SDR", "current_score": "Current score", "draft_score": "Draft score", "change": "Change",
                 "reached_outcome": f"Reached {stage}"})
-            st.caption(f"Each lead's score under both scenarios and whether it actually reached {stage} by "
+            st.caption(f"Each lead's score under both scenarios and whether it actually reached {stage_md} by "
                        f"{ui.fmt_date(scope.as_of)}." + (f" The first {len(flips):,} are listed."
                                                          if len(flips) < up["leads"] + down["leads"] else ""))
             st.dataframe(shown, hide_index=True, width="stretch",

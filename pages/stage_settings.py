@@ -89,7 +89,7 @@ with ui.guard("the stage settings"):
                                                          "Blank: no target."),
             "events": st.column_config.NumberColumn("Events using it", disabled=True, format="localized"),
         }
-        if ui.presentation():
+        if ui.presentation() or not ui.can("edit"):   # viewers: the settings, no control to change them
             st.dataframe(df, hide_index=True, width="stretch", column_config=config)
             continue
         edited = st.data_editor(df, key=f"stages_{funnel}", hide_index=True, width="stretch", num_rows="dynamic",
@@ -122,7 +122,7 @@ with ui.guard("the stage settings"):
                               ("stage", "position", "kind", "team", "probability", "category", "sla_hours")}}
                              for s in current[other]]
                     with ui.guard("saving the stages"), ui.writer() as w:
-                        store.save_stage_config(w, rows)
+                        store.save_stage_config(w, rows, actor=ui.current_actor())
                         ui.after_write()
                         st.toast("Stages saved: every page now uses them.")
                         st.rerun()
@@ -131,16 +131,18 @@ with ui.guard("the stage settings"):
             new = st.text_input("New name", key=f"rn_new_{funnel}")
             if st.button("Rename", key=f"rn_go_{funnel}"):
                 with ui.guard("renaming the stage"), ui.writer() as w:
-                    store.rename_stage(w, funnel, old, new)
+                    store.rename_stage(w, funnel, old, new, actor=ui.current_actor())
                     ui.after_write()
                     st.rerun()
         if funnel == "opportunity" and c3.button("Reset stages to defaults", key="reset_stages"):
             with ui.guard("resetting the stages"), ui.writer() as w:
                 rows = [dict(zip(("funnel", "stage", "position", "kind", "team", "probability", "category", "sla_hours"), r))
                         for r in store.DEFAULT_STAGES]
-                store.save_stage_config(w, rows)
+                store.save_stage_config(w, rows, actor=ui.current_actor())
                 ui.after_write()
                 st.rerun()
 
+    if not ui.can("edit"):
+        st.info("You can read the stage settings; editors and admins change them.")
     st.caption("Rules: each funnel has exactly one 'won' stage; probabilities lie between 0 and 100%; "
                "a stage that events use cannot be deleted — rename it instead. Imports map their own stage names onto these.")

@@ -41,7 +41,7 @@ if limits["blocked"]:
     st.segmented_control(_("Funnel"), list(FUNNEL_LABELS), format_func=lambda f: _(FUNNEL_LABELS[f]), default="lead",
                          required=True, key=K_FUNNEL, help=FUNNEL_HELP)
     if limits["notes"]:
-        st.warning(f"**{CANNOT_SHOW}**\n\n" + "\n".join(f"- {n}" for n in limits["notes"]))
+        st.warning(f"**{CANNOT_SHOW}**\n\n" + "\n".join(f"- {ui.md(n)}" for n in limits["notes"]))
     ui.empty_state(limits["blocked"]["todo"])
     st.stop()
 
@@ -59,7 +59,7 @@ if funnel == "opportunity":
 st.segmented_control(_("Funnel"), list(FUNNEL_LABELS), format_func=lambda f: _(FUNNEL_LABELS[f]), default="lead",
                      required=True, key=K_FUNNEL, help=FUNNEL_HELP)
 if limits["notes"]:
-    st.warning(f"**{CANNOT_SHOW}**\n\n" + "\n".join(f"- {n}" for n in limits["notes"]))
+    st.warning(f"**{CANNOT_SHOW}**\n\n" + "\n".join(f"- {ui.md(n)}" for n in limits["notes"]))
 
 stage_order: list[str] = []
 with ui.guard(_("the stage list")):
@@ -134,7 +134,7 @@ with left:
                                                       help=_("Items in the stage right now for longer than the "
                                                              "target.")),
         }
-        if present:
+        if present or not ui.can("edit"):   # viewers see the targets, with no control to change them
             st.dataframe(targets, hide_index=True, width="stretch", column_config=config)
         else:
             if st.session_state.pop(CLEAR_EDITOR, False):
@@ -151,7 +151,7 @@ with left:
                 saved = False
                 with ui.guard(_("saving the targets")):
                     with ui.writer() as w:
-                        time_in_stage.save_sla_targets(w, funnel, changes)
+                        time_in_stage.save_sla_targets(w, funnel, changes, actor=ui.current_actor())
                     saved = True
                 if saved:
                     ui.after_write()
@@ -159,7 +159,7 @@ with left:
                     st.toast(_("Targets saved: breach figures and the stuck list now use them."))
                     st.rerun()
         st.caption(_("Targets are shared with the Stage settings page.")
-                   + ("" if present else _(" Edit a cell, then save.")))
+                   + ("" if present or not ui.can("edit") else _(" Edit a cell, then save.")))
 with right, ui.guard(_("the breach chart")):
     ui.chart(charts.sla_bars(summary, presentation=present, lang=lg), key="tis_sla_bars")
     st.caption(_("A visit breaches its target when it lasted longer than the target, or is still open and has already "

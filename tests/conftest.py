@@ -80,3 +80,17 @@ def app_on(sample_db):
     def _run(page: str | None = None, **kw):
         return run_app(sample_db, page, **kw)
     return _run
+
+
+def page_finding(at) -> str:
+    """The finding ui.page_header shows under a page title (escaped Markdown in the container
+    keyed ``fc_finding``), read back as the plain sentence."""
+    from funnel.markup import md_plain
+
+    def blocks(node):
+        for child in getattr(node, "children", {}).values():
+            yield child
+            yield from blocks(child)
+
+    box = next(b for b in blocks(at.main) if getattr(b, "key", None) == "fc_finding")
+    return md_plain(next(c for c in blocks(box) if type(c).__name__ == "Markdown").value)

@@ -7,7 +7,7 @@ from datetime import date
 import duckdb
 import pytest
 
-from conftest import assert_clean, run_app
+from conftest import assert_clean, page_finding, run_app
 from test_conversion_golden import build_golden
 
 CONV = "pages/conversion.py"
@@ -26,7 +26,7 @@ def metrics(at) -> dict[str, str]:
 
 
 def finding(at) -> str:
-    return next(m.value for m in at.markdown if m.value.startswith("<p class='fc-finding'>"))
+    return page_finding(at)
 
 
 def test_conversion_page_golden_numbers_follow_filters_and_as_of(golden_db):

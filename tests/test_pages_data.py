@@ -5,6 +5,7 @@ files). Pages on data that lacks something must say so instead of failing or dra
 """
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -61,10 +62,16 @@ def test_saved_mappings_are_listed_next_to_the_presets(sample_copy):
     assert "Saved mapping **my-crm**" in _texts(at, "markdown")
 
 
+@pytest.fixture(autouse=True)
+def _import_folders(monkeypatch, tmp_path):
+    """The app reads only folders an admin set up: these tests' fixture folders are."""
+    monkeypatch.setenv("FUNNEL_IMPORT_DIRS", os.pathsep.join([str(FIX), str(tmp_path)]))
+
+
 def _hubspot_from_folder(at, folder: Path):
     at.selectbox(key="imp_source").set_value("preset:hubspot_contacts").run()
     at.radio(key="pmode_hubspot_contacts").set_value("In a folder on this server").run()
-    at.text_input(key="dir_hubspot_contacts").input(str(folder)).run()
+    at.selectbox(key="dir_hubspot_contacts").set_value(str(Path(folder).resolve())).run()
     return at
 
 

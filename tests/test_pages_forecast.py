@@ -7,7 +7,7 @@ import duckdb
 import pytest
 
 from builders import build_db
-from conftest import assert_clean, run_app
+from conftest import assert_clean, page_finding, run_app
 
 PAGE = "pages/forecast.py"
 EDITOR = "forecast_probabilities"
@@ -26,8 +26,7 @@ def quarter_tile(at) -> str:
 
 
 def finding(at) -> str:
-    html = next(m.value for m in at.markdown if "fc-finding" in m.value)
-    return re.sub(r"<[^>]+>", "", html)
+    return page_finding(at)
 
 
 def editors(at) -> list:

@@ -8,7 +8,7 @@ import plotly.io as pio
 import pytest
 
 from builders import build_db
-from conftest import assert_clean, run_app
+from conftest import assert_clean, page_finding, run_app
 
 PAGE = "pages/rejections.py"
 
@@ -40,8 +40,7 @@ def test_page_renders_every_part(page):
     at = page
     assert_clean(at)
     assert at.title[0].value == "Rejections & recycling"
-    finding = at.markdown[0].value
-    assert "fc-finding" in finding and "rejected" in finding
+    assert "rejected" in page_finding(at)
     labels = [m.label for m in at.metric]
     assert labels == ["Hand-offs", "Rejected", "Rejection rate", "Resubmissions", "Back within 7 days",
                       "Median resubmit delay", "Leads with loops"]

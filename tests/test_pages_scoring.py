@@ -5,7 +5,8 @@ import re
 
 import pytest
 
-from conftest import assert_clean, run_app
+from conftest import assert_clean, page_finding, run_app
+from funnel.markup import md_plain
 
 PAGE = "pages/scoring.py"
 
@@ -16,9 +17,8 @@ def tiles(at, label: str) -> list[str]:
 
 
 def finding(at) -> str:
-    """The page's one-sentence finding (ui.page_header writes it as an HTML paragraph)."""
-    html = next(m.value for m in at.markdown if "fc-finding" in m.value)
-    return re.sub(r"<[^>]+>", "", html)
+    """The page's one-sentence finding (ui.page_header writes it as escaped Markdown)."""
+    return page_finding(at)
 
 
 def edit(at, edited_rows=None, added_rows=None, deleted_rows=None):
@@ -128,7 +128,7 @@ def test_a_link_with_a_scenario_opens_it(sample_copy):
 def test_suggest_from_history(page):
     at = page.button(key="suggest_rules").click().run()
     assert_clean(at)
-    notes = " ".join(w.value for w in at.warning)
+    notes = " ".join(md_plain(w.value) for w in at.warning)   # shown as escaped Markdown
     assert "sdr_disposition" in notes                     # filled in after contact: left out, and said so
     assert "Threshold set to" in notes
     assert "The draft rules" in finding(at)
@@ -237,7 +237,7 @@ def _editing_a_weight_in_the_browser(sample_db, tmp_path):
                 expect(draft_tile).not_to_have_text(before)
                 page.wait_for_selector(SCRIPT_DONE)
                 assert float(draft_tile.inner_text()) > float(before)
-                expect(page.locator("p.fc-finding")).to_contain_text("The draft rules raise MQLs by")
+                expect(page.locator(".st-key-fc_finding p")).to_contain_text("The draft rules raise MQLs by")
                 assert not error_texts(page)
                 screenshot(page, "scoring-edited-weight")
             finally:
