@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import conversion, forecast, store
+from . import access, audit, conversion, forecast, store
 from .errors import ConfigError, ImportValidationError
 from .query import Scope, add_months, cohort_cte, month_start, resolve, run, sql
 
@@ -286,6 +286,12 @@ def _as_frame(rows, columns) -> pd.DataFrame:
     return df[list(columns)]
 
 
+def _audit_rows(frame: pd.DataFrame) -> list[dict]:
+    """A targets or teams frame as plain rows for the audit trail's before/after values."""
+    return [{k: (None if pd.isna(v) else (float(v) if isinstance(v, (int, float, np.number)) else str(v)))
+             for k, v in row.items()} for row in frame.to_dict("records")]
+
+
 def _write_targets(con, clean: pd.DataFrame) -> None:
     con.execute("DELETE FROM targets")
     if len(clean):
@@ -300,12 +306,14 @@ def _write_teams(con, clean: pd.DataFrame) -> None:
                         [(r.owner, r.team) for r in clean.itertuples(index=False)])
 
 
-def save_targets(con, rows, *, actor: str | None = None, source: str = "targets") -> list[str]:
+def save_targets(con, rows, *, actor: access.Actor | None = None, source: str = "targets") -> list[str]:
     """Replace the stored targets with ``rows`` (dicts or a frame: period, owner, amount).
 
     All-or-nothing: every row is checked first (as an imported file's); returns the warnings
-    (unknown owners). ``actor``: who made the change (for the audit trail). Bumps the data version.
+    (unknown owners). Editors and admins only; the audit trail keeps the targets before and after.
+    Bumps the data version.
     """
+    who = access.require(actor, "edit")
     teams = set(stored_teams(con)["team"])
     clean, problems, warnings = validate_targets(_as_frame(rows, TARGET_COLUMNS), source=source,
                                                  owners=known_owners(con), teams=teams)
@@ -313,21 +321,31 @@ def save_targets(con, rows, *, actor: str | None = None, source: str = "targets"
         raise ConfigError("The targets were not saved: " + " ".join(problems[:3]) +
                           (f" … and {len(problems) - 3} more." if len(problems) > 3 else ""),
                           hint="Correct those rows and save again; nothing was changed.")
+    before = _audit_rows(stored_targets(con))
+    version_before = store.data_version(con)
     with store.transaction(con):
         _write_targets(con, clean)
         store.bump_data_version(con)
+        audit.record(con, who, "targets", {"source": source, "rows": len(clean)}, before, _audit_rows(clean),
+                     summary=f"Saved {len(clean)} targets ({source})", data_version_before=version_before)
     return warnings
 
 
-def save_teams(con, rows, *, actor: str | None = None, source: str = "teams") -> None:
-    """Replace the stored teams with ``rows`` (owner, team). All-or-nothing; bumps the data version."""
+def save_teams(con, rows, *, actor: access.Actor | None = None, source: str = "teams") -> None:
+    """Replace the stored teams with ``rows`` (owner, team). All-or-nothing; editors and admins
+    only, audited with the teams before and after; bumps the data version."""
+    who = access.require(actor, "edit")
     clean, problems = validate_teams(_as_frame(rows, TEAM_COLUMNS), source=source)
     if problems:
         raise ConfigError("The teams were not saved: " + " ".join(problems[:3]),
                           hint="Correct those rows and save again; nothing was changed.")
+    before = _audit_rows(stored_teams(con))
+    version_before = store.data_version(con)
     with store.transaction(con):
         _write_teams(con, clean)
         store.bump_data_version(con)
+        audit.record(con, who, "teams", {"source": source, "rows": len(clean)}, before, _audit_rows(clean),
+                     summary=f"Saved {len(clean)} team members ({source})", data_version_before=version_before)
 
 
 @dataclass(frozen=True)
@@ -347,9 +365,11 @@ class TargetsImport:
             (f" {len(self.warnings)} warning{'s' if len(self.warnings) != 1 else ''}." if self.warnings else "")
 
 
-def import_targets(con, targets_file=None, teams_file=None, *, actor: str | None = None) -> TargetsImport:
+def import_targets(con, targets_file=None, teams_file=None, *, actor: access.Actor | None = None) -> TargetsImport:
     """Import a targets file and/or a teams file, replacing the stored ones, all-or-nothing: both
-    files are read and checked before anything is written, then written in one transaction."""
+    files are read and checked before anything is written, then written in one transaction.
+    Editors and admins only (targets are configuration, like probabilities); audited."""
+    who = access.require(actor, "edit")
     if targets_file is None and teams_file is None:
         raise ConfigError("Name a targets file or a teams file to import.",
                           hint="For example: --targets targets.csv --teams teams.csv")
@@ -357,12 +377,22 @@ def import_targets(con, targets_file=None, teams_file=None, *, actor: str | None
     team_names = set((teams if teams is not None else stored_teams(con))["team"])
     targets, warnings = (read_targets(targets_file, owners=known_owners(con), teams=team_names)
                          if targets_file is not None else (None, []))
+    before = {"targets": _audit_rows(stored_targets(con)) if targets is not None else None,
+              "teams": _audit_rows(stored_teams(con)) if teams is not None else None}
+    version_before = store.data_version(con)
+    files = [str(getattr(f, "name", f)) for f in (targets_file, teams_file) if f is not None]
     with store.transaction(con):
         if teams is not None:
             _write_teams(con, teams)
         if targets is not None:
             _write_targets(con, targets)
         store.bump_data_version(con)
+        audit.record(con, who, "targets_import", {"files": files,
+                                                  "targets": None if targets is None else len(targets),
+                                                  "teams": None if teams is None else len(teams)},
+                     before, {"targets": _audit_rows(targets) if targets is not None else None,
+                              "teams": _audit_rows(teams) if teams is not None else None},
+                     summary="Imported " + ", ".join(files), data_version_before=version_before)
     return TargetsImport(None if targets is None else len(targets), None if teams is None else len(teams),
                          tuple(warnings))
 
@@ -827,12 +857,13 @@ CALL_COLUMNS = ["call_id", "period", "owner", "commit_amount", "best_case_amount
 
 def record_call(con, period: str, owner: str = "", *, commit_amount: float | None, best_case_amount: float | None = None,
                 note: str | None = None, scope: Scope = Scope(), method: str = "configured",
-                actor: str | None = None, called_at: datetime | None = None) -> int:
+                actor: access.Actor | None = None, called_at: datetime | None = None) -> int:
     """Store the manager's call for ``period`` / ``owner`` (commit and best case amounts, a note),
     beside what the forecast said at the scope's as-of date: the expected amount (won + weighted)
     and the Monte Carlo P50 of won + simulated. ``actor``: who made the call (default: the current
     user); ``called_at``: when (default: now — a timestamp of the record, not a figure's date).
     Bumps the data version. Returns the call's id."""
+    who = access.require(actor, "edit")
     label = parse_period(period).label
     problems = []
     for name, value in (("commit", commit_amount), ("best case", best_case_amount)):
@@ -855,9 +886,14 @@ def record_call(con, period: str, owner: str = "", *, commit_amount: float | Non
                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
                     [call_id, label, _clean(owner), None if commit_amount is None else float(commit_amount),
                      None if best_case_amount is None else float(best_case_amount), (note or "").strip() or None,
-                     actor or store.current_user(), called_at or datetime.now().replace(microsecond=0), r.as_of,
+                     who.label, called_at or datetime.now().replace(microsecond=0), r.as_of,
                      float(fig["expected"]), float(fig["p50"])])
+        version_before = store.data_version(con)
         store.bump_data_version(con)
+        audit.record(con, who, "call", {"period": label, "owner": _clean(owner), "call_id": int(call_id)}, None,
+                     {"commit": commit_amount, "best_case": best_case_amount, "note": note},
+                     summary=f"Recorded a call for {label} {_clean(owner) or 'everyone'}",
+                     data_version_before=version_before)
     return int(call_id)
 
 

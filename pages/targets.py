@@ -160,7 +160,7 @@ if page and assumptions:
                 st.caption(f"Created by **{ui.fmt_date(plan['leads_by'])}** (lead-to-won time "
                            f"{ui.fmt_days(plan['lead_to_won_days'])}).")
             for reason in plan["reasons"]:
-                st.warning(reason)
+                st.warning(ui.md(reason))
     elif focus["has_target"]:
         st.success(f"No gap: the {targets.period_title(period)} target is already met.")
     else:
@@ -168,9 +168,9 @@ if page and assumptions:
 
 # ---- The manager's call -----------------------------------------------------------------------
 st.subheader("The manager's call")
-if not present and page:
+if not present and page and ui.can("edit"):   # viewers see the calls, with no control to add one
     with st.form("call_form", clear_on_submit=True):
-        st.markdown(f"Your call for **{targets.period_title(period)}** ({owner or 'everyone'}), recorded beside "
+        st.markdown(f"Your call for **{targets.period_title(period)}** ({ui.md(owner) if owner else 'everyone'}), recorded beside "
                     f"today's expected {ui.fmt_money(focus['expected'])} and the simulated median "
                     f"{ui.fmt_money(focus['p50'])}.")
         a, b = st.columns(2)
@@ -181,7 +181,7 @@ if not present and page:
             with ui.guard("recording the call"):
                 with ui.writer() as w:
                     targets.record_call(w, period, owner or "", commit_amount=commit, best_case_amount=best, note=note,
-                                        scope=scope, method=method, actor=store.current_user())
+                                        scope=scope, method=method, actor=ui.current_actor())
                 ui.after_write()
                 st.toast("Call recorded.")
                 st.rerun()
@@ -222,6 +222,12 @@ if not present:
         st.session_state.pop(GRID_KEY, None)
         st.session_state.pop(TEAMS_KEY, None)
     left, right = st.columns([3, 2])
+    if not ui.can("edit"):   # viewers see the targets and teams, with no control to change them
+        if stored is not None:
+            left.dataframe(stored, hide_index=True, width="stretch")
+        if teams is not None:
+            right.dataframe(teams, hide_index=True, width="stretch")
+        stored = teams = None
     if stored is not None:
         with left:
             edited = st.data_editor(
@@ -232,10 +238,10 @@ if not present:
             if targets.targets_differ(stored, edited) and st.button("Save targets", key="save_targets", type="primary"):
                 with ui.guard("saving the targets"):
                     with ui.writer() as w:
-                        warnings = targets.save_targets(w, edited, actor=store.current_user(), source="grid")
+                        warnings = targets.save_targets(w, edited, actor=ui.current_actor(), source="grid")
                     ui.after_write()
                     st.session_state[CLEAR] = True
-                    st.toast("Targets saved." + (f" {len(warnings)} warning(s): {warnings[0]}" if warnings else ""))
+                    st.toast("Targets saved." + (f" {len(warnings)} warning(s): {ui.md(warnings[0])}" if warnings else ""))
                     st.rerun()
     if teams is not None:
         with right:
@@ -246,27 +252,28 @@ if not present:
             if st.button("Save teams", key="save_teams"):
                 with ui.guard("saving the teams"):
                     with ui.writer() as w:
-                        targets.save_teams(w, edited_teams, actor=store.current_user(), source="grid")
+                        targets.save_teams(w, edited_teams, actor=ui.current_actor(), source="grid")
                     ui.after_write()
                     st.session_state[CLEAR] = True
                     st.toast("Teams saved.")
                     st.rerun()
-    with st.expander("Import a targets or teams file"):
-        up_t = st.file_uploader("Targets file (CSV or XLSX: period, owner, amount)", type=["csv", "xlsx"],
-                                key="targets_file")
-        up_m = st.file_uploader("Teams file (CSV or XLSX: owner, team)", type=["csv", "xlsx"], key="teams_file")
-        if (up_t or up_m) and st.button("Import", key="import_targets"):
-            with ui.guard("importing the targets"):
-                with ui.writer() as w:
-                    res = targets.import_targets(w, up_t, up_m, actor=store.current_user())
-                ui.after_write()
-                st.session_state[CLEAR] = True
-                st.session_state[IMPORT_NOTE] = (res.message, list(res.warnings))
-                st.rerun()
-        note = st.session_state.pop(IMPORT_NOTE, None)
-        if note:
-            st.success(note[0])
-            for warning in note[1][:5]:
-                st.warning(warning)
+    if ui.can("edit"):
+        with st.expander("Import a targets or teams file"):
+            up_t = st.file_uploader("Targets file (CSV or XLSX: period, owner, amount)", type=["csv", "xlsx"],
+                                    key="targets_file")
+            up_m = st.file_uploader("Teams file (CSV or XLSX: owner, team)", type=["csv", "xlsx"], key="teams_file")
+            if (up_t or up_m) and st.button("Import", key="import_targets"):
+                with ui.guard("importing the targets"):
+                    with ui.writer() as w:
+                        res = targets.import_targets(w, up_t, up_m, actor=ui.current_actor())
+                    ui.after_write()
+                    st.session_state[CLEAR] = True
+                    st.session_state[IMPORT_NOTE] = (res.message, list(res.warnings))
+                    st.rerun()
+            note = st.session_state.pop(IMPORT_NOTE, None)
+            if note:
+                st.success(note[0])
+                for warning in note[1][:5]:
+                    st.warning(ui.md(warning))
     st.caption("Saving replaces the stored targets (or teams) with the grid; a bad row refuses the whole save and "
                "names the row. Every change recomputes every figure.")

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import shutil
 import threading
+from pathlib import Path
 from datetime import date
 
 import duckdb
 import pytest
 
-from funnel import access, audit, forecast, ingest, overview, scoring, store, time_in_stage
+from funnel import access, audit, forecast, ingest, overview, scoring, store, targets, time_in_stage
 from funnel.access import Actor, PermissionDenied, RoleConfig, role_for
 from funnel.errors import FunnelError
 from funnel.query import Scope
@@ -135,13 +136,29 @@ WRITES = {
         con, Scope(as_of=date(2026, 9, 30)), {"leads": 1}, actor=a)),
     "ingest.import_files": ("import", lambda con, a: ingest.import_files(con, leads=_stored_leads(con), actor=a)),
     "sample.generate_sample (reset)": ("reset", lambda con, a: generate_sample(con, leads=300, seed=3, actor=a)),
+    "targets.save_targets": ("edit", lambda con, a: targets.save_targets(
+        con, [{"period": "2026-09", "owner": "", "amount": 123000.0}], actor=a)),
+    "targets.save_teams": ("edit", lambda con, a: targets.save_teams(con, [{"owner": "A. Owner", "team": "North"}], actor=a)),
+    "targets.import_targets": ("edit", lambda con, a: targets.import_targets(con, _targets_file(con), actor=a)),
+    "targets.record_call": ("edit", lambda con, a: targets.record_call(
+        con, "2026-09", "", commit_amount=100000.0, best_case_amount=150000.0, note="from the test",
+        scope=Scope(as_of=date(2026, 9, 15)), actor=a)),
 }
+
+
+def _targets_file(con):
+    """A one-row targets CSV beside the test database."""
+    path = Path(con.execute("SELECT path FROM duckdb_databases() WHERE database_name = current_database()")
+                .fetchone()[0]).with_suffix(".targets.csv")
+    path.write_text("period,owner,amount\n2026-Q3,,900000\n", encoding="utf-8")
+    return path
 
 
 def _state(con) -> tuple:
     """Everything a refused write must leave as it was."""
     tables = ("leads", "lead_events", "opportunities", "opportunity_events", "stage_config", "scoring_rules",
-              "scoring_scenarios", "review_snapshots", "settings", "audit_log", "import_runs")
+              "scoring_scenarios", "review_snapshots", "settings", "audit_log", "import_runs", "targets", "teams",
+              "forecast_calls")
     return tuple(con.execute(f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in tables)
 
 

@@ -5,15 +5,14 @@ import re
 
 import duckdb
 
-from conftest import assert_clean, run_app
+from conftest import assert_clean, page_finding, run_app
 from funnel import targets
 
 PAGE = "pages/targets.py"
 
 
 def finding(at) -> str:
-    html = next(m.value for m in at.markdown if "fc-finding" in m.value)
-    return re.sub(r"<[^>]+>", "", html)
+    return page_finding(at)
 
 
 def tiles(at) -> dict[str, str]:

@@ -37,6 +37,7 @@ import pandas as pd
 import pytest
 
 from builders import build_db
+from funnel.access import Actor
 from funnel import forecast, report, targets
 from funnel.errors import ConfigError
 from funnel.query import Scope
@@ -347,7 +348,7 @@ def test_record_call_keeps_the_forecast_beside_it(tmp_path):
     from funnel import store
     v0 = store.data_version(con)
     cid = targets.record_call(con, "2026-06", "North", commit_amount=35000, best_case_amount=45000,
-                              note="B2 slips?", scope=SCOPE, actor="maria", called_at=datetime(2026, 6, 15, 17, 0))
+                              note="B2 slips?", scope=SCOPE, actor=Actor("maria", "editor"), called_at=datetime(2026, 6, 15, 17, 0))
     assert store.data_version(con) == v0 + 1
     h = targets.call_history(con, SCOPE)
     row = h.set_index("call_id").loc[cid]

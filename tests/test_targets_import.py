@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from builders import build_db
+from funnel.access import Actor
 from funnel import store, targets
 from funnel.__main__ import main
 from funnel.errors import ConfigError, ImportValidationError
@@ -106,14 +107,14 @@ def test_teams_file_refuses_an_owner_in_two_teams(db, tmp_path):
 def test_save_functions_bump_the_version_and_are_all_or_nothing(db):
     con = store.connect(db)
     v0 = store.data_version(con)
-    targets.save_targets(con, [{"period": "2026-06", "owner": "Ann", "amount": 10}], actor="manager")
+    targets.save_targets(con, [{"period": "2026-06", "owner": "Ann", "amount": 10}], actor=Actor("manager", "editor"))
     assert store.data_version(con) == v0 + 1
     with pytest.raises(ConfigError, match="not saved"):
         targets.save_targets(con, [{"period": "2026-07", "owner": "Ann", "amount": 10},
-                                   {"period": "soon", "owner": "Ann", "amount": 10}], actor="manager")
+                                   {"period": "soon", "owner": "Ann", "amount": 10}], actor=Actor("manager", "editor"))
     assert store.data_version(con) == v0 + 1
     assert len(targets.stored_targets(con)) == 1
-    targets.save_teams(con, [{"owner": "Ann", "team": "North"}], actor="manager")
+    targets.save_teams(con, [{"owner": "Ann", "team": "North"}], actor=Actor("manager", "editor"))
     assert store.data_version(con) == v0 + 2
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import html
 from datetime import date
 
+from funnel.access import Actor
 from funnel import store, targets
 from funnel.__main__ import main
 from funnel.query import Scope
@@ -12,7 +13,7 @@ from funnel.query import Scope
 def test_review_html_has_targets_plan_and_calls(sample_copy, tmp_path, capsys):
     con = store.connect(sample_copy)
     targets.record_call(con, "2026-10", "", commit_amount=100000.0, note="October call", scope=Scope(as_of=date(2026, 10, 20)),
-                        actor="maria")
+                        actor=Actor("maria", "editor"))
     want = targets.target_figures(con, Scope(as_of=date(2026, 10, 20)),
                                   targets=targets.stored_targets(con).query("period == '2026-10' and owner == ''"))
     con.close()
