@@ -355,8 +355,36 @@ def guard(what: str = "this figure"):
         st.error(f"{e.message}" + (f" — {e.hint}" if e.hint else ""))
     except Exception as e:  # noqa: BLE001 - the screen gets a sentence, the log gets the trace
         traceback.print_exc()
-        st.error(f"Could not compute {what}: {type(e).__name__}: {e}. "
+        st.error(f"Could not compute {what}: {plain_error(e)}. "
                  "Check the data on the Data page, or reset to the sample data.")
+
+
+def plain_error(e: BaseException) -> str:
+    """What went wrong, in words (no exception class names, no stack): for an unexpected failure
+    the screen shows this, the server log the traceback."""
+    import duckdb
+
+    if isinstance(e, FunnelError):
+        return str(e)
+    if isinstance(e, MemoryError) or isinstance(e, duckdb.OutOfMemoryException):
+        return "the server ran out of memory"
+    if isinstance(e, UnicodeDecodeError):
+        return f"a file is not text in the {e.encoding} encoding (byte {e.object[e.start:e.start + 1]!r} at position {e.start})"
+    if isinstance(e, OSError):
+        where = f" ({e.filename})" if e.filename else ""
+        return f"{(e.strerror or str(e)).rstrip('.').lower()}{where}"
+    text = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    if isinstance(e, duckdb.Error) and ": " in text:
+        text = text.split(": ", 1)[1]          # "Conversion Error: Could not convert…" → the sentence
+    return text.rstrip(".")
+
+
+def import_failure(e: BaseException) -> FunnelError:
+    """An unexpected failure during an import, as the error the Data page shows (the server log
+    gets the traceback)."""
+    traceback.print_exc()
+    return FunnelError(f"The import failed and nothing was changed: {plain_error(e)}.",
+                       hint="Check the file named above (or its format), then try again; the server log has the details.")
 
 
 def download_csv(df: pd.DataFrame, name: str, label: str = "Download CSV", key: str | None = None) -> None:

@@ -6,7 +6,7 @@ import streamlit as st
 
 import ui
 from funnel import health, ingest, presets
-from funnel.errors import FunnelError
+from funnel.errors import FunnelError, ImportValidationError
 from funnel.labels import blank_missing, readable_columns
 from funnel.mapping import STAGE_FUNNEL, TABLE_ORDER, TABLES, validate_mapping
 
@@ -201,10 +201,13 @@ def _commit(key: str, do_import) -> None:
     """Run ``do_import(cursor)`` in one write (all or nothing); on success say so and rerun, else
     keep the error under the buttons."""
     try:
-        with st.spinner("Importing…"), ui.writer() as cur:
+        # A refused import logs its failed run; that log is still written (ImportValidationError).
+        with st.spinner("Importing…"), ui.writer("import", commit_on=(ImportValidationError,)) as cur:
             result = do_import(cur)
     except FunnelError as e:
         ss["imp_outcome"] = {"key": key, "kind": "error", "error": e}
+    except Exception as e:  # noqa: BLE001 - what failed, in words, under the buttons; the trace in the log
+        ss["imp_outcome"] = {"key": key, "kind": "error", "error": ui.import_failure(e)}
     else:
         ui.after_write()
         ss.pop("imp_outcome", None)
