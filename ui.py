@@ -30,16 +30,15 @@ ROOT = Path(__file__).resolve().parent
 
 
 def _leave_legacy_multipage_mode() -> None:
-    """Switch a fresh server to navigation mode; rerun a page Streamlit started without app.py.
+    """Rerun a page Streamlit started without app.py on a fresh server.
 
     With a ``pages/`` folder beside app.py, Streamlit treats a fresh server as a legacy multipage
     app until ``st.navigation`` runs once, and such a run executes a deep-linked page without
-    app.py (no filters, no URL binding). The process-wide flag is flipped when this module is
-    imported, so runs that start later route through app.py; a run that had already started in
+    app.py (no filters, no URL binding). The process-wide flag is flipped once, when this module
+    is imported, so runs that start later route through app.py; a run that had already started in
     the old mode on a page — six first visitors at once start six — reruns once, when it first
     calls into this module (``presentation``, ``con``, ``page_header``), and then goes through
-    app.py. (AppTest resets the flag before every run: the once-per-session keeps a rerun from
-    swallowing a test's click.)
+    app.py.
 
     Regression (issue 19): this used to ``st.rerun()`` while the module was being imported. The
     import then failed halfway for one session while others imported it too, and five of six
@@ -47,12 +46,20 @@ def _leave_legacy_multipage_mode() -> None:
     never raises.
     """
     from streamlit.runtime.pages_manager import PagesManager
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
-    PagesManager.uses_pages_directory = False
-    if not st.runtime.exists() or st.session_state.get("_funnel_routed"):
+    # Still set: Streamlit re-armed legacy mode after this module's import flipped it (AppTest does
+    # before every run, on purpose) — not a run that raced the flip; it runs as it was started.
+    if PagesManager.uses_pages_directory:
         return
+    ctx = get_script_run_ctx(suppress_warning=True)
+    if ctx is None or not st.runtime.exists():
+        return
+    checked = getattr(ctx, "_funnel_mode_checked", None)
+    if checked is not None and checked is ctx.cursors:      # once per run (ctx.cursors is per run)
+        return
+    ctx._funnel_mode_checked = ctx.cursors
     if _page_run_without_frame():
-        st.session_state["_funnel_routed"] = True
         st.rerun()
 
 
@@ -96,15 +103,15 @@ def db_path() -> Path:
     return Path(os.environ.get("FUNNEL_DB") or ROOT / store.DEFAULT_DB).resolve()
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
+@st.cache_resource(show_spinner=False, max_entries=2)
 def _connection(path: str, identity: tuple | None = None):
     """A read-only connection to the version of the database at ``path`` that ``identity``
     (device, inode, mtime, size of the live file) names.
 
     The app never writes the live file in place (``funnel/versions.py``): it reads one version
     and, when a writer has swapped in another (this app, a CLI import, a reset), the next script
-    run opens that one. Older connections are dropped from this cache (``max_entries``) and close
-    once no run holds them any more. A fresh machine gets the sample data, an old database the
+    run opens that one. Older connections are dropped from this cache (``max_entries``: each open
+    version has its own buffer pool, so few are kept) and close once no run holds them any more. A fresh machine gets the sample data, an old database the
     current schema and derived tables — as a write, like every other change.
     """
     con = _open_reader(path)
