@@ -1,8 +1,10 @@
 """The one Streamlit-aware glue module: connection, cached calls, global filters, formatting.
 
-Pages import this and ``funnel``; nothing in ``funnel`` imports Streamlit. The connection is one
-per server process (``st.cache_resource``); every call works on its own cursor, because a DuckDB
-connection refuses concurrent use from two sessions' threads. Cached results are keyed by the
+Pages import this and ``funnel``; nothing in ``funnel`` imports Streamlit. The app reads one
+immutable version of the database per script run through a read-only connection
+(``st.cache_resource``, one per version) and writes through ``writer()`` (a copy swapped in, see
+``funnel/versions.py``); every call works on its own cursor, because a DuckDB connection refuses
+concurrent use from two sessions' threads. Cached results are keyed by the
 database path, its data version (bumped on every import and every edit of stages, probabilities
 or rules) and the call's arguments — so a stale figure after an edit cannot happen.
 """
@@ -111,8 +113,9 @@ def _connection(path: str, identity: tuple | None = None):
     The app never writes the live file in place (``funnel/versions.py``): it reads one version
     and, when a writer has swapped in another (this app, a CLI import, a reset), the next script
     run opens that one. Older connections are dropped from this cache (``max_entries``: each open
-    version has its own buffer pool, so few are kept) and close once no run holds them any more. A fresh machine gets the sample data, an old database the
-    current schema and derived tables — as a write, like every other change.
+    version has its own buffer pool, so few are kept) and close once no run holds them any more.
+    A fresh machine gets the sample data, an old database the current schema and derived tables —
+    as a write, like every other change.
     """
     con = _open_reader(path)
     if con is None or _needs_preparing(con):

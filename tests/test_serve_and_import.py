@@ -142,3 +142,33 @@ def test_a_refused_import_in_the_app_is_still_logged(sample_copy, tmp_path):
         con.close()
     assert "failed" in set(runs["status"])
     assert _metric(at, "Leads") == "3,000"
+
+
+def test_a_script_run_reads_one_version_even_when_a_write_lands_during_it(sample_copy, monkeypatch):
+    """The pin: every ui.con() of one run reads the version the run started with; the next run
+    reads the new one. (A stand-in for Streamlit's run context: ``cursors`` is a new dict per run.)"""
+    from types import SimpleNamespace
+
+    from streamlit.runtime.scriptrunner_utils import script_run_context
+
+    import ui
+    from funnel import versions
+
+    monkeypatch.setenv("FUNNEL_DB", str(sample_copy))
+    run = SimpleNamespace(cursors={})
+    monkeypatch.setattr(script_run_context, "get_script_run_ctx", lambda suppress_warning=False: run)
+
+    def leads() -> int:
+        cur = ui.con()
+        try:
+            return cur.execute("SELECT count(*) FROM leads").fetchone()[0]
+        finally:
+            cur.close()
+
+    assert leads() == 3000
+    with versions.writing(sample_copy, "another process's import") as con:
+        con.execute("DELETE FROM leads WHERE lead_id IN (SELECT lead_id FROM leads ORDER BY lead_id LIMIT 100)")
+    assert leads() == 3000                      # same run: still the version it started with
+    run.cursors = {}                            # the next run (the next interaction)
+    assert leads() == 2900
+    ui._connection.clear()
