@@ -300,8 +300,9 @@ class _Work:
             except FileNotFoundError:
                 pass
 
-    def commit(self, label: str, *, data_version: int | None = None) -> int:
-        """Make the copy the live file; returns its data version."""
+    def commit(self, label: str, *, data_version: int | None = None, live_version: int | None = None) -> int:
+        """Make the copy the live file; returns its data version. ``live_version``: the data version
+        of the file being replaced, when the copy was not made from it (a restore)."""
         try:
             con = self.con
             if data_version is not None:
@@ -320,7 +321,8 @@ class _Work:
             live = identity(self.db)
             if live is not None and _link_of(self.db, live) is None:
                 # The version being replaced had no link (made before versioning): keep it too.
-                _link_version(self.db, self.db, self.before, "before versioning")
+                _link_version(self.db, self.db, self.before if live_version is None else live_version,
+                              "before versioning")
             _link_version(self.db, self.tmp, dv, label)
             os.replace(self.tmp, self.db)
             _fsync_dir(self.db.parent)
@@ -427,5 +429,5 @@ def restore(db_path, data_version: int, *, carry_tables: tuple[str, ...] = ("aud
             if isinstance(e, (OSError, duckdb.Error)):
                 raise store.database_error(db, e) from None
             raise
-        work.commit(label or f"restored version {data_version}", data_version=new_dv)
+        work.commit(label or f"restored version {data_version}", data_version=new_dv, live_version=live_dv)
     return next(v for v in list_versions(db) if v.data_version == new_dv)
