@@ -1,8 +1,10 @@
 """The one Streamlit-aware glue module: connection, cached calls, global filters, formatting.
 
-Pages import this and ``funnel``; nothing in ``funnel`` imports Streamlit. The connection is one
-per server process (``st.cache_resource``); every call works on its own cursor, because a DuckDB
-connection refuses concurrent use from two sessions' threads. Cached results are keyed by the
+Pages import this and ``funnel``; nothing in ``funnel`` imports Streamlit. The app reads one
+immutable version of the database per script run through a read-only connection
+(``st.cache_resource``, one per version) and writes through ``writer()`` (a copy swapped in, see
+``funnel/versions.py``); every call works on its own cursor, because a DuckDB connection refuses
+concurrent use from two sessions' threads. Cached results are keyed by the
 database path, its data version (bumped on every import and every edit of stages, probabilities
 or rules) and the call's arguments — so a stale figure after an edit cannot happen.
 """
@@ -31,16 +33,15 @@ ROOT = Path(__file__).resolve().parent
 
 
 def _leave_legacy_multipage_mode() -> None:
-    """Switch a fresh server to navigation mode; rerun a page Streamlit started without app.py.
+    """Rerun a page Streamlit started without app.py on a fresh server.
 
     With a ``pages/`` folder beside app.py, Streamlit treats a fresh server as a legacy multipage
     app until ``st.navigation`` runs once, and such a run executes a deep-linked page without
-    app.py (no filters, no URL binding). The process-wide flag is flipped when this module is
-    imported, so runs that start later route through app.py; a run that had already started in
+    app.py (no filters, no URL binding). The process-wide flag is flipped once, when this module
+    is imported, so runs that start later route through app.py; a run that had already started in
     the old mode on a page — six first visitors at once start six — reruns once, when it first
     calls into this module (``presentation``, ``con``, ``page_header``), and then goes through
-    app.py. (AppTest resets the flag before every run: the once-per-session keeps a rerun from
-    swallowing a test's click.)
+    app.py.
 
     Regression (issue 19): this used to ``st.rerun()`` while the module was being imported. The
     import then failed halfway for one session while others imported it too, and five of six
@@ -48,12 +49,20 @@ def _leave_legacy_multipage_mode() -> None:
     never raises.
     """
     from streamlit.runtime.pages_manager import PagesManager
+    from streamlit.runtime.scriptrunner_utils.script_run_context import get_script_run_ctx
 
-    PagesManager.uses_pages_directory = False
-    if not st.runtime.exists() or st.session_state.get("_funnel_routed"):
+    # Still set: Streamlit re-armed legacy mode after this module's import flipped it (AppTest does
+    # before every run, on purpose) — not a run that raced the flip; it runs as it was started.
+    if PagesManager.uses_pages_directory:
         return
+    ctx = get_script_run_ctx(suppress_warning=True)
+    if ctx is None or not st.runtime.exists():
+        return
+    checked = getattr(ctx, "_funnel_mode_checked", None)
+    if checked is not None and checked is ctx.cursors:      # once per run (ctx.cursors is per run)
+        return
+    ctx._funnel_mode_checked = ctx.cursors
     if _page_run_without_frame():
-        st.session_state["_funnel_routed"] = True
         st.rerun()
 
 
@@ -99,16 +108,17 @@ def db_path() -> Path:
     return Path(os.environ.get("FUNNEL_DB") or ROOT / store.DEFAULT_DB).resolve()
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
+@st.cache_resource(show_spinner=False, max_entries=2)
 def _connection(path: str, identity: tuple | None = None):
     """A read-only connection to the version of the database at ``path`` that ``identity``
     (device, inode, mtime, size of the live file) names.
 
     The app never writes the live file in place (``funnel/versions.py``): it reads one version
     and, when a writer has swapped in another (this app, a CLI import, a reset), the next script
-    run opens that one. Older connections are dropped from this cache (``max_entries``) and close
-    once no run holds them any more. A fresh machine gets the sample data, an old database the
-    current schema and derived tables — as a write, like every other change.
+    run opens that one. Older connections are dropped from this cache (``max_entries``: each open
+    version has its own buffer pool, so few are kept) and close once no run holds them any more.
+    A fresh machine gets the sample data, an old database the current schema and derived tables —
+    as a write, like every other change.
     """
     con = _open_reader(path)
     if con is None or _needs_preparing(con):
@@ -476,7 +486,35 @@ def guard(what: str = "this figure"):
     except Exception as e:  # noqa: BLE001 - the screen gets a sentence, the log gets the trace
         traceback.print_exc()
         st.error(md(_("Could not compute {what}: {error}. Check the data on the Data page, or reset to the sample data.",
-                      what=what, error=f"{type(e).__name__}: {e}")))
+                      what=what, error=plain_error(e))))
+
+
+def plain_error(e: BaseException) -> str:
+    """What went wrong, in words (no exception class names, no stack): for an unexpected failure
+    the screen shows this, the server log the traceback."""
+    import duckdb
+
+    if isinstance(e, FunnelError):
+        return str(e)
+    if isinstance(e, MemoryError) or isinstance(e, duckdb.OutOfMemoryException):
+        return "the server ran out of memory"
+    if isinstance(e, UnicodeDecodeError):
+        return f"a file is not text in the {e.encoding} encoding (byte {e.object[e.start:e.start + 1]!r} at position {e.start})"
+    if isinstance(e, OSError):
+        where = f" ({e.filename})" if e.filename else ""
+        return f"{(e.strerror or str(e)).rstrip('.').lower()}{where}"
+    text = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    if isinstance(e, duckdb.Error) and ": " in text:
+        text = text.split(": ", 1)[1]          # "Conversion Error: Could not convert…" → the sentence
+    return text.rstrip(".")
+
+
+def import_failure(e: BaseException) -> FunnelError:
+    """An unexpected failure during an import, as the error the Data page shows (the server log
+    gets the traceback)."""
+    traceback.print_exc()
+    return FunnelError(f"The import failed and nothing was changed: {plain_error(e)}.",
+                       hint="Check the file named above (or its format), then try again; the server log has the details.")
 
 
 def download_csv(df: pd.DataFrame, name: str, label: str | None = None, key: str | None = None) -> None:

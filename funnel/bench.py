@@ -36,7 +36,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Callable
 
-from . import conversion, forecast, health, overview, rejections, report, scoring, store, targets, time_in_stage
+from . import conversion, forecast, health, overview, rejections, report, scoring, store, targets, time_in_stage, versions
 from .query import Scope, resolve
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -409,7 +409,10 @@ def bench_db(leads: int, seed: int = 7) -> Path:
 def _lead_count(path: Path) -> int:
     if not path.exists():
         return -1
-    con = store.connect(path)
+    try:
+        con = store.open_read_only(path)
+    except store.DatabaseError:
+        return -1                # not a database of ours: rebuilt (the default one) or refused (--db)
     try:
         return int(con.execute("SELECT count(*) FROM leads").fetchone()[0])
     finally:
@@ -452,9 +455,18 @@ def run_bench(db: str | None = None, leads: int = 1_000_000, runs: int = 5, *, s
             out.update(generation_s=g["seconds"], generation_peak_mb=g["peak_mb"], generation_rows=g["rows"])
             (tmp / "generated.duckdb").unlink(missing_ok=True)
 
-        con = store.connect(path)
+        if path.exists():
+            # Read-only, so the bench can run against a database the app is serving; derived
+            # tables an older release lacks are built as a new version first.
+            con = store.open_read_only(path)
+            if not store.derived_is_current(con):
+                con.close()
+                with versions.writing(path, "derived tables") as w:
+                    store.ensure_derived(w)
+                con = store.open_read_only(path)
+        else:
+            con = store.connect(path)
         try:
-            store.ensure_derived(con)
             files = _export(con, tmp) if include_import else None
             entries = metric_calls(con) if include_functions else []
             for e in entries:

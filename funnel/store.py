@@ -244,7 +244,7 @@ def open_read_only(path: str | os.PathLike | None = None) -> duckdb.DuckDBPyConn
     try:
         con = duckdb.connect(str(db_path), read_only=True, config=CONNECTION_CONFIG)
         con.execute("SET enable_progress_bar = false")
-        con.execute("SELECT value FROM settings WHERE key = 'data_version'").fetchall()
+        data_version(con)           # a Funnelcast database has its settings table
     except (OSError, duckdb.Error) as e:
         if isinstance(e, duckdb.CatalogException):
             raise DatabaseError(f"{db_path} is a DuckDB database but not a Funnelcast one (it has no settings table).",

@@ -300,8 +300,9 @@ class _Work:
             except FileNotFoundError:
                 pass
 
-    def commit(self, label: str, *, data_version: int | None = None) -> int:
-        """Make the copy the live file; returns its data version."""
+    def commit(self, label: str, *, data_version: int | None = None, live_version: int | None = None) -> int:
+        """Make the copy the live file; returns its data version. ``live_version``: the data version
+        of the file being replaced, when the copy was not made from it (a restore)."""
         try:
             con = self.con
             if data_version is not None:
@@ -320,7 +321,8 @@ class _Work:
             live = identity(self.db)
             if live is not None and _link_of(self.db, live) is None:
                 # The version being replaced had no link (made before versioning): keep it too.
-                _link_version(self.db, self.db, self.before, "before versioning")
+                _link_version(self.db, self.db, self.before if live_version is None else live_version,
+                              "before versioning")
             _link_version(self.db, self.tmp, dv, label)
             os.replace(self.tmp, self.db)
             _fsync_dir(self.db.parent)
@@ -377,6 +379,30 @@ def writing(db_path, label: str, *, commit_on: tuple[type[BaseException], ...] =
         raise pending
 
 
+def _carry(con, live: Path, tables: tuple[str, ...]) -> int:
+    """Replace ``tables`` in ``con`` (a restored copy) with the live database's contents; returns
+    the live data version. A table the live database lacks is left as it is."""
+    from .query import sql
+
+    con.execute("ATTACH $path AS funnel_live (READ_ONLY)", {"path": str(live)})
+    try:
+        live_dv = int(con.execute("SELECT value FROM funnel_live.settings WHERE key = 'data_version'").fetchone()[0])
+        here = con.execute("SELECT current_database()").fetchone()[0]
+        for table in tables:
+            ddl = con.execute(sql("table_ddl"), {"database": "funnel_live", "table_name": table}).fetchall()
+            if not ddl:
+                continue
+            q = store.quote_ident(table)
+            if con.execute(sql("table_ddl"), {"database": here, "table_name": table}).fetchall():
+                con.execute(f"DELETE FROM main.{q}")
+            else:
+                con.execute(ddl[0][0])      # the live table's own CREATE statement, constraints included
+            con.execute(f"INSERT INTO main.{q} BY NAME SELECT * FROM funnel_live.{q}")
+    finally:
+        con.execute("DETACH funnel_live")
+    return live_dv
+
+
 def restore(db_path, data_version: int, *, carry_tables: tuple[str, ...] = ("audit_log",),
             label: str | None = None) -> VersionInfo:
     """Swap the kept version holding ``data_version`` back in, as a new version.
@@ -396,28 +422,12 @@ def restore(db_path, data_version: int, *, carry_tables: tuple[str, ...] = ("aud
         work = _Work(db, source.path)
         try:
             con = work.con
-            con.execute("ATTACH $path AS funnel_live (READ_ONLY)", {"path": str(db)})
-            live_dv = int(con.execute("SELECT value FROM funnel_live.settings WHERE key = 'data_version'").fetchone()[0])
-            here = con.execute("SELECT current_database()").fetchone()[0]
-            for table in carry_tables:
-                ddl = con.execute("SELECT sql FROM duckdb_tables() WHERE database_name = 'funnel_live' "
-                                  "AND schema_name = 'main' AND table_name = $t", {"t": table}).fetchall()
-                if not ddl:
-                    continue
-                exists = con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = $db "
-                                     "AND schema_name = 'main' AND table_name = $t", {"db": here, "t": table}).fetchone()[0]
-                q = store.quote_ident(table)
-                if exists:
-                    con.execute(f"DELETE FROM main.{q}")
-                else:
-                    con.execute(ddl[0][0])
-                con.execute(f"INSERT INTO main.{q} BY NAME SELECT * FROM funnel_live.{q}")
-            con.execute("DETACH funnel_live")
+            live_dv = _carry(con, db, carry_tables)
+            new_dv = max(live_dv, source.data_version) + 1
         except BaseException as e:
             work.discard()
             if isinstance(e, (OSError, duckdb.Error)):
                 raise store.database_error(db, e) from None
             raise
-        new_dv = max(live_dv, source.data_version) + 1
-        work.commit(label or f"restored version {data_version}", data_version=new_dv)
+        work.commit(label or f"restored version {data_version}", data_version=new_dv, live_version=live_dv)
     return next(v for v in list_versions(db) if v.data_version == new_dv)

@@ -310,6 +310,8 @@ def _commit(key: str, do_import) -> None:
             result = do_import(cur)
     except FunnelError as e:
         ss["imp_outcome"] = {"key": key, "kind": "error", "error": e}
+    except Exception as e:  # noqa: BLE001 - what failed, in words, under the buttons; the trace in the log
+        ss["imp_outcome"] = {"key": key, "kind": "error", "error": ui.import_failure(e)}
     else:
         ui.after_write()
         ss.pop("imp_outcome", None)

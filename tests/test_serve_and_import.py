@@ -88,3 +88,87 @@ def test_an_import_in_the_app_and_one_from_the_cli_both_land(sample_copy):
     at.run()
     assert_clean(at)
     assert _metric(at, "Leads") == f"{_template_rows('leads.csv'):,}"
+
+
+# ---------------------------------------------------------------------------------------------
+# The Data page's import: what failed, in words
+
+
+FIX = ROOT / "tests" / "fixtures" / "presets"
+
+
+def _hubspot_from_folder(at, folder: Path):
+    at.selectbox(key="imp_source").set_value("preset:hubspot_contacts").run()
+    at.radio(key="pmode_hubspot_contacts").set_value("In a folder on this server").run()
+    at.text_input(key="dir_hubspot_contacts").input(str(folder)).run()
+    return at
+
+
+def test_an_unexpected_failure_during_an_import_says_what_failed(sample_copy, monkeypatch):
+    """Regression: a failure outside the FunnelError family escaped to the page's generic guard
+    ("Could not compute the import: ConversionException: …")."""
+    import duckdb
+
+    from funnel import presets, versions
+
+    def broken(*a, **k):
+        raise duckdb.ConversionException("Conversion Error: Could not convert string 'n/a' to INT64")
+
+    at = _hubspot_from_folder(run_app(sample_copy, DATA_PAGE), FIX)
+    ident = versions.identity(sample_copy)
+    monkeypatch.setattr(presets, "import_preset", broken)
+    at.button(key="imp_go_hubspot_contacts").click().run()
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    assert any("The import failed and nothing was changed: Could not convert string 'n/a' to INT64" in e
+               for e in errors), errors
+    assert not any("ConversionException" in e or "Could not compute" in e for e in errors), errors
+    assert versions.identity(sample_copy) == ident           # the copy was thrown away
+    assert _metric(at, "Leads") == "3,000"
+
+
+def test_a_refused_import_in_the_app_is_still_logged(sample_copy, tmp_path):
+    from funnel import health, store
+
+    bad = (FIX / "hubspot_contacts.csv").read_text().replace("2025-01-09 08:30", "2025-13-45 08:30")
+    (tmp_path / "hubspot_contacts.csv").write_text(bad)
+    at = _hubspot_from_folder(run_app(sample_copy, DATA_PAGE), tmp_path)
+    at.button(key="imp_go_hubspot_contacts").click().run()
+    assert "Nothing was imported" in " ".join(e.value for e in at.error)
+    con = store.open_read_only(sample_copy)
+    try:
+        runs = health.import_history(con, 10)
+    finally:
+        con.close()
+    assert "failed" in set(runs["status"])
+    assert _metric(at, "Leads") == "3,000"
+
+
+def test_a_script_run_reads_one_version_even_when_a_write_lands_during_it(sample_copy, monkeypatch):
+    """The pin: every ui.con() of one run reads the version the run started with; the next run
+    reads the new one. (A stand-in for Streamlit's run context: ``cursors`` is a new dict per run.)"""
+    from types import SimpleNamespace
+
+    from streamlit.runtime.scriptrunner_utils import script_run_context
+
+    import ui
+    from funnel import versions
+
+    monkeypatch.setenv("FUNNEL_DB", str(sample_copy))
+    run = SimpleNamespace(cursors={})
+    monkeypatch.setattr(script_run_context, "get_script_run_ctx", lambda suppress_warning=False: run)
+
+    def leads() -> int:
+        cur = ui.con()
+        try:
+            return cur.execute("SELECT count(*) FROM leads").fetchone()[0]
+        finally:
+            cur.close()
+
+    assert leads() == 3000
+    with versions.writing(sample_copy, "another process's import") as con:
+        con.execute("DELETE FROM leads WHERE lead_id IN (SELECT lead_id FROM leads ORDER BY lead_id LIMIT 100)")
+    assert leads() == 3000                      # same run: still the version it started with
+    run.cursors = {}                            # the next run (the next interaction)
+    assert leads() == 2900
+    ui._connection.clear()
