@@ -64,6 +64,10 @@ def cumulative_won_chart(won_by_day: pd.DataFrame, amount, title_period: str, pr
     if won_by_day is None or won_by_day.empty:
         return theme.empty_figure(f"{title_period} has not started yet at this as-of date — nothing won so far",
                                   presentation)
+    no_pace = amount is None or not won_by_day["pace_amount"].notna().any()
+    if no_pace and not won_by_day["cumulative_won"].fillna(0).gt(0).any():
+        # A flat line at zero says nothing a sentence cannot say better.
+        return theme.empty_figure(f"Nothing won in {title_period} so far, and no target set for it", presentation)
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=won_by_day["day"], y=won_by_day["cumulative_won"], mode="lines", name="Won so far",
                              line={"color": theme.PALETTE[0], "width": 4, "shape": "hv"},
