@@ -46,6 +46,7 @@ import datetime as dt
 import io
 import logging
 import os
+import re
 import tempfile
 import time
 import uuid
@@ -102,8 +103,10 @@ OFFSET_RE = r"\d:\d{2}(?::\d{2}(?:\.\d+)?)? ?[+-]\d{2}(?::?\d{2})?$"
 NUM_RE = {".": r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$",
           ",": r"^[+-]?(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d*)?$"}
 INT_RE = r"^[+-]?\d+(?:\.0*)?$"
-BOOL_TRUE = ("true", "yes")
-BOOL_WORDS = ("true", "false", "yes", "no")
+PLAIN_INT_RE = r"[+-]?\d+"
+BOOL_RE = "(?i)true|false|yes|no"         # attribute values that make a BOOLEAN column
+BOOL_TRUE_RE = "(?i)true|yes"
+ATTRIBUTE_BATCH = 64                       # lead attributes typed per statement
 
 
 # ---------------------------------------------------------------------------------------------
@@ -190,16 +193,19 @@ def _plural(n: int, word: str, plural: str | None = None) -> str:
     return f"{n:,} {word if n == 1 else (plural or word + 's')}"
 
 
-_WS_CODES = "(32, 9, 10, 13, 160)"
-
-
 def _clean(col: str) -> str:
     return _clean_expr(_qi(col))
 
 
 def _clean_expr(q: str) -> str:
-    """Stripped text, blank -> NULL. trim() only runs when an end is whitespace (4x faster)."""
-    return (f"CASE WHEN ascii({q}) IN {_WS_CODES} OR ascii(right({q}, 1)) IN {_WS_CODES} "
+    """Stripped text, blank -> NULL. trim() only runs when an end may be whitespace (4x faster).
+
+    The test is a cheap superset (a control character or space at either end, or a no-break space
+    anywhere) written without IN lists and without repeating a function call: DuckDB's optimizer
+    spends time that grows with the cube of the number of such expressions in one statement
+    (IN-list rewriting, common subexpressions), which made a 400-column file take minutes to plan.
+    """
+    return (f"CASE WHEN ascii({q}) <= 32 OR ascii(right({q}, 1)) <= 32 OR contains({q}, chr(160)) "
             f"THEN NULLIF(trim({q}, {_WS}), '') ELSE NULLIF({q}, '') END")
 
 
@@ -331,7 +337,7 @@ def _transcode(src: _Source, enc: str, tmpdir: Path) -> Path:
 
 
 def _sniff_delimiter(sample: str) -> str:
-    first = sample.lstrip("\ufeff").split("\n", 1)[0]
+    first = re.split(r"\r\n|\r|\n", sample.lstrip("\ufeff"), maxsplit=1)[0]
     counts = {d: 0 for d in (",", ";", "\t", "|")}
     inq = False
     for ch in first:
@@ -349,6 +355,59 @@ def _duck_error(e: Exception) -> str:
     return " ".join(keep)[:300]
 
 
+@dataclass
+class _LineStats:
+    """What a plain byte count says about a text file: its lines, and how many may be blank."""
+
+    terminator: str          # "\n" (LF or CRLF) or "\r" (old Mac / Excel CR-only)
+    lines: int               # physical lines, the last one counted even without a line end
+    blank_max: int           # lines that are empty (DuckDB skips them); quoted values may hold some
+    has_quotes: bool
+
+
+def _line_stats(path: Path) -> _LineStats:
+    """Count lines with C-speed byte counts (no parsing): the independent side of the row count
+    check. 8 MB chunks; a CRLF or an empty line split across two chunks only loosens blank_max."""
+    lf = cr = quotes = blank = 0
+    last = b""
+    prev_tail = b""
+    with open(path, "rb") as fh:
+        while chunk := fh.read(8 << 20):
+            lf += chunk.count(b"\n")
+            cr += chunk.count(b"\r")
+            quotes += chunk.count(b'"')
+            norm = (prev_tail + chunk).replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+            blank += norm.count(b"\n\n") + norm[1:].count(b"\n\n")   # overlapping pairs = empty lines
+            prev_tail = chunk[-1:]
+            last = chunk[-1:]
+    term = "\n" if lf else "\r"
+    n_term = lf if lf else cr
+    lines = n_term + (1 if last and last not in (b"\n", b"\r") else 0)
+    return _LineStats(term, lines, blank + 1, quotes > 0)   # +1: an empty line right after a chunk edge
+
+
+_LINE_RE = re.compile(r"Line: (\d+)")
+
+
+def _csv_failure(src: _Source, table: str, delim: str, e: Exception) -> Problem:
+    """A DuckDB CSV error as a Problem naming the line where reading broke."""
+    text = str(e)
+    m = _LINE_RE.search(text)
+    line = int(m.group(1)) if m else None
+    kind = "semicolon" if delim == ";" else "tab" if delim == "\t" else "pipe" if delim == "|" else "comma"
+    if "unterminated quote" in text:
+        why = ("a value starts with a quote (\") that is not closed where the value ends, so the lines after it "
+               "cannot be read as rows. Close the quote (a quote inside a quoted value is written twice: \"\"), "
+               "or remove it.")
+    elif (cm := re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", text)):
+        why = (f"this row has {cm.group(2)} values but the header has {cm.group(1)} columns. Check for an extra "
+               f"separator ({delim!r}) or a value with the separator in it that is not in quotes.")
+    else:
+        why = (f"the file could not be read as a {kind}-separated file: {_duck_error(e)} Check that every row has "
+               "the same number of columns as the header and that quotes are closed.")
+    return Problem(src.name, table, (line - 1) if line else None, None, None, why, "unreadable_file")
+
+
 def _stage_csv(con, src: _Source, table: str, raw: str, tmpdir: Path) -> tuple[_Staged | None, list[Problem]]:
     enc = _detect_encoding(src)
     path = src.local_path(tmpdir) if enc == "utf-8" else _transcode(src, enc, tmpdir)
@@ -357,7 +416,8 @@ def _stage_csv(con, src: _Source, table: str, raw: str, tmpdir: Path) -> tuple[_
     if not sample.strip():
         return None, [_empty(src, table, "the file is empty (no header row and no data)")]
     delim = _sniff_delimiter(sample)
-    header = next(csv.reader(io.StringIO(sample), delimiter=delim), [])
+    # newline="" lets the csv module split LF, CRLF and CR-only lines alike
+    header = next(csv.reader(io.StringIO(sample, newline=""), delimiter=delim), [])
     headers = [h.replace("\ufeff", "").strip() for h in header]
     if not any(headers):
         return None, [_empty(src, table, "the file has no header row (the first line is blank)")]
@@ -367,18 +427,70 @@ def _stage_csv(con, src: _Source, table: str, raw: str, tmpdir: Path) -> tuple[_
             f"quote='\"', escape='\"', auto_detect=false")
     try:
         con.execute(f"CREATE TEMP TABLE {raw} AS SELECT * FROM {base})")
-    except duckdb.Error:
+    except duckdb.Error as e:
+        if "unterminated quote" in str(e):
+            return None, [_csv_failure(src, table, delim, e)]
         # Short rows: pad with nulls (the parallel reader cannot combine that with quoted newlines).
         try:
             con.execute(f"CREATE OR REPLACE TEMP TABLE {raw} AS SELECT * FROM {base}, "
                         f"null_padding=true, parallel=false)")
-        except duckdb.Error as e:
-            return None, [Problem(src.name, table, None, None, None,
-                                  f"the file could not be read as a {'semicolon' if delim == ';' else 'tab' if delim == chr(9) else 'comma'}"
-                                  f"-separated file: {_duck_error(e)} Check that every row has the same "
-                                  "number of columns as the header and that quotes are closed.",
-                                  "unreadable_file")]
-    return _Staged(table, src.name, "csv", raw, headers, cols), []
+        except duckdb.Error as e2:
+            return None, [_csv_failure(src, table, delim, e2)]
+    st = _Staged(table, src.name, "csv", raw, headers, cols)
+    problem = _check_csv_rows(con, src, st, path, header)
+    return (None, [problem]) if problem else (st, [])
+
+
+def _check_csv_rows(con, src: _Source, st: _Staged, path: Path, header: list[str]) -> Problem | None:
+    """The row count check: every line of the file is the header, part of a row that was read
+    (a quoted value may span lines), or blank. Otherwise rows were lost — e.g. the null-padding
+    reader takes an unclosed quote to the end of the file without a word — and the import fails
+    naming the line where reading broke."""
+    ls = _line_stats(path)
+    read = con.execute(f"SELECT count(*) FROM {st.raw}").fetchall()[0][0]
+    embedded = 0
+    if ls.has_quotes:   # only a quoted value can hold a line end
+        t = _lit(ls.terminator)
+        for i in range(0, len(st.cols), ATTRIBUTE_BATCH):
+            parts = [f"coalesce(sum(length({_qi(c)}) - length(replace({_qi(c)}, {t}, ''))), 0)"
+                     for c in st.cols[i: i + ATTRIBUTE_BATCH]]
+            embedded += con.execute(f"SELECT {' + '.join(parts)} FROM {st.raw}").fetchall()[0][0]
+        embedded += sum(h.count(ls.terminator) for h in header)
+    unaccounted = ls.lines - 1 - read - embedded
+    if 0 <= unaccounted <= ls.blank_max:
+        return None
+    line, why = _find_break(con, st, path)
+    return Problem(src.name, st.table, (line - 1) if line else None, None, None,
+                   f"the file has {_plural(ls.lines - 1, 'line')} after the header but only {_plural(read, 'row')} "
+                   f"could be read: {why}", "unreadable_file")
+
+
+def _find_break(con, st: _Staged, path: Path) -> tuple[int | None, str]:
+    """Where a CSV file stops reading as rows: the strict csv module's reading, record by record,
+    against the rows DuckDB read (slow, but it only runs when the counts disagree)."""
+    delim = _sniff_delimiter(open(path, encoding="utf-8-sig", newline="").read(1 << 16))
+    first = con.execute(f"SELECT {_qi(st.cols[0])} FROM {st.raw} ORDER BY rowid").fetchall()
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        reader = csv.reader(fh, delimiter=delim, strict=True)
+        last_end = 1
+        i = 0
+        try:
+            next(reader, None)
+            last_end = reader.line_num
+            for rec in reader:
+                if not rec:
+                    last_end = reader.line_num
+                    continue
+                got = first[i][0] if i < len(first) else None
+                if (rec[0] if rec else None) != got and not (rec[0] == "" and got is None):
+                    return last_end + 1, ("this line does not read as the next row. Check for a stray or "
+                                          "unclosed quote (\") here or just before.")
+                i += 1
+                last_end = reader.line_num
+        except csv.Error:
+            return last_end + 1, ("a value that starts with a quote (\") in this line is never closed, so the "
+                                  "rest of the file would be read into it. Close the quote, or remove it.")
+    return None, "check that every quote (\") is closed and that no row is split across lines."
 
 
 def _cell_str(v) -> str | None:
@@ -965,32 +1077,44 @@ class _Run:
                     con.execute(f"DELETE FROM main.{child} WHERE {key} NOT IN (SELECT {key} FROM main.{parent})")
 
     def _attribute_types(self) -> list[tuple[str, str, str]]:
-        """(name, DuckDB type, SELECT expression) for each extra leads column."""
+        """(name, DuckDB type, SELECT expression) for each extra leads column.
+
+        The type statistics are gathered ATTRIBUTE_BATCH columns per statement: one statement per
+        file would hold four aggregates per column, and planning time grows faster than linearly
+        with a statement's size (see _clean_expr), while a scan of the typed table is cheap.
+        """
         if not self.extras:
             return []
         T = self.typed["leads"]
-        aggs = []
-        for name, _c, _h in self.extras:
-            a = _qi("a__" + name)
-            nn = f"FILTER (WHERE {a} IS NOT NULL)"
-            aggs += [f"count({a})",
-                     f"bool_and(lower({a}) IN {tuple(BOOL_WORDS)}) {nn}",
-                     f"bool_and({_int_expr(a)} IS NOT NULL) {nn}",
-                     f"bool_and({_num_expr(a, self.decimal)} IS NOT NULL) {nn}"]
-        stats = self.con.execute(f"SELECT {', '.join(aggs)} FROM {T}").fetchall()[0]
+        stats: list = []
+        for i in range(0, len(self.extras), ATTRIBUTE_BATCH):
+            aggs = []
+            for name, _c, _h in self.extras[i: i + ATTRIBUTE_BATCH]:
+                a = _qi("a__" + name)
+                # bool_and skips NULLs: a blank cell says nothing about the column's type
+                aggs += [f"count({a})",
+                         f"bool_and(regexp_full_match({a}, {_lit(BOOL_RE)}))",
+                         f"bool_and(CASE WHEN regexp_full_match({a}, {_lit(INT_RE)}) THEN "
+                         f"TRY_CAST(regexp_replace({a}, '\\.0*$', '') AS BIGINT) IS NOT NULL ELSE {a} IS NULL END)",
+                         f"bool_and(regexp_full_match({a}, {_lit(NUM_RE[self.decimal])}))",
+                         f"bool_and(regexp_full_match({a}, {_lit(PLAIN_INT_RE)}))"]
+            stats += self.con.execute(f"SELECT {', '.join(aggs)} FROM {T}").fetchall()[0]
         out = []
         for i, (name, _c, header) in enumerate(self.extras):
-            n, is_bool, is_int, is_num = stats[4 * i: 4 * i + 4]
+            n, is_bool, is_int, is_num, is_plain_int = stats[5 * i: 5 * i + 5]
             a = _qi("a__" + name)
             if n == 0 and not header:
                 continue  # a blank, unnamed column
             if n and is_bool:
                 out.append((name, "BOOLEAN",
-                            f"CASE WHEN lower({a}) IN {tuple(BOOL_TRUE)} THEN true WHEN {a} IS NOT NULL THEN false END"))
+                            f"CASE WHEN regexp_full_match({a}, {_lit(BOOL_TRUE_RE)}) THEN true "
+                            f"WHEN {a} IS NOT NULL THEN false END"))
+            # Every value was checked above, so a plain cast is enough where the text is already
+            # in the cast's own syntax (a short expression per column keeps wide files fast).
             elif n and is_int:
-                out.append((name, "BIGINT", _int_expr(a)))
+                out.append((name, "BIGINT", f"TRY_CAST({a} AS BIGINT)" if is_plain_int else _int_expr(a)))
             elif n and is_num:
-                out.append((name, "DOUBLE", _num_expr(a, self.decimal)))
+                out.append((name, "DOUBLE", f"TRY_CAST({a} AS DOUBLE)" if self.decimal == "." else _num_expr(a, self.decimal)))
             else:
                 out.append((name, "VARCHAR", a))
         return out
