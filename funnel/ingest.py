@@ -50,7 +50,7 @@ import re
 import tempfile
 import time
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -66,6 +66,7 @@ from .mapping import (  # noqa: F401  (re-exported: the import page uses them fr
     guess_mapping,
     load_mapping,
     normalise_name,
+    stage_key,
     validate_mapping,
 )
 
@@ -82,11 +83,23 @@ FORMATS = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".parquet": "parquet", "
 PROBLEM_CODES = (
     "missing_column", "missing_value", "bad_timestamp", "bad_number", "negative_amount", "unknown_stage",
     "unknown_lead", "unknown_opportunity", "duplicate_id", "empty_file", "unreadable_file",
-    "unknown_column_mapping", "invalid_mapping",
+    "unknown_column_mapping", "invalid_mapping", "out_of_range", "stored_rows_would_be_lost",
 )
-# Problems that no "skip bad rows" can get past: the file as a whole is wrong.
+# Problems that no "skip bad rows" can get past: the file as a whole is wrong, or skipping the
+# row would delete rows already stored (the stored events of a lead whose new row was rejected).
 FATAL_CODES = frozenset({"missing_column", "empty_file", "unreadable_file", "unknown_column_mapping",
-                         "invalid_mapping"})
+                         "invalid_mapping", "stored_rows_would_be_lost"})
+# What is loaded but reported: merely suspicious, not impossible.
+WARNING_CODES = ("far_from_other_dates", "before_creation", "first_sheet_only")
+
+# Bounds of what can be true (README "Bounds"). Dates outside them are refused; inside them a date
+# more than SUSPICIOUS_YEARS from the median of its column is loaded with a warning, and so is an
+# event dated before its lead's or deal's creation.
+EARLIEST_DATE = dt.date(1970, 1, 1)
+LATEST_DATE = dt.date(2100, 12, 31)
+SUSPICIOUS_YEARS = 10
+MAX_OFFSET_MINUTES = 14 * 60          # UTC offsets run from -12:00 to +14:00
+MAX_AMOUNT = 1e15                     # no deal is worth a quadrillion; doubles lose cents above ~9e15
 
 MAX_PROBLEMS = 10_000        # Problem objects handed back to Python; the count is always exact
 MESSAGE_PROBLEMS = 3         # problems quoted in an error message
@@ -100,8 +113,14 @@ _WS = "' \t\r\n\u00a0'"      # characters stripped from every value (a SQL liter
 ISO_RE = (r"^\d{4}-\d{1,2}-\d{1,2}"
           r"(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?: ?(?:Z|UTC|[+-]\d{2}(?::?\d{2})?))?)?$")
 OFFSET_RE = r"\d:\d{2}(?::\d{2}(?:\.\d+)?)? ?[+-]\d{2}(?::?\d{2})?$"
+# Numbers of lead attributes (exponents allowed: 1e2 is a number there) ...
 NUM_RE = {".": r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$",
           ",": r"^[+-]?(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d*)?$"}
+# ... and amounts, written as plain decimals: no exponent (1.2e3 is refused with its own message),
+# no thousands separator with the "." decimal point (1,234 would be ambiguous).
+AMOUNT_RE = {".": r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$", ",": NUM_RE[","]}
+EXPONENT_RE = r"^[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)[eE][+-]?\d+$"
+NON_FINITE_RE = r"(?i)[+-]?(?:nan|inf|infinity)"
 INT_RE = r"^[+-]?\d+(?:\.0*)?$"
 PLAIN_INT_RE = r"[+-]?\d+"
 BOOL_RE = "(?i)true|false|yes|no"         # attribute values that make a BOOLEAN column
@@ -163,6 +182,10 @@ class ImportResult:
     message: str
     problem_count: int = 0                # exact total; ``problems`` holds at most MAX_PROBLEMS
     status: str = "committed"
+    # Loaded but suspicious (WARNING_CODES): a date far from the rest, an event before its lead's
+    # or deal's creation, a workbook's other sheets left unread. At most MAX_PROBLEMS of them.
+    warnings: list[Problem] = field(default_factory=list)
+    warning_count: int = 0
 
     @property
     def rejected(self) -> int:
@@ -302,6 +325,7 @@ class _Staged:
     raw: str                  # temp table: one VARCHAR column per file column, in file order
     headers: list[str]        # header names as in the file (stripped)
     cols: list[str]           # column names in ``raw`` (lower_snake_case, unique)
+    notes: list = field(default_factory=list)   # warnings about the file as a whole (Problem)
 
 
 def _detect_encoding(src: _Source) -> str:
@@ -511,17 +535,31 @@ def _cell_str(v) -> str | None:
     return str(v)
 
 
-def _xlsx_rows(src: _Source) -> tuple[list[str], list[list[str | None]]]:
+class _NoSuchSheet(Exception):
+    pass
+
+
+def _xlsx_rows(src: _Source, sheet: str | None = None) -> tuple[list[str], list[list[str | None]], list[str], str]:
+    """(headers, rows, every sheet name, the sheet read) of a workbook: the sheet named (matched
+    ignoring case), else the first one."""
     import openpyxl
 
     with src.open_binary() as fh:
         wb = openpyxl.load_workbook(fh, read_only=True, data_only=True)
         try:
-            ws = wb.worksheets[0]
+            names = list(wb.sheetnames)
+            if sheet is None:
+                ws = wb.worksheets[0]
+            else:
+                hit = next((n for n in names if n == sheet), None) or \
+                    next((n for n in names if n.strip().casefold() == str(sheet).strip().casefold()), None)
+                if hit is None:
+                    raise _NoSuchSheet(names)
+                ws = wb[hit]
             it = ws.iter_rows(values_only=True)
             header = next(it, None)
             if header is None:
-                return [], []
+                return [], [], names, ws.title
             rows = [[_cell_str(v) for v in r] for r in it]
         finally:
             wb.close()
@@ -536,20 +574,30 @@ def _xlsx_rows(src: _Source) -> tuple[list[str], list[list[str | None]]]:
     # Drop trailing blank rows, which read-only sheets often report.
     while rows and all(v is None or not str(v).strip() for v in rows[-1]):
         rows.pop()
-    return headers, rows
+    return headers, rows, names, ws.title
 
 
-def _stage_xlsx(con, src: _Source, table: str, raw: str) -> tuple[_Staged | None, list[Problem]]:
+def _sheet_list(names: list[str]) -> str:
+    return ", ".join(f'"{n}"' for n in names)
+
+
+def _stage_xlsx(con, src: _Source, table: str, raw: str,
+                sheet: str | None = None) -> tuple[_Staged | None, list[Problem]]:
     import pyarrow as pa
 
     try:
-        headers, rows = _xlsx_rows(src)
+        headers, rows, names, used = _xlsx_rows(src, sheet)
+    except _NoSuchSheet as e:
+        return None, [Problem(src.name, table, None, None, str(sheet),
+                              f'the workbook has no sheet "{sheet}"; its sheets are {_sheet_list(e.args[0])}. '
+                              "Name one of them (sheet = \"…\" under [options] in the mapping, or --sheet).",
+                              "unreadable_file")]
     except Exception as e:  # openpyxl raises zipfile, KeyError, InvalidFileException, ...
         return None, [Problem(src.name, table, None, None, None,
                               f"the file could not be read as an Excel workbook ({type(e).__name__}: {str(e)[:150]}). "
                               "Save it from Excel as .xlsx, or export it as CSV.", "unreadable_file")]
     if not any(headers):
-        return None, [_empty(src, table, "the file has no header row in its first sheet")]
+        return None, [_empty(src, table, f'the file has no header row in its sheet "{used}"')]
     cols = _unique_names(headers)
     arrow = pa.table({c: pa.array([r[i] for r in rows], type=pa.string()) for i, c in enumerate(cols)})
     view = raw + "_src"
@@ -561,7 +609,19 @@ def _stage_xlsx(con, src: _Source, table: str, raw: str) -> tuple[_Staged | None
         con.execute(f"CREATE TEMP TABLE {raw} AS SELECT * FROM {view}")
     finally:
         con.unregister(view)
-    return _Staged(table, src.name, "xlsx", raw, headers, cols), []
+    st = _Staged(table, src.name, "xlsx", raw, headers, cols)
+    staged = con.execute(f"SELECT count(*) FROM {raw}").fetchall()[0][0]
+    if staged != len(rows):   # the row count check: every sheet row read is a staged row
+        return None, [Problem(src.name, table, None, None, None,
+                              f"the sheet has {_plural(len(rows), 'data row')} but {_plural(staged, 'row')} were "
+                              "staged. Save the workbook again, or export the sheet as CSV.", "unreadable_file")]
+    if sheet is None and len(names) > 1:
+        st.notes.append(Problem(
+            src.name, table, None, None, used,
+            f'the workbook has {len(names)} sheets ({_sheet_list(names)}); only the first, "{used}", was read. '
+            f'To read another, name it: sheet = "{names[1]}" under [options] in the mapping, or --sheet.',
+            "first_sheet_only"))
+    return st, []
 
 
 def _stage_parquet(con, src: _Source, table: str, raw: str, tmpdir: Path) -> tuple[_Staged | None, list[Problem]]:
@@ -595,6 +655,13 @@ def _stage_parquet(con, src: _Source, table: str, raw: str, tmpdir: Path) -> tup
     except duckdb.Error as e:
         return None, [Problem(src.name, table, None, None, None,
                               f"the file could not be read as a Parquet file: {_duck_error(e)}", "unreadable_file")]
+    # The row count check: the rows the file's own metadata declares were all staged.
+    declared = con.execute(f"SELECT sum(num_rows) FROM parquet_file_metadata({_lit(str(path))})").fetchall()[0][0]
+    staged = con.execute(f"SELECT count(*) FROM {raw}").fetchall()[0][0]
+    if declared is not None and int(declared) != staged:
+        return None, [Problem(src.name, table, None, None, None,
+                              f"the file declares {_plural(int(declared), 'row')} but {_plural(staged, 'row')} could "
+                              "be read. Export it again, or use CSV.", "unreadable_file")]
     return _Staged(table, src.name, "parquet", raw, headers, cols), []
 
 
@@ -603,7 +670,8 @@ def _empty(src: _Source, table: str, what: str) -> Problem:
                    f"{what}. A {table} file needs a header row and at least one data row.", "empty_file")
 
 
-def _stage(con, src: _Source, table: str, raw: str, tmpdir: Path) -> tuple[_Staged | None, list[Problem]]:
+def _stage(con, src: _Source, table: str, raw: str, tmpdir: Path,
+           sheet: str | None = None) -> tuple[_Staged | None, list[Problem]]:
     if src.path is not None and not src.path.is_file():
         return None, [Problem(src.name, table, None, None, None,
                               f"the file was not found at {src.path}. Check the path.", "unreadable_file")]
@@ -616,20 +684,21 @@ def _stage(con, src: _Source, table: str, raw: str, tmpdir: Path) -> tuple[_Stag
     if src.fmt == "csv":
         return _stage_csv(con, src, table, raw, tmpdir)
     if src.fmt == "xlsx":
-        return _stage_xlsx(con, src, table, raw)
+        return _stage_xlsx(con, src, table, raw, sheet)
     return _stage_parquet(con, src, table, raw, tmpdir)
 
 
-def read_table_file(file, nrows: int | None = None) -> pd.DataFrame:
+def read_table_file(file, nrows: int | None = None, sheet: str | None = None) -> pd.DataFrame:
     """Read a CSV / XLSX / Parquet file as a DataFrame of strings, headers as in the file.
 
-    Blank cells are "" (like ``dtype=str, keep_default_na=False``). Raises
-    ImportValidationError when the file cannot be read or has no header.
+    Blank cells are "" (like ``dtype=str, keep_default_na=False``). ``sheet`` names the sheet of
+    a workbook (default: the first; see :func:`sheet_names`). Raises ImportValidationError when
+    the file cannot be read or has no header.
     """
     src = _as_source(file)
     con = duckdb.connect()
     with tempfile.TemporaryDirectory(prefix="funnel-read-") as tmp:
-        st, probs = _stage(con, src, "file", "_read_raw", Path(tmp))
+        st, probs = _stage(con, src, "file", "_read_raw", Path(tmp), sheet)
         if st is None:
             if probs and probs[0].code == "empty_file" and src.size() > 0:
                 return pd.DataFrame()
@@ -641,19 +710,50 @@ def read_table_file(file, nrows: int | None = None) -> pd.DataFrame:
     return df.fillna("").astype(str) if len(df.columns) else df
 
 
+def sheet_names(file) -> list[str]:
+    """The sheet names of an .xlsx workbook, in workbook order ([] for any other file type)."""
+    src = _as_source(file)
+    if src.fmt != "xlsx":
+        return []
+    import openpyxl
+
+    try:
+        with src.open_binary() as fh:
+            wb = openpyxl.load_workbook(fh, read_only=True)
+            try:
+                return list(wb.sheetnames)
+            finally:
+                wb.close()
+    except Exception as e:  # openpyxl raises zipfile, KeyError, InvalidFileException, ...
+        raise ImportValidationError(f"{src.name} could not be read as an Excel workbook ({type(e).__name__}).",
+                                    hint="Save it from Excel as .xlsx, or export it as CSV.") from None
+
+
 # ---------------------------------------------------------------------------------------------
 # Parsing expressions
 
 
+def _offset_parts(v: str) -> str:
+    return f"regexp_extract({v}, '([+-]\\d{{2}}):?(\\d{{2}})?$', ['h', 'm'])"
+
+
+def _bad_offset_expr(v: str) -> str:
+    """TRUE when cleaned text ``v`` ends in a UTC offset no place has (beyond ±14:00, or :60+)."""
+    o = _offset_parts(v)
+    return (f"(regexp_matches({v}, {_lit(OFFSET_RE)}) AND (abs(CAST({o}.h AS INTEGER)) * 60 > {MAX_OFFSET_MINUTES} "
+            f"OR COALESCE(TRY_CAST({o}.m AS INTEGER), 0) > 59))")
+
+
 def _ts_expr(v: str, formats: list[str], *, date_only: bool = False) -> str:
-    """SQL turning cleaned text ``v`` into a naive-UTC TIMESTAMP (NULL when it does not parse)."""
+    """SQL turning cleaned text ``v`` into a naive-UTC TIMESTAMP (NULL when it does not parse,
+    or when its UTC offset is impossible)."""
     iso = f"CASE WHEN regexp_full_match({v}, {_lit(ISO_RE)}) THEN TRY_CAST({v} AS TIMESTAMP) END"
     if not date_only:
-        o = f"regexp_extract({v}, '([+-]\\d{{2}}):?(\\d{{2}})?$', ['h', 'm'])"
+        o = _offset_parts(v)
         minutes = (f"(CASE WHEN starts_with({o}.h, '-') THEN -1 ELSE 1 END) * "
                    f"(abs(CAST({o}.h AS INTEGER)) * 60 + COALESCE(TRY_CAST({o}.m AS INTEGER), 0))")
-        iso = (f"CASE WHEN regexp_matches({v}, {_lit(OFFSET_RE)}) "
-               f"THEN ({iso}) - to_minutes(CAST({minutes} AS BIGINT)) ELSE {iso} END")
+        iso = (f"CASE WHEN NOT regexp_matches({v}, {_lit(OFFSET_RE)}) THEN {iso} "
+               f"WHEN NOT {_bad_offset_expr(v)} THEN ({iso}) - to_minutes(CAST({minutes} AS BIGINT)) END")
     parts = []
     for f in formats:
         e = f"TRY_STRPTIME({v}, {_lit(f)})"
@@ -664,11 +764,12 @@ def _ts_expr(v: str, formats: list[str], *, date_only: bool = False) -> str:
     return f"CAST({expr} AS DATE)" if date_only else expr
 
 
-def _num_expr(v: str, decimal: str) -> str:
+def _num_expr(v: str, decimal: str, *, amount: bool = False) -> str:
+    res = AMOUNT_RE if amount else NUM_RE
     if decimal == ",":
-        return (f"CASE WHEN regexp_full_match({v}, {_lit(NUM_RE[','])}) "
+        return (f"CASE WHEN regexp_full_match({v}, {_lit(res[','])}) "
                 f"THEN TRY_CAST(replace(replace({v}, '.', ''), ',', '.') AS DOUBLE) END")
-    return f"CASE WHEN regexp_full_match({v}, {_lit(NUM_RE['.'])}) THEN TRY_CAST({v} AS DOUBLE) END"
+    return f"CASE WHEN regexp_full_match({v}, {_lit(res['.'])}) THEN TRY_CAST({v} AS DOUBLE) END"
 
 
 def _int_expr(v: str) -> str:
@@ -677,6 +778,14 @@ def _int_expr(v: str) -> str:
 
 
 TS_HELP = "Use YYYY-MM-DD or YYYY-MM-DD HH:MM:SS (ISO 8601)"
+RANGE_FIX = (f" is outside the dates Funnelcast accepts ({EARLIEST_DATE} to {LATEST_DATE}): no CRM record is "
+             "that old or that far ahead. Fix the date; if it stands for \"unknown\", leave the cell empty (where "
+             "the column is optional) or skip bad rows.")
+EXPONENT_FIX = (" is in exponent notation, which amounts do not accept (often a spreadsheet shortening a long "
+                "number). Write the amount in full, e.g. 1200 for 1.2e3.")
+NON_FINITE_FIX = " is not a finite number; an amount is a real figure of 0 or more. Fix the amount in the file."
+AMOUNT_RANGE_FIX = (f" is larger than any deal (amounts must be below {MAX_AMOUNT:,.0f}). "
+                    "Fix the amount in the file.")
 
 
 def _formats_for(mapping: dict, col: str) -> list[str]:
@@ -703,6 +812,7 @@ class _Run:
         self.typed: dict[str, str] = {}
         self.read: dict[str, int] = {}
         self.problems_table = self.temp("problems")
+        self.warnings_table = self.temp("warnings")
         self.decimal = (mapping.get("options") or {}).get("decimal", ".")
 
     def temp(self, what: str) -> str:
@@ -802,7 +912,7 @@ class _Run:
             elif kind == "date":
                 e = _ts_expr(v, _formats_for(self.mapping, canon), date_only=True)
             elif kind == "amount":
-                e = _num_expr(v, self.decimal)
+                e = _num_expr(v, self.decimal, amount=True)
             elif kind == "integer":
                 e = _int_expr(v)
             elif kind == "stage":
@@ -842,7 +952,7 @@ class _Run:
         values = sorted({c for (r,) in self.con.execute(f"SELECT DISTINCT {_qi(src_col)} FROM {st.raw}").fetchall()
                          if (c := _py_clean(r)) is not None})
         configured = [s.stage for s in store.stages(self.con, funnel)]
-        by_norm = {normalise_name(s): s for s in configured}
+        by_norm = {stage_key(s): s for s in configured}
         smap = ((self.mapping.get("stages") or {}).get(funnel)) or {}
         smap_ci = {str(k).strip().casefold(): v for k, v in smap.items()}
         listing = ", ".join(configured)
@@ -850,13 +960,13 @@ class _Run:
         for val in values:
             target = smap.get(val, smap_ci.get(val.casefold()))
             if target is not None:
-                hit = target if target in configured else by_norm.get(normalise_name(target))
+                hit = target if target in configured else by_norm.get(stage_key(target))
                 why = None if hit else (
                     f'"{val}" is mapped to "{target}" in the mapping, but "{target}" is not a configured '
                     f"{funnel} stage ({listing}). Fix [stages.{funnel}] in the mapping or add the stage "
                     "on the Stage settings page.")
             else:
-                hit = val if val in configured else by_norm.get(normalise_name(val))
+                hit = val if val in configured else by_norm.get(stage_key(val))
                 why = None if hit else (
                     f'"{val[:80]}" is not a configured {funnel} stage ({listing}). Map it in the mapping '
                     f'([stages.{funnel}] "{val[:80]}" = "{configured[0] if configured else "Stage"}") or add '
@@ -891,7 +1001,7 @@ class _Run:
 
     def _insert(self, table: str, col: str, c_ord: int, where: str, value: str, reason_sql: str, code: str,
                 *, frm: str | None = None, row: str = "_row", file: str | None = None,
-                t_ord: int | None = None) -> None:
+                t_ord: int | None = None, target: str | None = None) -> None:
         st = self.staged.get(table)
         src_col = None
         if st is not None and col in self.resolved.get(table, {}):
@@ -900,7 +1010,7 @@ class _Run:
         file = file if file is not None else st.file
         t_ord = t_ord if t_ord is not None else TABLE_ORDER.index(table)
         self.con.execute(
-            f"INSERT INTO {self.problems_table} SELECT {_lit(file)}, {_lit(table)}, {row}, {_lit(col)}, "
+            f"INSERT INTO {target or self.problems_table} SELECT {_lit(file)}, {_lit(table)}, {row}, {_lit(col)}, "
             f"{_lit(src_col) if src_col else 'NULL'}, {value}, {reason_sql}, {_lit(code)}, {t_ord}, {c_ord} "
             f"FROM {frm or self.typed[table]} WHERE {where}")
 
@@ -923,8 +1033,19 @@ class _Run:
                 else:
                     fix = (f" {TS_HELP}, or name the format in the mapping ([timestamp_formats] "
                            f'{canon} = "%d/%m/%Y").')
+                offset_fix = (" has a UTC offset no place has (offsets run from -12:00 to +14:00, minutes "
+                              "below 60). Fix the offset, or write the time in UTC.")
+                offset = f"{shown} || {_lit(offset_fix)}"
+                reason = (f"CASE WHEN {_bad_offset_expr(raw)} THEN {offset} "
+                          f"ELSE {shown} || {_lit(' is not ' + what + '.' + fix)} END") if kind == "timestamp" \
+                    else f"{shown} || {_lit(' is not ' + what + '.' + fix)}"
                 self._insert(table, canon, c_ord, f"{raw} IS NOT NULL AND {_qi(canon)} IS NULL", val,
-                             f"{shown} || {_lit(' is not ' + what + '.' + fix)}", "bad_timestamp")
+                             reason, "bad_timestamp")
+                lo, hi = EARLIEST_DATE.isoformat(), (LATEST_DATE + dt.timedelta(days=1)).isoformat()
+                self._insert(table, canon, c_ord,
+                             f"{_qi(canon)} < DATE {_lit(lo)} OR {_qi(canon)} >= DATE {_lit(hi)}", val,
+                             f"{shown} || {_lit(RANGE_FIX)}",
+                             "out_of_range")
             elif kind in ("amount", "integer"):
                 if kind == "integer":
                     fix = f" is not a whole number. Write {canon} with digits only, e.g. 250."
@@ -935,9 +1056,17 @@ class _Run:
                     fix = (" is not a number. Write amounts with digits and a '.' decimal point, without "
                            "thousands separators or currency signs (e.g. 1234.50); for 1.234,50 set "
                            "decimal = \",\" under [options] in the mapping.")
-                self._insert(table, canon, c_ord, f"{raw} IS NOT NULL AND {_qi(canon)} IS NULL", val,
-                             f"{shown} || {_lit(fix)}", "bad_number")
+                reason = f"{shown} || {_lit(fix)}"
                 if kind == "amount":
+                    reason = (f"CASE WHEN regexp_full_match({raw}, {_lit(EXPONENT_RE)}) THEN {shown} || "
+                              f"{_lit(EXPONENT_FIX)} WHEN regexp_full_match({raw}, {_lit(NON_FINITE_RE)}) "
+                              f"THEN {shown} || {_lit(NON_FINITE_FIX)} ELSE {reason} END")
+                self._insert(table, canon, c_ord, f"{raw} IS NOT NULL AND {_qi(canon)} IS NULL", val,
+                             reason, "bad_number")
+                if kind == "amount":
+                    self._insert(table, canon, c_ord, f"{_qi(canon)} >= {MAX_AMOUNT!r}", val,
+                                 f"{shown} || {_lit(AMOUNT_RANGE_FIX)}",
+                                 "out_of_range")
                     self._insert(table, canon, c_ord, f"{_qi(canon)} < 0", val,
                                  f"{shown} || {_lit(' is negative; amounts must be 0 or more. Fix the amount in the file.')}",
                                  "negative_amount")
@@ -992,19 +1121,93 @@ class _Run:
                     f"LEFT JOIN {rejected} r ON r.id = e.{key}",
                 row="e._row")
         elif parent in self.typed:
-            # Stored child rows whose parent is replaced away.
-            reason = (f"CASE WHEN r.id IS NOT NULL THEN {shown} || {_lit(f' was rejected in {pfile}, so this stored ')}"
-                      f" || {_lit(noun + ' event would have no ' + noun + '. Fix that row, or import ' + child + ' too.')}"
-                      f" ELSE {shown} || {_lit(f' is not in {pfile}, so this stored event would have no {noun}. Import {child} together with {parent}, or add the {noun} back.')} END")
-            self._insert(
-                child, key, c_ord, f"v.id IS NULL", f"left(e.{key}, 200)", reason, code,
-                frm=f"main.{child} e LEFT JOIN {valid} v ON v.id = e.{key} LEFT JOIN {rejected} r ON r.id = e.{key}",
-                row="e.event_seq", file=DATABASE, t_ord=len(TABLE_ORDER))
+            # Stored child rows whose parent is replaced away: moved aside with skip bad rows (the
+            # new file no longer has that parent). But when the parent IS in the file and its row
+            # was rejected, skipping it must not delete the stored history: that is fatal.
+            frm = f"main.{child} e LEFT JOIN {valid} v ON v.id = e.{key} LEFT JOIN {rejected} r ON r.id = e.{key}"
+            lost = (f"{shown} || {_lit(f' was rejected in {pfile} (row ')} || r.first_row || "
+                    f"{_lit(f'), so this stored {noun} event would have no {noun}; skipping that row would delete the events already stored for it. Fix that row, or import {child} too.')}")
+            self._insert(child, key, c_ord, "v.id IS NULL AND r.id IS NOT NULL", f"left(e.{key}, 200)", lost,
+                         "stored_rows_would_be_lost", frm=frm, row="e.event_seq", file=DATABASE,
+                         t_ord=len(TABLE_ORDER))
+            gone = (f"{shown} || {_lit(f' is not in {pfile}, so this stored event would have no {noun}. Import {child} together with {parent}, or add the {noun} back.')}")
+            self._insert(child, key, c_ord, "v.id IS NULL AND r.id IS NULL", f"left(e.{key}, 200)", gone, code,
+                         frm=frm, row="e.event_seq", file=DATABASE, t_ord=len(TABLE_ORDER))
+
+    # -- warnings: loaded, but worth a look ---------------------------------------------------
+
+    def check_warnings(self) -> None:
+        """Suspicious values among the rows that will load (see WARNING_CODES): a date more than
+        SUSPICIOUS_YEARS from the median of its column in the file, and an event dated before its
+        lead's or deal's creation. Written to the warnings table in the problems table's shape."""
+        con, W, P = self.con, self.warnings_table, self.problems_table
+        con.execute(f"CREATE TEMP TABLE {W} AS SELECT * FROM {P} LIMIT 0")
+        span = int(SUSPICIOUS_YEARS * 365.25 * 86400)
+        for table in TABLE_ORDER:
+            if table not in self.typed:
+                continue
+            T = self.typed[table]
+            good = f"_row NOT IN (SELECT row_number FROM {P} WHERE table_name = {_lit(table)})"
+            for c_ord, (canon, kind, _req) in enumerate(TABLES[table]):
+                if kind not in ("timestamp", "date"):
+                    continue
+                c = _qi(canon)
+                med, n = con.execute(f"SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY {c}), count(*) FROM {T} "
+                                     f"WHERE {c} IS NOT NULL AND {good}").fetchall()[0]
+                if n < 3:   # two dates have no "rest of the data" to stand out from
+                    continue
+                med_ts = _lit(str(med))
+                far = (f'" is more than {SUSPICIOUS_YEARS} years from the other {canon} values of this file (their '
+                       f"median is {str(med)[:10]}). It was loaded; check it is not a typing slip (the default "
+                       "as-of date is the latest date in the data).")
+                reason = f"'\"' || left({_qi(canon + '__s')}, 80) || {_lit(far)}"
+                self._insert(table, canon, c_ord,
+                             f"{c} IS NOT NULL AND {good} AND abs(epoch({c}) - epoch(CAST({med_ts} AS TIMESTAMP))) > {span}",
+                             f"left({_qi(canon + '__s')}, 200)", reason, "far_from_other_dates", target=W)
+        for parent, child, key, noun in (("leads", "lead_events", "lead_id", "lead"),
+                                         ("opportunities", "opportunity_events", "opportunity_id", "deal")):
+            if child not in self.typed and parent not in self.typed:
+                continue
+            if parent in self.typed:
+                pt = (f"(SELECT {key}, created_at FROM {self.typed[parent]} WHERE _row NOT IN "
+                      f"(SELECT row_number FROM {P} WHERE table_name = {_lit(parent)}))")
+            else:
+                pt = f"main.{parent}"
+            before = f'" is before its {noun}' + "'s creation ("
+            after = (f"). It was loaded; check the dates of this {noun} (time in stage counts from the event, "
+                     "cohorts from the creation).")
+            reason = (f"'\"' || left(CAST(e.entered_at AS VARCHAR), 80) || {_lit(before)} "
+                      f"|| CAST(p.created_at AS VARCHAR) || {_lit(after)}")
+            c_ord = next(i for i, (c, _, _) in enumerate(TABLES[child]) if c == "entered_at")
+            if child in self.typed:
+                self._insert(child, "entered_at", c_ord,
+                             f"e.entered_at < p.created_at AND e._row NOT IN (SELECT row_number FROM {P} "
+                             f"WHERE table_name = {_lit(child)})",
+                             "left(CAST(e.entered_at AS VARCHAR), 200)", reason, "before_creation",
+                             frm=f"{self.typed[child]} e JOIN {pt} p ON p.{key} = e.{key}", row="e._row", target=W)
+            else:   # stored events measured against the new leads / deals
+                self._insert(child, "entered_at", c_ord, "e.entered_at < p.created_at",
+                             "left(CAST(e.entered_at AS VARCHAR), 200)", reason, "before_creation",
+                             frm=f"main.{child} e JOIN {pt} p ON p.{key} = e.{key}", row="e.event_seq",
+                             file=DATABASE, t_ord=len(TABLE_ORDER), target=W)
+
+    def fetch_warnings(self, limit: int = MAX_PROBLEMS) -> tuple[list[Problem], int]:
+        notes = [n for st in self.staged.values() for n in st.notes]
+        W = self.warnings_table
+        total = self.con.execute(f"SELECT count(*) FROM {W}").fetchall()[0][0]
+        rows = self.con.execute(
+            f"SELECT file, table_name, row_number, column_name, value, reason, code, source_column "
+            f"FROM {W} ORDER BY t_ord, row_number, c_ord, code LIMIT {int(limit)}").fetchall()
+        return notes + [Problem(*r) for r in rows], total + len(notes)
 
     # -- results ----------------------------------------------------------------------------
 
     def problem_count(self) -> int:
         return self.con.execute(f"SELECT count(*) FROM {self.problems_table}").fetchall()[0][0]
+
+    def fatal_count(self) -> int:
+        codes = ", ".join(_lit(c) for c in sorted(FATAL_CODES))
+        return self.con.execute(f"SELECT count(*) FROM {self.problems_table} WHERE code IN ({codes})").fetchall()[0][0]
 
     def fetch_problems(self, limit: int = MAX_PROBLEMS) -> list[Problem]:
         rows = self.con.execute(
@@ -1075,6 +1278,17 @@ class _Run:
                                        ("opportunities", "opportunity_events", "opportunity_id")):
                 if parent in self.typed and child not in self.typed:
                     con.execute(f"DELETE FROM main.{child} WHERE {key} NOT IN (SELECT {key} FROM main.{parent})")
+
+    def check_written(self, rows: dict[str, dict[str, int]]) -> None:
+        """The row count check's last step: each written table holds exactly the rows counted as
+        loaded (read = loaded + rejected by construction). A difference rolls the import back."""
+        for table in self.typed:
+            have = self.con.execute(f"SELECT count(*) FROM main.{table}").fetchall()[0][0]
+            if have != rows[table]["loaded"]:
+                raise ImportValidationError(
+                    f"Nothing was imported: {table} would hold {have:,} rows but {rows[table]['loaded']:,} were "
+                    f"read and accepted from {self.staged[table].file}.",
+                    hint="This is a bug in the import, not in your file; the database was not changed.")
 
     def _attribute_types(self) -> list[tuple[str, str, str]]:
         """(name, DuckDB type, SELECT expression) for each extra leads column.
@@ -1153,17 +1367,42 @@ def _summary(rows: dict[str, dict[str, int]]) -> str:
     return ", ".join(parts) if parts else "no rows"
 
 
-def _failure_message(problems: list[Problem], total: int) -> tuple[str, str]:
+def _failure_message(problems: list[Problem], total: int, skipping: bool = False) -> tuple[str, str]:
     fatal = any(p.code in FATAL_CODES for p in problems)
+    lost = [p for p in problems if p.code == "stored_rows_would_be_lost"]
+    if skipping and lost:
+        # the problems that stop a skipping import come first: the bad rows themselves are expected
+        problems = lost + [p for p in problems if p.code != "stored_rows_would_be_lost"]
     first = "; ".join(str(p).rstrip(".") for p in problems[:MESSAGE_PROBLEMS])
     more = f" (and {_plural(total - MESSAGE_PROBLEMS, 'more problem')})" if total > MESSAGE_PROBLEMS else ""
     msg = f"Nothing was imported: {_plural(total, 'problem')} found. {first}{more}."
-    if fatal:
+    if lost:
+        n = len({(p.table, p.value) for p in lost})
+        hint = (f"Skipping bad rows would delete stored events of {_plural(n, 'rejected row')}: fix "
+                f"{'those rows' if n != 1 else 'that row'} and import again, or import the events together with "
+                "their leads or deals; the database was not changed.")
+    elif fatal:
         hint = "Fix the file or the mapping and import again; the database was not changed."
     else:
         hint = ("Fix these rows and import again, or import with 'skip bad rows' to load the good rows and keep "
                 "the bad ones in the rejected rows list; the database was not changed.")
     return msg, hint
+
+
+def _warning_message(warnings: list[Problem], total: int) -> str:
+    first = "; ".join(str(p).rstrip(".") for p in warnings[:MESSAGE_PROBLEMS])
+    more = f" (and {_plural(total - MESSAGE_PROBLEMS, 'more')})" if total > MESSAGE_PROBLEMS else ""
+    return f"{_plural(total, 'warning')} (loaded, but worth a look): {first}{more}."
+
+
+def _sheet_for(table: str, sheet: str | dict | None, mapping: dict) -> str | None:
+    """The sheet to read for ``table``: the call's ``sheet``, else the mapping's [options] sheet."""
+    for choice in (sheet, (mapping.get("options") or {}).get("sheet")):
+        if isinstance(choice, dict):
+            choice = choice.get(table)
+        if choice is not None and str(choice).strip():
+            return str(choice)
+    return None
 
 
 def _log_failed(con, started: dt.datetime, source: str, rows: dict, message: str) -> int | None:
@@ -1178,7 +1417,7 @@ def _log_failed(con, started: dt.datetime, source: str, rows: dict, message: str
 
 def import_files(con, *, leads=None, lead_events=None, opportunities=None, opportunity_events=None,
                  mapping: dict | str | Path | None = None, skip_bad_rows: bool = False,
-                 source: str = "files") -> ImportResult:
+                 source: str = "files", sheet: str | dict[str, str] | None = None) -> ImportResult:
     """Validate the given files and REPLACE the tables they stand for, all or nothing.
 
     Any subset of the four canonical tables may be given; a table not given is kept. Each file
@@ -1190,6 +1429,11 @@ def import_files(con, *, leads=None, lead_events=None, opportunities=None, oppor
     MAX_PROBLEMS problems, in file and row order) and the database is unchanged apart from a
     'failed' entry in import_runs. With it, bad rows go to rejected_rows and the rest loads;
     file-level problems (FATAL_CODES) still fail the import.
+
+    ``sheet`` names the sheet to read from .xlsx files: one name for every workbook, or
+    ``{table: name}``; it overrides ``sheet`` under ``[options]`` in the mapping. Without either
+    the first sheet is read, and a workbook with more sheets adds a warning naming them.
+    Suspicious values that still load (WARNING_CODES) are in ``.warnings`` and the message.
     """
     started = _utcnow()
     given = {t: f for t, f in (("leads", leads), ("lead_events", lead_events),
@@ -1222,7 +1466,8 @@ def import_files(con, *, leads=None, lead_events=None, opportunities=None, oppor
                     fatal.append(Problem(str(given[table])[:60], table, None, None, None, str(e), "unreadable_file"))
                     continue
                 t0 = time.perf_counter()
-                st, probs = _stage(con, src, table, run.temp(f"raw_{table}"), Path(tmp.name))
+                st, probs = _stage(con, src, table, run.temp(f"raw_{table}"), Path(tmp.name),
+                                   _sheet_for(table, sheet, m))
                 log.info("import: read %s (%s) in %.2fs", src.name, table, time.perf_counter() - t0)
                 fatal += probs
                 if st is not None:
@@ -1249,14 +1494,18 @@ def import_files(con, *, leads=None, lead_events=None, opportunities=None, oppor
         run.check_rows()
         total = run.problem_count()
         log.info("import: checked rows (%d problems) in %.2fs", total, time.perf_counter() - t0)
-        if total and not skip_bad_rows:
+        if total and (not skip_bad_rows or run.fatal_count()):
             problems = run.fetch_problems()
-            msg, hint = _failure_message(problems, total)
+            msg, hint = _failure_message(problems, total, skipping=skip_bad_rows)
             _log_failed(con, started, source, run.row_counts(committed=False), f"{msg} {hint}")
             raise ImportValidationError(msg, problems=problems, hint=hint)
 
         problems = run.fetch_problems() if total else []
         rows = run.row_counts(committed=True)
+        t0 = time.perf_counter()
+        run.check_warnings()
+        warnings, n_warn = run.fetch_warnings()
+        log.info("import: looked for suspicious values (%d) in %.2fs", n_warn, time.perf_counter() - t0)
         try:
             with store.transaction(con):
                 run_id = con.execute("SELECT nextval('import_run_seq')").fetchall()[0][0]
@@ -1279,6 +1528,9 @@ def import_files(con, *, leads=None, lead_events=None, opportunities=None, oppor
                             parts.append(f"{_plural(v['removed_stored'], *NOUNS[t])} already stored removed "
                                          f"because their {parent} is gone")
                     message = "; ".join(parts) + f" (see rejected rows, run {run_id})."
+                if n_warn:
+                    message += " " + _warning_message(warnings, n_warn)
+                run.check_written(rows)
                 con.execute("INSERT INTO import_runs VALUES (?, ?, ?, ?, ?, 'replace', 'committed', ?, ?)",
                             [run_id, started, _utcnow(), store.current_user(), source, store.to_json(rows), message])
         except ImportValidationError:
@@ -1287,7 +1539,8 @@ def import_files(con, *, leads=None, lead_events=None, opportunities=None, oppor
             _log_failed(con, started, source, run.row_counts(committed=False),
                         f"The import failed while writing and was rolled back: {e}")
             raise
-        return ImportResult(run_id=run_id, rows=rows, problems=problems, message=message, problem_count=total)
+        return ImportResult(run_id=run_id, rows=rows, problems=problems, message=message, problem_count=total,
+                            warnings=warnings, warning_count=n_warn)
     finally:
         run.drop_temps()
         tmp.cleanup()
