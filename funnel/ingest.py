@@ -383,7 +383,8 @@ def _duck_error(e: Exception) -> str:
 class _LineStats:
     """What a plain byte count says about a text file: its lines, and how many may be blank."""
 
-    terminator: str          # "\n" (LF or CRLF) or "\r" (old Mac / Excel CR-only)
+    terminator: str          # the character counted as a line end: "\n" (LF, CRLF) or "\r" (CR-only)
+    new_line: str | None     # DuckDB's new_line option when the file uses one line end throughout
     lines: int               # physical lines, the last one counted even without a line end
     blank_max: int           # lines that are empty (DuckDB skips them); quoted values may hold some
     has_quotes: bool
@@ -392,33 +393,74 @@ class _LineStats:
 def _line_stats(path: Path) -> _LineStats:
     """Count lines with C-speed byte counts (no parsing): the independent side of the row count
     check. 8 MB chunks; a CRLF or an empty line split across two chunks only loosens blank_max."""
-    lf = cr = quotes = blank = 0
+    lf = cr = crlf = quotes = blank = 0
     last = b""
     prev_tail = b""
+    first_end = None
     with open(path, "rb") as fh:
         while chunk := fh.read(8 << 20):
+            if first_end is None and (m := re.search(rb"\r\n?|\n", chunk)):
+                first_end = m.group(0)
             lf += chunk.count(b"\n")
+            crlf += chunk.count(b"\r\n")
             cr += chunk.count(b"\r")
             quotes += chunk.count(b'"')
             norm = (prev_tail + chunk).replace(b"\r\n", b"\n").replace(b"\r", b"\n")
             blank += norm.count(b"\n\n") + norm[1:].count(b"\n\n")   # overlapping pairs = empty lines
             prev_tail = chunk[-1:]
             last = chunk[-1:]
-    term = "\n" if lf else "\r"
-    n_term = lf if lf else cr
-    lines = n_term + (1 if last and last not in (b"\n", b"\r") else 0)
-    return _LineStats(term, lines, blank + 1, quotes > 0)   # +1: an empty line right after a chunk edge
+    # The header's line end is the file's. It is named to DuckDB, whose own guess was seen to
+    # split an LF file at a CR inside a quoted value (and to keep a guess from an earlier file).
+    # CRLF with some bare LF lines: None — the file is rewritten with LF first.
+    if first_end == b"\r":
+        term, new_line, lines = "\r", "\\r", cr
+    else:
+        term, lines = "\n", lf
+        new_line = "\\r\\n" if first_end == b"\r\n" and crlf == lf else None if first_end == b"\r\n" else "\\n"
+    lines += 1 if last and last not in (b"\n", b"\r") else 0
+    return _LineStats(term, new_line, lines, blank + 1, quotes > 0)   # +1: an empty line at a chunk edge
+
+
+def _normalise_line_ends(path: Path, tmpdir: Path) -> Path:
+    """A copy of a CRLF file that has some bare LF lines too, with LF only (DuckDB's reader
+    cannot read such a file). A bare CR inside a quoted value is kept."""
+    out = tmpdir / f"{uuid.uuid4().hex}.csv"
+    out.write_bytes(path.read_bytes().replace(b"\r\n", b"\n"))
+    return out
 
 
 _LINE_RE = re.compile(r"Line: (\d+)")
 
 
-def _csv_failure(src: _Source, table: str, delim: str, e: Exception) -> Problem:
+def _stray_line_end(path: Path) -> tuple[int | None, str]:
+    """(line, what) of the first line end that is not the file's own: a bare CR in an LF or CRLF
+    file, a bare LF in a CR file. Whether it sits inside quotes is not checked: DuckDB has just
+    refused the file, and this says where to look."""
+    data = path.read_bytes()
+    m = re.search(rb"\r\n?|\n", data)
+    own = m.group(0) if m else b"\n"
+    pattern = rb"\n" if own == b"\r" else rb"\r(?!\n)"
+    hit = re.search(pattern, data[m.end():] if m else data)
+    if hit is None:
+        return None, ""
+    pos = hit.start() + (m.end() if m else 0)
+    sep = b"\r" if own == b"\r" else b"\n"
+    return data[:pos].count(sep) + 1, ("line feed (LF)" if own == b"\r" else "carriage return (CR)")
+
+
+def _csv_failure(src: _Source, table: str, delim: str, e: Exception, path: Path | None = None) -> Problem:
     """A DuckDB CSV error as a Problem naming the line where reading broke."""
     text = str(e)
     m = _LINE_RE.search(text)
     line = int(m.group(1)) if m else None
     kind = "semicolon" if delim == ";" else "tab" if delim == "\t" else "pipe" if delim == "|" else "comma"
+    if line is None and "invalid state" in text and path is not None:
+        line, what = _stray_line_end(path)
+        if line is not None:
+            return Problem(src.name, table, line - 1, None, None,
+                           f"this line holds a {what} inside a value that is not in quotes, so it cannot tell "
+                           "where the row ends. Put that value in quotes, or remove the line break (or save the "
+                           "file with one kind of line end throughout).", "unreadable_file")
     if "unterminated quote" in text:
         why = ("a value starts with a quote (\") that is not closed where the value ends, so the lines after it "
                "cannot be read as rows. Close the quote (a quote inside a quoted value is written twice: \"\"), "
@@ -447,39 +489,50 @@ def _stage_csv(con, src: _Source, table: str, raw: str, tmpdir: Path) -> tuple[_
         return None, [_empty(src, table, "the file has no header row (the first line is blank)")]
     cols = _unique_names(headers)
     columns = "{" + ", ".join(f"{_lit(c)}: 'VARCHAR'" for c in cols) + "}"
-    base = (f"read_csv({_lit(str(path))}, columns={columns}, header=true, delim={_lit(delim)}, "
-            f"quote='\"', escape='\"', auto_detect=false")
+    ls = _line_stats(path)
+    if ls.new_line is None:
+        path = _normalise_line_ends(path, tmpdir)
+        ls = _line_stats(path)
+
+    def reader(p: Path, ls: _LineStats) -> str:
+        # The line end is named when the file has one throughout, not left to DuckDB: a reader
+        # that guessed it was seen to keep a guess from an earlier file.
+        nl = f", new_line={_lit(ls.new_line)}" if ls.new_line else ""
+        return (f"read_csv({_lit(str(p))}, columns={columns}, header=true, delim={_lit(delim)}, "
+                f"quote='\"', escape='\"'{nl}, auto_detect=false")
+
+    base = reader(path, ls)
     try:
         con.execute(f"CREATE TEMP TABLE {raw} AS SELECT * FROM {base})")
     except duckdb.Error as e:
         if "unterminated quote" in str(e):
-            return None, [_csv_failure(src, table, delim, e)]
+            return None, [_csv_failure(src, table, delim, e, path)]
         # Short rows: pad with nulls (the parallel reader cannot combine that with quoted newlines).
         try:
             con.execute(f"CREATE OR REPLACE TEMP TABLE {raw} AS SELECT * FROM {base}, "
                         f"null_padding=true, parallel=false)")
         except duckdb.Error as e2:
-            return None, [_csv_failure(src, table, delim, e2)]
+            return None, [_csv_failure(src, table, delim, e2, path)]
     st = _Staged(table, src.name, "csv", raw, headers, cols)
-    problem = _check_csv_rows(con, src, st, path, header)
+    problem = _check_csv_rows(con, src, st, path, header, ls)
     return (None, [problem]) if problem else (st, [])
 
 
-def _check_csv_rows(con, src: _Source, st: _Staged, path: Path, header: list[str]) -> Problem | None:
+def _check_csv_rows(con, src: _Source, st: _Staged, path: Path, header: list[str],
+                    ls: _LineStats) -> Problem | None:
     """The row count check: every line of the file is the header, part of a row that was read
     (a quoted value may span lines), or blank. Otherwise rows were lost — e.g. the null-padding
     reader takes an unclosed quote to the end of the file without a word — and the import fails
     naming the line where reading broke."""
-    ls = _line_stats(path)
     read = con.execute(f"SELECT count(*) FROM {st.raw}").fetchall()[0][0]
     embedded = 0
     if ls.has_quotes:   # only a quoted value can hold a line end
-        t = _lit(ls.terminator)
+        t = _lit("\r" if ls.terminator == "\r" else "\n")   # the character counted as a line end
         for i in range(0, len(st.cols), ATTRIBUTE_BATCH):
             parts = [f"coalesce(sum(length({_qi(c)}) - length(replace({_qi(c)}, {t}, ''))), 0)"
                      for c in st.cols[i: i + ATTRIBUTE_BATCH]]
             embedded += con.execute(f"SELECT {' + '.join(parts)} FROM {st.raw}").fetchall()[0][0]
-        embedded += sum(h.count(ls.terminator) for h in header)
+        embedded += sum(h.count("\r" if ls.terminator == "\r" else "\n") for h in header)
     unaccounted = ls.lines - 1 - read - embedded
     if 0 <= unaccounted <= ls.blank_max:
         return None
