@@ -42,6 +42,7 @@ def _parser() -> argparse.ArgumentParser:
     i.add_argument("--preset", help="a shipped mapping preset for a known CRM export")
     i.add_argument("--dir", help="folder holding the preset's files")
     i.add_argument("--skip-bad-rows", action="store_true", help="keep bad rows aside in rejected_rows and load the rest")
+    i.add_argument("--sheet", help="the sheet to read from .xlsx files (default: the first)")
 
     r = sub.add_parser("report", help="every headline figure (metrics.md §6)")
     r.add_argument("--db")
@@ -116,8 +117,11 @@ def _import(args) -> int:
         if not any(files.values()):
             raise FunnelError("Name at least one file to import.",
                               hint="For example: --leads leads.csv --lead-events lead_events.csv")
-        result = ingest.import_files(con, **files, mapping=args.mapping, skip_bad_rows=args.skip_bad_rows)
+        result = ingest.import_files(con, **files, mapping=args.mapping, skip_bad_rows=args.skip_bad_rows,
+                                     sheet=args.sheet)
     print(result.message)
+    for w in result.warnings[:20]:
+        print(f"  warning: {w}")
     for p in result.problems[:20]:
         print(f"  - {p}")
     if len(result.problems) > 20:

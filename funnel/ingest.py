@@ -126,6 +126,7 @@ PLAIN_INT_RE = r"[+-]?\d+"
 BOOL_RE = "(?i)true|false|yes|no"         # attribute values that make a BOOLEAN column
 BOOL_TRUE_RE = "(?i)true|yes"
 ATTRIBUTE_BATCH = 64                       # lead attributes typed per statement
+TYPE_SAMPLE = 1000                         # rows that settle most attribute types before a full scan
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1346,26 +1347,40 @@ class _Run:
     def _attribute_types(self) -> list[tuple[str, str, str]]:
         """(name, DuckDB type, SELECT expression) for each extra leads column.
 
-        The type statistics are gathered ATTRIBUTE_BATCH columns per statement: one statement per
-        file would hold four aggregates per column, and planning time grows faster than linearly
-        with a statement's size (see _clean_expr), while a scan of the typed table is cheap.
+        A type holds when every non-blank value of the column has its form (bool_and skips
+        NULLs). The forms are tried on the first TYPE_SAMPLE rows first, and the whole column is
+        read only for the forms that survive there — a text column is settled by its sample, so
+        a wide file costs one check per column rather than four. The statistics are gathered
+        ATTRIBUTE_BATCH columns per statement, keeping every statement small.
         """
         if not self.extras:
             return []
         T = self.typed["leads"]
+        forms = {"bool": BOOL_RE, "int": INT_RE, "num": NUM_RE[self.decimal], "plain_int": PLAIN_INT_RE}
+
+        def check(a: str, form: str) -> str:
+            if form == "int":   # whole numbers that also fit a BIGINT
+                return (f"bool_and(CASE WHEN regexp_full_match({a}, {_lit(INT_RE)}) THEN "
+                        f"TRY_CAST(regexp_replace({a}, '\\.0*$', '') AS BIGINT) IS NOT NULL ELSE {a} IS NULL END)")
+            return f"bool_and(regexp_full_match({a}, {_lit(forms[form])}))"
+
+        def gather(frm: str, wanted: list[tuple[str, list[str]]]) -> dict[tuple[str, str], object]:
+            got: dict[tuple[str, str], object] = {}
+            for i in range(0, len(wanted), ATTRIBUTE_BATCH):
+                batch = wanted[i: i + ATTRIBUTE_BATCH]
+                keys = [(name, f) for name, fs in batch for f in ["count"] + fs]
+                aggs = [f"count({_qi('a__' + n)})" if f == "count" else check(_qi("a__" + n), f) for n, f in keys]
+                got.update(zip(keys, self.con.execute(f"SELECT {', '.join(aggs)} FROM {frm}").fetchall()[0]))
+            return got
+
+        names = [name for name, _c, _h in self.extras]
+        sample = gather(f"(SELECT * FROM {T} LIMIT {TYPE_SAMPLE})", [(n, list(forms)) for n in names])
+        # a form refuted by the sample (False) is refuted; one it cannot judge (NULL) stays open
+        alive = [(n, [f for f in forms if sample[(n, f)] is not False]) for n in names]
+        full = gather(T, alive)
         stats: list = []
-        for i in range(0, len(self.extras), ATTRIBUTE_BATCH):
-            aggs = []
-            for name, _c, _h in self.extras[i: i + ATTRIBUTE_BATCH]:
-                a = _qi("a__" + name)
-                # bool_and skips NULLs: a blank cell says nothing about the column's type
-                aggs += [f"count({a})",
-                         f"bool_and(regexp_full_match({a}, {_lit(BOOL_RE)}))",
-                         f"bool_and(CASE WHEN regexp_full_match({a}, {_lit(INT_RE)}) THEN "
-                         f"TRY_CAST(regexp_replace({a}, '\\.0*$', '') AS BIGINT) IS NOT NULL ELSE {a} IS NULL END)",
-                         f"bool_and(regexp_full_match({a}, {_lit(NUM_RE[self.decimal])}))",
-                         f"bool_and(regexp_full_match({a}, {_lit(PLAIN_INT_RE)}))"]
-            stats += self.con.execute(f"SELECT {', '.join(aggs)} FROM {T}").fetchall()[0]
+        for n in names:
+            stats += [full[(n, "count")]] + [full.get((n, f), False) for f in ("bool", "int", "num", "plain_int")]
         out = []
         for i, (name, _c, header) in enumerate(self.extras):
             n, is_bool, is_int, is_num, is_plain_int = stats[5 * i: 5 * i + 5]

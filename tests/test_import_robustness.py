@@ -311,3 +311,18 @@ def test_default_as_of_is_not_moved_by_a_refused_far_future_date(con):
     ingest.import_files(con, leads=("l.csv", b"lead_id,created_at\nA1,2025-01-01\nA2,2999-01-01\n"),
                         skip_bad_rows=True)
     assert default_as_of(con) == dt.date(2025, 1, 1)
+
+
+def test_cli_sheet_flag_and_warnings_are_printed(tmp_path, capsys):
+    from funnel.__main__ import main
+
+    f = _workbook(tmp_path / "crm.xlsx", {
+        "Notes": [["lead_id", "created_at"], ["N1", "2025-01-01"]],
+        "Leads": [["lead_id", "created_at"], ["A1", "2025-01-01"], ["A2", "2025-01-02"], ["A3", "2025-01-03"],
+                  ["A4", "2071-01-01"]]})
+    db = tmp_path / "cli.duckdb"
+    assert main(["import", "--db", str(db), "--leads", str(f), "--sheet", "Leads"]) == 0
+    out = capsys.readouterr().out
+    assert "Imported 4 leads" in out and "warning: crm.xlsx, row 4 (sheet row 5), column created_at" in out
+    assert main(["import", "--db", str(db), "--leads", str(f), "--sheet", "Deals"]) == 2
+    assert 'no sheet "Deals"' in capsys.readouterr().err
