@@ -329,7 +329,9 @@ class _Staged:
     notes: list = field(default_factory=list)   # warnings about the file as a whole (Problem)
 
 
-def _detect_encoding(src: _Source) -> str:
+def _detect_encoding(src: _Source, counter: _LineCounter | None = None) -> str:
+    """utf-16 (by its BOM), utf-8 (the whole file decodes) or legacy. ``counter`` is fed the
+    bytes on the way: for a UTF-8 file that is the row count's line count, at no extra read."""
     with src.open_binary() as fh:
         head = fh.read(4)
         if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -339,6 +341,8 @@ def _detect_encoding(src: _Source) -> str:
         try:
             while chunk := fh.read(8 << 20):
                 dec.decode(chunk)
+                if counter is not None:
+                    counter.feed(chunk)
             dec.decode(b"", final=True)
         except UnicodeDecodeError:
             return "legacy"
@@ -387,39 +391,58 @@ class _LineStats:
     terminator: str          # the character counted as a line end: "\n" (LF, CRLF) or "\r" (CR-only)
     new_line: str | None     # DuckDB's new_line option when the file uses one line end throughout
     lines: int               # physical lines, the last one counted even without a line end
-    blank_max: int           # lines that are empty (DuckDB skips them); quoted values may hold some
     has_quotes: bool
 
 
+class _LineCounter:
+    """Line statistics from C-speed byte counts, fed chunk by chunk (no parsing): the independent
+    side of the row count check. Fed by the encoding check's own pass over a UTF-8 file."""
+
+    def __init__(self):
+        self.lf = self.cr = self.crlf = self.quotes = 0
+        self.first_end: bytes | None = None
+        self.last = b""
+
+    def feed(self, chunk: bytes) -> None:
+        if self.first_end is None and (m := re.search(rb"\r\n?|\n", chunk)):
+            self.first_end = m.group(0)
+        self.lf += chunk.count(b"\n")
+        self.crlf += chunk.count(b"\r\n")     # one split across two chunks only makes the file "mixed"
+        self.cr += chunk.count(b"\r")
+        self.quotes += chunk.count(b'"')
+        self.last = chunk[-1:]
+
+    def stats(self) -> _LineStats:
+        # The header's line end is the file's. It is named to DuckDB, whose own guess was seen to
+        # split an LF file at a CR inside a quoted value (and to keep a guess from an earlier
+        # file). CRLF with some bare LF lines: None — the file is rewritten with LF first.
+        if self.first_end == b"\r":
+            term, new_line, lines = "\r", "\\r", self.cr
+        else:
+            term, lines = "\n", self.lf
+            new_line = ("\\r\\n" if self.crlf == self.lf else None) if self.first_end == b"\r\n" else "\\n"
+        lines += 1 if self.last and self.last not in (b"\n", b"\r") else 0
+        return _LineStats(term, new_line, lines, self.quotes > 0)
+
+
 def _line_stats(path: Path) -> _LineStats:
-    """Count lines with C-speed byte counts (no parsing): the independent side of the row count
-    check. 8 MB chunks; a CRLF or an empty line split across two chunks only loosens blank_max."""
-    lf = cr = crlf = quotes = blank = 0
-    last = b""
-    prev_tail = b""
-    first_end = None
+    counter = _LineCounter()
     with open(path, "rb") as fh:
         while chunk := fh.read(8 << 20):
-            if first_end is None and (m := re.search(rb"\r\n?|\n", chunk)):
-                first_end = m.group(0)
-            lf += chunk.count(b"\n")
-            crlf += chunk.count(b"\r\n")
-            cr += chunk.count(b"\r")
-            quotes += chunk.count(b'"')
-            norm = (prev_tail + chunk).replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-            blank += norm.count(b"\n\n") + norm[1:].count(b"\n\n")   # overlapping pairs = empty lines
-            prev_tail = chunk[-1:]
-            last = chunk[-1:]
-    # The header's line end is the file's. It is named to DuckDB, whose own guess was seen to
-    # split an LF file at a CR inside a quoted value (and to keep a guess from an earlier file).
-    # CRLF with some bare LF lines: None — the file is rewritten with LF first.
-    if first_end == b"\r":
-        term, new_line, lines = "\r", "\\r", cr
-    else:
-        term, lines = "\n", lf
-        new_line = "\\r\\n" if first_end == b"\r\n" and crlf == lf else None if first_end == b"\r\n" else "\\n"
-    lines += 1 if last and last not in (b"\n", b"\r") else 0
-    return _LineStats(term, new_line, lines, blank + 1, quotes > 0)   # +1: an empty line at a chunk edge
+            counter.feed(chunk)
+    return counter.stats()
+
+
+def _blank_lines(path: Path) -> int:
+    """Empty lines (DuckDB skips them), counted only when the row count needs them. Some may sit
+    inside quoted values, so this is an upper bound; +1 for an empty line at a chunk edge."""
+    blank, tail = 0, b""
+    with open(path, "rb") as fh:
+        while chunk := fh.read(8 << 20):
+            norm = (tail + chunk).replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+            blank += norm.count(b"\n\n") + norm[1:].count(b"\n\n")   # overlapping pairs
+            tail = chunk[-1:]
+    return blank + 1
 
 
 def _normalise_line_ends(path: Path, tmpdir: Path) -> Path:
@@ -476,7 +499,8 @@ def _csv_failure(src: _Source, table: str, delim: str, e: Exception, path: Path 
 
 
 def _stage_csv(con, src: _Source, table: str, raw: str, tmpdir: Path) -> tuple[_Staged | None, list[Problem]]:
-    enc = _detect_encoding(src)
+    counter = _LineCounter()
+    enc = _detect_encoding(src, counter)
     path = src.local_path(tmpdir) if enc == "utf-8" else _transcode(src, enc, tmpdir)
     with open(path, "r", encoding="utf-8-sig", newline="") as fh:
         sample = fh.read(1 << 20)
@@ -490,7 +514,7 @@ def _stage_csv(con, src: _Source, table: str, raw: str, tmpdir: Path) -> tuple[_
         return None, [_empty(src, table, "the file has no header row (the first line is blank)")]
     cols = _unique_names(headers)
     columns = "{" + ", ".join(f"{_lit(c)}: 'VARCHAR'" for c in cols) + "}"
-    ls = _line_stats(path)
+    ls = counter.stats() if enc == "utf-8" else _line_stats(path)
     if ls.new_line is None:
         path = _normalise_line_ends(path, tmpdir)
         ls = _line_stats(path)
@@ -535,7 +559,7 @@ def _check_csv_rows(con, src: _Source, st: _Staged, path: Path, header: list[str
             embedded += con.execute(f"SELECT {' + '.join(parts)} FROM {st.raw}").fetchall()[0][0]
         embedded += sum(h.count("\r" if ls.terminator == "\r" else "\n") for h in header)
     unaccounted = ls.lines - 1 - read - embedded
-    if 0 <= unaccounted <= ls.blank_max:
+    if unaccounted == 0 or (unaccounted > 0 and unaccounted <= _blank_lines(path)):
         return None
     line, why = _find_break(con, st, path)
     return Problem(src.name, st.table, (line - 1) if line else None, None, None,
