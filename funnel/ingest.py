@@ -11,7 +11,9 @@ Semantics
   unchanged; the failed run is still logged in ``import_runs``. With ``skip_bad_rows`` each bad
   row is stored in ``rejected_rows`` (one record per problem, with the full raw row as JSON) and
   the good rows load. File-level problems (missing required column, empty or unreadable file,
-  a mapping that names a column the file lacks, an invalid mapping) always fail the import.
+  a mapping that names a column the file lacks, an invalid mapping) always fail the import, and
+  so does skipping a rejected lead or deal row whose events are already stored (skipping it
+  would delete them: ``stored_rows_would_be_lost``).
 * **References are checked against the final state.** New events must reference leads /
   opportunities that exist after this import. When ``leads`` is replaced without
   ``lead_events``, stored events whose lead disappears are problems too (file ``(database)``,
@@ -23,19 +25,30 @@ Semantics
   ``UTC`` / ``±HH[:MM]`` offset (converted to naive UTC); other formats only when named in the
   mapping's ``[timestamp_formats]`` (strptime; per column or ``"*"``). ``close_date`` is a DATE
   (an offset there is ignored: the date as written). Amounts: digits with a ``.`` decimal point,
-  no thousands separators; with ``[options] decimal = ","`` write ``1.234,50``. Negative amounts
-  are refused.
-* **Lead attributes.** Every extra column of leads is kept, named in lower_snake_case, typed
+  no thousands separators and no exponent (``1.2e3`` is refused); with ``[options] decimal = ","``
+  write ``1.234,50``. Negative amounts are refused.
+* **Lead attributes.** Every extra column of leads is kept, named in lower_snake_case (letters
+  of any script kept: ``Région`` is ``région``), typed
   BOOLEAN (only true/false/yes/no), BIGINT (all whole numbers, e.g. 0/1 flags), DOUBLE (all
   numbers) or VARCHAR. Replacing leads recreates the table with the core columns plus this
   file's extra columns (attributes from an earlier file are dropped).
 * **Stages.** A stage value is looked up in the mapping's ``[stages.lead]`` /
   ``[stages.opportunity]`` first (exact, then case-insensitive), then matched against the
-  configured stages ignoring case, spaces and punctuation; anything else is ``unknown_stage``.
+  configured stages ignoring case, spaces and punctuation (``M.Q.L.`` is ``MQL``); anything else
+  is ``unknown_stage``.
+* **Row count.** Every import checks that it read every data row its file holds (CSV: each line
+  is the header, part of a row read, or blank; XLSX: each sheet row was staged; Parquet: the
+  file's declared row count) and, after writing, that each table holds exactly the rows counted
+  as loaded. Otherwise it fails naming the line where reading broke (e.g. an unclosed quote).
+* **Bounds.** Dates outside EARLIEST_DATE..LATEST_DATE, impossible UTC offsets, non-finite
+  amounts and amounts of MAX_AMOUNT or more are refused. Merely suspicious values load and are
+  reported as warnings (WARNING_CODES, ``ImportResult.warnings``): a date more than
+  SUSPICIOUS_YEARS from its column's median in the file, an event before its lead's or deal's
+  creation, a workbook's other sheets left unread.
 
 Formats: ``.csv`` / ``.tsv`` / ``.txt`` (UTF-8, UTF-8 with BOM, UTF-16 with BOM, else Windows-1252
-/ Latin-1; delimiter ``,`` ``;`` tab or ``|`` detected from the header), ``.xlsx`` (first sheet)
-and ``.parquet``. A file is a path, a ``(name, bytes)`` tuple, or a file-like object with a
+/ Latin-1; delimiter ``,`` ``;`` tab or ``|`` detected from the header; lines ending in LF, CRLF
+or CR), ``.xlsx`` (the first sheet, or the one named by ``sheet``) and ``.parquet``. A file is a path, a ``(name, bytes)`` tuple, or a file-like object with a
 ``.name`` (Streamlit's UploadedFile).
 """
 from __future__ import annotations
@@ -539,12 +552,12 @@ def _stage_csv(con, src: _Source, table: str, raw: str, tmpdir: Path) -> tuple[_
         except duckdb.Error as e2:
             return None, [_csv_failure(src, table, delim, e2, path)]
     st = _Staged(table, src.name, "csv", raw, headers, cols)
-    problem = _check_csv_rows(con, src, st, path, header, ls)
+    problem = _check_csv_rows(con, src, st, path, header, ls, delim)
     return (None, [problem]) if problem else (st, [])
 
 
 def _check_csv_rows(con, src: _Source, st: _Staged, path: Path, header: list[str],
-                    ls: _LineStats) -> Problem | None:
+                    ls: _LineStats, delim: str) -> Problem | None:
     """The row count check: every line of the file is the header, part of a row that was read
     (a quoted value may span lines), or blank. Otherwise rows were lost — e.g. the null-padding
     reader takes an unclosed quote to the end of the file without a word — and the import fails
@@ -561,16 +574,15 @@ def _check_csv_rows(con, src: _Source, st: _Staged, path: Path, header: list[str
     unaccounted = ls.lines - 1 - read - embedded
     if unaccounted == 0 or (unaccounted > 0 and unaccounted <= _blank_lines(path)):
         return None
-    line, why = _find_break(con, st, path)
+    line, why = _find_break(con, st, path, delim)
     return Problem(src.name, st.table, (line - 1) if line else None, None, None,
                    f"the file has {_plural(ls.lines - 1, 'line')} after the header but only {_plural(read, 'row')} "
                    f"could be read: {why}", "unreadable_file")
 
 
-def _find_break(con, st: _Staged, path: Path) -> tuple[int | None, str]:
+def _find_break(con, st: _Staged, path: Path, delim: str) -> tuple[int | None, str]:
     """Where a CSV file stops reading as rows: the strict csv module's reading, record by record,
     against the rows DuckDB read (slow, but it only runs when the counts disagree)."""
-    delim = _sniff_delimiter(open(path, encoding="utf-8-sig", newline="").read(1 << 16))
     first = con.execute(f"SELECT {_qi(st.cols[0])} FROM {st.raw} ORDER BY rowid").fetchall()
     with open(path, encoding="utf-8-sig", newline="") as fh:
         reader = csv.reader(fh, delimiter=delim, strict=True)
