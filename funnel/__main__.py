@@ -120,7 +120,7 @@ def _import(args) -> int:
         result = ingest.import_files(con, **files, mapping=args.mapping, skip_bad_rows=args.skip_bad_rows,
                                      sheet=args.sheet)
     print(result.message)
-    for w in result.warnings[:20]:
+    for w in (getattr(result, "warnings", None) or [])[:20]:
         print(f"  warning: {w}")
     for p in result.problems[:20]:
         print(f"  - {p}")
