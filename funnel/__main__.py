@@ -47,6 +47,7 @@ def _parser() -> argparse.ArgumentParser:
     i.add_argument("--skip-bad-rows", action="store_true", help="keep bad rows aside in rejected_rows and load the rest")
     i.add_argument("--targets", help="a targets file (CSV or XLSX: period, owner, amount); replaces the stored targets")
     i.add_argument("--teams", help="a teams file (CSV or XLSX: owner, team); replaces the stored teams")
+    i.add_argument("--sheet", help="the sheet to read from .xlsx files (default: the first)")
 
     r = sub.add_parser("report", help="every headline figure (metrics.md §6)")
     r.add_argument("--db")
@@ -158,8 +159,11 @@ def _import(args) -> int:
                 print(line)
             result = presets.import_detected(con, detection, skip_bad_rows=args.skip_bad_rows)
         else:
-            result = ingest.import_files(con, **files, mapping=args.mapping, skip_bad_rows=args.skip_bad_rows)
+            result = ingest.import_files(con, **files, mapping=args.mapping, skip_bad_rows=args.skip_bad_rows,
+                                         sheet=args.sheet)
     print(result.message)
+    for w in (getattr(result, "warnings", None) or [])[:20]:
+        print(f"  warning: {w}")
     for p in result.problems[:20]:
         print(f"  - {p}")
     if len(result.problems) > 20:

@@ -9,7 +9,8 @@ What is measured, each as the median of several runs with its peak memory:
 * the time each page takes to render (Streamlit's AppTest: the app frame plus the page, with the
   figure cache cleared first, as on a first visit; and again with the cache warm);
 * sample generation at the same size, and the import of the four canonical CSV files and of the
-  same tables as Parquet (exported from the benchmark database, imported into a fresh one).
+  same tables as Parquet (exported from the benchmark database, imported into a fresh one), and
+  of a wide leads file (10,000 rows × 100 / 200 / 400 attribute columns: time must grow linearly).
 
 Peak memory is the process's resident set size sampled every 2 ms while the work runs (DuckDB
 allocates outside Python, so tracemalloc would miss most of it). Generation, imports and page
@@ -48,6 +49,10 @@ TARGET_LABEL = {"metric": "metric function", "monte_carlo": "Monte Carlo", "back
 PAGE_TARGET_S = {1_000_000: 2.0, 5_000_000: 6.0}
 PEAK_TARGET_MB = {1_000_000: 3 * 1024.0, 5_000_000: 8 * 1024.0}
 CSV_IMPORT_TARGET_S = 60.0
+#: A wide leads file (issue #19): WIDE_ROWS rows with up to 400 extra attribute columns.
+WIDE_ROWS = 10_000
+WIDE_COLUMNS = (100, 200, 400)
+WIDE_IMPORT_TARGET_S = 10.0
 GENERATION_TARGET_S = 120.0
 SPEEDUP_TARGET = 5.0
 
@@ -362,14 +367,37 @@ def _generate_task(db: str, leads: int, seed: int) -> dict:
 def _import_task(db: str, files: dict) -> dict:
     from . import ingest
 
+    import resource
+
     con = store.connect(db)
+    r0 = resource.getrusage(resource.RUSAGE_SELF)
     with _PeakSampler() as s:
         t0 = time.perf_counter()
         res = ingest.import_files(con, **files)
         seconds = time.perf_counter() - t0
+    r1 = resource.getrusage(resource.RUSAGE_SELF)
     con.close()
-    return {"seconds": round(seconds, 2), "peak_mb": round(s.peak, 1),
+    # CPU seconds (every thread) beside the wall time: on a busy machine they still show the growth
+    cpu = (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
+    return {"seconds": round(seconds, 2), "cpu_s": round(cpu, 2), "peak_mb": round(s.peak, 1),
             "rows": {t: v.get("loaded") for t, v in res.rows.items()}}
+
+
+def write_wide_leads(path: Path, rows: int, columns: int) -> Path:
+    """A leads CSV of ``rows`` leads with ``columns`` extra attribute columns, a quarter each
+    whole numbers, decimals, yes/no flags and text (so every attribute type is inferred)."""
+    import csv
+
+    def cell(r: int, c: int) -> str:
+        k = (r * 31 + c * 17) % 97
+        return (str(k), f"{k / 7:.2f}", "yes" if k % 2 else "no", f"t{k}")[c % 4]
+
+    with open(path, "w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["lead_id", "created_at"] + [f"attribute {c}" for c in range(columns)])
+        for r in range(rows):
+            w.writerow([f"W{r}", f"2025-{1 + r % 12:02d}-{1 + r % 28:02d}"] + [cell(r, c) for c in range(columns)])
+    return path
 
 
 def app_pages() -> list[str]:
@@ -503,6 +531,15 @@ def run_bench(db: str | None = None, leads: int = 1_000_000, runs: int = 5, *, s
                 out[f"import_{fmt}_peak_mb"] = res["peak_mb"]
                 out[f"import_{fmt}_rows"] = res["rows"]
                 (tmp / f"import_{fmt}.duckdb").unlink(missing_ok=True)
+            out["wide_import"] = []
+            for cols in WIDE_COLUMNS:
+                log(f"timing the import of a wide leads file ({WIDE_ROWS:,} rows × {cols} columns) …")
+                f = write_wide_leads(tmp / f"wide_{cols}.csv", WIDE_ROWS, cols)
+                res = _child("import", db=str(tmp / "import_wide.duckdb"), files={"leads": str(f)})
+                out["wide_import"].append({"rows": WIDE_ROWS, "columns": cols, "seconds": res["seconds"],
+                                           "cpu_s": res["cpu_s"], "peak_mb": res["peak_mb"]})
+                (tmp / "import_wide.duckdb").unlink(missing_ok=True)
+                f.unlink(missing_ok=True)
 
         if include_pages:
             chosen = pages or app_pages()
@@ -563,6 +600,15 @@ def _verdicts(res: dict, n: int) -> list[dict]:
         out.append({"target": f"import of the four CSV files ≤ {CSV_IMPORT_TARGET_S:g} s",
                     "measured": f"{res['import_csv_s']:,.1f} s (Parquet {res.get('import_parquet_s', float('nan')):,.1f} s)",
                     "ok": res["import_csv_s"] <= CSV_IMPORT_TARGET_S, "misses": []})
+    if res.get("wide_import"):
+        widest = max(res["wide_import"], key=lambda w: w["columns"])
+        narrowest = min(res["wide_import"], key=lambda w: w["columns"])
+        growth = (widest["seconds"] / max(narrowest["seconds"], 0.01)) / (widest["columns"] / narrowest["columns"])
+        out.append({"target": f"wide leads file ({widest['rows']:,} rows × {widest['columns']} columns) "
+                              f"≤ {WIDE_IMPORT_TARGET_S:g} s, linear in columns",
+                    "measured": f"{widest['seconds']:,.1f} s; time per column {growth:.2f}× that at "
+                                f"{narrowest['columns']} columns",
+                    "ok": widest["seconds"] <= WIDE_IMPORT_TARGET_S and growth <= 1.5, "misses": []})
     if "generation_s" in res:
         out.append({"target": f"sample generation ≤ {GENERATION_TARGET_S:g} s",
                     "measured": f"{res['generation_s']:,.1f} s", "ok": res["generation_s"] <= GENERATION_TARGET_S,
@@ -615,6 +661,9 @@ def format_table(res: dict) -> str:
         for label, k, m in heavy:
             if k in res:
                 lines.append(f"{label:<42} {res[k]:>10,.1f} {res[m]:>9,.0f}")
+    for w in res.get("wide_import", []):
+        lines.append(f"{'import wide leads ' + format(w['rows'], ',') + ' × ' + str(w['columns']) + ' cols':<42} "
+                     f"{w['seconds']:>10,.1f} {w['peak_mb']:>9,.0f}  (CPU {w.get('cpu_s', 0):,.1f} s)")
     lines += ["", "Targets:"]
     for v in res.get("verdicts", []):
         miss = f" — misses: {', '.join(v['misses'])}" if v["misses"] and not v["ok"] else ""

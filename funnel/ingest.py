@@ -11,7 +11,9 @@ Semantics
   unchanged; the failed run is still logged in ``import_runs``. With ``skip_bad_rows`` each bad
   row is stored in ``rejected_rows`` (one record per problem, with the full raw row as JSON) and
   the good rows load. File-level problems (missing required column, empty or unreadable file,
-  a mapping that names a column the file lacks, an invalid mapping) always fail the import.
+  a mapping that names a column the file lacks, an invalid mapping) always fail the import, and
+  so does skipping a rejected lead or deal row whose events are already stored (skipping it
+  would delete them: ``stored_rows_would_be_lost``).
 * **References are checked against the final state.** New events must reference leads /
   opportunities that exist after this import. When ``leads`` is replaced without
   ``lead_events``, stored events whose lead disappears are problems too (file ``(database)``,
@@ -23,19 +25,30 @@ Semantics
   ``UTC`` / ``±HH[:MM]`` offset (converted to naive UTC); other formats only when named in the
   mapping's ``[timestamp_formats]`` (strptime; per column or ``"*"``). ``close_date`` is a DATE
   (an offset there is ignored: the date as written). Amounts: digits with a ``.`` decimal point,
-  no thousands separators; with ``[options] decimal = ","`` write ``1.234,50``. Negative amounts
-  are refused.
-* **Lead attributes.** Every extra column of leads is kept, named in lower_snake_case, typed
+  no thousands separators and no exponent (``1.2e3`` is refused); with ``[options] decimal = ","``
+  write ``1.234,50``. Negative amounts are refused.
+* **Lead attributes.** Every extra column of leads is kept, named in lower_snake_case (letters
+  of any script kept: ``Région`` is ``région``), typed
   BOOLEAN (only true/false/yes/no), BIGINT (all whole numbers, e.g. 0/1 flags), DOUBLE (all
   numbers) or VARCHAR. Replacing leads recreates the table with the core columns plus this
   file's extra columns (attributes from an earlier file are dropped).
 * **Stages.** A stage value is looked up in the mapping's ``[stages.lead]`` /
   ``[stages.opportunity]`` first (exact, then case-insensitive), then matched against the
-  configured stages ignoring case, spaces and punctuation; anything else is ``unknown_stage``.
+  configured stages ignoring case, spaces and punctuation (``M.Q.L.`` is ``MQL``); anything else
+  is ``unknown_stage``.
+* **Row count.** Every import checks that it read every data row its file holds (CSV: each line
+  is the header, part of a row read, or blank; XLSX: each sheet row was staged; Parquet: the
+  file's declared row count) and, after writing, that each table holds exactly the rows counted
+  as loaded. Otherwise it fails naming the line where reading broke (e.g. an unclosed quote).
+* **Bounds.** Dates outside EARLIEST_DATE..LATEST_DATE, impossible UTC offsets, non-finite
+  amounts and amounts of MAX_AMOUNT or more are refused. Merely suspicious values load and are
+  reported as warnings (WARNING_CODES, ``ImportResult.warnings``): a date more than
+  SUSPICIOUS_YEARS from its column's median in the file, an event before its lead's or deal's
+  creation, a workbook's other sheets left unread.
 
 Formats: ``.csv`` / ``.tsv`` / ``.txt`` (UTF-8, UTF-8 with BOM, UTF-16 with BOM, else Windows-1252
-/ Latin-1; delimiter ``,`` ``;`` tab or ``|`` detected from the header), ``.xlsx`` (first sheet)
-and ``.parquet``. A file is a path, a ``(name, bytes)`` tuple, or a file-like object with a
+/ Latin-1; delimiter ``,`` ``;`` tab or ``|`` detected from the header; lines ending in LF, CRLF
+or CR), ``.xlsx`` (the first sheet, or the one named by ``sheet``) and ``.parquet``. A file is a path, a ``(name, bytes)`` tuple, or a file-like object with a
 ``.name`` (Streamlit's UploadedFile).
 """
 from __future__ import annotations
@@ -46,10 +59,11 @@ import datetime as dt
 import io
 import logging
 import os
+import re
 import tempfile
 import time
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -65,6 +79,7 @@ from .mapping import (  # noqa: F401  (re-exported: the import page uses them fr
     guess_mapping,
     load_mapping,
     normalise_name,
+    stage_key,
     validate_mapping,
 )
 
@@ -81,11 +96,23 @@ FORMATS = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".parquet": "parquet", "
 PROBLEM_CODES = (
     "missing_column", "missing_value", "bad_timestamp", "bad_number", "negative_amount", "unknown_stage",
     "unknown_lead", "unknown_opportunity", "duplicate_id", "empty_file", "unreadable_file",
-    "unknown_column_mapping", "invalid_mapping",
+    "unknown_column_mapping", "invalid_mapping", "out_of_range", "stored_rows_would_be_lost",
 )
-# Problems that no "skip bad rows" can get past: the file as a whole is wrong.
+# Problems that no "skip bad rows" can get past: the file as a whole is wrong, or skipping the
+# row would delete rows already stored (the stored events of a lead whose new row was rejected).
 FATAL_CODES = frozenset({"missing_column", "empty_file", "unreadable_file", "unknown_column_mapping",
-                         "invalid_mapping"})
+                         "invalid_mapping", "stored_rows_would_be_lost"})
+# What is loaded but reported: merely suspicious, not impossible.
+WARNING_CODES = ("far_from_other_dates", "before_creation", "first_sheet_only")
+
+# Bounds of what can be true (README "Bounds"). Dates outside them are refused; inside them a date
+# more than SUSPICIOUS_YEARS from the median of its column is loaded with a warning, and so is an
+# event dated before its lead's or deal's creation.
+EARLIEST_DATE = dt.date(1970, 1, 1)
+LATEST_DATE = dt.date(2100, 12, 31)
+SUSPICIOUS_YEARS = 10
+MAX_OFFSET_MINUTES = 14 * 60          # UTC offsets run from -12:00 to +14:00
+MAX_AMOUNT = 1e15                     # no deal is worth a quadrillion; doubles lose cents above ~9e15
 
 MAX_PROBLEMS = 10_000        # Problem objects handed back to Python; the count is always exact
 MESSAGE_PROBLEMS = 3         # problems quoted in an error message
@@ -99,11 +126,20 @@ _WS = "' \t\r\n\u00a0'"      # characters stripped from every value (a SQL liter
 ISO_RE = (r"^\d{4}-\d{1,2}-\d{1,2}"
           r"(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?: ?(?:Z|UTC|[+-]\d{2}(?::?\d{2})?))?)?$")
 OFFSET_RE = r"\d:\d{2}(?::\d{2}(?:\.\d+)?)? ?[+-]\d{2}(?::?\d{2})?$"
+# Numbers of lead attributes (exponents allowed: 1e2 is a number there) ...
 NUM_RE = {".": r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$",
           ",": r"^[+-]?(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d*)?$"}
+# ... and amounts, written as plain decimals: no exponent (1.2e3 is refused with its own message),
+# no thousands separator with the "." decimal point (1,234 would be ambiguous).
+AMOUNT_RE = {".": r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$", ",": NUM_RE[","]}
+EXPONENT_RE = r"^[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)[eE][+-]?\d+$"
+NON_FINITE_RE = r"(?i)[+-]?(?:nan|inf|infinity)"
 INT_RE = r"^[+-]?\d+(?:\.0*)?$"
-BOOL_TRUE = ("true", "yes")
-BOOL_WORDS = ("true", "false", "yes", "no")
+PLAIN_INT_RE = r"[+-]?\d+"
+BOOL_RE = "(?i)true|false|yes|no"         # attribute values that make a BOOLEAN column
+BOOL_TRUE_RE = "(?i)true|yes"
+ATTRIBUTE_BATCH = 64                       # lead attributes typed per statement
+TYPE_SAMPLE = 1000                         # rows that settle most attribute types before a full scan
 
 
 # ---------------------------------------------------------------------------------------------
@@ -160,6 +196,10 @@ class ImportResult:
     message: str
     problem_count: int = 0                # exact total; ``problems`` holds at most MAX_PROBLEMS
     status: str = "committed"
+    # Loaded but suspicious (WARNING_CODES): a date far from the rest, an event before its lead's
+    # or deal's creation, a workbook's other sheets left unread. At most MAX_PROBLEMS of them.
+    warnings: list[Problem] = field(default_factory=list)
+    warning_count: int = 0
 
     @property
     def rejected(self) -> int:
@@ -190,16 +230,19 @@ def _plural(n: int, word: str, plural: str | None = None) -> str:
     return f"{n:,} {word if n == 1 else (plural or word + 's')}"
 
 
-_WS_CODES = "(32, 9, 10, 13, 160)"
-
-
 def _clean(col: str) -> str:
     return _clean_expr(_qi(col))
 
 
 def _clean_expr(q: str) -> str:
-    """Stripped text, blank -> NULL. trim() only runs when an end is whitespace (4x faster)."""
-    return (f"CASE WHEN ascii({q}) IN {_WS_CODES} OR ascii(right({q}, 1)) IN {_WS_CODES} "
+    """Stripped text, blank -> NULL. trim() only runs when an end may be whitespace (4x faster).
+
+    The test is a cheap superset (a control character or space at either end, or a no-break space
+    anywhere) written without IN lists and without repeating a function call: DuckDB's optimizer
+    spends time that grows with the cube of the number of such expressions in one statement
+    (IN-list rewriting, common subexpressions), which made a 400-column file take minutes to plan.
+    """
+    return (f"CASE WHEN ascii({q}) <= 32 OR ascii(right({q}, 1)) <= 32 OR contains({q}, chr(160)) "
             f"THEN NULLIF(trim({q}, {_WS}), '') ELSE NULLIF({q}, '') END")
 
 
@@ -296,9 +339,12 @@ class _Staged:
     raw: str                  # temp table: one VARCHAR column per file column, in file order
     headers: list[str]        # header names as in the file (stripped)
     cols: list[str]           # column names in ``raw`` (lower_snake_case, unique)
+    notes: list = field(default_factory=list)   # warnings about the file as a whole (Problem)
 
 
-def _detect_encoding(src: _Source) -> str:
+def _detect_encoding(src: _Source, counter: _LineCounter | None = None) -> str:
+    """utf-16 (by its BOM), utf-8 (the whole file decodes) or legacy. ``counter`` is fed the
+    bytes on the way: for a UTF-8 file that is the row count's line count, at no extra read."""
     with src.open_binary() as fh:
         head = fh.read(4)
         if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -308,6 +354,8 @@ def _detect_encoding(src: _Source) -> str:
         try:
             while chunk := fh.read(8 << 20):
                 dec.decode(chunk)
+                if counter is not None:
+                    counter.feed(chunk)
             dec.decode(b"", final=True)
         except UnicodeDecodeError:
             return "legacy"
@@ -331,7 +379,7 @@ def _transcode(src: _Source, enc: str, tmpdir: Path) -> Path:
 
 
 def _sniff_delimiter(sample: str) -> str:
-    first = sample.lstrip("\ufeff").split("\n", 1)[0]
+    first = re.split(r"\r\n|\r|\n", sample.lstrip("\ufeff"), maxsplit=1)[0]
     counts = {d: 0 for d in (",", ";", "\t", "|")}
     inq = False
     for ch in first:
@@ -349,36 +397,215 @@ def _duck_error(e: Exception) -> str:
     return " ".join(keep)[:300]
 
 
+@dataclass
+class _LineStats:
+    """What a plain byte count says about a text file: its lines, and how many may be blank."""
+
+    terminator: str          # the character counted as a line end: "\n" (LF, CRLF) or "\r" (CR-only)
+    new_line: str | None     # DuckDB's new_line option when the file uses one line end throughout
+    lines: int               # physical lines, the last one counted even without a line end
+    has_quotes: bool
+
+
+class _LineCounter:
+    """Line statistics from C-speed byte counts, fed chunk by chunk (no parsing): the independent
+    side of the row count check. Fed by the encoding check's own pass over a UTF-8 file."""
+
+    def __init__(self):
+        self.lf = self.cr = self.crlf = self.quotes = 0
+        self.first_end: bytes | None = None
+        self.last = b""
+
+    def feed(self, chunk: bytes) -> None:
+        if self.first_end is None and (m := re.search(rb"\r\n?|\n", chunk)):
+            self.first_end = m.group(0)
+        self.lf += chunk.count(b"\n")
+        self.crlf += chunk.count(b"\r\n")     # one split across two chunks only makes the file "mixed"
+        self.cr += chunk.count(b"\r")
+        self.quotes += chunk.count(b'"')
+        self.last = chunk[-1:]
+
+    def stats(self) -> _LineStats:
+        # The header's line end is the file's. It is named to DuckDB, whose own guess was seen to
+        # split an LF file at a CR inside a quoted value (and to keep a guess from an earlier
+        # file). CRLF with some bare LF lines: None — the file is rewritten with LF first.
+        if self.first_end == b"\r":
+            term, new_line, lines = "\r", "\\r", self.cr
+        else:
+            term, lines = "\n", self.lf
+            new_line = ("\\r\\n" if self.crlf == self.lf else None) if self.first_end == b"\r\n" else "\\n"
+        lines += 1 if self.last and self.last not in (b"\n", b"\r") else 0
+        return _LineStats(term, new_line, lines, self.quotes > 0)
+
+
+def _line_stats(path: Path) -> _LineStats:
+    counter = _LineCounter()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(8 << 20):
+            counter.feed(chunk)
+    return counter.stats()
+
+
+def _blank_lines(path: Path) -> int:
+    """Empty lines (DuckDB skips them), counted only when the row count needs them. Some may sit
+    inside quoted values, so this is an upper bound; +1 for an empty line at a chunk edge."""
+    blank, tail = 0, b""
+    with open(path, "rb") as fh:
+        while chunk := fh.read(8 << 20):
+            norm = (tail + chunk).replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+            blank += norm.count(b"\n\n") + norm[1:].count(b"\n\n")   # overlapping pairs
+            tail = chunk[-1:]
+    return blank + 1
+
+
+def _normalise_line_ends(path: Path, tmpdir: Path) -> Path:
+    """A copy of a CRLF file that has some bare LF lines too, with LF only (DuckDB's reader
+    cannot read such a file). A bare CR inside a quoted value is kept."""
+    out = tmpdir / f"{uuid.uuid4().hex}.csv"
+    out.write_bytes(path.read_bytes().replace(b"\r\n", b"\n"))
+    return out
+
+
+_LINE_RE = re.compile(r"Line: (\d+)")
+
+
+def _stray_line_end(path: Path) -> tuple[int | None, str]:
+    """(line, what) of the first line end that is not the file's own: a bare CR in an LF or CRLF
+    file, a bare LF in a CR file. Whether it sits inside quotes is not checked: DuckDB has just
+    refused the file, and this says where to look."""
+    data = path.read_bytes()
+    m = re.search(rb"\r\n?|\n", data)
+    own = m.group(0) if m else b"\n"
+    pattern = rb"\n" if own == b"\r" else rb"\r(?!\n)"
+    hit = re.search(pattern, data[m.end():] if m else data)
+    if hit is None:
+        return None, ""
+    pos = hit.start() + (m.end() if m else 0)
+    sep = b"\r" if own == b"\r" else b"\n"
+    return data[:pos].count(sep) + 1, ("line feed (LF)" if own == b"\r" else "carriage return (CR)")
+
+
+def _csv_failure(src: _Source, table: str, delim: str, e: Exception, path: Path | None = None) -> Problem:
+    """A DuckDB CSV error as a Problem naming the line where reading broke."""
+    text = str(e)
+    m = _LINE_RE.search(text)
+    line = int(m.group(1)) if m else None
+    kind = "semicolon" if delim == ";" else "tab" if delim == "\t" else "pipe" if delim == "|" else "comma"
+    if line is None and "invalid state" in text and path is not None:
+        line, what = _stray_line_end(path)
+        if line is not None:
+            return Problem(src.name, table, line - 1, None, None,
+                           f"this line holds a {what} inside a value that is not in quotes, so it cannot tell "
+                           "where the row ends. Put that value in quotes, or remove the line break (or save the "
+                           "file with one kind of line end throughout).", "unreadable_file")
+    if "unterminated quote" in text:
+        why = ("a value starts with a quote (\") that is not closed where the value ends, so the lines after it "
+               "cannot be read as rows. Close the quote (a quote inside a quoted value is written twice: \"\"), "
+               "or remove it.")
+    elif (cm := re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", text)):
+        why = (f"this row has {cm.group(2)} values but the header has {cm.group(1)} columns. Check for an extra "
+               f"separator ({delim!r}) or a value with the separator in it that is not in quotes.")
+    else:
+        why = (f"the file could not be read as a {kind}-separated file: {_duck_error(e)} Check that every row has "
+               "the same number of columns as the header and that quotes are closed.")
+    return Problem(src.name, table, (line - 1) if line else None, None, None, why, "unreadable_file")
+
+
 def _stage_csv(con, src: _Source, table: str, raw: str, tmpdir: Path) -> tuple[_Staged | None, list[Problem]]:
-    enc = _detect_encoding(src)
+    counter = _LineCounter()
+    enc = _detect_encoding(src, counter)
     path = src.local_path(tmpdir) if enc == "utf-8" else _transcode(src, enc, tmpdir)
     with open(path, "r", encoding="utf-8-sig", newline="") as fh:
         sample = fh.read(1 << 20)
     if not sample.strip():
         return None, [_empty(src, table, "the file is empty (no header row and no data)")]
     delim = _sniff_delimiter(sample)
-    header = next(csv.reader(io.StringIO(sample), delimiter=delim), [])
+    # newline="" lets the csv module split LF, CRLF and CR-only lines alike
+    header = next(csv.reader(io.StringIO(sample, newline=""), delimiter=delim), [])
     headers = [h.replace("\ufeff", "").strip() for h in header]
     if not any(headers):
         return None, [_empty(src, table, "the file has no header row (the first line is blank)")]
     cols = _unique_names(headers)
     columns = "{" + ", ".join(f"{_lit(c)}: 'VARCHAR'" for c in cols) + "}"
-    base = (f"read_csv({_lit(str(path))}, columns={columns}, header=true, delim={_lit(delim)}, "
-            f"quote='\"', escape='\"', auto_detect=false")
+    ls = counter.stats() if enc == "utf-8" else _line_stats(path)
+    if ls.new_line is None:
+        path = _normalise_line_ends(path, tmpdir)
+        ls = _line_stats(path)
+
+    def reader(p: Path, ls: _LineStats) -> str:
+        # The line end is named when the file has one throughout, not left to DuckDB: a reader
+        # that guessed it was seen to keep a guess from an earlier file.
+        nl = f", new_line={_lit(ls.new_line)}" if ls.new_line else ""
+        return (f"read_csv({_lit(str(p))}, columns={columns}, header=true, delim={_lit(delim)}, "
+                f"quote='\"', escape='\"'{nl}, auto_detect=false")
+
+    base = reader(path, ls)
     try:
         con.execute(f"CREATE TEMP TABLE {raw} AS SELECT * FROM {base})")
-    except duckdb.Error:
+    except duckdb.Error as e:
+        if "unterminated quote" in str(e):
+            return None, [_csv_failure(src, table, delim, e, path)]
         # Short rows: pad with nulls (the parallel reader cannot combine that with quoted newlines).
         try:
             con.execute(f"CREATE OR REPLACE TEMP TABLE {raw} AS SELECT * FROM {base}, "
                         f"null_padding=true, parallel=false)")
-        except duckdb.Error as e:
-            return None, [Problem(src.name, table, None, None, None,
-                                  f"the file could not be read as a {'semicolon' if delim == ';' else 'tab' if delim == chr(9) else 'comma'}"
-                                  f"-separated file: {_duck_error(e)} Check that every row has the same "
-                                  "number of columns as the header and that quotes are closed.",
-                                  "unreadable_file")]
-    return _Staged(table, src.name, "csv", raw, headers, cols), []
+        except duckdb.Error as e2:
+            return None, [_csv_failure(src, table, delim, e2, path)]
+    st = _Staged(table, src.name, "csv", raw, headers, cols)
+    problem = _check_csv_rows(con, src, st, path, header, ls, delim)
+    return (None, [problem]) if problem else (st, [])
+
+
+def _check_csv_rows(con, src: _Source, st: _Staged, path: Path, header: list[str],
+                    ls: _LineStats, delim: str) -> Problem | None:
+    """The row count check: every line of the file is the header, part of a row that was read
+    (a quoted value may span lines), or blank. Otherwise rows were lost — e.g. the null-padding
+    reader takes an unclosed quote to the end of the file without a word — and the import fails
+    naming the line where reading broke."""
+    read = con.execute(f"SELECT count(*) FROM {st.raw}").fetchall()[0][0]
+    embedded = 0
+    # Only a quoted value can hold a line end, and only lines beyond the rows can be inside one.
+    if ls.has_quotes and ls.lines - 1 - read > 0:
+        t = _lit("\r" if ls.terminator == "\r" else "\n")   # the character counted as a line end
+        for i in range(0, len(st.cols), ATTRIBUTE_BATCH):
+            parts = [f"coalesce(sum(length({_qi(c)}) - length(replace({_qi(c)}, {t}, ''))), 0)"
+                     for c in st.cols[i: i + ATTRIBUTE_BATCH]]
+            embedded += con.execute(f"SELECT {' + '.join(parts)} FROM {st.raw}").fetchall()[0][0]
+        embedded += sum(h.count("\r" if ls.terminator == "\r" else "\n") for h in header)
+    unaccounted = ls.lines - 1 - read - embedded
+    if unaccounted == 0 or (unaccounted > 0 and unaccounted <= _blank_lines(path)):
+        return None
+    line, why = _find_break(con, st, path, delim)
+    return Problem(src.name, st.table, (line - 1) if line else None, None, None,
+                   f"the file has {_plural(ls.lines - 1, 'line')} after the header but only {_plural(read, 'row')} "
+                   f"could be read: {why}", "unreadable_file")
+
+
+def _find_break(con, st: _Staged, path: Path, delim: str) -> tuple[int | None, str]:
+    """Where a CSV file stops reading as rows: the strict csv module's reading, record by record,
+    against the rows DuckDB read (slow, but it only runs when the counts disagree)."""
+    first = con.execute(f"SELECT {_qi(st.cols[0])} FROM {st.raw} ORDER BY rowid").fetchall()
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        reader = csv.reader(fh, delimiter=delim, strict=True)
+        last_end = 1
+        i = 0
+        try:
+            next(reader, None)
+            last_end = reader.line_num
+            for rec in reader:
+                if not rec:
+                    last_end = reader.line_num
+                    continue
+                got = first[i][0] if i < len(first) else None
+                if (rec[0] if rec else None) != got and not (rec[0] == "" and got is None):
+                    return last_end + 1, ("this line does not read as the next row. Check for a stray or "
+                                          "unclosed quote (\") here or just before.")
+                i += 1
+                last_end = reader.line_num
+        except csv.Error:
+            return last_end + 1, ("a value that starts with a quote (\") in this line is never closed, so the "
+                                  "rest of the file would be read into it. Close the quote, or remove it.")
+    return None, "check that every quote (\") is closed and that no row is split across lines."
 
 
 def _cell_str(v) -> str | None:
@@ -399,17 +626,31 @@ def _cell_str(v) -> str | None:
     return str(v)
 
 
-def _xlsx_rows(src: _Source) -> tuple[list[str], list[list[str | None]]]:
+class _NoSuchSheet(Exception):
+    pass
+
+
+def _xlsx_rows(src: _Source, sheet: str | None = None) -> tuple[list[str], list[list[str | None]], list[str], str]:
+    """(headers, rows, every sheet name, the sheet read) of a workbook: the sheet named (matched
+    ignoring case), else the first one."""
     import openpyxl
 
     with src.open_binary() as fh:
         wb = openpyxl.load_workbook(fh, read_only=True, data_only=True)
         try:
-            ws = wb.worksheets[0]
+            names = list(wb.sheetnames)
+            if sheet is None:
+                ws = wb.worksheets[0]
+            else:
+                hit = next((n for n in names if n == sheet), None) or \
+                    next((n for n in names if n.strip().casefold() == str(sheet).strip().casefold()), None)
+                if hit is None:
+                    raise _NoSuchSheet(names)
+                ws = wb[hit]
             it = ws.iter_rows(values_only=True)
             header = next(it, None)
             if header is None:
-                return [], []
+                return [], [], names, ws.title
             rows = [[_cell_str(v) for v in r] for r in it]
         finally:
             wb.close()
@@ -424,20 +665,30 @@ def _xlsx_rows(src: _Source) -> tuple[list[str], list[list[str | None]]]:
     # Drop trailing blank rows, which read-only sheets often report.
     while rows and all(v is None or not str(v).strip() for v in rows[-1]):
         rows.pop()
-    return headers, rows
+    return headers, rows, names, ws.title
 
 
-def _stage_xlsx(con, src: _Source, table: str, raw: str) -> tuple[_Staged | None, list[Problem]]:
+def _sheet_list(names: list[str]) -> str:
+    return ", ".join(f'"{n}"' for n in names)
+
+
+def _stage_xlsx(con, src: _Source, table: str, raw: str,
+                sheet: str | None = None) -> tuple[_Staged | None, list[Problem]]:
     import pyarrow as pa
 
     try:
-        headers, rows = _xlsx_rows(src)
+        headers, rows, names, used = _xlsx_rows(src, sheet)
+    except _NoSuchSheet as e:
+        return None, [Problem(src.name, table, None, None, str(sheet),
+                              f'the workbook has no sheet "{sheet}"; its sheets are {_sheet_list(e.args[0])}. '
+                              "Name one of them (sheet = \"…\" under [options] in the mapping, or --sheet).",
+                              "unreadable_file")]
     except Exception as e:  # openpyxl raises zipfile, KeyError, InvalidFileException, ...
         return None, [Problem(src.name, table, None, None, None,
                               f"the file could not be read as an Excel workbook ({type(e).__name__}: {str(e)[:150]}). "
                               "Save it from Excel as .xlsx, or export it as CSV.", "unreadable_file")]
     if not any(headers):
-        return None, [_empty(src, table, "the file has no header row in its first sheet")]
+        return None, [_empty(src, table, f'the file has no header row in its sheet "{used}"')]
     cols = _unique_names(headers)
     arrow = pa.table({c: pa.array([r[i] for r in rows], type=pa.string()) for i, c in enumerate(cols)})
     view = raw + "_src"
@@ -449,7 +700,19 @@ def _stage_xlsx(con, src: _Source, table: str, raw: str) -> tuple[_Staged | None
         con.execute(f"CREATE TEMP TABLE {raw} AS SELECT * FROM {view}")
     finally:
         con.unregister(view)
-    return _Staged(table, src.name, "xlsx", raw, headers, cols), []
+    st = _Staged(table, src.name, "xlsx", raw, headers, cols)
+    staged = con.execute(f"SELECT count(*) FROM {raw}").fetchall()[0][0]
+    if staged != len(rows):   # the row count check: every sheet row read is a staged row
+        return None, [Problem(src.name, table, None, None, None,
+                              f"the sheet has {_plural(len(rows), 'data row')} but {_plural(staged, 'row')} were "
+                              "staged. Save the workbook again, or export the sheet as CSV.", "unreadable_file")]
+    if sheet is None and len(names) > 1:
+        st.notes.append(Problem(
+            src.name, table, None, None, used,
+            f'the workbook has {len(names)} sheets ({_sheet_list(names)}); only the first, "{used}", was read. '
+            f'To read another, name it: sheet = "{names[1]}" under [options] in the mapping, or --sheet.',
+            "first_sheet_only"))
+    return st, []
 
 
 def _stage_parquet(con, src: _Source, table: str, raw: str, tmpdir: Path) -> tuple[_Staged | None, list[Problem]]:
@@ -483,6 +746,13 @@ def _stage_parquet(con, src: _Source, table: str, raw: str, tmpdir: Path) -> tup
     except duckdb.Error as e:
         return None, [Problem(src.name, table, None, None, None,
                               f"the file could not be read as a Parquet file: {_duck_error(e)}", "unreadable_file")]
+    # The row count check: the rows the file's own metadata declares were all staged.
+    declared = con.execute(f"SELECT sum(num_rows) FROM parquet_file_metadata({_lit(str(path))})").fetchall()[0][0]
+    staged = con.execute(f"SELECT count(*) FROM {raw}").fetchall()[0][0]
+    if declared is not None and int(declared) != staged:
+        return None, [Problem(src.name, table, None, None, None,
+                              f"the file declares {_plural(int(declared), 'row')} but {_plural(staged, 'row')} could "
+                              "be read. Export it again, or use CSV.", "unreadable_file")]
     return _Staged(table, src.name, "parquet", raw, headers, cols), []
 
 
@@ -491,7 +761,8 @@ def _empty(src: _Source, table: str, what: str) -> Problem:
                    f"{what}. A {table} file needs a header row and at least one data row.", "empty_file")
 
 
-def _stage(con, src: _Source, table: str, raw: str, tmpdir: Path) -> tuple[_Staged | None, list[Problem]]:
+def _stage(con, src: _Source, table: str, raw: str, tmpdir: Path,
+           sheet: str | None = None) -> tuple[_Staged | None, list[Problem]]:
     if src.path is not None and not src.path.is_file():
         return None, [Problem(src.name, table, None, None, None,
                               f"the file was not found at {src.path}. Check the path.", "unreadable_file")]
@@ -504,20 +775,21 @@ def _stage(con, src: _Source, table: str, raw: str, tmpdir: Path) -> tuple[_Stag
     if src.fmt == "csv":
         return _stage_csv(con, src, table, raw, tmpdir)
     if src.fmt == "xlsx":
-        return _stage_xlsx(con, src, table, raw)
+        return _stage_xlsx(con, src, table, raw, sheet)
     return _stage_parquet(con, src, table, raw, tmpdir)
 
 
-def read_table_file(file, nrows: int | None = None) -> pd.DataFrame:
+def read_table_file(file, nrows: int | None = None, sheet: str | None = None) -> pd.DataFrame:
     """Read a CSV / XLSX / Parquet file as a DataFrame of strings, headers as in the file.
 
-    Blank cells are "" (like ``dtype=str, keep_default_na=False``). Raises
-    ImportValidationError when the file cannot be read or has no header.
+    Blank cells are "" (like ``dtype=str, keep_default_na=False``). ``sheet`` names the sheet of
+    a workbook (default: the first; see :func:`sheet_names`). Raises ImportValidationError when
+    the file cannot be read or has no header.
     """
     src = _as_source(file)
     con = duckdb.connect()
     with tempfile.TemporaryDirectory(prefix="funnel-read-") as tmp:
-        st, probs = _stage(con, src, "file", "_read_raw", Path(tmp))
+        st, probs = _stage(con, src, "file", "_read_raw", Path(tmp), sheet)
         if st is None:
             if probs and probs[0].code == "empty_file" and src.size() > 0:
                 return pd.DataFrame()
@@ -529,19 +801,50 @@ def read_table_file(file, nrows: int | None = None) -> pd.DataFrame:
     return df.fillna("").astype(str) if len(df.columns) else df
 
 
+def sheet_names(file) -> list[str]:
+    """The sheet names of an .xlsx workbook, in workbook order ([] for any other file type)."""
+    src = _as_source(file)
+    if src.fmt != "xlsx":
+        return []
+    import openpyxl
+
+    try:
+        with src.open_binary() as fh:
+            wb = openpyxl.load_workbook(fh, read_only=True)
+            try:
+                return list(wb.sheetnames)
+            finally:
+                wb.close()
+    except Exception as e:  # openpyxl raises zipfile, KeyError, InvalidFileException, ...
+        raise ImportValidationError(f"{src.name} could not be read as an Excel workbook ({type(e).__name__}).",
+                                    hint="Save it from Excel as .xlsx, or export it as CSV.") from None
+
+
 # ---------------------------------------------------------------------------------------------
 # Parsing expressions
 
 
+def _offset_parts(v: str) -> str:
+    return f"regexp_extract({v}, '([+-]\\d{{2}}):?(\\d{{2}})?$', ['h', 'm'])"
+
+
+def _bad_offset_expr(v: str) -> str:
+    """TRUE when cleaned text ``v`` ends in a UTC offset no place has (beyond ±14:00, or :60+)."""
+    o = _offset_parts(v)
+    return (f"(regexp_matches({v}, {_lit(OFFSET_RE)}) AND (abs(CAST({o}.h AS INTEGER)) * 60 > {MAX_OFFSET_MINUTES} "
+            f"OR COALESCE(TRY_CAST({o}.m AS INTEGER), 0) > 59))")
+
+
 def _ts_expr(v: str, formats: list[str], *, date_only: bool = False) -> str:
-    """SQL turning cleaned text ``v`` into a naive-UTC TIMESTAMP (NULL when it does not parse)."""
+    """SQL turning cleaned text ``v`` into a naive-UTC TIMESTAMP (NULL when it does not parse,
+    or when its UTC offset is impossible)."""
     iso = f"CASE WHEN regexp_full_match({v}, {_lit(ISO_RE)}) THEN TRY_CAST({v} AS TIMESTAMP) END"
     if not date_only:
-        o = f"regexp_extract({v}, '([+-]\\d{{2}}):?(\\d{{2}})?$', ['h', 'm'])"
+        o = _offset_parts(v)
         minutes = (f"(CASE WHEN starts_with({o}.h, '-') THEN -1 ELSE 1 END) * "
                    f"(abs(CAST({o}.h AS INTEGER)) * 60 + COALESCE(TRY_CAST({o}.m AS INTEGER), 0))")
-        iso = (f"CASE WHEN regexp_matches({v}, {_lit(OFFSET_RE)}) "
-               f"THEN ({iso}) - to_minutes(CAST({minutes} AS BIGINT)) ELSE {iso} END")
+        iso = (f"CASE WHEN NOT regexp_matches({v}, {_lit(OFFSET_RE)}) THEN {iso} "
+               f"WHEN NOT {_bad_offset_expr(v)} THEN ({iso}) - to_minutes(CAST({minutes} AS BIGINT)) END")
     parts = []
     for f in formats:
         e = f"TRY_STRPTIME({v}, {_lit(f)})"
@@ -552,11 +855,12 @@ def _ts_expr(v: str, formats: list[str], *, date_only: bool = False) -> str:
     return f"CAST({expr} AS DATE)" if date_only else expr
 
 
-def _num_expr(v: str, decimal: str) -> str:
+def _num_expr(v: str, decimal: str, *, amount: bool = False) -> str:
+    res = AMOUNT_RE if amount else NUM_RE
     if decimal == ",":
-        return (f"CASE WHEN regexp_full_match({v}, {_lit(NUM_RE[','])}) "
+        return (f"CASE WHEN regexp_full_match({v}, {_lit(res[','])}) "
                 f"THEN TRY_CAST(replace(replace({v}, '.', ''), ',', '.') AS DOUBLE) END")
-    return f"CASE WHEN regexp_full_match({v}, {_lit(NUM_RE['.'])}) THEN TRY_CAST({v} AS DOUBLE) END"
+    return f"CASE WHEN regexp_full_match({v}, {_lit(res['.'])}) THEN TRY_CAST({v} AS DOUBLE) END"
 
 
 def _int_expr(v: str) -> str:
@@ -565,6 +869,14 @@ def _int_expr(v: str) -> str:
 
 
 TS_HELP = "Use YYYY-MM-DD or YYYY-MM-DD HH:MM:SS (ISO 8601)"
+RANGE_FIX = (f" is outside the dates Funnelcast accepts ({EARLIEST_DATE} to {LATEST_DATE}): no CRM record is "
+             "that old or that far ahead. Fix the date; if it stands for \"unknown\", leave the cell empty (where "
+             "the column is optional) or skip bad rows.")
+EXPONENT_FIX = (" is in exponent notation, which amounts do not accept (often a spreadsheet shortening a long "
+                "number). Write the amount in full, e.g. 1200 for 1.2e3.")
+NON_FINITE_FIX = " is not a finite number; an amount is a real figure of 0 or more. Fix the amount in the file."
+AMOUNT_RANGE_FIX = (f" is larger than any deal (amounts must be below {MAX_AMOUNT:,.0f}). "
+                    "Fix the amount in the file.")
 
 
 def _formats_for(mapping: dict, col: str) -> list[str]:
@@ -591,6 +903,7 @@ class _Run:
         self.typed: dict[str, str] = {}
         self.read: dict[str, int] = {}
         self.problems_table = self.temp("problems")
+        self.warnings_table = self.temp("warnings")
         self.decimal = (mapping.get("options") or {}).get("decimal", ".")
 
     def temp(self, what: str) -> str:
@@ -690,7 +1003,7 @@ class _Run:
             elif kind == "date":
                 e = _ts_expr(v, _formats_for(self.mapping, canon), date_only=True)
             elif kind == "amount":
-                e = _num_expr(v, self.decimal)
+                e = _num_expr(v, self.decimal, amount=True)
             elif kind == "integer":
                 e = _int_expr(v)
             elif kind == "stage":
@@ -730,7 +1043,7 @@ class _Run:
         values = sorted({c for (r,) in self.con.execute(f"SELECT DISTINCT {_qi(src_col)} FROM {st.raw}").fetchall()
                          if (c := _py_clean(r)) is not None})
         configured = [s.stage for s in store.stages(self.con, funnel)]
-        by_norm = {normalise_name(s): s for s in configured}
+        by_norm = {stage_key(s): s for s in configured}
         smap = ((self.mapping.get("stages") or {}).get(funnel)) or {}
         smap_ci = {str(k).strip().casefold(): v for k, v in smap.items()}
         listing = ", ".join(configured)
@@ -738,13 +1051,13 @@ class _Run:
         for val in values:
             target = smap.get(val, smap_ci.get(val.casefold()))
             if target is not None:
-                hit = target if target in configured else by_norm.get(normalise_name(target))
+                hit = target if target in configured else by_norm.get(stage_key(target))
                 why = None if hit else (
                     f'"{val}" is mapped to "{target}" in the mapping, but "{target}" is not a configured '
                     f"{funnel} stage ({listing}). Fix [stages.{funnel}] in the mapping or add the stage "
                     "on the Stage settings page.")
             else:
-                hit = val if val in configured else by_norm.get(normalise_name(val))
+                hit = val if val in configured else by_norm.get(stage_key(val))
                 why = None if hit else (
                     f'"{val[:80]}" is not a configured {funnel} stage ({listing}). Map it in the mapping '
                     f'([stages.{funnel}] "{val[:80]}" = "{configured[0] if configured else "Stage"}") or add '
@@ -779,7 +1092,7 @@ class _Run:
 
     def _insert(self, table: str, col: str, c_ord: int, where: str, value: str, reason_sql: str, code: str,
                 *, frm: str | None = None, row: str = "_row", file: str | None = None,
-                t_ord: int | None = None) -> None:
+                t_ord: int | None = None, target: str | None = None) -> None:
         st = self.staged.get(table)
         src_col = None
         if st is not None and col in self.resolved.get(table, {}):
@@ -788,7 +1101,7 @@ class _Run:
         file = file if file is not None else st.file
         t_ord = t_ord if t_ord is not None else TABLE_ORDER.index(table)
         self.con.execute(
-            f"INSERT INTO {self.problems_table} SELECT {_lit(file)}, {_lit(table)}, {row}, {_lit(col)}, "
+            f"INSERT INTO {target or self.problems_table} SELECT {_lit(file)}, {_lit(table)}, {row}, {_lit(col)}, "
             f"{_lit(src_col) if src_col else 'NULL'}, {value}, {reason_sql}, {_lit(code)}, {t_ord}, {c_ord} "
             f"FROM {frm or self.typed[table]} WHERE {where}")
 
@@ -811,8 +1124,19 @@ class _Run:
                 else:
                     fix = (f" {TS_HELP}, or name the format in the mapping ([timestamp_formats] "
                            f'{canon} = "%d/%m/%Y").')
+                offset_fix = (" has a UTC offset no place has (offsets run from -12:00 to +14:00, minutes "
+                              "below 60). Fix the offset, or write the time in UTC.")
+                offset = f"{shown} || {_lit(offset_fix)}"
+                reason = (f"CASE WHEN {_bad_offset_expr(raw)} THEN {offset} "
+                          f"ELSE {shown} || {_lit(' is not ' + what + '.' + fix)} END") if kind == "timestamp" \
+                    else f"{shown} || {_lit(' is not ' + what + '.' + fix)}"
                 self._insert(table, canon, c_ord, f"{raw} IS NOT NULL AND {_qi(canon)} IS NULL", val,
-                             f"{shown} || {_lit(' is not ' + what + '.' + fix)}", "bad_timestamp")
+                             reason, "bad_timestamp")
+                lo, hi = EARLIEST_DATE.isoformat(), (LATEST_DATE + dt.timedelta(days=1)).isoformat()
+                self._insert(table, canon, c_ord,
+                             f"{_qi(canon)} < DATE {_lit(lo)} OR {_qi(canon)} >= DATE {_lit(hi)}", val,
+                             f"{shown} || {_lit(RANGE_FIX)}",
+                             "out_of_range")
             elif kind in ("amount", "integer"):
                 if kind == "integer":
                     fix = f" is not a whole number. Write {canon} with digits only, e.g. 250."
@@ -823,9 +1147,17 @@ class _Run:
                     fix = (" is not a number. Write amounts with digits and a '.' decimal point, without "
                            "thousands separators or currency signs (e.g. 1234.50); for 1.234,50 set "
                            "decimal = \",\" under [options] in the mapping.")
-                self._insert(table, canon, c_ord, f"{raw} IS NOT NULL AND {_qi(canon)} IS NULL", val,
-                             f"{shown} || {_lit(fix)}", "bad_number")
+                reason = f"{shown} || {_lit(fix)}"
                 if kind == "amount":
+                    reason = (f"CASE WHEN regexp_full_match({raw}, {_lit(EXPONENT_RE)}) THEN {shown} || "
+                              f"{_lit(EXPONENT_FIX)} WHEN regexp_full_match({raw}, {_lit(NON_FINITE_RE)}) "
+                              f"THEN {shown} || {_lit(NON_FINITE_FIX)} ELSE {reason} END")
+                self._insert(table, canon, c_ord, f"{raw} IS NOT NULL AND {_qi(canon)} IS NULL", val,
+                             reason, "bad_number")
+                if kind == "amount":
+                    self._insert(table, canon, c_ord, f"{_qi(canon)} >= {MAX_AMOUNT!r}", val,
+                                 f"{shown} || {_lit(AMOUNT_RANGE_FIX)}",
+                                 "out_of_range")
                     self._insert(table, canon, c_ord, f"{_qi(canon)} < 0", val,
                                  f"{shown} || {_lit(' is negative; amounts must be 0 or more. Fix the amount in the file.')}",
                                  "negative_amount")
@@ -880,19 +1212,102 @@ class _Run:
                     f"LEFT JOIN {rejected} r ON r.id = e.{key}",
                 row="e._row")
         elif parent in self.typed:
-            # Stored child rows whose parent is replaced away.
-            reason = (f"CASE WHEN r.id IS NOT NULL THEN {shown} || {_lit(f' was rejected in {pfile}, so this stored ')}"
-                      f" || {_lit(noun + ' event would have no ' + noun + '. Fix that row, or import ' + child + ' too.')}"
-                      f" ELSE {shown} || {_lit(f' is not in {pfile}, so this stored event would have no {noun}. Import {child} together with {parent}, or add the {noun} back.')} END")
-            self._insert(
-                child, key, c_ord, f"v.id IS NULL", f"left(e.{key}, 200)", reason, code,
-                frm=f"main.{child} e LEFT JOIN {valid} v ON v.id = e.{key} LEFT JOIN {rejected} r ON r.id = e.{key}",
-                row="e.event_seq", file=DATABASE, t_ord=len(TABLE_ORDER))
+            # Stored child rows whose parent is replaced away: moved aside with skip bad rows (the
+            # new file no longer has that parent). But when the parent IS in the file and its row
+            # was rejected, skipping it must not delete the stored history: that is fatal.
+            frm = f"main.{child} e LEFT JOIN {valid} v ON v.id = e.{key} LEFT JOIN {rejected} r ON r.id = e.{key}"
+            lost = (f"{shown} || {_lit(f' was rejected in {pfile} (row ')} || r.first_row || "
+                    f"{_lit(f'), so this stored {noun} event would have no {noun}; skipping that row would delete the events already stored for it. Fix that row, or import {child} too.')}")
+            self._insert(child, key, c_ord, "v.id IS NULL AND r.id IS NOT NULL", f"left(e.{key}, 200)", lost,
+                         "stored_rows_would_be_lost", frm=frm, row="e.event_seq", file=DATABASE,
+                         t_ord=len(TABLE_ORDER))
+            gone = (f"{shown} || {_lit(f' is not in {pfile}, so this stored event would have no {noun}. Import {child} together with {parent}, or add the {noun} back.')}")
+            self._insert(child, key, c_ord, "v.id IS NULL AND r.id IS NULL", f"left(e.{key}, 200)", gone, code,
+                         frm=frm, row="e.event_seq", file=DATABASE, t_ord=len(TABLE_ORDER))
+
+    # -- warnings: loaded, but worth a look ---------------------------------------------------
+
+    def check_warnings(self) -> None:
+        """Dates among the rows that will load more than SUSPICIOUS_YEARS from the median of their
+        column in the file, into the warnings table (the problems table's shape); events before
+        their creation follow in check_creation_warnings."""
+        con, W, P = self.con, self.warnings_table, self.problems_table
+        con.execute(f"CREATE TEMP TABLE {W} AS SELECT * FROM {P} LIMIT 0")
+        span = int(SUSPICIOUS_YEARS * 365.25 * 86400)
+        for table in TABLE_ORDER:
+            if table not in self.typed:
+                continue
+            T = self.typed[table]
+            good = f"_row NOT IN (SELECT row_number FROM {P} WHERE table_name = {_lit(table)})"
+            for c_ord, (canon, kind, _req) in enumerate(TABLES[table]):
+                if kind not in ("timestamp", "date"):
+                    continue
+                c = _qi(canon)
+                # The median from a histogram by day (a hash aggregate over a few thousand days,
+                # exact, much cheaper than ordering millions of timestamps); the rows are only
+                # scanned for the far ones when the extremes are far from it.
+                days = con.execute(f"SELECT CAST({c} AS DATE) AS d, count(*) FROM {T} "
+                                   f"WHERE {c} IS NOT NULL AND {good} GROUP BY 1 ORDER BY 1").fetchall()
+                n = sum(k for _, k in days)
+                if n < 3:   # two dates have no "rest of the data" to stand out from
+                    continue
+                seen, med = 0, days[0][0]
+                for d, k in days:       # the lower median (percentile_disc 0.5) of the days
+                    seen += k
+                    if 2 * seen >= n:
+                        med = d
+                        break
+                reach = dt.timedelta(days=SUSPICIOUS_YEARS * 365.25)
+                if days[0][0] >= med - reach and days[-1][0] <= med + reach:
+                    continue
+                med_ts = _lit(f"{med} 12:00:00")   # noon: a day's median is within half a day
+                far = (f'" is more than {SUSPICIOUS_YEARS} years from the other {canon} values of this file (their '
+                       f"median is {str(med)[:10]}). It was loaded; check it is not a typing slip (the default "
+                       "as-of date is the latest date in the data).")
+                reason = f"'\"' || left({_qi(canon + '__s')}, 80) || {_lit(far)}"
+                self._insert(table, canon, c_ord,
+                             f"{c} IS NOT NULL AND {good} AND abs(epoch({c}) - epoch(CAST({med_ts} AS TIMESTAMP))) > {span}",
+                             f"left({_qi(canon + '__s')}, 200)", reason, "far_from_other_dates", target=W)
+
+    def check_creation_warnings(self) -> None:
+        """Events dated before their lead's or deal's creation, read off the derived tables just
+        rebuilt inside the import's transaction (each event already sits beside its parent's
+        created_at there: a filter, not a join of millions of events). New events are named by
+        their file row (event_seq), stored ones as already in the database."""
+        for parent, child, derived, key, noun in (
+                ("leads", "lead_events", "lead_visits", "lead_id", "lead"),
+                ("opportunities", "opportunity_events", "deal_history", "opportunity_id", "deal")):
+            if child not in self.typed and parent not in self.typed:
+                continue
+            before = f'" is before its {noun}' + "'s creation ("
+            after = (f"). It was loaded; check the dates of this {noun} (time in stage counts from the event, "
+                     "cohorts from the creation).")
+            reason = (f"'\"' || left(CAST(e.entered_at AS VARCHAR), 80) || {_lit(before)} "
+                      f"|| CAST(e.created_at AS VARCHAR) || {_lit(after)}")
+            c_ord = next(i for i, (c, _, _) in enumerate(TABLES[child]) if c == "entered_at")
+            where = "e.entered_at IS NOT NULL AND e.entered_at < e.created_at"
+            kw = {} if child in self.typed else {"file": DATABASE, "t_ord": len(TABLE_ORDER)}
+            self._insert(child, "entered_at", c_ord, where, "left(CAST(e.entered_at AS VARCHAR), 200)", reason,
+                         "before_creation", frm=f"main.{derived} e", row="e.event_seq",
+                         target=self.warnings_table, **kw)
+
+    def fetch_warnings(self, limit: int = MAX_PROBLEMS) -> tuple[list[Problem], int]:
+        notes = [n for st in self.staged.values() for n in st.notes]
+        W = self.warnings_table
+        total = self.con.execute(f"SELECT count(*) FROM {W}").fetchall()[0][0]
+        rows = self.con.execute(
+            f"SELECT file, table_name, row_number, column_name, value, reason, code, source_column "
+            f"FROM {W} ORDER BY t_ord, row_number, c_ord, code LIMIT {int(limit)}").fetchall()
+        return notes + [Problem(*r) for r in rows], total + len(notes)
 
     # -- results ----------------------------------------------------------------------------
 
     def problem_count(self) -> int:
         return self.con.execute(f"SELECT count(*) FROM {self.problems_table}").fetchall()[0][0]
+
+    def fatal_count(self) -> int:
+        codes = ", ".join(_lit(c) for c in sorted(FATAL_CODES))
+        return self.con.execute(f"SELECT count(*) FROM {self.problems_table} WHERE code IN ({codes})").fetchall()[0][0]
 
     def fetch_problems(self, limit: int = MAX_PROBLEMS) -> list[Problem]:
         rows = self.con.execute(
@@ -964,33 +1379,70 @@ class _Run:
                 if parent in self.typed and child not in self.typed:
                     con.execute(f"DELETE FROM main.{child} WHERE {key} NOT IN (SELECT {key} FROM main.{parent})")
 
+    def check_written(self, rows: dict[str, dict[str, int]]) -> None:
+        """The row count check's last step: each written table holds exactly the rows counted as
+        loaded (read = loaded + rejected by construction). A difference rolls the import back."""
+        for table in self.typed:
+            have = self.con.execute(f"SELECT count(*) FROM main.{table}").fetchall()[0][0]
+            if have != rows[table]["loaded"]:
+                raise ImportValidationError(
+                    f"Nothing was imported: {table} would hold {have:,} rows but {rows[table]['loaded']:,} were "
+                    f"read and accepted from {self.staged[table].file}.",
+                    hint="This is a bug in the import, not in your file; the database was not changed.")
+
     def _attribute_types(self) -> list[tuple[str, str, str]]:
-        """(name, DuckDB type, SELECT expression) for each extra leads column."""
+        """(name, DuckDB type, SELECT expression) for each extra leads column.
+
+        A type holds when every non-blank value of the column has its form (bool_and skips
+        NULLs). The forms are tried on the first TYPE_SAMPLE rows first, and the whole column is
+        read only for the forms that survive there — a text column is settled by its sample, so
+        a wide file costs one check per column rather than four. The statistics are gathered
+        ATTRIBUTE_BATCH columns per statement, keeping every statement small.
+        """
         if not self.extras:
             return []
         T = self.typed["leads"]
-        aggs = []
-        for name, _c, _h in self.extras:
-            a = _qi("a__" + name)
-            nn = f"FILTER (WHERE {a} IS NOT NULL)"
-            aggs += [f"count({a})",
-                     f"bool_and(lower({a}) IN {tuple(BOOL_WORDS)}) {nn}",
-                     f"bool_and({_int_expr(a)} IS NOT NULL) {nn}",
-                     f"bool_and({_num_expr(a, self.decimal)} IS NOT NULL) {nn}"]
-        stats = self.con.execute(f"SELECT {', '.join(aggs)} FROM {T}").fetchall()[0]
+        forms = {"bool": BOOL_RE, "int": INT_RE, "num": NUM_RE[self.decimal], "plain_int": PLAIN_INT_RE}
+
+        def check(a: str, form: str) -> str:
+            if form == "int":   # whole numbers that also fit a BIGINT
+                return (f"bool_and(CASE WHEN regexp_full_match({a}, {_lit(INT_RE)}) THEN "
+                        f"TRY_CAST(regexp_replace({a}, '\\.0*$', '') AS BIGINT) IS NOT NULL ELSE {a} IS NULL END)")
+            return f"bool_and(regexp_full_match({a}, {_lit(forms[form])}))"
+
+        def gather(frm: str, wanted: list[tuple[str, list[str]]]) -> dict[tuple[str, str], object]:
+            got: dict[tuple[str, str], object] = {}
+            for i in range(0, len(wanted), ATTRIBUTE_BATCH):
+                batch = wanted[i: i + ATTRIBUTE_BATCH]
+                keys = [(name, f) for name, fs in batch for f in ["count"] + fs]
+                aggs = [f"count({_qi('a__' + n)})" if f == "count" else check(_qi("a__" + n), f) for n, f in keys]
+                got.update(zip(keys, self.con.execute(f"SELECT {', '.join(aggs)} FROM {frm}").fetchall()[0]))
+            return got
+
+        names = [name for name, _c, _h in self.extras]
+        sample = gather(f"(SELECT * FROM {T} LIMIT {TYPE_SAMPLE})", [(n, list(forms)) for n in names])
+        # a form refuted by the sample (False) is refuted; one it cannot judge (NULL) stays open
+        alive = [(n, [f for f in forms if sample[(n, f)] is not False]) for n in names]
+        full = gather(T, alive)
+        stats: list = []
+        for n in names:
+            stats += [full[(n, "count")]] + [full.get((n, f), False) for f in ("bool", "int", "num", "plain_int")]
         out = []
         for i, (name, _c, header) in enumerate(self.extras):
-            n, is_bool, is_int, is_num = stats[4 * i: 4 * i + 4]
+            n, is_bool, is_int, is_num, is_plain_int = stats[5 * i: 5 * i + 5]
             a = _qi("a__" + name)
             if n == 0 and not header:
                 continue  # a blank, unnamed column
             if n and is_bool:
                 out.append((name, "BOOLEAN",
-                            f"CASE WHEN lower({a}) IN {tuple(BOOL_TRUE)} THEN true WHEN {a} IS NOT NULL THEN false END"))
+                            f"CASE WHEN regexp_full_match({a}, {_lit(BOOL_TRUE_RE)}) THEN true "
+                            f"WHEN {a} IS NOT NULL THEN false END"))
+            # Every value was checked above, so a plain cast is enough where the text is already
+            # in the cast's own syntax (a short expression per column keeps wide files fast).
             elif n and is_int:
-                out.append((name, "BIGINT", _int_expr(a)))
+                out.append((name, "BIGINT", f"TRY_CAST({a} AS BIGINT)" if is_plain_int else _int_expr(a)))
             elif n and is_num:
-                out.append((name, "DOUBLE", _num_expr(a, self.decimal)))
+                out.append((name, "DOUBLE", f"TRY_CAST({a} AS DOUBLE)" if self.decimal == "." else _num_expr(a, self.decimal)))
             else:
                 out.append((name, "VARCHAR", a))
         return out
@@ -1029,17 +1481,42 @@ def _summary(rows: dict[str, dict[str, int]]) -> str:
     return ", ".join(parts) if parts else "no rows"
 
 
-def _failure_message(problems: list[Problem], total: int) -> tuple[str, str]:
+def _failure_message(problems: list[Problem], total: int, skipping: bool = False) -> tuple[str, str]:
     fatal = any(p.code in FATAL_CODES for p in problems)
+    lost = [p for p in problems if p.code == "stored_rows_would_be_lost"]
+    if skipping and lost:
+        # the problems that stop a skipping import come first: the bad rows themselves are expected
+        problems = lost + [p for p in problems if p.code != "stored_rows_would_be_lost"]
     first = "; ".join(str(p).rstrip(".") for p in problems[:MESSAGE_PROBLEMS])
     more = f" (and {_plural(total - MESSAGE_PROBLEMS, 'more problem')})" if total > MESSAGE_PROBLEMS else ""
     msg = f"Nothing was imported: {_plural(total, 'problem')} found. {first}{more}."
-    if fatal:
+    if lost:
+        n = len({(p.table, p.value) for p in lost})
+        hint = (f"Skipping bad rows would delete stored events of {_plural(n, 'rejected row')}: fix "
+                f"{'those rows' if n != 1 else 'that row'} and import again, or import the events together with "
+                "their leads or deals; the database was not changed.")
+    elif fatal:
         hint = "Fix the file or the mapping and import again; the database was not changed."
     else:
         hint = ("Fix these rows and import again, or import with 'skip bad rows' to load the good rows and keep "
                 "the bad ones in the rejected rows list; the database was not changed.")
     return msg, hint
+
+
+def _warning_message(warnings: list[Problem], total: int) -> str:
+    first = "; ".join(str(p).rstrip(".") for p in warnings[:MESSAGE_PROBLEMS])
+    more = f" (and {_plural(total - MESSAGE_PROBLEMS, 'more')})" if total > MESSAGE_PROBLEMS else ""
+    return f"{_plural(total, 'warning')} (loaded, but worth a look): {first}{more}."
+
+
+def _sheet_for(table: str, sheet: str | dict | None, mapping: dict) -> str | None:
+    """The sheet to read for ``table``: the call's ``sheet``, else the mapping's [options] sheet."""
+    for choice in (sheet, (mapping.get("options") or {}).get("sheet")):
+        if isinstance(choice, dict):
+            choice = choice.get(table)
+        if choice is not None and str(choice).strip():
+            return str(choice)
+    return None
 
 
 def _log_failed(con, started: dt.datetime, source: str, rows: dict, message: str) -> int | None:
@@ -1061,7 +1538,7 @@ def import_files(con, *, actor: access.Actor | None = None, **kwargs) -> ImportR
 
 def _import_files(con, *, leads=None, lead_events=None, opportunities=None, opportunity_events=None,
                   mapping: dict | str | Path | None = None, skip_bad_rows: bool = False,
-                  source: str = "files") -> ImportResult:
+                  source: str = "files", sheet: str | dict[str, str] | None = None) -> ImportResult:
     """Validate the given files and REPLACE the tables they stand for, all or nothing.
 
     Any subset of the four canonical tables may be given; a table not given is kept. Each file
@@ -1073,6 +1550,11 @@ def _import_files(con, *, leads=None, lead_events=None, opportunities=None, oppo
     MAX_PROBLEMS problems, in file and row order) and the database is unchanged apart from a
     'failed' entry in import_runs. With it, bad rows go to rejected_rows and the rest loads;
     file-level problems (FATAL_CODES) still fail the import.
+
+    ``sheet`` names the sheet to read from .xlsx files: one name for every workbook, or
+    ``{table: name}``; it overrides ``sheet`` under ``[options]`` in the mapping. Without either
+    the first sheet is read, and a workbook with more sheets adds a warning naming them.
+    Suspicious values that still load (WARNING_CODES) are in ``.warnings`` and the message.
     """
     started = _utcnow()
     before_counts, version_before = store.table_counts(con), store.data_version(con)
@@ -1106,7 +1588,8 @@ def _import_files(con, *, leads=None, lead_events=None, opportunities=None, oppo
                     fatal.append(Problem(str(given[table])[:60], table, None, None, None, str(e), "unreadable_file"))
                     continue
                 t0 = time.perf_counter()
-                st, probs = _stage(con, src, table, run.temp(f"raw_{table}"), Path(tmp.name))
+                st, probs = _stage(con, src, table, run.temp(f"raw_{table}"), Path(tmp.name),
+                                   _sheet_for(table, sheet, m))
                 log.info("import: read %s (%s) in %.2fs", src.name, table, time.perf_counter() - t0)
                 fatal += probs
                 if st is not None:
@@ -1133,14 +1616,17 @@ def _import_files(con, *, leads=None, lead_events=None, opportunities=None, oppo
         run.check_rows()
         total = run.problem_count()
         log.info("import: checked rows (%d problems) in %.2fs", total, time.perf_counter() - t0)
-        if total and not skip_bad_rows:
+        if total and (not skip_bad_rows or run.fatal_count()):
             problems = run.fetch_problems()
-            msg, hint = _failure_message(problems, total)
+            msg, hint = _failure_message(problems, total, skipping=skip_bad_rows)
             _log_failed(con, started, source, run.row_counts(committed=False), f"{msg} {hint}")
             raise ImportValidationError(msg, problems=problems, hint=hint)
 
         problems = run.fetch_problems() if total else []
         rows = run.row_counts(committed=True)
+        t0 = time.perf_counter()
+        run.check_warnings()
+        log.info("import: looked for dates far from the rest in %.2fs", time.perf_counter() - t0)
         try:
             with store.transaction(con):
                 run_id = con.execute("SELECT nextval('import_run_seq')").fetchall()[0][0]
@@ -1150,6 +1636,10 @@ def _import_files(con, *, leads=None, lead_events=None, opportunities=None, oppo
                 t0 = time.perf_counter()
                 store.refresh_derived(con)
                 log.info("import: refreshed derived tables in %.2fs", time.perf_counter() - t0)
+                t0 = time.perf_counter()
+                run.check_creation_warnings()
+                warnings, n_warn = run.fetch_warnings()
+                log.info("import: %d warnings in %.2fs", n_warn, time.perf_counter() - t0)
                 store.bump_data_version(con)
                 message = f"Imported {_summary(rows)}."
                 if total:
@@ -1163,6 +1653,9 @@ def _import_files(con, *, leads=None, lead_events=None, opportunities=None, oppo
                             parts.append(f"{_plural(v['removed_stored'], *NOUNS[t])} already stored removed "
                                          f"because their {parent} is gone")
                     message = "; ".join(parts) + f" (see rejected rows, run {run_id})."
+                if n_warn:
+                    message += " " + _warning_message(warnings, n_warn)
+                run.check_written(rows)
                 con.execute("INSERT INTO import_runs VALUES (?, ?, ?, ?, ?, 'replace', 'committed', ?, ?)",
                             [run_id, started, _utcnow(), store.current_user(), source, store.to_json(rows), message])
                 audit.record(con, access.resolve(), "import",   # the actor import_files bound
@@ -1176,7 +1669,8 @@ def _import_files(con, *, leads=None, lead_events=None, opportunities=None, oppo
             _log_failed(con, started, source, run.row_counts(committed=False),
                         f"The import failed while writing and was rolled back: {e}")
             raise
-        return ImportResult(run_id=run_id, rows=rows, problems=problems, message=message, problem_count=total)
+        return ImportResult(run_id=run_id, rows=rows, problems=problems, message=message, problem_count=total,
+                            warnings=warnings, warning_count=n_warn)
     finally:
         run.drop_temps()
         tmp.cleanup()

@@ -17,6 +17,7 @@ A mapping is a dict (or a TOML file with the same shape)::
 
     [options]
     decimal = "."              # "," for amounts written like 1.234,50
+    sheet = "Leads"            # the sheet of .xlsx workbooks to read (default: the first)
 
 Every section is optional. ``load_mapping`` reads and normalises one; ``validate_mapping`` lists
 what is wrong with it as sentences; ``guess_mapping`` proposes column names from a file's header.
@@ -26,6 +27,7 @@ from __future__ import annotations
 import copy
 import re
 import tomllib
+import unicodedata
 from pathlib import Path
 
 # Canonical columns per table, in contract order. Kinds drive parsing in funnel.ingest.
@@ -74,7 +76,7 @@ TABLE_ORDER = ("leads", "lead_events", "opportunities", "opportunity_events")
 STAGE_FUNNEL = {"lead_events": "lead", "opportunity_events": "opportunity"}
 TIME_COLUMNS = sorted({c for cols in TABLES.values() for c, k, _ in cols if k in ("timestamp", "date")})
 MAPPING_SECTIONS = ("columns", "stages", "timestamp_formats", "options")
-OPTIONS = {"decimal": (".", ",")}
+OPTIONS = {"decimal": (".", ","), "sheet": None}   # None: any text
 
 
 def canonical_columns(table: str) -> list[str]:
@@ -86,10 +88,17 @@ def required_columns(table: str) -> list[str]:
 
 
 def normalise_name(name: object) -> str:
-    """lower_snake_case: strip, lower, every run of non-alphanumerics becomes one '_'."""
-    s = str(name if name is not None else "").replace("\ufeff", "").strip().lower()
-    s = re.sub(r"[^0-9a-z]+", "_", s).strip("_")
+    """lower_snake_case: strip, lower, every run of characters other than letters and digits
+    becomes one '_'. Letters of any script are kept ("Région" -> "région"), in composed form."""
+    s = unicodedata.normalize("NFC", str(name if name is not None else "")).replace("\ufeff", "").strip().lower()
+    s = re.sub(r"[\W_]+", "_", s).strip("_")
     return s
+
+
+def stage_key(name: object) -> str:
+    """A stage name with case, spaces and punctuation ignored: "M.Q.L." and "mql" are one stage."""
+    s = unicodedata.normalize("NFC", str(name if name is not None else "")).casefold()
+    return re.sub(r"[\W_]+", "", s)
 
 
 def empty_mapping() -> dict:
@@ -203,6 +212,12 @@ def validate_mapping(mapping: dict | str | Path | None) -> list[str]:
     for opt, val in m["options"].items():
         if opt not in OPTIONS:
             problems.append(f"[options] {opt} is not an option; use {', '.join(OPTIONS)}.")
+        elif opt == "sheet":
+            ok = (isinstance(val, str) and val.strip()) or (
+                isinstance(val, dict) and all(t in TABLES and isinstance(v, str) and v.strip() for t, v in val.items()))
+            if not ok:
+                problems.append('[options] sheet must name a sheet, e.g. sheet = "Leads" (or one per table: '
+                                'sheet = { leads = "Leads", lead_events = "History" }).')
         elif val not in OPTIONS[opt]:
             problems.append(f"[options] {opt} must be one of {', '.join(repr(v) for v in OPTIONS[opt])}, not {val!r}.")
     return problems

@@ -54,8 +54,13 @@ st AS (
     WHERE funnel = $funnel AND kind IN ('open', 'rejected', 'recycled')
 ),
 v AS (
+    -- dur is clamped to [0, 2^55 - 1] µs (1,141 years) so that it stays inside its bits of the
+    -- sort key below: a longer visit (only a database from before the import's date bounds can
+    -- hold one) would spill into the stage bits and be counted in another stage. Clamping keeps
+    -- the order; such visits tie at the cap.
     SELECT st.sid, coalesce(v.next_at < $as_end, FALSE) AS done,
-           epoch_us(CASE WHEN v.next_at < $as_end THEN v.next_at ELSE $as_end END) - epoch_us(v.entered_at) AS dur
+           least(greatest(epoch_us(CASE WHEN v.next_at < $as_end THEN v.next_at ELSE $as_end END)
+                          - epoch_us(v.entered_at), 0), 36028797018963967) AS dur
     FROM visits v JOIN st ON st.stage = v.stage
     WHERE v.entered_at < $as_end
 ),
@@ -68,8 +73,8 @@ n AS (
 ),
 ranked AS (
     -- One sort of every visit on a single integer key (stage, duration, finished first) — faster
-    -- than a window partitioned by stage. Exact while a funnel has under 128 stages and visits
-    -- last under 1,000 years (2^55 µs).
+    -- than a window partitioned by stage. Exact while a funnel has under 128 stages; durations
+    -- fit their 55 bits by the clamp above.
     -- Only the key goes through the sort (a quarter faster than carrying sid, dur and done
     -- beside it); they are read back from the key's bits.
     SELECT k >> 56 AS sid, (k & 72057594037927935) >> 1 AS dur, (k & 1) = 0 AS done, rn

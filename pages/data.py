@@ -51,6 +51,17 @@ def _show_error(e: FunnelError) -> None:
         ui.download_csv(df, "import-problems", label="Download every problem (CSV)", key="dl_import_problems")
 
 
+def _show_warnings(warnings, key: str) -> None:
+    """Values an import loads but flags (a date far from the rest, an event before its lead's
+    creation, a workbook's other sheets): listed row by row, as the import's message says."""
+    if not warnings:
+        return
+    df = presets.problems_frame(warnings)
+    st.warning(f"{len(df):,} value{'s' if len(df) != 1 else ''} loaded but worth a look:")
+    st.dataframe(blank_missing(df.head(50)), hide_index=True, width="stretch")
+    ui.download_csv(df, "import-warnings", label="Download the warnings (CSV)", key=key)
+
+
 def _show_outcome(key: str) -> None:
     """The last validation or import attempt for this source, kept across reruns."""
     out = ss.get("imp_outcome")
@@ -63,6 +74,7 @@ def _show_outcome(key: str) -> None:
     res = dry.result
     st.success("Validation passed: " + res.message.replace("Imported", "an import would load", 1) +
                " Nothing was written yet.")
+    _show_warnings(getattr(res, "warnings", None), "dl_dry_warnings")
     if res.problem_count:
         st.warning(f"{res.rejected:,} bad row{'s' if res.rejected != 1 else ''} would be skipped "
                    f"({res.problem_count:,} problems) and kept in the rejected rows list.")
@@ -94,6 +106,7 @@ with ui.guard("the data health figures"):
     if ss.get("data_flash"):
         kind, text = ss.pop("data_flash")
         (st.success if kind == "ok" else st.warning)(ui.md(text))
+        _show_warnings(ss.pop("data_flash_warnings", None), "dl_import_warnings")
 
     cols = st.columns(4)
     helps = {"leads": "One row per lead.", "lead_events": "Entries of leads into stages (their lifecycle history).",
@@ -316,6 +329,7 @@ def _commit(key: str, do_import) -> None:
         ui.after_write()
         ss.pop("imp_outcome", None)
         _flash("ok", result.message)
+        ss["data_flash_warnings"] = getattr(result, "warnings", None)
         st.rerun()
 
 
