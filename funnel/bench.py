@@ -142,6 +142,7 @@ NOT_TIMED = {
     "targets.stored_teams": "reads the small teams table",
     "targets.known_owners": "a GROUP BY over opportunities (timed inside owner_choices)",
     "targets.simulate": "the shared Monte Carlo (timed as targets Monte Carlo)",
+    "targets.record_call": "writes a call",
 }
 
 #: The modules whose public functions the benchmark must cover.
@@ -313,6 +314,9 @@ def metric_calls(con) -> list[Bench]:
         B("stored_targets", lambda: tg.stored_targets(con), covers=(tg.stored_targets,)),
         B("owner_choices", lambda: tg.owner_choices(con), covers=(tg.owner_choices,)),
         B("period_choices", lambda: tg.period_choices(con, d2), covers=(tg.period_choices,)),
+        B("call_history", lambda: tg.call_history(con, s), covers=(tg.call_history,)),
+        B("overview_tile (Monte Carlo + this month's target)", lambda: tg.overview_tile(con, s), "monte_carlo",
+          (tg.overview_tile,)),
         # data page
         B("table_counts", lambda: h.table_counts(con), covers=(h.table_counts,)),
         B("date_spans", lambda: h.date_spans(con), covers=(h.date_spans,)),

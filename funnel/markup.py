@@ -71,18 +71,30 @@ def _escape_own_text(value):
     return _OWN_TAGS.sub(r"<\1>", html.escape(value, quote=False))
 
 
+_LINE_BREAK = re.compile(r"&lt;br\s*/?&gt;", re.IGNORECASE)
+
+
+def _data_text(value):
+    """A data-bearing string drawn literally, but for line breaks a builder put between parts."""
+    if not isinstance(value, str):
+        return value
+    return _LINE_BREAK.sub("<br>", html.escape(value, quote=False))
+
+
 def _escape_array(values):
+    # Builders compose a data value with their own line break ("MQL<br>(KM: …)"): <br> survives,
+    # any other tag (<a>, <span style>, <img>, <b>) is drawn as text.
     if values is None or isinstance(values, (int, float)):
         return values
     if isinstance(values, str):
-        return plotly_text(values)
+        return _data_text(values)
     try:
         items = list(values)
     except TypeError:
         return values
     if not any(isinstance(v, str) or isinstance(v, (list, tuple)) for v in items):
         return values
-    return [(_escape_array(v) if isinstance(v, (list, tuple)) else plotly_text(v)) for v in items]
+    return [(_escape_array(v) if isinstance(v, (list, tuple)) else _data_text(v)) for v in items]
 
 
 # Trace properties that carry data values shown as text somewhere (axes, labels, hover, legend).

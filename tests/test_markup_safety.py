@@ -98,6 +98,16 @@ def test_plain_figure_escapes_data_text_and_keeps_numbers():
     assert list(fig.data[0].x)[0].startswith("<img")           # the input figure is untouched
 
 
+def test_plain_figure_keeps_a_builders_line_break_between_data_parts():
+    """Regression: 'MQL<br>(KM: over half still there)' was drawn as 'MQL&lt;br&gt;(KM…' once every
+    category was escaped; a line break cannot run or link anything, so it stays one."""
+    fig = go.Figure(go.Bar(y=["MQL<br>(KM: over half still there)", "<a href=x>SAL</a><br>x"], x=[1, 2],
+                           text=["12%<br>3 of 25", "ok"]))
+    bar = markup.plain_figure(fig).data[0]
+    assert list(bar.y) == ["MQL<br>(KM: over half still there)", "&lt;a href=x&gt;SAL&lt;/a&gt;<br>x"]
+    assert list(bar.text) == ["12%<br>3 of 25", "ok"]
+
+
 def test_plain_figure_escapes_sankey_labels():
     fig = go.Figure(go.Sankey(node=dict(label=["<script>x</script>", "MQL"]),
                               link=dict(source=[0], target=[1], value=[1])))

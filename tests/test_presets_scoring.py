@@ -209,8 +209,9 @@ def test_an_untouched_draft_follows_the_rules_an_import_sets_up(sample_copy):
     at = run_app(sample_copy, "pages/scoring.py")
     assert_clean(at)
     assert at.session_state["scoring_draft_rows"][0]["attribute"] == "segment"   # the sample's defaults
-    con = store.connect(sample_copy)                  # same process: the app's database instance
-    presets.import_preset(con, "hubspot_contacts", files=HUBSPOT)
+    from funnel import versions
+    with versions.writing(sample_copy, "import") as con:    # as the CLI imports while the app serves
+        presets.import_preset(con, "hubspot_contacts", files=HUBSPOT)
     at.run()
     assert_clean(at)
     draft = [(r["attribute"], r["value"]) for r in at.session_state["scoring_draft_rows"]]

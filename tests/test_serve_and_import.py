@@ -14,6 +14,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from conftest import assert_clean, run_app
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -97,10 +99,16 @@ def test_an_import_in_the_app_and_one_from_the_cli_both_land(sample_copy):
 FIX = ROOT / "tests" / "fixtures" / "presets"
 
 
+@pytest.fixture(autouse=True)
+def _import_folders(monkeypatch, tmp_path):
+    """The app reads only folders an admin set up: these tests' fixture folders are."""
+    monkeypatch.setenv("FUNNEL_IMPORT_DIRS", os.pathsep.join([str(FIX), str(tmp_path)]))
+
+
 def _hubspot_from_folder(at, folder: Path):
     at.selectbox(key="imp_source").set_value("preset:hubspot_contacts").run()
     at.radio(key="pmode_hubspot_contacts").set_value("In a folder on this server").run()
-    at.text_input(key="dir_hubspot_contacts").input(str(folder)).run()
+    at.selectbox(key="dir_hubspot_contacts").set_value(str(Path(folder).resolve())).run()
     return at
 
 
