@@ -1,4 +1,4 @@
-"""Command line: ``python -m funnel {sample,import,report,bench}``.
+"""Command line: ``python -m funnel {sample,import,report,derive,bench}``.
 
 Every command takes ``--db PATH`` (default: $FUNNEL_DB, else data/funnel.duckdb). Errors a user
 can fix print one plain message and exit with status 2; nothing is half-written.
@@ -55,6 +55,12 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--rules", help="CSV of scoring rules: attribute,operator,value,points,enabled")
     r.add_argument("--threshold", type=float)
     r.add_argument("--outcome-stage", default="SQL")
+    _engine_args(r)
+
+    d = sub.add_parser("derive", help="build lead_visits, lead_reach and deal_history and write them as Parquet")
+    d.add_argument("--db", help="the DuckDB database holding the configuration (and, for --engine duckdb, the data)")
+    d.add_argument("--out", required=True, help="folder to write the derived tables into")
+    _engine_args(d)
 
     b = sub.add_parser("bench", help="time generation, import, every metric function and every page against the targets")
     b.add_argument("--db", help="benchmark this database instead of data/bench_N_SEED.duckdb (generated when missing)")
@@ -76,6 +82,15 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     b.add_argument("--json", action="store_true")
     return p
+
+
+def _engine_args(p: argparse.ArgumentParser) -> None:
+    """--engine / --source / --spark-master (see funnel/engine.py)."""
+    p.add_argument("--engine", choices=["duckdb", "spark"], default="duckdb",
+                   help="where the metric SQL runs (spark: configuration from --db, data from --source)")
+    p.add_argument("--source", help="spark engine: folder of Parquet files (leads, lead_events, opportunities, "
+                                    "opportunity_events) or a catalog schema")
+    p.add_argument("--spark-master", help="spark engine: local[N] (default local[2]) or sc://host:15002")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -134,13 +149,35 @@ def _report(args) -> int:
     if not path.exists():
         raise FunnelError(f"There is no database at {path}.",
                           hint="Create one with `python -m funnel sample` or `python -m funnel import`.")
-    con = store.connect(path)
+    engine = None
+    if args.engine != "duckdb" or args.source:
+        from .engine import open_engine
+        engine = open_engine(args.engine, db=path, source=args.source, spark_master=args.spark_master)
+        con = engine.connection
+    else:
+        con = store.connect(path)
     scope = Scope(as_of=args.as_of, date_from=args.date_from, date_to=args.date_to,
                   filters=parse_filters(args.filter), window_days=args.window_days)
     rules = scoring.rules_from_csv(args.rules) if args.rules else None
-    rep = build_report(con, scope, method=args.method, rules=rules, threshold=args.threshold,
-                       outcome_stage=args.outcome_stage)
+    try:
+        rep = build_report(con, scope, method=args.method, rules=rules, threshold=args.threshold,
+                           outcome_stage=args.outcome_stage)
+    finally:
+        if engine is not None:
+            engine.close()
     print(json.dumps(rep, indent=2, default=str))
+    return 0
+
+
+def _derive(args) -> int:
+    from .engine import open_engine
+
+    engine = open_engine(args.engine, db=args.db, source=args.source, spark_master=args.spark_master)
+    try:
+        paths = engine.write_derived(args.out)
+    finally:
+        engine.close()
+    print("derived tables written: " + ", ".join(paths))
     return 0
 
 
@@ -160,7 +197,7 @@ def _bench(args) -> int:
     return 0
 
 
-_COMMANDS = {"sample": _sample, "import": _import, "report": _report, "bench": _bench}
+_COMMANDS = {"sample": _sample, "import": _import, "report": _report, "derive": _derive, "bench": _bench}
 
 if __name__ == "__main__":
     sys.exit(main())
