@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import re
 import threading
+from functools import lru_cache
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -64,8 +65,14 @@ SPARK_CONF = {
 _session_lock = threading.Lock()
 
 
-def spark_session(master: str | None = None, *, shuffle_partitions: int | None = None):
-    """The process's SparkSession (created once, then reused), with :data:`SPARK_CONF`.
+#: For small data (tests, a sample): adaptive execution re-plans at every stage boundary, and a
+#: metric statement has dozens of stages — on 3,000 leads it more than doubles the time.
+SMALL_DATA_CONF = {"spark.sql.adaptive.enabled": "false"}
+
+
+def spark_session(master: str | None = None, *, shuffle_partitions: int | None = None,
+                  conf: dict | None = None):
+    """The process's SparkSession (created once, then reused), with :data:`SPARK_CONF` and ``conf``.
 
     ``master``: ``local[N]`` (default local[2]) or ``sc://host:15002`` for Spark Connect.
     """
@@ -90,7 +97,7 @@ def spark_session(master: str | None = None, *, shuffle_partitions: int | None =
         for k, v in SPARK_CONF.items():
             builder = builder.config(k, v)
         spark = builder.getOrCreate()
-        for k, v in SPARK_CONF.items():
+        for k, v in {**SPARK_CONF, **(conf or {})}.items():
             if not k.startswith(("spark.driver.", "spark.executor.", "spark.ui.")):
                 spark.conf.set(k, v)   # a session made earlier by someone else gets them too
         return spark
@@ -112,6 +119,7 @@ class SparkEngine:
         self.source = str(source)
         self._views: set[str] = set()      # data views this engine registered (lower case)
         self._cached: dict[str, object] = {}
+        self._results: dict = {}            # (sql, params) -> Arrow table, see _spark_statement
         self._register_source(source)
         self._register_config()
         self.build_derived()
@@ -154,6 +162,7 @@ class SparkEngine:
             old = self._cached.pop(name, None)
             if old is not None:
                 old.unpersist()
+            self._results.clear()
             df = self.spark.sql(to_spark(select)).persist()
             df.createOrReplaceTempView(name)
             self._cached[name] = df
@@ -300,6 +309,20 @@ _PRAGMA = re.compile(r"^\s*PRAGMA\s+table_info\s*\(\s*'((?:[^']|'')+)'\s*\)\s*;?
 _WRITE = re.compile(r"^\s*(INSERT|UPDATE|DELETE|ALTER|COPY|CHECKPOINT)\b", re.I)
 
 
+_LEADING_COMMENTS = re.compile(r"^(\s*(--[^\n]*\n|/\*.*?\*/))*\s*", re.S)
+
+
+@lru_cache(maxsize=4096)
+def _statement_kind(sql: str) -> str:
+    """"create", "drop" or "select" (any reading statement: SELECT, WITH, VALUES, …)."""
+    head = _LEADING_COMMENTS.sub("", sql, count=1)[:8].upper()
+    if head.startswith("CREATE"):
+        return "create"
+    if head.startswith("DROP"):
+        return "drop"
+    return "select"
+
+
 class _Result:
     """A result with the parts of DuckDB's result API the metric code uses."""
 
@@ -365,6 +388,27 @@ class SparkConnection:
         return self._spark_statement(sql, params)
 
     def _spark_statement(self, sql: str, params: dict):
+        if _statement_kind(sql) == "select":
+            # The engine's data does not change while it lives (writes are refused), so a statement
+            # asked again with the same values (resolve() asks for the as-of date and the lead
+            # columns for every figure) is answered from memory; any CREATE, DROP or configuration
+            # write empties this memory.
+            try:
+                key = (sql, tuple(sorted(params.items())))
+                hash(key)
+            except TypeError:
+                key = None
+            hit = self._engine._results.get(key) if key is not None else None
+            if hit is not None:
+                return _Result(hit, self._config)
+            df = self._engine._spark_df(sql, params)
+            table = _naive(df.toArrow())
+            if key is not None:
+                if len(self._engine._results) >= 256:   # a bound on memory, not a policy
+                    self._engine._results.clear()
+                self._engine._results[key] = table
+            return _Result(table, self._config)
+        self._engine._results.clear()
         tree = sqlglot.parse_one(sql, read="duckdb")
         if isinstance(tree, exp.Create):
             name = tree.this.name.lower()
@@ -384,8 +428,7 @@ class SparkConnection:
             self._engine.spark.catalog.dropTempView(name)
             self._engine._views.discard(name)
             return _Result(pa.table({}), self._config)
-        df = self._engine._spark_df(sql, params)
-        return _Result(_naive(df.toArrow()), self._config)
+        raise FunnelError("Internal query error: the Spark engine runs SELECT, CREATE … AS SELECT and DROP only.")
 
     def _write_config(self, sql: str) -> None:
         if any(t in self._engine._views for t in tables_read(sql)):
@@ -393,6 +436,7 @@ class SparkConnection:
                               hint="Import or edit with the DuckDB engine, then export the tables again.",
                               code="read_only")
         self._engine._config_stale = True
+        self._engine._results.clear()
 
     def _table_info(self, table: str):
         if table.lower() in self._engine._views:
@@ -425,3 +469,28 @@ def _naive(tbl: pa.Table) -> pa.Table:
             changed = True
         cols.append(col)
     return pa.table(cols, names=tbl.column_names) if changed else tbl
+
+
+# ---------------------------------------------------------------------------------------------
+# Physical plans: a statement that scales out has no single-partition exchange over event-sized
+# rows (a global sort or a window without PARTITION BY funnels every row through one task).
+
+#: Children of a SinglePartition exchange that are small whatever the data size: partial
+#: aggregates (one row per partition and group), local tables (configuration), limits.
+_SMALL_CHILDREN = ("partial_", "LocalTableScan", "TakeOrderedAndProject", "CollectLimit", "LocalLimit",
+                   "Scan ExistingRDD", "Scan OneRowRelation")
+
+
+def single_partition_exchanges(df) -> list[str]:
+    """The physical plan's SinglePartition exchanges whose input is not known to be small,
+    each as the exchange's line and its child's (empty: the plan scales out)."""
+    plan = df._jdf.queryExecution().executedPlan().toString()
+    lines = plan.splitlines()
+    found = []
+    for i, line in enumerate(lines):
+        if "Exchange SinglePartition" not in line:
+            continue
+        child = lines[i + 1] if i + 1 < len(lines) else ""
+        if not any(s in child for s in _SMALL_CHILDREN):
+            found.append(f"{line.strip()} <- {child.strip()}")
+    return found

@@ -18,8 +18,8 @@ REL = 1e-9
 
 def spark():
     """The test session's one SparkSession (local[2]; the funnel module reuses it)."""
-    from funnel.spark_engine import spark_session
-    return spark_session("local[2]", shuffle_partitions=2)
+    from funnel.spark_engine import SMALL_DATA_CONF, spark_session
+    return spark_session("local[2]", shuffle_partitions=2, conf=SMALL_DATA_CONF)
 
 
 def differences(a, b, path: str = "") -> list[str]:

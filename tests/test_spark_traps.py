@@ -63,7 +63,7 @@ def test_days_between_timestamps_match_to_the_last_bit():
 
 
 def test_percentile_cont_is_exact():
-    q = "SELECT percentile_cont(0.9) WITHIN GROUP (ORDER BY x) FROM (VALUES (1.0), (2.0), (4.0), (10.0)) t(x)"
+    q = "SELECT percentile_cont(0.9) WITHIN GROUP (ORDER BY x) FROM (VALUES (1.0::DOUBLE), (2.0::DOUBLE), (4.0::DOUBLE), (10.0::DOUBLE)) t(x)"
     assert _duck(q) == pytest.approx(8.2, rel=1e-12)   # 4 + 0.7 * (10 - 4)
     assert _spark(q) == pytest.approx(8.2, rel=1e-12)
     assert _plain(q) != pytest.approx(8.2)             # PERCENTILE_APPROX returns a data value
