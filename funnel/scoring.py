@@ -334,10 +334,6 @@ def outcome_stages(con) -> list[str]:
 #: seed is repeatable only on one thread, and it has to read every lead first).
 SAMPLE_BUCKETS = 10_000
 
-#: A lead's sample key: the first 32 bits of md5(lead_id) as a number. Not DuckDB's hash(): Spark's
-#: hash() differs, so the Spark engine would sample other leads (funnel/sql_dialect.py rewrite 9).
-SAMPLE_KEY = "CAST(('0x' || substr(md5(CAST(l.lead_id AS VARCHAR)), 1, 8)) AS BIGINT)"
-
 
 def _sample_rate(con, r: Resolved, max_rows: int | None) -> int | None:
     """Hash buckets to keep for a sample of about ``max_rows`` cohort leads; None: keep every lead."""
@@ -378,7 +374,7 @@ def _scored_cte(con, r: Resolved, rules, outcome_stage: str | None, extra: str =
     # scan of the leads table per scenario is what keeps a re-score of 1M leads interactive.
     sampled = ""
     if sample is not None:
-        sampled = f" AND {SAMPLE_KEY} % {SAMPLE_BUCKETS} < $sample_buckets"
+        sampled = f" AND hash(CAST(l.lead_id AS VARCHAR)) % {SAMPLE_BUCKETS} < $sample_buckets"
         params["sample_buckets"] = int(sample)
     q = f"""scored AS (
         SELECT l.lead_id, l.created_at, l.sdr, {expr} AS score, {outcome} AS outcome{extra}
