@@ -259,7 +259,13 @@ def load_config(db) -> duckdb.DuckDBPyConnection:
     mem = duckdb.connect(":memory:")
     mem.execute("SET enable_progress_bar = false")
     store.init_schema(mem)
-    mem.execute(f"ATTACH {_sql_string(str(path))} AS cfg (READ_ONLY)")
+    try:
+        mem.execute(f"ATTACH {_sql_string(str(path))} AS cfg (READ_ONLY)")
+    except duckdb.Error:
+        # the file is open in this process already (a DuckDB file is attached once per process):
+        # read it through that database instead
+        _copy_config_from_open(mem, path)
+        return mem
     try:
         have = {r[0] for r in mem.execute(
             "SELECT table_name FROM duckdb_tables() WHERE database_name = 'cfg'").fetchall()}
@@ -270,6 +276,31 @@ def load_config(db) -> duckdb.DuckDBPyConnection:
     finally:
         mem.execute("DETACH cfg")
     return mem
+
+
+def _copy_config_from_open(mem, path) -> None:
+    src = None
+    for read_only in (False, True):
+        try:
+            src = duckdb.connect(str(path), read_only=read_only)
+            break
+        except duckdb.Error:
+            continue
+    if src is None:
+        raise FunnelError(f"The configuration database {path} is in use and cannot be read.",
+                          hint="Close the program holding it, or copy the file and name the copy with --db.")
+    try:
+        have = {r[0] for r in src.execute("SELECT table_name FROM duckdb_tables() "
+                                          "WHERE schema_name = 'main' AND database_name = current_database()").fetchall()}
+        for t in CONFIG_TABLES:
+            if t in have:
+                rows = src.execute(f"SELECT * FROM {t}").to_arrow_table()
+                mem.register("config_rows", rows)
+                mem.execute(f"DELETE FROM main.{t}")
+                mem.execute(f"INSERT INTO main.{t} BY NAME SELECT * FROM config_rows")
+                mem.unregister("config_rows")
+    finally:
+        src.close()
 
 
 def _zone_less(df):

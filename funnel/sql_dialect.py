@@ -18,8 +18,10 @@ REWRITES — what sqlglot alone gets wrong, and what we emit instead:
 5. ``HUGEINT`` → ``DECIMAL(38, 0)`` (sqlglot emits ``INT128``, which Spark does not know).
 6. ``last_value(x IGNORE NULLS)`` / ``first_value(x IGNORE NULLS)`` → ``last(x, TRUE)`` /
    ``first(x, TRUE)``: the one spelling of null-skipping window values every Spark release parses.
-7. ``a / b`` → ``try_divide(a, b)``. DuckDB gives NULL on a zero divisor; Spark in ANSI mode (the
-   default since 4.0, kept on so bad casts still fail loudly) raises DIVIDE_BY_ZERO.
+7. ``a / b`` → ``coalesce(try_divide(a, b), CASE WHEN b = 0 THEN CAST(a AS DOUBLE) * +inf END)``.
+   DuckDB 2.0 divides as IEEE doubles (x / 0 = ±inf, 0 / 0 = NaN); Spark in ANSI mode (the
+   default since 4.0, kept on so bad casts still fail loudly) raises DIVIDE_BY_ZERO, and without
+   ANSI gives NULL. (The metric SQL guards its divisors with NULLIF; this keeps the rest exact.)
 8. ``hash(x)`` is refused: DuckDB's and Spark's hash functions differ, so anything keyed on them
    would pick different rows on Spark — an error is better than a silently different figure.
    (scoring's sample for suggest_rules keys on hash(): a portable md5 key costs DuckDB 15× as
@@ -61,6 +63,10 @@ def _is_decimal_literal(node: exp.Expression) -> bool:
     return isinstance(node, exp.Literal) and not node.is_string and any(c in node.this for c in ".eE")
 
 
+def _is_literal_nonzero(e: exp.Expression) -> bool:
+    return isinstance(e, exp.Literal) and not e.is_string and float(e.this) != 0
+
+
 def _rewrite(node: exp.Expression) -> exp.Expression:
     # 1. epoch(ts): seconds with the microseconds kept, as DOUBLE
     if isinstance(node, exp.TimeToUnix):
@@ -94,7 +100,13 @@ def _rewrite(node: exp.Expression) -> exp.Expression:
         return exp.Anonymous(this=fn, expressions=[node.this.this.copy(), exp.true()])
     # 7. NULL on a zero divisor, as in DuckDB
     if isinstance(node, exp.Div):
-        return exp.Anonymous(this="try_divide", expressions=[node.this, node.expression])
+        a, b = node.this, node.expression
+        if _is_literal_nonzero(b) or (isinstance(b, exp.Cast) and _is_literal_nonzero(b.this)):
+            return exp.Anonymous(this="try_divide", expressions=[a, b])     # a constant divisor
+        ieee = exp.Case(ifs=[exp.If(this=exp.EQ(this=b.copy(), expression=exp.Literal.number(0)),
+                                    true=exp.Mul(this=_double(a.copy()),
+                                                 expression=_double(exp.Literal.string("Infinity"))))])
+        return exp.Coalesce(this=exp.Anonymous(this="try_divide", expressions=[a, b]), expressions=[ieee])
     return node
 
 

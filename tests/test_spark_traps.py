@@ -93,13 +93,26 @@ def test_last_value_ignore_nulls_carries_the_last_set_value():
     assert [r["v"] for r in sorted(rows, key=lambda r: r["i"])] == [10, 10, 30, 30]
 
 
-def test_division_by_zero_is_null_as_in_duckdb_with_ansi_on():
+@pytest.mark.parametrize("q, expected", [
+    ("SELECT count(*) / sum(x)::DOUBLE FROM (VALUES (0), (0)) t(x)", math.inf),
+    ("SELECT -count(*) / sum(x) FROM (VALUES (0), (0)) t(x)", -math.inf),
+    ("SELECT sum(x) / sum(x)::DOUBLE FROM (VALUES (0), (0)) t(x)", math.nan),
+    ("SELECT sum(x) / NULLIF(sum(x), 0)::DOUBLE FROM (VALUES (0), (0)) t(x)", None),
+    ("SELECT sum(x) / 4 FROM (VALUES (1), (2)) t(x)", 0.75),
+])
+def test_division_by_zero_is_ieee_as_in_duckdb_with_ansi_on(q, expected):
+    """DuckDB 2.0 divides as IEEE doubles (±inf, NaN); ANSI Spark would raise DIVIDE_BY_ZERO."""
     assert spark().conf.get("spark.sql.ansi.enabled") == "true"
-    q = "SELECT count(*) / sum(x)::DOUBLE FROM (VALUES (0), (0)) t(x)"
-    assert _duck(q) is None
-    assert _spark(q) is None
-    with pytest.raises(Exception, match="DIVIDE_BY_ZERO"):
-        _plain(q)
+    for got in (_duck(q), _spark(q)):
+        if expected is None:
+            assert got is None
+        elif math.isnan(expected):
+            assert math.isnan(got)
+        else:
+            assert got == expected
+    if expected is not None and not (isinstance(expected, float) and math.isfinite(expected)):
+        with pytest.raises(Exception, match="DIVIDE_BY_ZERO"):
+            _plain(q)
 
 
 def test_range_table_function():
