@@ -79,6 +79,10 @@ def _parser() -> argparse.ArgumentParser:
                    help="time every public metric function (default: on)")
     b.add_argument("--include-reference", action=argparse.BooleanOptionalAction, default=True,
                    help="time the plain pandas reference and print the speed-up (default: on)")
+    b.add_argument("--spark", action="store_true",
+                   help="instead: time report on the Spark engine beside DuckDB (needs Java 17; see README, Engines)")
+    b.add_argument("--spark-master", help="with --spark: local[N] (default local[2]) or sc://host:15002")
+    b.add_argument("--spark-runs", type=int, default=1, help="with --spark: timed Spark reports (median reported)")
     b.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     b.add_argument("--json", action="store_true")
     return p
@@ -188,6 +192,12 @@ def _bench(args) -> int:
         if not args.quiet:
             print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
+    if args.spark:
+        from .bench import spark_bench
+        res = spark_bench(db=args.db, leads=args.leads, seed=args.seed, master=args.spark_master,
+                          runs=args.spark_runs, log=log)
+        print(json.dumps(res, indent=2, default=str))
+        return 0
     pages = [p.strip() for p in args.pages.split(",") if p.strip()] if args.pages else None
     res = run_bench(db=args.db, leads=args.leads, runs=args.runs, seed=args.seed,
                     include_generation=args.include_generation, include_import=args.include_import,

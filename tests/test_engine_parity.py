@@ -15,7 +15,38 @@ import pytest
 
 from spark_support import differences, needs_java, spark
 
-pytestmark = [needs_java, pytest.mark.slow]
+
+
+# -- the seam on DuckDB (no Java needed) -------------------------------------------------------
+
+def test_duckdb_engine_hands_out_the_connection_itself(sample_db):
+    """Nothing sits between the metric code and DuckDB: the DuckDB path is today's code."""
+    from funnel import conversion, store
+    from funnel.engine import DuckDBEngine, open_engine
+    engine = open_engine("duckdb", db=sample_db)
+    try:
+        assert isinstance(engine, DuckDBEngine)
+        assert type(engine.connection).__module__.startswith(("duckdb", "_duckdb"))
+        assert engine.table_columns("leads") == store.lead_attribute_columns(engine.connection)
+        got = engine.run("SELECT count(*) AS n FROM leads WHERE created_at < $t", {"t": "2100-01-01", "unused": 1})
+        assert int(got["n"].iloc[0]) == 3000
+        assert list(conversion.stage_conversion(engine.connection)["stage"])[0] == "Lead"
+    finally:
+        engine.close()
+
+
+def test_open_engine_refuses_what_cannot_work(sample_db, tmp_path):
+    from funnel.engine import open_engine
+    from funnel.errors import FunnelError
+    with pytest.raises(FunnelError, match="no engine called 'presto'"):
+        open_engine("presto", db=sample_db)
+    with pytest.raises(FunnelError, match="--source is for the Spark engine"):
+        open_engine("duckdb", db=sample_db, source=str(tmp_path))
+    with pytest.raises(FunnelError, match="There is no database"):
+        open_engine("duckdb", db=tmp_path / "missing.duckdb")
+
+
+# -- Spark ---------------------------------------------------------------------------------------
 
 
 def _spark_engine(db, parquet_dir):
@@ -55,6 +86,8 @@ def sample_engine(sample_db, tmp_path_factory):
     con.close()
 
 
+@needs_java
+@pytest.mark.slow
 def test_sample_report_is_equal_on_both_engines(sample_engine):
     from funnel.report import build_report
     con, engine = sample_engine
@@ -67,6 +100,8 @@ def test_sample_report_is_equal_on_both_engines(sample_engine):
     assert expected["forecast"]["total"]["p10"] < expected["forecast"]["total"]["p90"]
 
 
+@needs_java
+@pytest.mark.slow
 def test_sample_report_with_filters_window_and_historical_method_is_equal(sample_engine):
     """A filter on a copied column (channel), one that needs the join to leads (industry), a
     conversion window and the historical method: the other query paths of every section."""
@@ -85,6 +120,8 @@ def test_sample_report_with_filters_window_and_historical_method_is_equal(sample
     assert differences(expected, got) == []
 
 
+@needs_java
+@pytest.mark.slow
 def test_derived_tables_are_equal_on_both_engines(sample_engine):
     """lead_visits, lead_reach and deal_history built in Spark hold exactly DuckDB's rows."""
     import pandas as pd
@@ -102,6 +139,8 @@ def test_derived_tables_are_equal_on_both_engines(sample_engine):
         pd.testing.assert_frame_equal(sp, duck, check_dtype=False, check_exact=False, rtol=1e-12)
 
 
+@needs_java
+@pytest.mark.slow
 def test_monte_carlo_collects_open_deals_in_a_fixed_order(sample_engine):
     """The draws are made per deal in (period, opportunity_id) order on the driver: the same
     deal list in the same order on both engines, so the ranges are the same."""
@@ -131,6 +170,8 @@ def _golden_db(module, path):
     return build_db(path, leads=g.LEADS, lead_events=g.EVENTS, attributes=g.ATTRS), None
 
 
+@needs_java
+@pytest.mark.slow
 @pytest.mark.parametrize("module", GOLDEN)
 def test_golden_journeys_report_is_equal_on_both_engines(module, tmp_path):
     from funnel.query import Scope
@@ -148,6 +189,8 @@ def test_golden_journeys_report_is_equal_on_both_engines(module, tmp_path):
     assert expected["cohort"]["leads"] > 0 or expected.get("forecast")
 
 
+@needs_java
+@pytest.mark.slow
 def test_cli_report_engine_spark_prints_the_duckdb_json(tmp_path, capsys):
     """``python -m funnel report --engine spark --db CONFIG --source DIR --json`` (run in-process,
     so it reuses the test session's SparkSession) prints the DuckDB engine's JSON."""
@@ -167,6 +210,8 @@ def test_cli_report_engine_spark_prints_the_duckdb_json(tmp_path, capsys):
     assert differences(duck, sp) == []
 
 
+@needs_java
+@pytest.mark.slow
 def test_cli_derive_writes_the_derived_tables_as_parquet(tmp_path, capsys):
     import duckdb
     import test_conversion_golden as g
@@ -202,6 +247,8 @@ def test_cli_spark_without_source_says_what_to_do(tmp_path, capsys):
 KNOWN_SINGLE_PARTITION = ("-- time_in_stage:",)
 
 
+@needs_java
+@pytest.mark.slow
 def test_main_metric_plans_have_no_single_partition_exchange_over_events(sample_engine, monkeypatch):
     """Every statement of the report (recorded on DuckDB, planned — not run — on Spark) has no
     SinglePartition exchange over event-sized rows, except the known time-in-stage ones."""
