@@ -198,7 +198,8 @@ def test_temp_tables_of_scenario_figures_live_in_spark(golden):
     from funnel.query import Scope
     import test_conversion_golden as g
     con, engine = golden
-    rules = scoring.stored_rules(con)
+    rules = scoring.applicable_rules(con, scoring.stored_rules(con))   # segment, job title, …
+    assert rules
     duck = scoring.scenario_figures(con, rules, 10, g.SCOPE)
     sp = scoring.scenario_figures(engine.connection, rules, 10, g.SCOPE)
     assert duck["evaluation"] == sp["evaluation"]
