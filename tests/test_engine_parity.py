@@ -154,7 +154,9 @@ def test_monte_carlo_collects_open_deals_in_a_fixed_order(sample_engine):
     assert (sp_sims == duck_sims).all()
 
 
-GOLDEN = ["test_conversion_golden", "test_rejections_golden", "test_forecast_golden", "test_scoring_golden"]
+#: The conversion / time-in-stage journeys are compared through the command line below
+#: (test_cli_report_engine_spark_prints_the_duckdb_json): one Spark report fewer in CI.
+GOLDEN = ["test_rejections_golden", "test_forecast_golden", "test_scoring_golden"]
 
 
 def _golden_db(module, path):
