@@ -103,6 +103,23 @@ def spark_session(master: str | None = None, *, shuffle_partitions: int | None =
         return spark
 
 
+#: Settings a new session of the same SparkContext must take over from the one it is made from.
+_SESSION_KEYS = ("spark.sql.shuffle.partitions", "spark.sql.adaptive.enabled", "spark.sql.codegen.wholeStage")
+
+
+def _own_session(spark):
+    if not hasattr(spark, "newSession"):
+        return spark
+    own = spark.newSession()
+    for k in (*SPARK_CONF, *_SESSION_KEYS):
+        if k.startswith(("spark.driver.", "spark.executor.", "spark.ui.")):
+            continue
+        v = spark.conf.get(k, None)
+        if v is not None:
+            own.conf.set(k, v)
+    return own
+
+
 def _default_partitions(master: str) -> int:
     m = re.fullmatch(r"local\[(\d+|\*)\]", master)
     if m and m.group(1) != "*":
@@ -114,7 +131,10 @@ class SparkEngine:
     name = "spark"
 
     def __init__(self, spark, config_con, source):
-        self.spark = spark
+        # A session of its own (shared SparkContext and cache): the temporary views leads,
+        # lead_visits, … are per session, so two engines in one process never see each other's
+        # data, and closing one leaves the other's views alone.
+        self.spark = _own_session(spark)
         self._config = config_con
         self.source = str(source)
         self._views: set[str] = set()      # data views this engine registered (lower case)
