@@ -526,22 +526,39 @@ def _naive(tbl: pa.Table) -> pa.Table:
 # Physical plans: a statement that scales out has no single-partition exchange over event-sized
 # rows (a global sort or a window without PARTITION BY funnels every row through one task).
 
-#: Children of a SinglePartition exchange that are small whatever the data size: partial
-#: aggregates (one row per partition and group), local tables (configuration), limits.
-_SMALL_CHILDREN = ("partial_", "LocalTableScan", "TakeOrderedAndProject", "CollectLimit", "LocalLimit",
-                   "Scan ExistingRDD", "Scan OneRowRelation")
-
-
 def single_partition_exchanges(df) -> list[str]:
-    """The physical plan's SinglePartition exchanges whose input is not known to be small,
-    each as the exchange's line and its child's (empty: the plan scales out)."""
-    plan = df._jdf.queryExecution().executedPlan().toString()
-    lines = plan.splitlines()
-    found = []
-    for i, line in enumerate(lines):
-        if "Exchange SinglePartition" not in line:
-            continue
-        child = lines[i + 1] if i + 1 < len(lines) else ""
-        if not any(s in child for s in _SMALL_CHILDREN):
-            found.append(f"{line.strip()} <- {child.strip()}")
+    """The physical plan's SinglePartition exchanges over event-sized rows: those with a path
+    down to a scan of a data table (Parquet, catalog or a cached derived view) that passes no
+    aggregate — an exchange after a GROUP BY moves one row per group, which is small. Each is
+    described by the exchange and its child (empty: the plan scales out)."""
+    found: list[str] = []
+    _walk(df._jdf.queryExecution().executedPlan(), found)
     return found
+
+
+def _children(node) -> list:
+    if node.nodeName() == "AdaptiveSparkPlan":
+        return [node.inputPlan()]
+    if node.nodeName() == "ReusedExchange":
+        return [node.child()]
+    kids = node.children()
+    return [kids.apply(i) for i in range(kids.size())]
+
+
+def _event_sized(node) -> bool:
+    name = node.nodeName()
+    if "Aggregate" in name:
+        return False
+    if name.startswith(("InMemoryTableScan", "Scan parquet", "FileScan", "BatchScan", "Scan ")) and \
+            "ExistingRDD" not in name and "OneRowRelation" not in name:
+        return True
+    return any(_event_sized(c) for c in _children(node))
+
+
+def _walk(node, found: list[str]) -> None:
+    if node.nodeName() == "Exchange" and "SinglePartition" in node.outputPartitioning().toString():
+        child = _children(node)[0]
+        if _event_sized(child):
+            found.append(f"{node.simpleString(200)} <- {child.simpleString(200)}")
+    for c in _children(node):
+        _walk(c, found)
