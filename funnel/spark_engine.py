@@ -244,7 +244,7 @@ class SparkEngine:
         if not self._config_stale:
             return
         for t in CONFIG_VIEWS:
-            tbl = self._config.execute(f"SELECT * FROM {t}").to_arrow_table()
+            tbl = self._config.sql(f"SELECT * FROM {t}").to_arrow_table()
             self.spark.createDataFrame(tbl).createOrReplaceTempView(t)
         self._config_stale = False
 
@@ -314,7 +314,7 @@ def _copy_config_from_open(mem, path) -> None:
                                           "WHERE schema_name = 'main' AND database_name = current_database()").fetchall()}
         for t in CONFIG_TABLES:
             if t in have:
-                rows = src.execute(f"SELECT * FROM {t}").to_arrow_table()
+                rows = src.sql(f"SELECT * FROM {t}").to_arrow_table()
                 mem.register("config_rows", rows)
                 mem.execute(f"DELETE FROM main.{t}")
                 mem.execute(f"INSERT INTO main.{t} BY NAME SELECT * FROM config_rows")
