@@ -1,4 +1,4 @@
-"""Command line: ``python -m funnel {sample,import,report,review,bench}``.
+"""Command line: ``python -m funnel {sample,import,report,review,derive,bench}``.
 
 Every command takes ``--db PATH`` (default: $FUNNEL_DB, else data/funnel.duckdb). Errors a user
 can fix print one plain message and exit with status 2; nothing is half-written. ``sample`` and
@@ -62,12 +62,18 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--threshold", type=float)
     r.add_argument("--outcome-stage", default="SQL")
     r.add_argument("--targets", help="a targets CSV/XLSX (period, owner, amount) used instead of the stored targets")
+    _engine_args(r)
 
     v = sub.add_parser("review", help="the weekly review (figures, targets, plan, calls) as one offline HTML file")
     v.add_argument("--db")
     v.add_argument("--html", required=True, metavar="OUT", help="where to write the HTML file")
     v.add_argument("--as-of", type=_date)
     v.add_argument("--method", choices=["configured", "historical"], default="configured")
+
+    d = sub.add_parser("derive", help="build lead_visits, lead_reach and deal_history and write them as Parquet")
+    d.add_argument("--db", help="the DuckDB database holding the configuration (and, for --engine duckdb, the data)")
+    d.add_argument("--out", required=True, help="folder to write the derived tables into")
+    _engine_args(d)
 
     b = sub.add_parser("bench", help="time generation, import, every metric function and every page against the targets")
     b.add_argument("--db", help="benchmark this database instead of data/bench_N_SEED.duckdb (generated when missing)")
@@ -86,9 +92,22 @@ def _parser() -> argparse.ArgumentParser:
                    help="time every public metric function (default: on)")
     b.add_argument("--include-reference", action=argparse.BooleanOptionalAction, default=True,
                    help="time the plain pandas reference and print the speed-up (default: on)")
+    b.add_argument("--spark", action="store_true",
+                   help="instead: time report on the Spark engine beside DuckDB (needs Java 17; see README, Engines)")
+    b.add_argument("--spark-master", help="with --spark: local[N] (default local[2]) or sc://host:15002")
+    b.add_argument("--spark-runs", type=int, default=1, help="with --spark: timed Spark reports (median reported)")
     b.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     b.add_argument("--json", action="store_true")
     return p
+
+
+def _engine_args(p: argparse.ArgumentParser) -> None:
+    """--engine / --source / --spark-master (see funnel/engine.py)."""
+    p.add_argument("--engine", choices=["duckdb", "spark"], default="duckdb",
+                   help="where the metric SQL runs (spark: configuration from --db, data from --source)")
+    p.add_argument("--source", help="spark engine: folder of Parquet files (leads, lead_events, opportunities, "
+                                    "opportunity_events) or a catalog schema")
+    p.add_argument("--spark-master", help="spark engine: local[N] (default local[2]) or sc://host:15002")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -176,19 +195,33 @@ def _report(args) -> int:
     from .query import Scope, parse_filters
     from .report import build_report
 
-    con = store.open_read_only(args.db)     # says so if there is no database there; creates nothing
+    path = store.resolve_db_path(args.db)
+    engine = None
+    if args.engine != "duckdb" or args.source:
+        if not path.exists():
+            raise FunnelError(f"There is no database at {path}.",
+                              hint="Create one with `python -m funnel sample` or `python -m funnel import`.")
+        from .engine import open_engine
+        engine = open_engine(args.engine, db=path, source=args.source, spark_master=args.spark_master)
+        con = engine.connection
+    else:
+        con = store.open_read_only(args.db)     # says so if there is no database there; creates nothing
     scope = Scope(as_of=args.as_of, date_from=args.date_from, date_to=args.date_to,
                   filters=parse_filters(args.filter), window_days=args.window_days)
     rules = scoring.rules_from_csv(args.rules) if args.rules else None
     target_rows = None
-    if args.targets:
-        from . import targets
-        target_rows, warnings = targets.read_targets(args.targets, owners=targets.known_owners(con),
-                                                     teams=set(targets.stored_teams(con)["team"]))
-        for w in warnings:
-            print(f"warning: {w}", file=sys.stderr)
-    rep = build_report(con, scope, method=args.method, rules=rules, threshold=args.threshold,
-                       outcome_stage=args.outcome_stage, target_rows=target_rows)
+    try:
+        if args.targets:
+            from . import targets
+            target_rows, warnings = targets.read_targets(args.targets, owners=targets.known_owners(con),
+                                                         teams=set(targets.stored_teams(con)["team"]))
+            for w in warnings:
+                print(f"warning: {w}", file=sys.stderr)
+        rep = build_report(con, scope, method=args.method, rules=rules, threshold=args.threshold,
+                           outcome_stage=args.outcome_stage, target_rows=target_rows)
+    finally:
+        if engine is not None:
+            engine.close()
     print(json.dumps(rep, indent=2, default=str))
     return 0
 
@@ -206,6 +239,18 @@ def _review(args) -> int:
     return 0
 
 
+def _derive(args) -> int:
+    from .engine import open_engine
+
+    engine = open_engine(args.engine, db=args.db, source=args.source, spark_master=args.spark_master)
+    try:
+        paths = engine.write_derived(args.out)
+    finally:
+        engine.close()
+    print("derived tables written: " + ", ".join(paths))
+    return 0
+
+
 def _bench(args) -> int:
     from .bench import format_table, run_bench
 
@@ -213,6 +258,12 @@ def _bench(args) -> int:
         if not args.quiet:
             print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
 
+    if args.spark:
+        from .bench import spark_bench
+        res = spark_bench(db=args.db, leads=args.leads, seed=args.seed, master=args.spark_master,
+                          runs=args.spark_runs, log=log)
+        print(json.dumps(res, indent=2, default=str))
+        return 0
     pages = [p.strip() for p in args.pages.split(",") if p.strip()] if args.pages else None
     res = run_bench(db=args.db, leads=args.leads, runs=args.runs, seed=args.seed,
                     include_generation=args.include_generation, include_import=args.include_import,
@@ -222,7 +273,8 @@ def _bench(args) -> int:
     return 0
 
 
-_COMMANDS = {"sample": _sample, "import": _import, "report": _report, "review": _review, "bench": _bench}
+_COMMANDS = {"sample": _sample, "import": _import, "report": _report, "review": _review, "derive": _derive,
+             "bench": _bench}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -675,3 +675,70 @@ def format_table(res: dict) -> str:
         note = "" if v.get("applies", True) else " (a 1M-lead target; for information at this size)"
         lines.append(f"  {mark} {v['target']}: {v['measured']}{miss}{note}")
     return "\n".join(lines)
+
+
+# ---------------------------------------------------------------------------------------------
+# Opt-in: the same report on the Spark engine (``python -m funnel bench --spark``).
+
+
+def spark_bench(db: str | None = None, leads: int = 1_000_000, seed: int = 7, *, source: str | None = None,
+                master: str | None = None, runs: int = 1, log=print) -> dict:
+    """Seconds for: exporting the four tables to Parquet (unless ``source`` is given), opening the
+    Spark engine (reading them and building the derived tables, materialised by a count), and
+    ``build_report`` on Spark (median of ``runs``, each on a fresh engine so no answer is reused)
+    beside ``build_report`` on DuckDB; and whether the two reports are equal (1e-9 relative)."""
+    import statistics
+    import tempfile
+
+    from .engine import export_canonical_parquet
+    from .report import build_report
+    from .spark_engine import SparkEngine, spark_session
+
+    path = Path(db) if db else bench_db(leads, seed)
+    if not path.exists():
+        from .errors import FunnelError
+        raise FunnelError(f"There is no database at {path} to benchmark on Spark.",
+                          hint=f"Run `python -m funnel bench --leads {leads}` once (it generates it), or pass --db.")
+    out: dict = {"db": str(path), "leads": _lead_count(path), "spark_master": master or "local[2]"}
+    con = store.connect(path, read_only=True)
+    t0 = time.perf_counter()
+    duck = build_report(con)
+    out["duckdb_report_s"] = time.perf_counter() - t0
+    tmp = None
+    if source is None:
+        tmp = tempfile.TemporaryDirectory(prefix="funnel_spark_bench_")
+        t0 = time.perf_counter()
+        export_canonical_parquet(con, tmp.name)
+        out["export_parquet_s"] = time.perf_counter() - t0
+        source = tmp.name
+    spark = spark_session(master)
+    opens, reports, report = [], [], None
+    for i in range(max(1, runs)):
+        t0 = time.perf_counter()
+        engine = SparkEngine.open(db=path, source=source, spark=spark)
+        for t in store.DERIVED_TABLES:
+            engine.run(f"SELECT count(*) AS n FROM {t}")
+        opens.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        report = build_report(engine.connection)
+        reports.append(time.perf_counter() - t0)
+        engine.close()
+        log(f"spark run {i + 1}: open {opens[-1]:.1f} s, report {reports[-1]:.1f} s")
+    out["spark_open_and_derive_s"] = statistics.median(opens)
+    out["spark_report_s"] = statistics.median(reports)
+    out["reports_equal"] = _reports_equal(duck, report)
+    con.close()
+    if tmp is not None:
+        tmp.cleanup()
+    return out
+
+
+def _reports_equal(a, b) -> bool:
+    import math
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(_reports_equal(a[k], b[k]) for k in a)
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(_reports_equal(x, y) for x, y in zip(a, b))
+    if isinstance(a, float) and isinstance(b, float):
+        return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
+    return type(a) is type(b) and a == b
