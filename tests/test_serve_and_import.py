@@ -14,8 +14,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from conftest import assert_clean, run_app
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -99,17 +97,7 @@ def test_an_import_in_the_app_and_one_from_the_cli_both_land(sample_copy):
 FIX = ROOT / "tests" / "fixtures" / "presets"
 
 
-@pytest.fixture(autouse=True)
-def _import_folders(monkeypatch, tmp_path):
-    """The app reads only folders an admin set up: these tests' fixture folders are."""
-    monkeypatch.setenv("FUNNEL_IMPORT_DIRS", os.pathsep.join([str(FIX), str(tmp_path)]))
-
-
-def _hubspot_from_folder(at, folder: Path):
-    at.selectbox(key="imp_source").set_value("preset:hubspot_contacts").run()
-    at.radio(key="pmode_hubspot_contacts").set_value("In a folder on this server").run()
-    at.selectbox(key="dir_hubspot_contacts").set_value(str(Path(folder).resolve())).run()
-    return at
+from test_pages_data import _hubspot_from_folder, _import_folders  # noqa: E402,F401  (autouse fixture: admin-set import folders)
 
 
 def test_an_unexpected_failure_during_an_import_says_what_failed(sample_copy, monkeypatch):
