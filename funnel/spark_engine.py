@@ -44,8 +44,9 @@ from .sql_dialect import tables_read, to_spark
 
 #: Configuration tables: copied from --db into DuckDB memory; stage_config, scoring_rules and
 #: settings are also shown to Spark (metric statements join them).
-CONFIG_TABLES = ("stage_config", "scoring_rules", "scoring_scenarios", "settings")
-CONFIG_VIEWS = ("stage_config", "scoring_rules", "settings")
+CONFIG_TABLES = ("stage_config", "scoring_rules", "scoring_scenarios", "settings", "targets", "teams",
+                 "forecast_calls")
+CONFIG_VIEWS = ("stage_config", "scoring_rules", "settings", "targets", "teams")
 
 DEFAULT_MASTER = "local[2]"
 
@@ -302,7 +303,8 @@ def _copy_config_from_open(mem, path) -> None:
     src = None
     for read_only in (False, True):
         try:
-            src = duckdb.connect(str(path), read_only=read_only)
+            # the open database's own settings: DuckDB hands back that instance only when they match
+            src = duckdb.connect(str(path), read_only=read_only, config=store.CONNECTION_CONFIG)
             break
         except duckdb.Error:
             continue
