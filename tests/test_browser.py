@@ -56,7 +56,7 @@ def _private_db(sample_db, tmp_path_factory, name: str) -> Path:
     return db
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")   # Playwright stops with the module: later files start their own on this thread
 def app_server(sample_db, tmp_path_factory):
     """The app served on a private copy of the sample database. Yields the server (``base_url``,
     ``log_tail()``, ``facts``)."""
@@ -76,7 +76,7 @@ def app_server(sample_db, tmp_path_factory):
         stop_streamlit(server)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")   # Playwright stops with the module: later files start their own on this thread
 def browser():
     pw = sync_api.sync_playwright().start()
     try:
@@ -102,7 +102,7 @@ def _watch(page):
     return page
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")   # Playwright stops with the module: later files start their own on this thread
 def shared_context(browser):
     """One context for the page tests: its HTTP cache keeps Streamlit's lazily loaded JS chunks, so
     each page is not a cold start. Every page load is still its own Streamlit session (state lives

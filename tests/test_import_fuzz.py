@@ -117,7 +117,9 @@ def clean(v: str | None) -> str | None:
     return v or None
 
 
-@settings(max_examples=70, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+# derandomize: the same 70 files on every run, so CI is not a lottery (run with
+# --hypothesis-seed=N and derandomize off to explore further)
+@settings(max_examples=70, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 @given(spec=csv_files())
 def test_every_csv_loads_in_full_or_fails_naming_a_line(spec, tmp_path_factory):
     con = _db(tmp_path_factory)
@@ -144,6 +146,8 @@ def test_every_csv_loads_in_full_or_fails_naming_a_line(spec, tmp_path_factory):
         values = r["values"]
         if spec["bad"] == "short_row" and i == spec["bad_row"]:
             values = [None] * spec["width"]
+        if spec["end"] == "\r\n":   # a CRLF file's line break inside a quoted value is read as LF (README)
+            values = [None if v is None else v.replace("\r\n", "\n") for v in values]
         expected[clean(r["lead_id"])] = (r["created_at"], tuple(clean(v) for v in values))
     names = [normalise_name(h) for h in spec["headers"][2:]]
     got_cols = store.lead_attribute_columns(con)
