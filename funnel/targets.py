@@ -321,13 +321,7 @@ def save_targets(con, rows, *, actor: access.Actor | None = None, source: str = 
         raise ConfigError("The targets were not saved: " + " ".join(problems[:3]) +
                           (f" … and {len(problems) - 3} more." if len(problems) > 3 else ""),
                           hint="Correct those rows and save again; nothing was changed.")
-    before = _audit_rows(stored_targets(con))
-    version_before = store.data_version(con)
-    with store.transaction(con):
-        _write_targets(con, clean)
-        store.bump_data_version(con)
-        audit.record(con, who, "targets", {"source": source, "rows": len(clean)}, before, _audit_rows(clean),
-                     summary=f"Saved {len(clean)} targets ({source})", data_version_before=version_before)
+    _replace_audited(con, who, "targets", stored_targets, _write_targets, clean, source)
     return warnings
 
 
@@ -339,13 +333,19 @@ def save_teams(con, rows, *, actor: access.Actor | None = None, source: str = "t
     if problems:
         raise ConfigError("The teams were not saved: " + " ".join(problems[:3]),
                           hint="Correct those rows and save again; nothing was changed.")
-    before = _audit_rows(stored_teams(con))
+    _replace_audited(con, who, "teams", stored_teams, _write_teams, clean, source)
+
+
+def _replace_audited(con, who: access.Actor, action: str, read, write, clean: pd.DataFrame, source: str) -> None:
+    """Replace a stored table (targets or teams) with ``clean`` in one transaction: bump the data
+    version and record the rows before and after in the audit trail."""
+    before = _audit_rows(read(con))
     version_before = store.data_version(con)
     with store.transaction(con):
-        _write_teams(con, clean)
+        write(con, clean)
         store.bump_data_version(con)
-        audit.record(con, who, "teams", {"source": source, "rows": len(clean)}, before, _audit_rows(clean),
-                     summary=f"Saved {len(clean)} team members ({source})", data_version_before=version_before)
+        audit.record(con, who, action, {"source": source, "rows": len(clean)}, before, _audit_rows(clean),
+                     summary=f"Saved {len(clean)} {action} rows ({source})", data_version_before=version_before)
 
 
 @dataclass(frozen=True)
