@@ -275,16 +275,32 @@ def screenshot(page, name: str) -> Path:
 
 
 def download_file(page, trigger: Callable[[], None], dest_dir: Path = DOWNLOADS,
-                  timeout_ms: int = MAX_WAIT_MS) -> Path:
+                  timeout_ms: int = MAX_WAIT_MS, attempts: int = 3) -> Path:
     """Run ``trigger`` (e.g. ``lambda: page.get_by_role("button", name="Export HTML").click()``),
     catch the browser download it starts and save it under ``dest_dir``; returns the saved path.
 
     The browser context must accept downloads (Playwright contexts do by default).
+
+    A deferred download (``st.download_button`` with a callable) is served under an id that the
+    button's latest script run registered. On a loaded machine a click can land while a rerun is
+    replacing that id, and the browser then fetches nothing: so the click waits for the script
+    to be idle, and a click that starts no download within a third of the budget is repeated
+    (each attempt waits for the app to settle first).
     """
     dest_dir.mkdir(parents=True, exist_ok=True)
-    with page.expect_download(timeout=timeout_ms) as info:
-        trigger()
-    download = info.value
+    per_attempt = max(5_000, timeout_ms // attempts)
+    last_error: Exception | None = None
+    for _ in range(attempts):
+        page.wait_for_selector(SCRIPT_DONE, state="attached", timeout=timeout_ms)
+        try:
+            with page.expect_download(timeout=per_attempt) as info:
+                trigger()
+            download = info.value
+            break
+        except Exception as exc:  # noqa: BLE001 - Playwright's TimeoutError; tried again below
+            last_error = exc
+    else:
+        raise AssertionError(f"no download started after {attempts} clicks: {last_error}")
     failure = download.failure()
     if failure:
         raise AssertionError(f"download failed: {failure}")
