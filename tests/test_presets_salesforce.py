@@ -160,3 +160,16 @@ def test_former_preset_name_still_imports(tmp_path):
                           files={"opportunities": UK / "opportunities_report.csv",
                                  "field_history": UK / "opportunity_field_history_report.csv"})
     assert len(_states(con)) == 4
+
+
+def test_preset_warning_names_the_users_file_and_row_not_the_assembled_one(tmp_path):
+    """Regression: a history row dated before its deal's creation was reported as
+    'OpportunityHistory (opportunity_events).csv', at a row of the preset's assembled table."""
+    con, _, result = _import_folder(tmp_path, API)
+    # OpportunityHistory.csv line 16 (row 15): 006O5 enters Prospecting on 3 Feb, the deal was created 5 Feb.
+    [w] = result.warnings
+    assert (w.file, w.row, w.source_column) == ("OpportunityHistory.csv", 15, "CreatedDate")
+    assert "OpportunityHistory.csv, row 15 (line 16)" in result.message
+    assert "(opportunity_events).csv" not in result.message
+    stored = con.execute("SELECT message FROM import_runs WHERE run_id = ?", [result.run_id]).fetchone()[0]
+    assert stored == result.message

@@ -95,6 +95,12 @@ def _import_built(con, source: str, built: Built, notes: list[Note], skip_bad_ro
                                     f"{first}{more}.", problems=problems, hint=e.hint) from None
     original = result.problems
     result.problems = [_translate(p, built, derived) for p in original]
+    # Warnings too name the user's file, row and column (an event dated before its deal's creation
+    # was reported at the row of the preset's assembled history, under its internal name).
+    if result.warnings:
+        told = ingest._warning_message(result.warnings, result.warning_count)
+        result.warnings = [_translate(p, built, derived) for p in result.warnings]
+        result.message = result.message.replace(told, ingest._warning_message(result.warnings, result.warning_count))
     _finish(con, result, source, set(built.tables), notes, derived,
             [(o, t) for o, t in zip(original, result.problems) if o.reason != t.reason])
     return result
@@ -163,9 +169,8 @@ def _finish(con, result, source: str, produced: set[str], notes: list[Note],
         preset = PRESETS.get(source.split(":", 1)[1]) if source.startswith("preset:") else None
         if preset is not None and preset.scoring_rules:
             extra += seed_scoring(con, preset.scoring_rules, preset.scoring_threshold, source)
-        if extra:
-            con.execute("UPDATE import_runs SET message = message || ? WHERE run_id = ?", [extra, result.run_id])
-            result.message += extra
+        result.message += extra
+        con.execute("UPDATE import_runs SET message = ? WHERE run_id = ?", [result.message, result.run_id])
         store.refresh_derived(con)
         store.bump_data_version(con)
 
