@@ -37,7 +37,8 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Callable
 
-from . import conversion, forecast, health, overview, rejections, report, scoring, store, targets, time_in_stage, versions
+from . import (conversion, forecast, health, overview, rejections, report, review_targets, scoring, store, targets,
+               time_in_stage, versions)
 from .query import Scope, resolve
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -315,8 +316,8 @@ def metric_calls(con) -> list[Bench]:
         B("owner_choices", lambda: tg.owner_choices(con), covers=(tg.owner_choices,)),
         B("period_choices", lambda: tg.period_choices(con, d2), covers=(tg.period_choices,)),
         B("call_history", lambda: tg.call_history(con, s), covers=(tg.call_history,)),
-        B("overview_tile (Monte Carlo + this month's target)", lambda: tg.overview_tile(con, s), "monte_carlo",
-          (tg.overview_tile,)),
+        B("review targets (Monte Carlo + this month's and quarter's targets)",
+          lambda: review_targets.snapshot_figures(con, s), "monte_carlo", (review_targets.snapshot_figures,)),
         # data page
         B("table_counts", lambda: h.table_counts(con), covers=(h.table_counts,)),
         B("date_spans", lambda: h.date_spans(con), covers=(h.date_spans,)),

@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 
 import pandas as pd
 
-from . import access, audit, conversion, forecast, rejections, store
+from . import access, audit, conversion, forecast, rejections, review_targets, store
 from .labels import money, readable
 from .query import Resolved, Scope, add_months, month_start, resolve, run
 
@@ -195,6 +195,9 @@ def review_figures(con, scope: Scope = Scope(), method: str = "configured") -> d
             "forecast_quarter_p90": hf["quarter"].p90, "won_month": hf["won_month"], "won_quarter": hf["won_quarter"],
             "forecast_by_month": {pd.Timestamp(p).strftime("%Y-%m"): float(w) for p, w in zip(wf["period"], wf["weighted_amount"])},
         })
+    # Everyone's month and quarter targets (§7), so Review history plots attainment and the chance
+    # of hitting week by week and the next review says what moved.
+    figs["targets"] = review_targets.snapshot_figures(con, scope, method) if hf else {}
     return figs
 
 

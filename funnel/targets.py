@@ -917,19 +917,3 @@ def call_history(con, scope: Scope = Scope()) -> pd.DataFrame:
             w = w[w["owner"].isin(list(members))]
         actual.append(float(w["won_amount"].sum()))
     return calls.assign(actual=actual)[CALL_COLUMNS]
-
-
-def overview_tile(con, scope: Scope = Scope(), method: str = "configured") -> dict | None:
-    """The Overview's target tile: everyone's target for D's month (§7 figures), or None when no
-    target is set for it. Keys: period, title, amount, won, attainment, expected, gap, p_hit,
-    pace_amount, ahead."""
-    r = resolve(con, scope)
-    label = month_label(r.as_of)
-    stored = stored_targets(con)
-    mine = stored[(stored["period"] == label) & (stored["owner"] == "")]
-    if mine.empty:
-        return None
-    row = target_figures(con, scope.with_(as_of=r.as_of), method, targets=mine).iloc[0]
-    return {"period": label, "title": period_title(label),
-            **{k: (None if pd.isna(row[k]) else float(row[k])) for k in
-               ("amount", "won", "attainment", "expected", "gap", "p_hit", "pace_amount", "ahead")}}

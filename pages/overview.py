@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from funnel import conversion, export, forecast, overview, presets
+from funnel import conversion, export, forecast, overview, presets, review_targets
 from funnel.charts import conversion as conversion_charts
 from funnel.charts import forecast as forecast_charts
 
@@ -26,6 +26,12 @@ with ui.guard("the weekly figures"), st.spinner("Computing this week's figures�
     has_deals = facts["opportunities"] > 0
     headline = ui.call(overview.headline_forecast, scope) if has_deals else None
     previous = ui.call_fresh(overview.previous_snapshot, scope)
+    # Everyone's month and quarter targets (one Monte Carlo): the target tile, and the highlight
+    # when the chance of hitting or the coverage moved since the last saved review.
+    target_figs = ui.call(review_targets.snapshot_figures, scope) if has_deals else {}
+    target_note = review_targets.target_move(previous, target_figs)
+    if target_note:
+        notes = [target_note, *notes]
 
 ui.page_header(f"Weekly review — week ending {ui.fmt_date(scope.as_of)}",
                notes[0]["text"] if notes else None)
@@ -65,11 +71,13 @@ for c, (label, value, delta, series, color, help_) in zip(cols, tiles):
     c.metric(label, value, delta, delta_color=color, chart_data=list(series), chart_type="line", border=True,
              help=help_, delta_description="vs last week")  # short: a longer one is cut off on a projector
 
+tile = None
 if headline:
     m, q = headline["month"], headline["quarter"]
     # What the last saved review forecast for this month and quarter (none across a month / quarter change).
     was = overview.compare_with_snapshot(previous, scope.as_of)
-    cols = st.columns(3)
+    tile = review_targets.month_tile(target_figs, scope.as_of)
+    cols = st.columns(4 if tile else 3)
     cols[0].metric(f"Won so far in {headline['month_label']}", ui.fmt_money(headline["won_month"]), border=True,
                    help="Amount of deals whose first won event falls in this month up to the as-of date.")
     for c, label, rng, key in ((cols[1], headline["month_label"], m, "month"),
@@ -82,6 +90,18 @@ if headline:
                  help="Σ open amount × stage probability for deals closing in the period (overdue deals count in "
                       "this month). The range is the 10th–90th percentile of 10,000 simulated outcomes.")
         c.caption(f"Range P10–P90: **{ui.fmt_money(rng.p10)} – {ui.fmt_money(rng.p90)}** · {rng.open_deals} open deals")
+    if tile:
+        pace = tile["ahead"]
+        cols[3].metric(
+            f"Target, {headline['month_label']}", ui.fmt_pct(tile["attainment"], 0) if tile["attainment"] is not None else "—",
+            None if pace is None else ("+" if pace >= 0 else "-") + ui.fmt_money(abs(pace)), border=True,
+            delta_description="vs linear pace" if pace is not None else None,
+            help="Share of everyone's target for this month won so far (first won event in the month). The change "
+                 "is won minus the target × the share of the month gone. Chance of hitting: the share of the "
+                 "forecast's 10,000 simulated outcomes in which won + simulated wins reach the target.")
+        chance = "—" if tile["p_hit"] is None else ui.fmt_pct(tile["p_hit"], 0)
+        cols[3].caption(f"Won {ui.fmt_money(tile['won'])} of {ui.fmt_money(tile['amount'])} · "
+                        f"chance of hitting **{chance}**")
     moved = [f"forecast for {lbl} was {ui.fmt_money(was[k])}, now {ui.fmt_money(r.weighted)}"
              for k, lbl, r in (("month", headline["month_label"], m), ("quarter", headline["quarter_label"], q))
              if was[k] is not None]
@@ -143,6 +163,10 @@ def _export_html() -> bytes:
                      if was[key] is not None else "")
             kpi_rows.append({"label": f"Weighted forecast, {lbl}", "value": ui.fmt_money(r.weighted),
                              "delta": f"P10–P90 {ui.fmt_money(r.p10)} – {ui.fmt_money(r.p90)}{since}"})
+        if tile:
+            kpi_rows.append({"label": f"Target, {headline['month_label']}", "value": ui.fmt_pct(tile["attainment"], 0),
+                             "delta": f"won {ui.fmt_money(tile['won'])} of {ui.fmt_money(tile['amount'])} · chance of "
+                                      f"hitting {ui.fmt_pct(tile['p_hit'], 0)}"})
     # Formatted as on screen: the file is read by people, not parsed (the CSV beside the table is for that).
     table = pd.DataFrame({
         "Week": kpis["week"], "New leads": kpis["new_leads"].map(ui.fmt_int), "MQLs": kpis["mqls"].map(ui.fmt_int),

@@ -7,8 +7,10 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from funnel import overview, presets
+from funnel import overview, presets, review_targets, targets
 from funnel.charts import overview as overview_charts
+from funnel.charts import review as review_charts
+from i18n_ui import _, lang, render
 from funnel.labels import readable
 
 scope = ui.scope()
@@ -70,3 +72,40 @@ with ui.guard("the review history"):
                    "the same filters.")
         st.dataframe(table, hide_index=True, width="stretch")
         ui.download_csv(table, "saved-reviews")
+
+# ---- Targets across reviews, and the managers' calls against the forecast (issue #13) ----------
+with ui.guard(_("the targets across reviews")):
+    target_hist = review_targets.target_history(snaps, {k: list(v) for k, v in scope.filters if v})
+    if len(target_hist):
+        st.subheader(_("Targets across reviews"))
+        ui.chart(review_charts.target_history_chart(target_hist, presentation=ui.presentation(), lang=lang()),
+                 key="target_hist_chart")
+        st.caption(_("At each saved review: the share of everyone's target for that month and quarter won so far "
+                     "(solid) and the chance of hitting it — the share of the forecast's simulated outcomes that "
+                     "reach it (dotted)."))
+
+with ui.guard(_("the managers' calls")):
+    scorecard = review_targets.call_scorecard(ui.call(targets.call_history, scope), scope.as_of)
+    if len(scorecard):
+        st.subheader(_("Calls against the forecast"))
+        summary = review_targets.scorecard_summary(scorecard)
+        if summary:
+            st.markdown(render(summary["message"]))
+        names = {"call": _("The call"), "forecast": _("Weighted forecast"), "p50": _("Simulated P50")}
+        shown = pd.DataFrame({
+            _("Period"): [review_targets.PeriodName(p).format(lang()) for p in scorecard["period"]],
+            _("Owner or team"): [o or _("everyone") for o in scorecard["owner"]],
+            _("Called by"): scorecard["called_by"],
+            _("Called on"): [ui.fmt_date(pd.Timestamp(t).date()) for t in scorecard["called_at"]],
+            _("The call"): scorecard["call"].map(ui.fmt_money),
+            _("Weighted forecast"): scorecard["forecast"].map(ui.fmt_money),
+            _("Simulated P50"): scorecard["p50"].map(ui.fmt_money),
+            _("Won"): scorecard["actual"].map(ui.fmt_money),
+            _("Closest"): [names[c] if isinstance(c, str) else _("period not over") for c in scorecard["closest"]],
+        })
+        st.dataframe(shown, hide_index=True, width="stretch")
+        st.caption(_("Per period and owner, the latest call made before the period ended (the commit; the best case "
+                     "where no commit was given), beside what the forecast said at that moment — won so far plus "
+                     "the weighted open pipeline, and the median of the simulated outcomes — against what was won. "
+                     "Calls are recorded on the Targets & plan page."))
+        ui.download_csv(scorecard, "calls-against-the-forecast", key="dl_call_scorecard")

@@ -371,11 +371,14 @@ def test_record_call_keeps_the_forecast_beside_it(tmp_path):
 
 
 def test_overview_tile_is_everyones_month_target(con, figs):
-    tile = targets.overview_tile(con, SCOPE)
+    from funnel import review_targets
+    tile = review_targets.month_tile(review_targets.snapshot_figures(con, SCOPE), SCOPE.as_of)
     f = figs.loc[("2026-06", "")]
-    assert tile["title"] == "June 2026" and tile["amount"] == 100000
+    assert tile["period"] == "2026-06" and tile["amount"] == 100000
+    assert review_targets.PeriodName(tile["period"]).format("en") == "June 2026"
     assert (tile["won"], tile["gap"], tile["p_hit"]) == (f["won"], f["gap"], f["p_hit"])
-    assert targets.overview_tile(con, Scope(as_of=date(2026, 7, 1))) is None     # no July target
+    july = Scope(as_of=date(2026, 7, 1))
+    assert review_targets.month_tile(review_targets.snapshot_figures(con, july), july.as_of) is None  # no July target
 
 
 def test_plan_lists_every_stage_when_the_mature_cohort_is_empty(tmp_path):
