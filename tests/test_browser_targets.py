@@ -93,11 +93,17 @@ def test_imported_target_changes_tile_and_chart(browser, server, tmp_path):
         expect(page.get_by_text("Imported 1 target")).to_be_visible()
         fit_to_content(page)
         screenshot(page, "targets-normal")
+        # The Overview's target tile reads the same stored target: "won … of $2.50M".
+        open_app(page, f"{server.base_url}/")
+        overview_tile = page.locator("[data-testid='stMetric']").filter(has_text="Target, November 2026")
+        expect(overview_tile).to_be_visible()
+        expect(page.get_by_text("of $2.50M · chance of hitting", exact=False)).to_be_visible()
+        assert not error_texts(page), server.log_tail(20)
     finally:
         ctx.close()
 
 
-def test_recorded_call_appears_in_the_calls_table(browser, server):
+def test_recorded_call_appears_in_the_calls_table_and_in_review_history(browser, server):
     ctx, page = _page(browser, TALL)
     try:
         open_app(page, f"{server.base_url}/targets")
@@ -111,5 +117,13 @@ def test_recorded_call_appears_in_the_calls_table(browser, server):
         assert not error_texts(page), server.log_tail(20)
         fit_to_content(page)
         screenshot(page, "targets-call-recorded")
+        # Review history lists the call beside the forecast of its moment.
+        open_app(page, f"{server.base_url}/review_history")
+        expect(page.get_by_role("heading", name="Calls against the forecast")).to_be_visible()
+        calls = page.locator("[data-testid='stDataFrame']").last
+        expect(calls).to_contain_text("$310k")
+        assert not error_texts(page), server.log_tail(20)
+        fit_to_content(page)
+        screenshot(page, "review-history-calls")
     finally:
         ctx.close()
