@@ -546,3 +546,60 @@ def stable_key(*parts) -> str:
 
 def week_before(d: date) -> date:
     return d - timedelta(days=7)
+
+
+# ---------------------------------------------------------------------------------------------
+# Page controls that the link and the session remember
+#
+# A page's own widgets (breakdown, window, grain, …) are not bound by Streamlit: its binding would
+# put the label shown into the URL (which changes with the language), and a page widget's state
+# is dropped when one navigates away. So each control is restored *before* it is drawn — the link's
+# value when the page opens with one, else this session's last choice on the page, else the
+# default — and written back after it, to the session and, as a stable code, to the link. Reading
+# the value before the widget also lets a page's headline use it above the controls.
+
+_KEPT = "_fc_kept:"
+
+
+def restore_choice(key: str, default, *, valid=None, parse=str, many: bool = False):
+    """Put the control's value into the session before its widget is drawn and return it.
+
+    ``valid``: the allowed values (a value from a link or an old session outside them is ignored);
+    ``parse``: text of the link → value (a value that does not parse is ignored); ``many``: the
+    control holds a list (a multiselect), stored in the link as repeated parameters. Widgets using
+    this pass no default of their own (``index=0`` / ``default=None`` / ``value=None``): the
+    session value is what they show."""
+    def ok(v) -> bool:
+        if many:
+            return isinstance(v, list) and (valid is None or all(x in valid for x in v))
+        return v is not None and (valid is None or v in valid)
+
+    if key in st.session_state and ok(st.session_state[key]):
+        return st.session_state[key]
+    value = None
+    if key in st.query_params:
+        try:
+            raw = st.query_params.get_all(key)
+            value = [parse(x) for x in raw] if many else parse(raw[-1])
+        except (TypeError, ValueError, IndexError):
+            value = None
+    if not ok(value):
+        value = st.session_state.get(_KEPT + key)
+    if not ok(value):
+        value = default
+    st.session_state[key] = value
+    return value
+
+
+def keep_choice(key: str, value, default) -> None:
+    """After the widget: remember ``value`` for this session and put it in the link (as text; left
+    out when it is the default, so a plain link stays plain)."""
+    st.session_state[_KEPT + key] = value
+    if value is None or value == default or (isinstance(value, list) and not value):
+        if key in st.query_params:
+            del st.query_params[key]
+        return
+    want = [str(v) for v in value] if isinstance(value, list) else str(value)
+    have = st.query_params.get_all(key)
+    if have != (want if isinstance(want, list) else [want]):
+        st.query_params[key] = want

@@ -44,6 +44,14 @@ no_durations = "no_durations" in limits["codes"]  # events carry no real times: 
 CONTRACT_COLUMNS = {"industry": N_("Industry"), "company_size": N_("Company size"), "job_title": N_("Job title")}
 
 
+def _window_days(text: str) -> int:
+    """A conversion window from a link: whole days the window box accepts (0–3650)."""
+    days = int(text)
+    if not 0 <= days <= 3650:
+        raise ValueError(text)
+    return days
+
+
 def attr_label(col: str) -> str:
     """A lead attribute's name: the known columns translated, any other column as the data names it."""
     known = ui.DIMENSION_LABELS.get(col) or CONTRACT_COLUMNS.get(col)
@@ -57,16 +65,15 @@ def attr_in_sentence(col: str) -> str:
 
 
 # The finding in the header depends on the controls below it: read their state first, draw them after.
-window = st.session_state.get(K_WINDOW)
+window = ui.restore_choice(K_WINDOW, None, parse=_window_days)
 scope = ui.scope(window_days=int(window)) if window is not None else ui.scope()
 columns = []
 with ui.guard(_("the list of lead attributes")):
     columns = [c for c in ui.call(store.lead_attribute_columns) if c not in HIDDEN_COLUMNS]
 dims = [d for d in ui.DIMENSION_LABELS if d in columns]
 options = [NO_BREAKDOWN] + dims + sorted(c for c in columns if c not in dims)
-if st.session_state.get(K_BREAKDOWN) not in options:
-    st.session_state.pop(K_BREAKDOWN, None)
-breakdown_choice = st.session_state.get(K_BREAKDOWN, "channel" if "channel" in options else NO_BREAKDOWN)
+default_breakdown = "channel" if "channel" in options else NO_BREAKDOWN
+breakdown_choice = ui.restore_choice(K_BREAKDOWN, default_breakdown, valid=options)
 breakdown = None if breakdown_choice == NO_BREAKDOWN else breakdown_choice
 
 finding = None
@@ -82,13 +89,15 @@ if limits["notes"]:
 
 # ---- Controls ---------------------------------------------------------------------------------
 c1, c2, _spare = st.columns([1, 1, 2])
-c1.selectbox(_("Break down by"), options, index=options.index(breakdown_choice), key=K_BREAKDOWN,
+c1.selectbox(_("Break down by"), options, key=K_BREAKDOWN,
              format_func=lambda c: _("No breakdown") if c == NO_BREAKDOWN else attr_label(c),
              help=_("Compare the funnel across the values of a lead attribute (the finding above names the worst one)."))
 c2.number_input(_("Conversion window (days)"), min_value=0, max_value=3650, value=None, step=1, key=K_WINDOW,
                 placeholder=_("No window"),
                 help=_("Count a stage only when the lead entered it within this many days of being created. "
                        "Empty: any time up to the as-of date."))
+ui.keep_choice(K_BREAKDOWN, breakdown_choice, default_breakdown)
+ui.keep_choice(K_WINDOW, window, None)
 
 # ---- The funnel -------------------------------------------------------------------------------
 st.subheader(_("The funnel"))
@@ -183,12 +192,14 @@ if funnel_df is not None and not funnel_df.empty and not one_date:
 
     st.subheader(_("Trend"))
     t1, t2, _spare = st.columns([1, 1, 2])
-    grain = t1.segmented_control(_("Cohorts by"), ["week", "month"], default="month", required=True, key=K_GRAIN,
+    ui.restore_choice(K_GRAIN, "month", valid=("week", "month"))
+    grain = t1.segmented_control(_("Cohorts by"), ["week", "month"], required=True, key=K_GRAIN,
                                  format_func=lambda g: _("Week") if g == "week" else _("Month")) or "month"
     default_stage = "SQL" if "SQL" in stages else stages[-1]
-    if st.session_state.get(K_STAGE) not in stages:
-        st.session_state.pop(K_STAGE, None)
-    stage = t2.selectbox(_("Conversion to"), stages, index=stages.index(default_stage), key=K_STAGE)
+    ui.restore_choice(K_STAGE, default_stage, valid=stages)
+    stage = t2.selectbox(_("Conversion to"), stages, key=K_STAGE)
+    ui.keep_choice(K_GRAIN, grain, "month")
+    ui.keep_choice(K_STAGE, stage, default_stage)
     with ui.guard(_("the conversion trend")):
         trend = monthly if grain == "month" else ui.call(conversion.conversion_trend, scope, grain)
         ui.chart(charts.trend_chart(trend, stage, grain, presentation=present, lang=lg), key="conv_trend")
@@ -224,10 +235,9 @@ if funnel_df is not None and not funnel_df.empty and not no_durations:
         st.caption(_("Median days from a lead's creation to its first entry into the stage (or a later one), "
                      "among the leads that got there."))
     with right:
-        if st.session_state.get(K_HIST) not in stages:
-            st.session_state.pop(K_HIST, None)
-        hist_stage = st.selectbox(_("Spread of days to reach"), stages, index=stages.index(default_stage),
-                                  key=K_HIST)
+        ui.restore_choice(K_HIST, default_stage, valid=stages)
+        hist_stage = st.selectbox(_("Spread of days to reach"), stages, key=K_HIST)
+        ui.keep_choice(K_HIST, hist_stage, default_stage)
         with ui.guard(_("the time-to-convert histogram")):
             hist = ui.call(conversion.time_to_convert_histogram, scope)
             ui.chart(charts.time_to_convert_histogram_chart(hist, hist_stage, presentation=present, lang=lg),

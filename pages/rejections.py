@@ -109,7 +109,9 @@ st.caption(_("Rate = rejections of the leads each person owns ÷ those leads' ha
 if not present:
     with st.expander(_("Other breakdowns: who rejected, channel, segment")):
         options = [k for k in OTHER_BREAKDOWNS if k == "actor" or k in columns]
+        ui.restore_choice(K_OTHER_BY, options[0], valid=options)
         other = st.selectbox(_("Break down by"), options, format_func=lambda k: _(OTHER_BREAKDOWNS[k]), key=K_OTHER_BY)
+        ui.keep_choice(K_OTHER_BY, other, options[0])
         with ui.guard(_("the breakdown table")):
             table = breakdown(other)
             if other == "actor":   # actors are codes (sdr, sales): shown as SDR, Sales
@@ -166,11 +168,11 @@ if "sdr" in columns:
         by_sdr = breakdown("sdr")
 sdr_options = [ALL_SDRS] + ([str(g) for g in by_sdr.loc[by_sdr["resubmissions"] > 0, "grp"]]
                             if by_sdr is not None else [])
-if st.session_state.get(K_DELAY_SDR) not in sdr_options:
-    st.session_state.pop(K_DELAY_SDR, None)
+ui.restore_choice(K_DELAY_SDR, ALL_SDRS, valid=sdr_options)
 c1, _spare = st.columns([1, 3])
 who = c1.selectbox(_("SDR"), sdr_options, key=K_DELAY_SDR, format_func=lambda o: _(ALL_SDRS) if o == ALL_SDRS else o,
                    help=_("Show the resubmissions of one SDR's leads, or of everyone's."))
+ui.keep_choice(K_DELAY_SDR, who, ALL_SDRS)
 with ui.guard(_("the resubmission delays")):
     if who == ALL_SDRS:
         delays = ui.call(rejections.resubmit_delays, scope, None)
@@ -209,8 +211,10 @@ with right, ui.guard(_("the loop distribution")):
 # ---- Ping-pong --------------------------------------------------------------------------------
 st.subheader(_("Ping-pong leads"))
 c1, _spare = st.columns([1, 3])
+ui.restore_choice(K_PP_MIN, 2, valid=(2, 3, 4, 5), parse=int)
 min_rej = c1.selectbox(_("Rejected at least"), [2, 3, 4, 5], format_func=lambda n: _("{n} times", n=n), key=K_PP_MIN,
                        help=_("Leads rejected this many times or more by the as-of date."))
+ui.keep_choice(K_PP_MIN, min_rej, 2)
 with ui.guard(_("the ping-pong list")):
     pp = ui.call(rejections.ping_pong_leads, scope, min_rejections=int(min_rej))
     if pp.empty:

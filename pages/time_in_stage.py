@@ -15,6 +15,16 @@ K_FUNNEL, K_MIN_DAYS, K_STUCK_STAGES, K_SLA_EDITOR = "tis_funnel", "tis_min_days
 CLEAR_EDITOR = "_tis_sla_saved"
 FUNNEL_LABELS = {"lead": N_("Leads"), "opportunity": N_("Opportunities")}
 
+
+
+def _days(text: str) -> float:
+    """A 'stuck longer than' from a link: days of 0 or more."""
+    days = float(text)
+    if not days >= 0:
+        raise ValueError(text)
+    return days
+
+
 present = ui.presentation()
 lg = lang()
 TITLE = _("Time in stage")
@@ -27,7 +37,7 @@ if facts["as_of"] is None:
     st.stop()
 
 scope = ui.scope()
-funnel = st.session_state.get(K_FUNNEL) or "lead"
+funnel = ui.restore_choice(K_FUNNEL, "lead", valid=tuple(FUNNEL_LABELS))
 is_lead = funnel == "lead"
 
 # ---- What this data cannot show (funnel.presets.notes_for_page, issue #8) --------------------
@@ -38,7 +48,7 @@ with ui.guard(_("the notes on this data")):
     limits = presets.notes_for_page(ui.call(presets.limitation_findings), "time_in_stage", funnel)
 if limits["blocked"]:
     ui.page_header(TITLE, limits["blocked"]["finding"])
-    st.segmented_control(_("Funnel"), list(FUNNEL_LABELS), format_func=lambda f: _(FUNNEL_LABELS[f]), default="lead",
+    st.segmented_control(_("Funnel"), list(FUNNEL_LABELS), format_func=lambda f: _(FUNNEL_LABELS[f]),
                          required=True, key=K_FUNNEL, help=FUNNEL_HELP)
     if limits["notes"]:
         st.warning(f"**{CANNOT_SHOW}**\n\n" + "\n".join(f"- {ui.md(n)}" for n in limits["notes"]))
@@ -56,8 +66,9 @@ if funnel == "opportunity":
     st.caption(_("Deals: every opportunity created by the as-of date; the sidebar's filters apply through each "
                  "deal's lead."))
 
-st.segmented_control(_("Funnel"), list(FUNNEL_LABELS), format_func=lambda f: _(FUNNEL_LABELS[f]), default="lead",
+st.segmented_control(_("Funnel"), list(FUNNEL_LABELS), format_func=lambda f: _(FUNNEL_LABELS[f]),
                      required=True, key=K_FUNNEL, help=FUNNEL_HELP)
+ui.keep_choice(K_FUNNEL, funnel, "lead")
 if limits["notes"]:
     st.warning(f"**{CANNOT_SHOW}**\n\n" + "\n".join(f"- {ui.md(n)}" for n in limits["notes"]))
 
@@ -179,12 +190,14 @@ open_stages = []
 with ui.guard(_("the stage list")):
     open_stages = [s.stage for s in ui.call(store.stages, funnel) if s.kind == "open"]
 c1, c2, _spare = st.columns([1, 2, 1])
+ui.restore_choice(K_MIN_DAYS, None, parse=_days)
 min_days = c1.number_input(_("Stuck longer than (days)"), min_value=0.0, value=None, step=1.0, key=K_MIN_DAYS,
                            placeholder=_("Over target"),
                            help=_("Empty: list the items that are over their stage's target."))
-if any(s not in open_stages for s in st.session_state.get(K_STUCK_STAGES) or []):
-    st.session_state.pop(K_STUCK_STAGES, None)
+ui.restore_choice(K_STUCK_STAGES, [], valid=open_stages, many=True)
 chosen = c2.multiselect(_("Stages"), open_stages, key=K_STUCK_STAGES, placeholder=_("All stages"))
+ui.keep_choice(K_MIN_DAYS, min_days, None)
+ui.keep_choice(K_STUCK_STAGES, chosen, [])
 with ui.guard(_("the stuck list")):
     stuck = ui.call(time_in_stage.stuck_items, scope, funnel, min_days=min_days,
                     stages=tuple(chosen) if chosen else None, limit=2000)
