@@ -69,7 +69,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from . import access, audit, store
+from . import access, audit, fmt, store
+from .dates import ISO_RE, read_zh_amount, read_zh_datetime
 from .errors import ImportValidationError
 from .mapping import (  # noqa: F401  (re-exported: the import page uses them from here)
     STAGE_FUNNEL,
@@ -122,9 +123,6 @@ MAPPING_FILE = "(mapping)"
 
 _WS = "' \t\r\n\u00a0'"      # characters stripped from every value (a SQL literal)
 
-# ISO 8601-ish: date, optional time (T or space), optional fraction, optional offset after a time.
-ISO_RE = (r"^\d{4}-\d{1,2}-\d{1,2}"
-          r"(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?: ?(?:Z|UTC|[+-]\d{2}(?::?\d{2})?))?)?$")
 OFFSET_RE = r"\d:\d{2}(?::\d{2}(?:\.\d+)?)? ?[+-]\d{2}(?::?\d{2})?$"
 # Numbers of lead attributes (exponents allowed: 1e2 is a number there) ...
 NUM_RE = {".": r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$",
@@ -905,6 +903,8 @@ class _Run:
         self.problems_table = self.temp("problems")
         self.warnings_table = self.temp("warnings")
         self.decimal = (mapping.get("options") or {}).get("decimal", ".")
+        self.zh_reasons: set[tuple[str, str]] = set()   # (table, column) read through a Chinese lookup
+        self.currencies: set[str] = set()               # currencies the amounts named (元 / ¥: CNY)
 
     def temp(self, what: str) -> str:
         name = f"_imp_{self.token}_{what}"
@@ -980,6 +980,32 @@ class _Run:
 
     # -- typed staging ----------------------------------------------------------------------
 
+    def zh_lookup(self, st: _Staged, canon: str, kind: str, src: str) -> str | None:
+        """A lookup table (src, ts, amount, reason) for the values of a date or amount column written
+        in Chinese notation (2026年3月5日, 2026/3/5, ¥1,234.5万, full-width digits), or None when the
+        column has none. Only values a cheap superset test picks (any non-ASCII character, a year
+        followed by '/' or '.', CNY / RMB) are read in Python, each distinct value once."""
+        col = _clean(src)
+        pick = r"[^\x00-\x7F]|(?i:cny|rmb)" if kind == "amount" else r"[^\x00-\x7F]|^\d{4}[/.]"
+        values = [r for (r,) in self.con.execute(
+            f"SELECT DISTINCT {col} FROM {st.raw} WHERE regexp_matches({col}, {_lit(pick)})").fetchall()]
+        rows = []
+        for val in values:
+            zh = read_zh_amount(val, self.decimal) if kind == "amount" else read_zh_datetime(val)
+            if zh is None:
+                continue
+            if zh.currency and zh.value is not None:
+                self.currencies.add(zh.currency)
+            rows.append((val, zh.value if kind != "amount" else None,
+                         float(zh.value) if kind == "amount" and zh.value is not None else None, zh.reason))
+        if not rows:
+            return None
+        name = self.temp(f"zh_{st.table}_{canon}")
+        self.con.execute(f"CREATE TEMP TABLE {name} (src VARCHAR, ts TIMESTAMP, amount DOUBLE, reason VARCHAR)")
+        self.con.executemany(f"INSERT INTO {name} VALUES (?, ?, ?, ?)", rows)
+        self.zh_reasons.add((st.table, canon))
+        return name
+
     def build_typed(self, st: _Staged) -> None:
         table = st.table
         res = self.resolved[table]
@@ -998,16 +1024,26 @@ class _Run:
                 outer.append(f"{v} AS {_qi(canon)}")
                 continue
             outer.append(f"{v} AS {_qi(canon + '__s')}")
+            # Chinese notation is read after the contract's own forms (and formats the mapping names).
+            zh = self.zh_lookup(st, canon, kind, src) if src and kind in ("timestamp", "date", "amount") else None
+            z = f"z_{canon}"
+            if zh:
+                joins += f" LEFT JOIN {zh} {z} ON {z}.src = {v}"
+                outer.append(f"{z}.reason AS {_qi(canon + '__zh')}")
             if kind == "timestamp":
                 e = _ts_expr(v, _formats_for(self.mapping, canon))
+                e = f"COALESCE({e}, {z}.ts)" if zh else e
             elif kind == "date":
                 e = _ts_expr(v, _formats_for(self.mapping, canon), date_only=True)
+                e = f"COALESCE({e}, CAST({z}.ts AS DATE))" if zh else e
             elif kind == "amount":
                 e = _num_expr(v, self.decimal, amount=True)
+                e = f"COALESCE({e}, {z}.amount)" if zh else e
             elif kind == "integer":
                 e = _int_expr(v)
             elif kind == "stage":
-                e, why, joins = self.stage_sql(table, st, v)
+                e, why, stage_join = self.stage_sql(table, st, v)
+                joins += stage_join
                 outer.append(f"{why} AS {_qi(canon + '__why')}")
             else:  # pragma: no cover
                 raise AssertionError(kind)
@@ -1130,6 +1166,7 @@ class _Run:
                 reason = (f"CASE WHEN {_bad_offset_expr(raw)} THEN {offset} "
                           f"ELSE {shown} || {_lit(' is not ' + what + '.' + fix)} END") if kind == "timestamp" \
                     else f"{shown} || {_lit(' is not ' + what + '.' + fix)}"
+                reason = self._zh_reason(table, canon, shown, reason)
                 self._insert(table, canon, c_ord, f"{raw} IS NOT NULL AND {_qi(canon)} IS NULL", val,
                              reason, "bad_timestamp")
                 lo, hi = EARLIEST_DATE.isoformat(), (LATEST_DATE + dt.timedelta(days=1)).isoformat()
@@ -1152,6 +1189,7 @@ class _Run:
                     reason = (f"CASE WHEN regexp_full_match({raw}, {_lit(EXPONENT_RE)}) THEN {shown} || "
                               f"{_lit(EXPONENT_FIX)} WHEN regexp_full_match({raw}, {_lit(NON_FINITE_RE)}) "
                               f"THEN {shown} || {_lit(NON_FINITE_FIX)} ELSE {reason} END")
+                    reason = self._zh_reason(table, canon, shown, reason)
                 self._insert(table, canon, c_ord, f"{raw} IS NOT NULL AND {_qi(canon)} IS NULL", val,
                              reason, "bad_number")
                 if kind == "amount":
@@ -1174,6 +1212,14 @@ class _Run:
                     f"'\"' || left(t.{_qi(canon)}, 80) || '\" appears more than once; row ' || d.first_row || "
                     f"{_lit(' already has it. Each ' + canon + ' must be unique: remove or renumber the repeat.')}",
                     "duplicate_id", frm=f"{T} t JOIN {first} d ON d.id = t.{_qi(canon)}", row="t._row")
+
+    def _zh_reason(self, table: str, canon: str, shown: str, reason: str) -> str:
+        """The reason a Chinese-notation value could not be read (e.g. an ambiguous 12,34万) before
+        the column's general one."""
+        if (table, canon) not in self.zh_reasons:
+            return reason
+        zh = _qi(canon + "__zh")
+        return f"CASE WHEN {zh} IS NOT NULL THEN {shown} || ' ' || {zh} ELSE {reason} END"
 
     def _check_refs(self, parent: str, child: str, key: str, noun: str, code: str) -> None:
         """Child rows (new, or stored when only the parent is replaced) need a parent after import."""
@@ -1378,6 +1424,18 @@ class _Run:
                                        ("opportunities", "opportunity_events", "opportunity_id")):
                 if parent in self.typed and child not in self.typed:
                     con.execute(f"DELETE FROM main.{child} WHERE {key} NOT IN (SELECT {key} FROM main.{parent})")
+
+    def set_currency(self) -> str | None:
+        """Amounts written in yuan (元, ¥, CNY) make the database's currency CNY, unless a person chose
+        one (fmt.set_currency with from_import). A sentence for the import's message when it changed."""
+        if len(self.currencies) != 1:
+            return None
+        code = next(iter(self.currencies))
+        before = fmt.currency(self.con)
+        after = fmt.set_currency(self.con, code, from_import=True)
+        if after == before:
+            return None
+        return f"Amounts are in {after} (the file writes them in 元 / ¥), so money is now shown in {after}."
 
     def check_written(self, rows: dict[str, dict[str, int]]) -> None:
         """The row count check's last step: each written table holds exactly the rows counted as
@@ -1633,6 +1691,7 @@ def _import_files(con, *, leads=None, lead_events=None, opportunities=None, oppo
                 t0 = time.perf_counter()
                 run.write(run_id, has_problems=bool(total))
                 log.info("import: wrote tables in %.2fs", time.perf_counter() - t0)
+                currency_note = run.set_currency()
                 t0 = time.perf_counter()
                 store.refresh_derived(con)
                 log.info("import: refreshed derived tables in %.2fs", time.perf_counter() - t0)
@@ -1653,6 +1712,8 @@ def _import_files(con, *, leads=None, lead_events=None, opportunities=None, oppo
                             parts.append(f"{_plural(v['removed_stored'], *NOUNS[t])} already stored removed "
                                          f"because their {parent} is gone")
                     message = "; ".join(parts) + f" (see rejected rows, run {run_id})."
+                if currency_note:
+                    message += " " + currency_note
                 if n_warn:
                     message += " " + _warning_message(warnings, n_warn)
                 run.check_written(rows)
