@@ -199,8 +199,6 @@ _ZH_DAY = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*[日号]?"
 _ZH_TIME = re.compile(r"[\sT]*(上午|下午)?\s*(\d{1,2}):(\d{2})(?::(\d{2}))?")
 _ZH_NO_YEAR = re.compile(r"\d{1,2}\s*月\s*\d{1,2}\s*[日号]")
 
-#: Signs that an amount is written in yuan.
-ZH_CURRENCY_MARKS = ("人民币", "CNY", "RMB", "¥", "￥", "元")
 #: 万 and 亿 as multipliers.
 ZH_UNITS = {"万": 10 ** 4, "亿": 10 ** 8}
 #: Other currencies a Chinese export may name (read as such, they are refused: one currency per import).
@@ -208,8 +206,17 @@ ZH_FOREIGN = {"美元": "USD", "美金": "USD", "港元": "HKD", "港币": "HKD"
               "英镑": "GBP", "新台币": "TWD", "台币": "TWD", "US$": "USD", "HK$": "HKD", "$": "USD", "€": "EUR",
               "£": "GBP"}
 _ZH_AMOUNT_MARK = re.compile(r"[¥￥元万亿０-９，．－＋]|人民币|(?i:cny|rmb)")
+# [sign] [yuan mark] [sign] digits [万 | 亿] [yuan mark]: the marks say yuan (CNY), 万 and 亿 multiply.
 _ZH_AMOUNT = re.compile(r"([+-]?)(人民币|CNY|RMB|¥|￥)?([+-]?)([0-9.,]+)(万|亿)?(元|人民币|CNY|RMB)?", re.I)
 ZH_AMOUNT_EXAMPLE = "1,234.5万元, ¥12,000 or 8000元"
+# A yuan unit in brackets at the end of a column's name: 金额（元）, 预计金额(万元), 商机金额（人民币）.
+_ZH_HEADER_UNIT = re.compile(r"[(（]\s*(万元|亿元|元|人民币|RMB|CNY|¥|￥)\s*[)）]\s*$", re.I)
+
+
+def zh_amount_unit(header: object) -> str:
+    """The yuan unit a column's name gives its amounts ("万元" for 预计金额（万元）), else ""."""
+    m = _ZH_HEADER_UNIT.search(str(header or ""))
+    return m.group(1) if m else ""
 
 
 @dataclass(frozen=True)
@@ -261,16 +268,18 @@ def read_zh_datetime(text: object) -> ZhValue | None:
     return ZhValue(value=dt.datetime.combine(day_value, dt.time(hour, minute, second)))
 
 
-def read_zh_amount(text: object, decimal: str = ".") -> ZhValue | None:
+def read_zh_amount(text: object, decimal: str = ".", unit: str = "") -> ZhValue | None:
     """An amount written the Chinese way (元 / ¥ / ￥ / CNY / RMB, 万 and 亿, full-width digits and marks),
     or None when the text has none of these marks (plain numbers are left to the import's rules).
 
     ``decimal`` is the decimal mark ("." by default; "," when the mapping says so), the other mark
-    separates thousands. What could be read two ways is refused with a reason: a thousands mark not
-    between groups of three digits (12,34万), two decimal marks, a sign twice, another currency.
+    separates thousands. ``unit`` is the column's unit from its name (:func:`zh_amount_unit`): every
+    value is then in yuan, and 12.5 in a 万元 column is 125,000. What could be read two ways is refused
+    with a reason: a thousands mark not between groups of three digits (12,34万), two decimal marks,
+    a sign twice, another currency, 万 in a column already in 万元.
     """
     raw = str(text if text is not None else "").strip()
-    if not raw or not _ZH_AMOUNT_MARK.search(raw):
+    if not raw or not (unit or _ZH_AMOUNT_MARK.search(raw)):
         return None
     s = re.sub(r"\s+", "", raw.translate(HALF_WIDTH))
     foreign = next((w for w in sorted(ZH_FOREIGN, key=len, reverse=True) if w in s), None)
@@ -291,10 +300,14 @@ def read_zh_amount(text: object, decimal: str = ".") -> ZhValue | None:
                               f"digits and at most one \"{point}\" decimal point. Write it as, e.g., "
                               f"{ZH_AMOUNT_EXAMPLE if decimal == '.' else '1.234,5万元 or ¥12.000'}, or without "
                               "thousands separators.")
-    value = Decimal(num.replace(thousands, "").replace(point, ".")) * ZH_UNITS.get(m.group(5) or "", 1)
+    column_scale = next((v for k, v in ZH_UNITS.items() if k in unit), 1)
+    if m.group(5) and column_scale != 1:
+        return ZhValue(reason=f"is ambiguous: the column is in {unit} and the value says {m.group(5)} as well. "
+                              f"Write the value without {m.group(5)}, or rename the column.")
+    value = Decimal(num.replace(thousands, "").replace(point, ".")) * ZH_UNITS.get(m.group(5) or "", 1) * column_scale
     if "-" in (m.group(1) + m.group(3)):
         value = -value
-    said_yuan = bool(m.group(2) or m.group(6))
+    said_yuan = bool(m.group(2) or m.group(6) or unit)
     return ZhValue(value=value, currency="CNY" if said_yuan else None)
 
 

@@ -23,10 +23,14 @@ Semantics
 * **Values.** Text is stripped; blank is null; fully blank rows are ignored. Timestamps:
   ``YYYY-MM-DD``, ISO 8601 with ``T`` or a space, optional fractional seconds, optional ``Z`` /
   ``UTC`` / ``±HH[:MM]`` offset (converted to naive UTC); other formats only when named in the
-  mapping's ``[timestamp_formats]`` (strptime; per column or ``"*"``). ``close_date`` is a DATE
-  (an offset there is ignored: the date as written). Amounts: digits with a ``.`` decimal point,
-  no thousands separators and no exponent (``1.2e3`` is refused); with ``[options] decimal = ","``
-  write ``1.234,50``. Negative amounts are refused.
+  mapping's ``[timestamp_formats]`` (strptime; per column or ``"*"``), and Chinese dates
+  (``2026年3月5日 14:30``, ``2026/3/5``, full-width digits; :func:`funnel.dates.read_zh_datetime`).
+  ``close_date`` is a DATE (an offset there is ignored: the date as written). Amounts: digits with
+  a ``.`` decimal point, no thousands separators and no exponent (``1.2e3`` is refused); with
+  ``[options] decimal = ","`` write ``1.234,50``. Amounts in Chinese notation (``¥1,234.5万``,
+  ``12万元``, full-width digits; :func:`funnel.dates.read_zh_amount`) are multiplied out, and what
+  could be read two ways (``12,34万``) is refused with its reason; yuan marks (元, ¥, CNY) set the
+  database's currency to CNY unless a person chose one. Negative amounts are refused.
 * **Lead attributes.** Every extra column of leads is kept, named in lower_snake_case (letters
   of any script kept: ``Région`` is ``région``), typed
   BOOLEAN (only true/false/yes/no), BIGINT (all whole numbers, e.g. 0/1 flags), DOUBLE (all
@@ -70,7 +74,7 @@ import duckdb
 import pandas as pd
 
 from . import access, audit, fmt, store
-from .dates import ISO_RE, read_zh_amount, read_zh_datetime
+from .dates import ISO_RE, read_zh_amount, read_zh_datetime, zh_amount_unit
 from .errors import ImportValidationError
 from .mapping import (  # noqa: F401  (re-exported: the import page uses them from here)
     STAGE_FUNNEL,
@@ -903,7 +907,7 @@ class _Run:
         self.problems_table = self.temp("problems")
         self.warnings_table = self.temp("warnings")
         self.decimal = (mapping.get("options") or {}).get("decimal", ".")
-        self.zh_reasons: set[tuple[str, str]] = set()   # (table, column) read through a Chinese lookup
+        self.zh_columns: set[tuple[str, str]] = set()   # (table, column) with values in Chinese notation
         self.currencies: set[str] = set()               # currencies the amounts named (元 / ¥: CNY)
 
     def temp(self, what: str) -> str:
@@ -980,18 +984,22 @@ class _Run:
 
     # -- typed staging ----------------------------------------------------------------------
 
-    def zh_lookup(self, st: _Staged, canon: str, kind: str, src: str) -> str | None:
-        """A lookup table (src, ts, amount, reason) for the values of a date or amount column written
-        in Chinese notation (2026年3月5日, 2026/3/5, ¥1,234.5万, full-width digits), or None when the
-        column has none. Only values a cheap superset test picks (any non-ASCII character, a year
-        followed by '/' or '.', CNY / RMB) are read in Python, each distinct value once."""
+    def zh_lookup(self, st: _Staged, canon: str, kind: str, src: str) -> tuple[str | None, bool]:
+        """(lookup table (src, ts, amount, reason) of the values of a date or amount column written in
+        Chinese notation, or None when it has none; whether the lookup holds every value).
+
+        Only values a cheap superset test picks (any non-ASCII character, a year followed by '/' or
+        '.', CNY / RMB) are read in Python, each distinct value once; every value when the column's
+        name gives a yuan unit (金额（万元）: 12.5 there is 125,000).
+        """
         col = _clean(src)
+        unit = zh_amount_unit(st.headers[st.cols.index(src)]) if kind == "amount" else ""
         pick = r"[^\x00-\x7F]|(?i:cny|rmb)" if kind == "amount" else r"[^\x00-\x7F]|^\d{4}[/.]"
-        values = [r for (r,) in self.con.execute(
-            f"SELECT DISTINCT {col} FROM {st.raw} WHERE regexp_matches({col}, {_lit(pick)})").fetchall()]
+        where = f"{col} IS NOT NULL" if unit else f"regexp_matches({col}, {_lit(pick)})"
+        values = [r for (r,) in self.con.execute(f"SELECT DISTINCT {col} FROM {st.raw} WHERE {where}").fetchall()]
         rows = []
         for val in values:
-            zh = read_zh_amount(val, self.decimal) if kind == "amount" else read_zh_datetime(val)
+            zh = read_zh_amount(val, self.decimal, unit) if kind == "amount" else read_zh_datetime(val)
             if zh is None:
                 continue
             if zh.currency and zh.value is not None:
@@ -999,12 +1007,20 @@ class _Run:
             rows.append((val, zh.value if kind != "amount" else None,
                          float(zh.value) if kind == "amount" and zh.value is not None else None, zh.reason))
         if not rows:
-            return None
+            return None, False
         name = self.temp(f"zh_{st.table}_{canon}")
-        self.con.execute(f"CREATE TEMP TABLE {name} (src VARCHAR, ts TIMESTAMP, amount DOUBLE, reason VARCHAR)")
-        self.con.executemany(f"INSERT INTO {name} VALUES (?, ?, ?, ?)", rows)
-        self.zh_reasons.add((st.table, canon))
-        return name
+        frame = pd.DataFrame(rows, columns=["src", "ts", "amount", "reason"]).astype(
+            {"src": object, "ts": "datetime64[us]", "amount": float, "reason": object})
+        view = f"{name}_frame"
+        self.con.register(view, frame)
+        try:
+            self.con.execute(f"CREATE TEMP TABLE {name} AS SELECT CAST(src AS VARCHAR) AS src, "
+                             f"CAST(ts AS TIMESTAMP) AS ts, CAST(amount AS DOUBLE) AS amount, "
+                             f"CAST(reason AS VARCHAR) AS reason FROM {view}")
+        finally:
+            self.con.unregister(view)
+        self.zh_columns.add((st.table, canon))
+        return name, bool(unit)
 
     def build_typed(self, st: _Staged) -> None:
         table = st.table
@@ -1025,7 +1041,8 @@ class _Run:
                 continue
             outer.append(f"{v} AS {_qi(canon + '__s')}")
             # Chinese notation is read after the contract's own forms (and formats the mapping names).
-            zh = self.zh_lookup(st, canon, kind, src) if src and kind in ("timestamp", "date", "amount") else None
+            zh, every_value = (self.zh_lookup(st, canon, kind, src) if src and kind in ("timestamp", "date", "amount")
+                               else (None, False))
             z = f"z_{canon}"
             if zh:
                 joins += f" LEFT JOIN {zh} {z} ON {z}.src = {v}"
@@ -1038,7 +1055,7 @@ class _Run:
                 e = f"COALESCE({e}, CAST({z}.ts AS DATE))" if zh else e
             elif kind == "amount":
                 e = _num_expr(v, self.decimal, amount=True)
-                e = f"COALESCE({e}, {z}.amount)" if zh else e
+                e = f"{z}.amount" if every_value else f"COALESCE({e}, {z}.amount)" if zh else e
             elif kind == "integer":
                 e = _int_expr(v)
             elif kind == "stage":
@@ -1216,7 +1233,7 @@ class _Run:
     def _zh_reason(self, table: str, canon: str, shown: str, reason: str) -> str:
         """The reason a Chinese-notation value could not be read (e.g. an ambiguous 12,34万) before
         the column's general one."""
-        if (table, canon) not in self.zh_reasons:
+        if (table, canon) not in self.zh_columns:
             return reason
         zh = _qi(canon + "__zh")
         return f"CASE WHEN {zh} IS NOT NULL THEN {shown} || ' ' || {zh} ELSE {reason} END"

@@ -211,6 +211,20 @@ def test_ambiguous_chinese_amounts_say_why(text, says):
     assert got is not None and got.value is None and says in got.reason
 
 
+@pytest.mark.parametrize("header, unit", [("金额（元）", "元"), ("预计金额(万元)", "万元"), ("商机金额（人民币）", "人民币"),
+                                          ("金额 (CNY)", "CNY"), ("金额", ""), ("金额（美元）", ""), ("Amount", "")])
+def test_unit_in_a_column_name(header, unit):
+    assert dates.zh_amount_unit(header) == unit
+
+
+def test_amounts_in_a_column_named_with_its_unit():
+    assert dates.read_zh_amount("12.5", unit="万元") == dates.ZhValue(Decimal("125000"), None, "CNY")
+    assert dates.read_zh_amount("1,234.00", unit="元") == dates.ZhValue(Decimal("1234.00"), None, "CNY")
+    assert dates.read_zh_amount("¥3", unit="万元").value == Decimal("30000")
+    assert "the column is in 万元 and the value says 万" in dates.read_zh_amount("3万", unit="万元").reason
+    assert dates.read_zh_amount("", unit="万元") is None
+
+
 @pytest.mark.parametrize("text", ["1234.50", "1,234.50", "USD 1,234.50", "", "abc"])
 def test_amounts_without_chinese_marks_are_left_to_the_contract(text):
     assert dates.read_zh_amount(text) is None
@@ -283,6 +297,27 @@ def test_a_currency_a_person_chose_is_kept(con):
     files = {t: FILES[t] for t in ("opportunities", "opportunity_events")}
     result = ingest.import_files(con, **files, mapping=assistant_mapping(con, files))
     assert fmt.currency(con) == "EUR" and "Amounts are in" not in result.message
+
+
+def test_a_column_in_wan_yuan_multiplies_plain_numbers(con, tmp_path):
+    deals = tmp_path / "deals.csv"
+    deals.write_text("商机编号,创建日期,预计金额（万元）,结单日期\n"
+                     "D1,2026年1月5日,12.5,2026年3月1日\n"        # 125,000
+                     "D2,2026年1月6日,\"1,234.5\",2026年3月1日\n"  # 12,345,000
+                     "D3,2026年1月7日,0,2026年3月1日\n", encoding="utf-8")
+    mapping = assistant_mapping(con, {"opportunities": deals})
+    assert mapping["columns"]["opportunities"]["amount"] == "预计金额（万元）"
+    result = ingest.import_files(con, opportunities=deals, mapping=mapping)
+    assert con.execute("SELECT opportunity_id, amount FROM opportunities ORDER BY 1").fetchall() == [
+        ("D1", 125_000.0), ("D2", 12_345_000.0), ("D3", 0.0)]
+    assert fmt.currency(con) == "CNY" and "Amounts are in CNY" in result.message
+    deals.write_text("商机编号,创建日期,预计金额（万元）,结单日期\nD1,2026年1月5日,3万,2026年3月1日\n", encoding="utf-8")
+    with pytest.raises(ImportValidationError) as e:
+        ingest.import_files(con, opportunities=deals, mapping=mapping)
+    assert str(e.value.problems[0]) == (
+        'deals.csv, row 1 (line 2), column "预计金额（万元）" (amount): "3万" is ambiguous: the column is in 万元 and '
+        "the value says 万 as well. Write the value without 万, or rename the column.")
+    assert con.execute("SELECT opportunity_id, amount FROM opportunities ORDER BY 1").fetchall()[0] == ("D1", 125_000.0)
 
 
 def test_amounts_in_wan_without_yuan_leave_the_currency_alone(con, tmp_path):
