@@ -23,10 +23,14 @@ Semantics
 * **Values.** Text is stripped; blank is null; fully blank rows are ignored. Timestamps:
   ``YYYY-MM-DD``, ISO 8601 with ``T`` or a space, optional fractional seconds, optional ``Z`` /
   ``UTC`` / ``±HH[:MM]`` offset (converted to naive UTC); other formats only when named in the
-  mapping's ``[timestamp_formats]`` (strptime; per column or ``"*"``). ``close_date`` is a DATE
-  (an offset there is ignored: the date as written). Amounts: digits with a ``.`` decimal point,
-  no thousands separators and no exponent (``1.2e3`` is refused); with ``[options] decimal = ","``
-  write ``1.234,50``. Negative amounts are refused.
+  mapping's ``[timestamp_formats]`` (strptime; per column or ``"*"``), and Chinese dates
+  (``2026年3月5日 14:30``, ``2026/3/5``, full-width digits; :func:`funnel.dates.read_zh_datetime`).
+  ``close_date`` is a DATE (an offset there is ignored: the date as written). Amounts: digits with
+  a ``.`` decimal point, no thousands separators and no exponent (``1.2e3`` is refused); with
+  ``[options] decimal = ","`` write ``1.234,50``. Amounts in Chinese notation (``¥1,234.5万``,
+  ``12万元``, full-width digits; :func:`funnel.dates.read_zh_amount`) are multiplied out, and what
+  could be read two ways (``12,34万``) is refused with its reason; yuan marks (元, ¥, CNY) set the
+  database's currency to CNY unless a person chose one. Negative amounts are refused.
 * **Lead attributes.** Every extra column of leads is kept, named in lower_snake_case (letters
   of any script kept: ``Région`` is ``région``), typed
   BOOLEAN (only true/false/yes/no), BIGINT (all whole numbers, e.g. 0/1 flags), DOUBLE (all
@@ -69,7 +73,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from . import access, audit, store
+from . import access, audit, fmt, store
+from .dates import ISO_RE, read_zh_amount, read_zh_datetime, zh_amount_unit
 from .errors import ImportValidationError
 from .mapping import (  # noqa: F401  (re-exported: the import page uses them from here)
     STAGE_FUNNEL,
@@ -122,9 +127,6 @@ MAPPING_FILE = "(mapping)"
 
 _WS = "' \t\r\n\u00a0'"      # characters stripped from every value (a SQL literal)
 
-# ISO 8601-ish: date, optional time (T or space), optional fraction, optional offset after a time.
-ISO_RE = (r"^\d{4}-\d{1,2}-\d{1,2}"
-          r"(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?: ?(?:Z|UTC|[+-]\d{2}(?::?\d{2})?))?)?$")
 OFFSET_RE = r"\d:\d{2}(?::\d{2}(?:\.\d+)?)? ?[+-]\d{2}(?::?\d{2})?$"
 # Numbers of lead attributes (exponents allowed: 1e2 is a number there) ...
 NUM_RE = {".": r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$",
@@ -905,6 +907,8 @@ class _Run:
         self.problems_table = self.temp("problems")
         self.warnings_table = self.temp("warnings")
         self.decimal = (mapping.get("options") or {}).get("decimal", ".")
+        self.zh_columns: set[tuple[str, str]] = set()   # (table, column) with values in Chinese notation
+        self.currencies: set[str] = set()               # currencies the amounts named (元 / ¥: CNY)
 
     def temp(self, what: str) -> str:
         name = f"_imp_{self.token}_{what}"
@@ -980,6 +984,44 @@ class _Run:
 
     # -- typed staging ----------------------------------------------------------------------
 
+    def zh_lookup(self, st: _Staged, canon: str, kind: str, src: str) -> tuple[str | None, bool]:
+        """(lookup table (src, ts, amount, reason) of the values of a date or amount column written in
+        Chinese notation, or None when it has none; whether the lookup holds every value).
+
+        Only values a cheap superset test picks (any non-ASCII character, a year followed by '/' or
+        '.', CNY / RMB) are read in Python, each distinct value once; every value when the column's
+        name gives a yuan unit (金额（万元）: 12.5 there is 125,000).
+        """
+        col = _clean(src)
+        unit = zh_amount_unit(st.headers[st.cols.index(src)]) if kind == "amount" else ""
+        pick = r"[^\x00-\x7F]|(?i:cny|rmb)" if kind == "amount" else r"[^\x00-\x7F]|^\d{4}[/.]"
+        where = f"{col} IS NOT NULL" if unit else f"regexp_matches({col}, {_lit(pick)})"
+        values = [r for (r,) in self.con.execute(f"SELECT DISTINCT {col} FROM {st.raw} WHERE {where}").fetchall()]
+        rows = []
+        for val in values:
+            zh = read_zh_amount(val, self.decimal, unit) if kind == "amount" else read_zh_datetime(val)
+            if zh is None:
+                continue
+            if zh.currency and zh.value is not None:
+                self.currencies.add(zh.currency)
+            rows.append((val, zh.value if kind != "amount" else None,
+                         float(zh.value) if kind == "amount" and zh.value is not None else None, zh.reason))
+        if not rows:
+            return None, False
+        name = self.temp(f"zh_{st.table}_{canon}")
+        frame = pd.DataFrame(rows, columns=["src", "ts", "amount", "reason"]).astype(
+            {"src": object, "ts": "datetime64[us]", "amount": float, "reason": object})
+        view = f"{name}_frame"
+        self.con.register(view, frame)
+        try:
+            self.con.execute(f"CREATE TEMP TABLE {name} AS SELECT CAST(src AS VARCHAR) AS src, "
+                             f"CAST(ts AS TIMESTAMP) AS ts, CAST(amount AS DOUBLE) AS amount, "
+                             f"CAST(reason AS VARCHAR) AS reason FROM {view}")
+        finally:
+            self.con.unregister(view)
+        self.zh_columns.add((st.table, canon))
+        return name, bool(unit)
+
     def build_typed(self, st: _Staged) -> None:
         table = st.table
         res = self.resolved[table]
@@ -998,16 +1040,27 @@ class _Run:
                 outer.append(f"{v} AS {_qi(canon)}")
                 continue
             outer.append(f"{v} AS {_qi(canon + '__s')}")
+            # Chinese notation is read after the contract's own forms (and formats the mapping names).
+            zh, every_value = (self.zh_lookup(st, canon, kind, src) if src and kind in ("timestamp", "date", "amount")
+                               else (None, False))
+            z = f"z_{canon}"
+            if zh:
+                joins += f" LEFT JOIN {zh} {z} ON {z}.src = {v}"
+                outer.append(f"{z}.reason AS {_qi(canon + '__zh')}")
             if kind == "timestamp":
                 e = _ts_expr(v, _formats_for(self.mapping, canon))
+                e = f"COALESCE({e}, {z}.ts)" if zh else e
             elif kind == "date":
                 e = _ts_expr(v, _formats_for(self.mapping, canon), date_only=True)
+                e = f"COALESCE({e}, CAST({z}.ts AS DATE))" if zh else e
             elif kind == "amount":
                 e = _num_expr(v, self.decimal, amount=True)
+                e = f"{z}.amount" if every_value else f"COALESCE({e}, {z}.amount)" if zh else e
             elif kind == "integer":
                 e = _int_expr(v)
             elif kind == "stage":
-                e, why, joins = self.stage_sql(table, st, v)
+                e, why, stage_join = self.stage_sql(table, st, v)
+                joins += stage_join
                 outer.append(f"{why} AS {_qi(canon + '__why')}")
             else:  # pragma: no cover
                 raise AssertionError(kind)
@@ -1130,6 +1183,7 @@ class _Run:
                 reason = (f"CASE WHEN {_bad_offset_expr(raw)} THEN {offset} "
                           f"ELSE {shown} || {_lit(' is not ' + what + '.' + fix)} END") if kind == "timestamp" \
                     else f"{shown} || {_lit(' is not ' + what + '.' + fix)}"
+                reason = self._zh_reason(table, canon, shown, reason)
                 self._insert(table, canon, c_ord, f"{raw} IS NOT NULL AND {_qi(canon)} IS NULL", val,
                              reason, "bad_timestamp")
                 lo, hi = EARLIEST_DATE.isoformat(), (LATEST_DATE + dt.timedelta(days=1)).isoformat()
@@ -1152,6 +1206,7 @@ class _Run:
                     reason = (f"CASE WHEN regexp_full_match({raw}, {_lit(EXPONENT_RE)}) THEN {shown} || "
                               f"{_lit(EXPONENT_FIX)} WHEN regexp_full_match({raw}, {_lit(NON_FINITE_RE)}) "
                               f"THEN {shown} || {_lit(NON_FINITE_FIX)} ELSE {reason} END")
+                    reason = self._zh_reason(table, canon, shown, reason)
                 self._insert(table, canon, c_ord, f"{raw} IS NOT NULL AND {_qi(canon)} IS NULL", val,
                              reason, "bad_number")
                 if kind == "amount":
@@ -1174,6 +1229,14 @@ class _Run:
                     f"'\"' || left(t.{_qi(canon)}, 80) || '\" appears more than once; row ' || d.first_row || "
                     f"{_lit(' already has it. Each ' + canon + ' must be unique: remove or renumber the repeat.')}",
                     "duplicate_id", frm=f"{T} t JOIN {first} d ON d.id = t.{_qi(canon)}", row="t._row")
+
+    def _zh_reason(self, table: str, canon: str, shown: str, reason: str) -> str:
+        """The reason a Chinese-notation value could not be read (e.g. an ambiguous 12,34万) before
+        the column's general one."""
+        if (table, canon) not in self.zh_columns:
+            return reason
+        zh = _qi(canon + "__zh")
+        return f"CASE WHEN {zh} IS NOT NULL THEN {shown} || ' ' || {zh} ELSE {reason} END"
 
     def _check_refs(self, parent: str, child: str, key: str, noun: str, code: str) -> None:
         """Child rows (new, or stored when only the parent is replaced) need a parent after import."""
@@ -1378,6 +1441,18 @@ class _Run:
                                        ("opportunities", "opportunity_events", "opportunity_id")):
                 if parent in self.typed and child not in self.typed:
                     con.execute(f"DELETE FROM main.{child} WHERE {key} NOT IN (SELECT {key} FROM main.{parent})")
+
+    def set_currency(self) -> str | None:
+        """Amounts written in yuan (元, ¥, CNY) make the database's currency CNY, unless a person chose
+        one (fmt.set_currency with from_import). A sentence for the import's message when it changed."""
+        if len(self.currencies) != 1:
+            return None
+        code = next(iter(self.currencies))
+        before = fmt.currency(self.con)
+        after = fmt.set_currency(self.con, code, from_import=True)
+        if after == before:
+            return None
+        return f"Amounts are in {after} (the file writes them in 元 / ¥), so money is now shown in {after}."
 
     def check_written(self, rows: dict[str, dict[str, int]]) -> None:
         """The row count check's last step: each written table holds exactly the rows counted as
@@ -1633,6 +1708,7 @@ def _import_files(con, *, leads=None, lead_events=None, opportunities=None, oppo
                 t0 = time.perf_counter()
                 run.write(run_id, has_problems=bool(total))
                 log.info("import: wrote tables in %.2fs", time.perf_counter() - t0)
+                currency_note = run.set_currency()
                 t0 = time.perf_counter()
                 store.refresh_derived(con)
                 log.info("import: refreshed derived tables in %.2fs", time.perf_counter() - t0)
@@ -1653,6 +1729,8 @@ def _import_files(con, *, leads=None, lead_events=None, opportunities=None, oppo
                             parts.append(f"{_plural(v['removed_stored'], *NOUNS[t])} already stored removed "
                                          f"because their {parent} is gone")
                     message = "; ".join(parts) + f" (see rejected rows, run {run_id})."
+                if currency_note:
+                    message += " " + currency_note
                 if n_warn:
                     message += " " + _warning_message(warnings, n_warn)
                 run.check_written(rows)

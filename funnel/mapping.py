@@ -278,6 +278,53 @@ SYNONYMS: dict[str, dict[str, list[str]]] = {
 }
 
 
+# Chinese CRM headers (纷享销客, 销售易, 企业微信 and the like; issue #14), per canonical column, tried
+# after the English ones. Written as normalise_name leaves them ("线索ID" -> "线索id"). A header with
+# a note in brackets ("金额（元）", "创建时间(北京时间)") is matched by pass 3 below.
+ZH_SYNONYMS: dict[str, dict[str, list[str]]] = {
+    "leads": {
+        "lead_id": ["线索id", "线索编号", "客户id", "客户编号"],
+        "created_at": ["创建时间", "创建日期", "线索创建时间"],
+        "channel": ["渠道", "来源", "线索来源", "来源渠道", "获客渠道"],
+        "segment": ["客户分层", "细分市场"],
+        "region": ["地区", "区域", "所在地区"],
+        "industry": ["行业", "所属行业"],
+        "company_size": ["公司规模", "员工人数"],
+        "job_title": ["职位", "职务"],
+        "sdr": ["负责人", "线索负责人", "销售开发代表"],
+        "ae": ["客户经理", "销售"],
+    },
+    "lead_events": {
+        "lead_id": ["线索id", "线索编号", "客户id", "客户编号"],
+        "stage": ["阶段", "线索状态", "状态", "线索阶段"],
+        "entered_at": ["时间", "变更时间", "变更日期", "进入时间", "创建时间"],
+        "actor": ["操作人", "变更人", "负责人"],
+        "reason": ["原因", "退回原因", "备注"],
+    },
+    "opportunities": {
+        "opportunity_id": ["商机id", "商机编号"],
+        "lead_id": ["线索id", "线索编号"],
+        "account": ["客户名称", "公司名称", "客户", "客户id"],
+        "created_at": ["创建时间", "创建日期", "商机创建时间"],
+        "amount": ["金额", "商机金额", "预计金额", "预计成交金额"],
+        "close_date": ["预计成交日期", "结单日期", "成交日期", "关单日期", "预计结单日期"],
+        "owner": ["负责人", "销售", "客户经理", "商机负责人"],
+        "segment": ["客户分层", "细分市场"],
+        "product": ["产品", "产品名称"],
+    },
+    "opportunity_events": {
+        "opportunity_id": ["商机id", "商机编号"],
+        "stage": ["阶段", "商机阶段", "状态", "销售阶段"],
+        "entered_at": ["时间", "变更时间", "变更日期", "进入时间", "创建时间"],
+        "amount": ["金额", "商机金额", "预计金额"],
+        "close_date": ["预计成交日期", "结单日期", "成交日期", "关单日期"],
+    },
+}
+for _table, _cols in ZH_SYNONYMS.items():
+    for _canon, _names in _cols.items():
+        SYNONYMS[_table].setdefault(_canon, []).extend(_names)
+
+
 def _api_key(header: str) -> str:
     """A header as an API field name is compared: lower case, no separators, no Salesforce
     custom-field suffix (``__c``)."""
@@ -323,11 +370,12 @@ def guess_mapping(df, table: str) -> dict[str, str]:
         if hit is not None:
             out[canon] = hit
             used.add(hit)
-    # Pass 3: headers that start with a specific synonym, e.g. "Lead ID (CRM)" -> "lead_id_crm".
+    # Pass 3: headers that start with a specific synonym, e.g. "Lead ID (CRM)" -> "lead_id_crm",
+    # "金额（元）" -> "金额_元" (a Chinese word is specific enough on its own).
     for canon in canonical_columns(table):
         if canon in out:
             continue
-        hit = next((h for syn in SYNONYMS[table].get(canon, []) if "_" in syn for h in headers
+        hit = next((h for syn in SYNONYMS[table].get(canon, []) if "_" in syn or not syn.isascii() for h in headers
                     if h not in used and norm[h].startswith(syn + "_")), None)
         if hit is not None:
             out[canon] = hit

@@ -7,7 +7,7 @@ import re
 import pandas as pd
 
 from .. import store
-from ..dates import ISO_DATE, LOCAL_DATE
+from ..dates import ISO_DATE, LOCAL_DATE, read_zh_amount, read_zh_datetime
 from ..mapping import TABLES, TIME_COLUMNS, guess_mapping, normalise_name
 from .base import snake
 from .maven_crm import MAVEN_STAGES
@@ -35,6 +35,33 @@ STAGE_SYNONYMS = {
         "closed_lost": "Closed Lost",
     },
 }
+#: The same in Chinese, as Chinese B2B sales teams name their stages (shared/guides/glossary-zh.md).
+ZH_STAGE_SYNONYMS = {
+    "lead": {
+        "线索": "Lead", "潜在线索": "Lead", "新线索": "Lead", "疑似线索": "Lead", "订阅者": "Lead",
+        "营销合格线索": "MQL", "市场合格线索": "MQL",
+        "销售认可线索": "SAL", "销售接受线索": "SAL", "跟进中": "SAL", "已联系": "SAL",
+        "销售合格线索": "SQL",
+        "商机": "Opportunity", "已转商机": "Opportunity", "创建商机": "Opportunity",
+        "客户": "Customer", "付费客户": "Customer", "成交客户": "Customer", "已成交": "Customer", "赢单": "Customer",
+        "被退回": "Rejected", "销售拒绝": "Rejected", "已退回": "Rejected", "退回": "Rejected",
+        "回收线索": "Recycled", "重新培育": "Recycled", "培育": "Recycled", "培育中": "Recycled",
+        "市场回收": "Recycled", "销售回收": "Recycled",
+        "不合格": "Disqualified", "已剔除": "Disqualified", "无效线索": "Disqualified", "无效": "Disqualified",
+    },
+    "opportunity": {
+        "验证客户": "Qualify", "初步接洽": "Qualify", "商机确认": "Qualify", "成功预约": "Qualify",
+        "需求确认": "Discovery", "需求分析": "Discovery", "方案演示": "Discovery", "展示产品": "Discovery",
+        "方案报价": "Proposal", "报价": "Proposal", "提交方案": "Proposal", "达成意向": "Proposal",
+        "商务谈判": "Negotiation", "谈判": "Negotiation", "合同审批": "Negotiation", "承诺付款": "Negotiation",
+        "赢单": "Closed Won", "成交": "Closed Won", "已成交": "Closed Won", "付款": "Closed Won",
+        "输单": "Closed Lost", "丢单": "Closed Lost", "失败": "Closed Lost",
+    },
+}
+for _funnel, _words in ZH_STAGE_SYNONYMS.items():
+    STAGE_SYNONYMS[_funnel].update({normalise_name(k): v for k, v in _words.items()})
+# A stage glossed with its abbreviation, as Chinese teams write them: "营销合格线索 (MQL)", "MQL（营销合格线索）".
+_GLOSS = re.compile(r"[(（]\s*([A-Za-z][A-Za-z .]*)\s*[)）]|^\s*([A-Za-z][A-Za-z .]*?)\s*[(（]")
 
 
 
@@ -49,14 +76,19 @@ FIELD_HELP = {
 }
 
 
+def _read(zh) -> bool:
+    """A value read as Chinese notation (a date or amount), not merely shaped like one."""
+    return zh is not None and zh.value is not None
+
+
 def _looks_like(values: list[str], kind: str) -> bool:
     vals = [v for v in values if v]
     if not vals:
         return False
     if kind in ("timestamp", "date"):
-        return all(ISO_DATE.match(v) or LOCAL_DATE.match(v) for v in vals)
+        return all(ISO_DATE.match(v) or LOCAL_DATE.match(v) or _read(read_zh_datetime(v)) for v in vals)
     if kind == "amount":
-        return all(re.fullmatch(r"-?[\d.,]+", v) for v in vals)
+        return all(re.fullmatch(r"-?[\d.,]+", v) or _read(read_zh_amount(v)) for v in vals)
     if kind == "id":
         return len(set(vals)) == len(vals)
     return True
@@ -147,6 +179,8 @@ def guess_stage_map(values, configured: list[str], funnel: str) -> dict[str, str
             role = STAGE_SYNONYMS[funnel].get(n) or STAGE_SYNONYMS[funnel].get(n.replace("_", ""))
             if role is not None:
                 hit = role if role in configured else by_norm.get(normalise_name(role))
+        if hit is None and (g := _GLOSS.search(str(v))):
+            hit = by_norm.get(normalise_name(g.group(1) or g.group(2)))
         out[v] = hit or ""
     return out
 
