@@ -9,7 +9,7 @@ from funnel import presets, rejections, store
 from funnel.charts import rejections as charts
 from funnel.i18n import N_
 from funnel.labels import readable_columns
-from i18n_ui import _, fmt_days, fmt_int, fmt_pct, glossed, lang, render
+from i18n_ui import _, fmt_date, fmt_days, fmt_int, fmt_pct, glossed, lang, render
 
 K_DELAY_SDR, K_OTHER_BY, K_PP_MIN = "rej_delay_sdr", "rej_other_by", "rej_pp_min"
 ALL_SDRS = N_("All SDRs")   # the option's value; shown through the catalog
@@ -86,6 +86,13 @@ if summary:
                     help=_("Half of the resubmissions came back sooner than this, half later."))
     tiles[6].metric(_("Leads with loops"), fmt_int(summary["leads_with_loops"]),
                     help=_("Leads handed off more than once ({handoff} entered two or more times).", handoff=handoff_md))
+    # One question, one answer per definition: these tiles follow the cohort's leads; the Overview's
+    # weekly tile counts what happened in one week. Say which this is (issue #18).
+    st.caption(_("These figures follow the leads created {start} – {end} (the cohort in the sidebar) through every "
+                 "hand-off up to {as_of}. The Overview's weekly rejection rate counts instead the hand-offs and "
+                 "rejections that happened in one week, whatever the lead's age.",
+                 start=fmt_date(scope.date_from), end=fmt_date(min(scope.date_to, scope.as_of)),
+                 as_of=fmt_date(scope.as_of)))
 
 # ---- Whose leads get rejected -----------------------------------------------------------------
 st.subheader(_("Whose leads get rejected"))
