@@ -88,6 +88,11 @@ if mode == "network_read_only":
                "provider) and [funnelcast.roles] to .streamlit/secrets.toml — see the README, \"Sign-in, roles "
                "and the audit trail\" — or run the app on this machine only with `make run`.",
                icon=":material/lock:")
+if ui.serving_source():
+    st.info(i18n_ui._("Read-only: these figures come from tables derived with Spark ({folder}, set by FUNNEL_SOURCE), "
+                      "with the stages as they were then. To change stages, probabilities, rules or targets, edit "
+                      "them in the configuration database, derive again and reload.",
+                      folder=ui.md(ui.serving_source().name)))
 
 facts = ui.data_facts()
 with st.sidebar:

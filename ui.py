@@ -11,6 +11,7 @@ or rules) and the call's arguments — so a stale figure after an edit cannot ha
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import importlib
 import os
@@ -23,7 +24,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from funnel import access, labels, markup, store, versions
+from funnel import access, labels, markup, serving, store, versions
 from funnel.errors import FunnelError
 from funnel.i18n import N_
 from funnel.labels import readable
@@ -134,6 +135,14 @@ def _connection(path: str, identity: tuple | None = None):
     return con
 
 
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _serving_connection(path: str, source: str, identity: tuple | None, fingerprint: tuple):
+    """FUNNEL_SOURCE mode (funnel/serving.py): the data tables from ``source``'s Parquet, the
+    configuration from ``path`` read-only; a new configuration version or a new derive into the
+    folder (``identity`` / ``fingerprint``) opens a new one."""
+    return serving.open_serving(versions.reader_path(path), source)
+
+
 def _open_reader(path: str):
     if not Path(path).exists():
         return None
@@ -158,7 +167,9 @@ def _pinned():
     if pin is not None and pin[0] is ctx.cursors and pin[1] == path:
         return pin[2]
     try:
-        con = _connection(path, versions.identity(path))
+        source = serving.source_dir()
+        con = (_serving_connection(path, str(source), versions.identity(path), serving.fingerprint(source))
+               if source else _connection(path, versions.identity(path)))
     except FunnelError as e:
         if ctx is None:
             raise
@@ -199,12 +210,21 @@ def writer(label: str = "edit", *, commit_on: tuple = ()):
         _unpin()
 
 
+def serving_source() -> Path | None:
+    """The folder of derived tables this app serves from (FUNNEL_SOURCE), or None."""
+    return serving.source_dir()
+
+
 def data_version() -> int:
+    """The key every cached figure is filed under: the database's data version — and, serving from
+    FUNNEL_SOURCE, which derive's output it reads."""
     cur = con()
     try:
-        return store.data_version(cur)
+        version = store.data_version(cur)
     finally:
         cur.close()
+    source = serving.source_dir()
+    return hash((version, serving.fingerprint(source))) if source else version
 
 
 @st.cache_data(show_spinner=False, max_entries=512)
@@ -301,7 +321,16 @@ def signed_in() -> bool:
 
 
 def actor() -> access.Actor:
-    """The person using this session, as funnel.access sees them."""
+    """The person using this session, as funnel.access sees them. Serving from FUNNEL_SOURCE,
+    everyone reads only: the tables were derived elsewhere, with the stages as they were then, so
+    no import, reset or configuration change here could reach them."""
+    who = _signed_in_actor()
+    if serving.source_dir() and who.role != "viewer":
+        return dataclasses.replace(who, role="viewer")
+    return who
+
+
+def _signed_in_actor() -> access.Actor:
     mode = sign_in_mode()
     if mode == "oidc":
         if not signed_in():

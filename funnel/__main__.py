@@ -70,9 +70,10 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--as-of", type=_date)
     v.add_argument("--method", choices=["configured", "historical"], default="configured")
 
-    d = sub.add_parser("derive", help="build lead_visits, lead_reach and deal_history and write them as Parquet")
+    d = sub.add_parser("derive", help="build lead_visits, lead_reach and deal_history and write them, with the "
+                                      "four data tables, as Parquet the app can serve from (FUNNEL_SOURCE)")
     d.add_argument("--db", help="the DuckDB database holding the configuration (and, for --engine duckdb, the data)")
-    d.add_argument("--out", required=True, help="folder to write the derived tables into")
+    d.add_argument("--out", required=True, help="folder to write the tables into")
     _engine_args(d)
 
     b = sub.add_parser("bench", help="time generation, import, every metric function and every page against the targets")
@@ -244,10 +245,11 @@ def _derive(args) -> int:
 
     engine = open_engine(args.engine, db=args.db, source=args.source, spark_master=args.spark_master)
     try:
-        paths = engine.write_derived(args.out)
+        paths = engine.write_derived(args.out) + engine.write_canonical(args.out)
     finally:
         engine.close()
-    print("derived tables written: " + ", ".join(paths))
+    print("tables written: " + ", ".join(paths))
+    print(f"serve them with: FUNNEL_SOURCE={args.out} FUNNEL_DB={args.db or store.DEFAULT_DB} make run")
     return 0
 
 

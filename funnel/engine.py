@@ -21,6 +21,8 @@ Engine API (both engines)::
     engine.run(sql, params)          # one DuckDB-dialect statement -> pandas DataFrame
     engine.run_named(name, params)   # funnel/sql/NAME.sql -> pandas DataFrame
     engine.build_derived()           # (re)build lead_visits, lead_reach, deal_history
+    engine.write_derived(dir)        # the derived tables as Parquet
+    engine.write_canonical(dir)      # the four canonical tables as Parquet (with the above: FUNNEL_SOURCE)
     engine.table_columns(table)      # {column: DuckDB type name}
     engine.close()
 """
@@ -94,6 +96,11 @@ class DuckDBEngine:
             self._con.execute(f"COPY {t} TO {_sql_string(str(p))} (FORMAT parquet)")
             paths.append(str(p))
         return paths
+
+    def write_canonical(self, out_dir) -> list[str]:
+        """Write the four canonical tables as ``OUT/NAME.parquet`` (beside the derived ones, the
+        folder the app can serve from: funnel/serving.py)."""
+        return export_canonical_parquet(self._con, out_dir)
 
     def close(self) -> None:
         self._con.close()

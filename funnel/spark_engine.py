@@ -201,6 +201,18 @@ class SparkEngine:
             paths.append(str(p))
         return paths
 
+    def write_canonical(self, out_dir) -> list[str]:
+        """Write the four canonical tables as Parquet folders ``OUT/NAME/`` (overwritten): with the
+        derived ones, one consistent snapshot the app can serve from (funnel/serving.py)."""
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        paths = []
+        for t in CANONICAL_TABLES:
+            p = out / t
+            self.spark.table(t).write.mode("overwrite").parquet(str(p))
+            paths.append(str(p))
+        return paths
+
     def close(self) -> None:
         for df in self._cached.values():
             df.unpersist()

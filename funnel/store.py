@@ -696,6 +696,11 @@ def derived_is_current(con) -> bool:
     have = {r[0] for r in con.execute(
         "SELECT table_name FROM duckdb_tables() WHERE schema_name = current_schema() "
         "AND database_name = current_database()").fetchall()}
+    if not set(DERIVED_TABLES) <= have:
+        # Served from tables derived elsewhere (funnel/serving.py), they are views over Parquet.
+        have |= {r[0] for r in con.execute(
+            "SELECT view_name FROM duckdb_views() WHERE schema_name = current_schema() "
+            "AND database_name = current_database() AND NOT internal").fetchall()}
     return set(DERIVED_TABLES) <= have and get_setting(con, "derived_layout") == DERIVED_LAYOUT
 
 
