@@ -167,7 +167,7 @@ if rates is not None and len(rates):
                                 disabled=["stage", "historical", "closed", "enough"])
         changes = {s: float(new) / 100 for s, old, new in zip(table["stage"], table["configured"], edited["configured"])
                    if pd.notna(new) and (pd.isna(old) or abs(float(new) - float(old)) > 1e-9)}
-        b1, b2, _ = st.columns([1, 1, 2])
+        b1, b2, _spare = st.columns([1, 1, 2])
         adoptable = {r.stage: float(r.historical_rate) for r in rates.itertuples() if r.enough_history}
         adopt = b1.button(_("Adopt historical rates"), key="adopt_historical", disabled=not adoptable,
                           help=_("Copy the historical win rate into the configured probability of every stage with "
