@@ -328,7 +328,7 @@ with ui.guard(_("the deal table")):
             "Stage": st.column_config.TextColumn(_("Stage")),
             "Amount": st.column_config.NumberColumn(_("Amount"), format=MONEY_FORMAT),
             "Close date": st.column_config.DateColumn(_("Close date"),
-                                                      format="YYYY-MM-DD" if lg != "en" else None),
+                                                      format="YYYY年M月D日" if lg == "zh" else None),
             "Overdue": st.column_config.TextColumn(_("Overdue")),
             "Counts in": st.column_config.TextColumn(_("Counts in")),
             "Probability": st.column_config.NumberColumn(_("Probability"), format="percent"),

@@ -230,7 +230,8 @@ with ui.guard(_("the calls so far")):
                                                            help=_("Won in the period as known at the as-of date.")),
                                     "note": st.column_config.TextColumn(_("Note")),
                                     "called_by": st.column_config.TextColumn(_("Called by")),
-                                    "called_at": st.column_config.DatetimeColumn(_("When"))})
+                                    "called_at": st.column_config.DatetimeColumn(
+                                        _("When"), format="YYYY年M月D日 HH:mm" if lg == "zh" else None)})
         latest = calls.iloc[0]
         figures = {"period": title_of(latest["period"]), "who": latest["owner"] or _("everyone"),
                    "commit": fmt_money(latest["commit_amount"]), "best": fmt_money(latest["best_case_amount"]),

@@ -246,7 +246,8 @@ def test_money_ticks_are_round_and_never_finer_than_chinese_money_text():
     ticks = fc_charts.money_ticks(1_000_000, 1_030_000)
     texts = [fmt.money(v, "zh", "CNY") for v in ticks]
     assert len(set(texts)) == len(texts)                      # no two ticks read the same
-    assert fc_charts.money_ticks(0, 100) == [0, 20, 40, 60, 80, 100]
+    assert fc_charts.money_ticks(0, 100) == [0, 20, 40, 60, 80, 100, 120]        # one step past the data
+    assert fc_charts.money_ticks(0, 147_000) == [0, 50_000, 100_000, 150_000]
     assert fc_charts.money_ticks(0, 5e8)[:3] == [0, 1e8, 2e8]
 
 

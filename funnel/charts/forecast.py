@@ -48,8 +48,10 @@ def _signed(x: float, lang: str, currency: str) -> str:
 
 
 def money_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
-    """About ``count`` round tick values from ``lo`` to ``hi``, never finer than Chinese money text
-    can tell apart (1万 has one decimal: steps of 1,000 from 1万; 1亿 two: steps of 1,000,000)."""
+    """About ``count`` round tick values from ``lo`` to one step past ``hi`` (an axis Plotly ranges
+    itself may end a little above the data; ticks outside the range are not drawn), never finer than
+    Chinese money text can tell apart (1万 has one decimal: steps of 1,000 from 1万; 1亿 two: steps of
+    1,000,000)."""
     lo, hi = float(lo), float(hi)
     if not (math.isfinite(lo) and math.isfinite(hi)) or hi <= lo:
         hi = lo + 1.0
@@ -58,7 +60,7 @@ def money_ticks(lo: float, hi: float, count: int = 5) -> list[float]:
     magnitude = 10 ** math.floor(math.log10(raw))
     step = next(m * magnitude for m in (1, 2, 5, 10) if m * magnitude >= raw - 1e-9)
     ticks, k = [], math.ceil(lo / step - 1e-9)
-    while k * step <= hi + step * 1e-9:
+    while k * step <= hi + step * (1 + 1e-9):
         ticks.append(float(k * step))
         k += 1
     return ticks

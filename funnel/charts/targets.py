@@ -108,7 +108,8 @@ def cumulative_won_chart(won_by_day: pd.DataFrame, amount, title_period: str, pr
                   amount=_money(last["cumulative_won"], lang, currency))
     theme.style(fig, title=title, presentation=presentation, x_title=None, y_title=_("Won (cumulative)"))
     if lang != "en":
-        fig.update_xaxes(tickformat=ZH_DAY)
+        # whole days only: with a few days Plotly ticks every 12 hours, which a day format repeats
+        fig.update_xaxes(tickformat=ZH_DAY, **({"dtick": 86_400_000} if len(won_by_day) < 8 else {}))
     values = pd.concat([won_by_day["cumulative_won"], won_by_day["pace_amount"]]).dropna()
     hi = float(values.max()) if len(values) else 1.0
     return money_axis(fig, 0, hi if hi > 0 else 1.0, "y", lang, currency)
