@@ -29,8 +29,8 @@ FILE_COLUMNS = {"period, owner, amount", "owner, team", "XLSX"}
 
 @pytest.fixture(scope="module")
 def cny_db(sample_db, tmp_path_factory):
-    """The sample database with its currency set to CNY and a target for every tile period (so the
-    target tiles, the plan and the reverse funnel are all drawn)."""
+    """The sample database (with its targets and teams) in CNY, with one manager's call recorded (so the
+    calls table and the latest call are drawn) and one owner's targets removed."""
     from funnel import access, store, targets
     from funnel.query import Scope, resolve
 
@@ -39,12 +39,30 @@ def cny_db(sample_db, tmp_path_factory):
     con = store.connect(path)
     try:
         fmt.set_currency(con, "CNY")
-        as_of = resolve(con, Scope()).as_of
-        rows = [{"period": p, "owner": "", "amount": 5_000_000.0} for p in targets.tile_periods(as_of)]
-        targets.save_targets(con, pd.DataFrame(rows), actor=access.Actor("test", "admin"), source="grid")
+        period = targets.tile_periods(resolve(con, Scope()).as_of)[0]
+        admin = access.Actor("王经理", "admin")
+        targets.record_call(con, period, "", commit_amount=300_000.0, best_case_amount=420_000.0,
+                            note="两笔大单下周签约", scope=Scope(), actor=admin)
+        stored = targets.stored_targets(con)          # one owner without targets: the "no target" paths
+        last_owner = sorted(o for o in stored["owner"] if o)[-1]
+        targets.save_targets(con, stored[stored["owner"] != last_owner], actor=admin, source="grid")
     finally:
         con.close()
     return path
+
+
+def _owner_without_target(db) -> tuple[str, str]:
+    """An opportunity owner without a target for the as-of month, and that month."""
+    from funnel import store, targets
+    from funnel.query import Scope, resolve
+    con = store.connect(db)
+    try:
+        period = targets.tile_periods(resolve(con, Scope()).as_of)[0]
+        stored = targets.stored_targets(con)
+        with_target = set(stored[stored["period"] == period]["owner"])
+        return next(o for o in targets.owner_choices(con) if o and o not in with_target), period
+    finally:
+        con.close()
 
 
 def _render_in_chinese(db, page, state=None):
@@ -111,14 +129,57 @@ def test_targets_page_in_chinese(cny_db):
     assert at.title[0].value == "目标与计划"
     money = re.compile(ZH_MONEY.format(symbol="¥"))
     tiles = {m.label: m.value for m in at.metric}
-    target_tiles = [v for k, v in tiles.items() if k.endswith("目标")]
-    assert target_tiles == ["¥500万"] * 3                                     # 5,000,000 in 万
+    target_tiles = [v for k, v in tiles.items() if k.endswith(" 目标")]
+    assert len(target_tiles) == 3
+    assert all(v == "未设目标" or (money.fullmatch(v) and v.endswith("万")) for v in target_tiles), target_tiles
+    assert any(k.startswith("2026年") and k.endswith("月 目标") for k in tiles)          # 2026年11月 目标
     finding = page_finding(at)
     assert "达成概率" in finding and money.search(finding) and "$" not in finding
     assert not any("$" in t for t in texts), "amounts in dollars on a CNY database"
     plan = [m.value for m in at.markdown if "缺口" in m.value and "赢单" in m.value]
     assert plan, "the demand plan's sentence is missing"
     assert "年" in plan[0] and "笔赢单" in plan[0]
+    latest = [t.value for t in at.text if t.value.startswith("最新预测——")]
+    assert latest and "¥30万" in latest[0] and "两笔大单下周签约" in latest[0] and "王经理" in latest[0]
+
+
+def test_targets_page_in_chinese_for_an_owner_without_a_target(cny_db):
+    owner, period = _owner_without_target(cny_db)
+    at = _render_in_chinese(cny_db, "pages/targets.py", {"targets_owner": owner})
+    _assert_all_chinese(at, cny_db)
+    from funnel import targets
+    assert page_finding(at).startswith(f"{targets.period_title(period, 'zh')}（{owner}）：未设目标——已赢单 ¥")
+    assert any(i.value == "为该期间设定目标，即可看到达成它需要什么。" for i in at.info)
+
+
+def test_forecast_page_in_chinese_with_every_toggle(cny_db):
+    at = _render_in_chinese(cny_db, "pages/forecast.py", {"fc_wf_weighted": True, "fc_wf_horizon": True,
+                                                           "fc_only_overdue": True})
+    _assert_all_chinese(at, cny_db)
+    assert any("只含" in c.value and "前成交的商机" in c.value and "赢率变化" in c.value for c in at.caption)
+    deals = next(d.value for d in at.dataframe if "Overdue" in getattr(d.value, "columns", []))
+    assert len(deals) and deals["Overdue"].str.fullmatch(r"⚠ 逾期 \d+ 天").all()
+    assert deals["Counts in"].str.fullmatch(r"\d{4}年\d{1,2}月").all()
+
+
+#: The data contract's names, the CLI and an export's name, which the "import deals" hint quotes as
+#: they must be typed.
+CONTRACT_NAMES = {"opportunities", "opportunity_events", "opportunity_id", "created_at", "amount", "close_date",
+                  "stage", "entered_at", "python -m funnel import --opportunities opportunities.csv "
+                  "--opportunity-events opportunity_events.csv", "Salesforce", "OpportunityHistory"}
+
+
+def test_forecast_without_deals_explains_in_chinese(tmp_path):
+    from builders import build_db
+    db = tmp_path / "leads_only.duckdb"
+    build_db(db, leads=[("L1", "2026-05-01 09:00", "webinar", "SMB", "Ann", "Xe")],
+             lead_events=[("L1", "Lead", "2026-05-01 09:00")]).close()
+    at = _render_in_chinese(db, "pages/forecast.py")
+    assert_clean(at)
+    assert page_finding(at) == "预测需要商机数据：这个数据库只有线索，没有商机。"
+    assert i18n.missing("zh") == set()
+    leftovers = english_words(visible_texts(at), _data_values(db) | CONTRACT_NAMES)
+    assert not leftovers, sorted(set(leftovers))
 
 
 def test_money_pages_in_english_keep_the_currency_symbol(cny_db):
