@@ -354,3 +354,12 @@ def test_plan_sentence_in_chinese_has_the_same_figures():
     assert targets.period_title("2026-Q3", "zh") == "2026年第三季度" and targets.period_title("2026-Q3") == "Q3 2026"
 
 
+
+
+@pytest.mark.parametrize("page", ["pages/forecast.py", "pages/targets.py"])
+def test_money_pages_in_chinese_presentation_mode(cny_db, page):
+    """Presentation mode wraps the chart titles by display width and hides the editors: still every
+    word in Chinese."""
+    at = _render_in_chinese(cny_db, page, {"present": True})
+    _assert_all_chinese(at, cny_db)
+    assert not [b for b in at.button if b.key in ("adopt_historical", "reset_probabilities", "save_teams")]
