@@ -363,3 +363,24 @@ def test_money_pages_in_chinese_presentation_mode(cny_db, page):
     at = _render_in_chinese(cny_db, page, {"present": True})
     _assert_all_chinese(at, cny_db)
     assert not [b for b in at.button if b.key in ("adopt_historical", "reset_probabilities", "save_teams")]
+
+
+@pytest.mark.parametrize("name", ["by_month", "ranges", "categories", "waterfall", "backtest", "outcomes",
+                                  "cumulative", "attainment", "reverse_funnel"])
+def test_chinese_empty_charts_say_why_in_chinese(name):
+    empty = {"by_month": lambda: fc_charts.forecast_by_period_chart(pd.DataFrame(), lang="zh"),
+             "ranges": lambda: fc_charts.ranges_chart(pd.DataFrame(), lang="zh"),
+             "categories": lambda: fc_charts.category_chart(pd.DataFrame(), lang="zh"),
+             "waterfall": lambda: fc_charts.waterfall_chart(pd.DataFrame(), lang="zh"),
+             "backtest": lambda: fc_charts.backtest_chart(pd.DataFrame(), lang="zh"),
+             "outcomes": lambda: tg_charts.outcome_chart([], None, None, "2026年11月", lang="zh"),
+             "cumulative": lambda: tg_charts.cumulative_won_chart(DAYS.assign(cumulative_won=0.0, pace_amount=None),
+                                                                  None, "2026年11月", lang="zh"),
+             "attainment": lambda: tg_charts.attainment_chart(BREAKDOWN.iloc[:1], lang="zh"),
+             "reverse_funnel": lambda: tg_charts.reverse_funnel_chart({}, lang="zh")}
+    i18n.reset_missing()
+    fig = empty[name]()
+    assert not fig.data
+    note = fig.layout.annotations[0].text
+    assert CJK.search(note) and not english_words([note], set()), note
+    assert i18n.missing("zh") == set()

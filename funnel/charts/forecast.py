@@ -88,7 +88,8 @@ def period_label(p, lang: str = "en") -> str:
 
 
 def _what_to_do(lang: str) -> str:
-    return gettext_for(lang)("pick a later as-of date or widen the filters")
+    _ = gettext_for(lang)
+    return _("pick a later as-of date or widen the filters")
 
 
 def _english_step(step: str) -> str:
