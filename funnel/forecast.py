@@ -15,12 +15,15 @@ from datetime import date, datetime, timedelta
 import numpy as np
 import pandas as pd
 
-from . import access, audit, store
+from . import access, audit, fmt, store
 from .errors import ConfigError
+from .i18n import N_, Message, msg
 from .query import Resolved, Scope, add_months, month_start, resolve, run, sql
 
 METHODS = ("configured", "historical")
-METHOD_LABELS = {"configured": "Configured probabilities", "historical": "Historical win rates"}
+METHOD_LABELS = {"configured": N_("Configured probabilities"), "historical": N_("Historical win rates")}
+#: The methods' names inside a sentence (lower case in English).
+METHOD_NAMES = {"configured": N_("configured probabilities"), "historical": N_("historical win rates")}
 #: Below this many closed deals behind a stage, its historical rate is too noisy to use.
 MIN_CLOSED_FOR_HISTORICAL = 20
 HISTORY_DAYS = 365
@@ -736,31 +739,65 @@ def backtest_summary(bt: pd.DataFrame) -> pd.DataFrame:
 # Sentences the page shows next to the figures
 
 
-def backtest_verdict(summary: pd.DataFrame) -> str:
-    """One sentence: which method has been more accurate (lower MAPE) and by how much."""
+@dataclass(frozen=True)
+class _Points:
+    """A difference of two rates in percentage points, for a message: ``27.0`` (both languages)."""
+    value: float
+
+    def format(self, lang: str) -> str:
+        return fmt.number(self.value * 100, lang, 1)
+
+
+def backtest_verdict_message(summary: pd.DataFrame) -> Message:
+    """:func:`backtest_verdict` as a message, rendered in the reader's language by the page."""
     s = summary.dropna(subset=["mape"]) if len(summary) else summary
     if len(s) < 2:
-        return ("No past month had won deals to compare with, so the two methods cannot be compared yet."
-                if s.empty else "Only one method could be scored, so the two cannot be compared yet.")
+        return (msg("No past month had won deals to compare with, so the two methods cannot be compared yet.")
+                if s.empty else msg("Only one method could be scored, so the two cannot be compared yet."))
     s = s.sort_values("mape", kind="stable")
     best, other = s.iloc[0], s.iloc[1]
-    months = int(best["months"])
-    label_b, label_o = METHOD_LABELS[best["method"]].lower(), METHOD_LABELS[other["method"]].lower()
+    months = fmt.Count(int(best["months"]))
     if abs(float(best["mape"]) - float(other["mape"])) < 0.0005:
-        return (f"Over the last {months} months both methods have been about equally accurate: their forecasts "
-                f"missed what was won by {best['mape'] * 100:.1f}% on average.")
-    return (f"Over the last {months} months, {label_b} have been more accurate: their forecasts missed what was "
-            f"actually won by {best['mape'] * 100:.1f}% on average, against {other['mape'] * 100:.1f}% for "
-            f"{label_o} — {abs(other['mape'] - best['mape']) * 100:.1f} percentage points closer.")
+        return msg("Over the last {months} months both methods have been about equally accurate: their forecasts "
+                   "missed what was won by {mape} on average.", months=months, mape=fmt.Pct(float(best["mape"]), 1))
+    return msg("Over the last {months} months, {best} have been more accurate: their forecasts missed what was "
+               "actually won by {best_mape} on average, against {other_mape} for {other} — {points} percentage "
+               "points closer.", months=months, best=msg(METHOD_NAMES[best["method"]]),
+               other=msg(METHOD_NAMES[other["method"]]), best_mape=fmt.Pct(float(best["mape"]), 1),
+               other_mape=fmt.Pct(float(other["mape"]), 1),
+               points=_Points(abs(float(other["mape"]) - float(best["mape"]))))
 
 
-def method_note(rates: pd.DataFrame, method: str) -> str | None:
-    """Which stages the historical method fills in with configured probabilities (too few closed deals)."""
+def backtest_verdict(summary: pd.DataFrame) -> str:
+    """One sentence: which method has been more accurate (lower MAPE) and by how much (English;
+    :func:`backtest_verdict_message` for the reader's language)."""
+    return backtest_verdict_message(summary).render("en")
+
+
+def _listed(items: list[Message]) -> Message:
+    """Several messages as one list (``A, B, C`` / ``A、B、C``)."""
+    out = items[-1]
+    for item in reversed(items[:-1]):
+        out = msg("{item}, {rest}", item=item, rest=out)
+    return out
+
+
+def method_note_message(rates: pd.DataFrame, method: str) -> Message | None:
+    """:func:`method_note` as a message, rendered in the reader's language by the page."""
     if method != "historical" or rates is None or rates.empty:
         return None
     short = rates[~rates["enough_history"].astype(bool)]
     if short.empty:
         return None
-    names = ", ".join(f"{r.stage} ({int(r.closed)} closed)" for r in short.itertuples())
-    return (f"Too little history for {names}: fewer than {MIN_CLOSED_FOR_HISTORICAL} deals that reached the stage "
-            "closed in the last 365 days, so the configured probability is used there.")
+    names = _listed([msg("{stage} ({closed} closed)", stage=str(r.stage), closed=fmt.Count(int(r.closed)))
+                     for r in short.itertuples()])
+    return msg("Too little history for {names}: fewer than {minimum} deals that reached the stage closed in the "
+               "last 365 days, so the configured probability is used there.", names=names,
+               minimum=fmt.Count(MIN_CLOSED_FOR_HISTORICAL))
+
+
+def method_note(rates: pd.DataFrame, method: str) -> str | None:
+    """Which stages the historical method fills in with configured probabilities (too few closed
+    deals), in English; :func:`method_note_message` for the reader's language."""
+    note = method_note_message(rates, method)
+    return None if note is None else note.render("en")

@@ -23,8 +23,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from . import access, audit, conversion, forecast, store
+from . import access, audit, conversion, fmt, forecast, store
 from .errors import ConfigError, ImportValidationError
+from .i18n import Message, gettext_for, msg, msg_n, render
 from .query import Scope, add_months, cohort_cte, month_start, resolve, run, sql
 
 TARGET_COLUMNS = ("period", "owner", "amount")
@@ -101,10 +102,22 @@ def quarter_label(d: date) -> str:
     return f"{d.year}-Q{(d.month - 1) // 3 + 1}"
 
 
-def period_title(label: str) -> str:
-    """'2026-06' → 'June 2026', '2026-Q2' → 'Q2 2026' (for tiles and sentences)."""
+def period_title(label: str, lang: str = "en") -> str:
+    """'2026-06' → 'June 2026' / '2026年6月', '2026-Q2' → 'Q2 2026' / '2026年第二季度' (for tiles and
+    sentences)."""
     p = parse_period(label)
+    if lang != "en":
+        return fmt.month(p.start, lang) if len(p.months) == 1 else fmt.quarter(p.start, lang)
     return f"{p.start:%B %Y}" if len(p.months) == 1 else f"Q{(p.start.month - 1) // 3 + 1} {p.start.year}"
+
+
+@dataclass(frozen=True)
+class PeriodTitle:
+    """A target period in a message, named in the reader's language (:func:`period_title`)."""
+    label: str
+
+    def format(self, lang: str) -> str:
+        return period_title(self.label, lang)
 
 
 def tile_periods(as_of: date) -> list[str]:
@@ -667,23 +680,23 @@ def demand_plan(assumptions: dict, amount: float, period: str, owner: str = "", 
     needed(S) = won_deals_needed / (reached(last) / reached(S)) — with step-rate overrides the same
     chain with the rates in use: needed(previous) = needed(S) / step_rate(S). leads_by = P0 −
     lead_to_won_days (rounded up to whole days, so the leads exist in time). Every null has a
-    reason in ``reasons``.
+    reason in ``reasons`` (English; ``reason_messages`` holds the same as messages for a page).
     """
     o = overrides or {}
     p = parse_period(period)
-    reasons: list[str] = []
+    reason_messages: list[Message] = []
     avg = o.get("avg_won_amount", assumptions["avg_won_amount"])
     win_rate = o.get("win_rate", assumptions["win_rate"])
     l2w = o.get("lead_to_won_days", assumptions["lead_to_won_days"])
     stages = assumptions["stages"]
     wdn = _div(amount, avg)
     if wdn is None:
-        reasons.append("No deal was won in the last 365 days, so the average won deal is unknown"
-                       if not avg else "The average won deal is 0.")
+        reason_messages.append(msg("No deal was won in the last 365 days, so the average won deal is unknown")
+                               if not avg else msg("The average won deal is 0."))
     opps = _div(wdn, win_rate)
     if wdn is not None and opps is None:
-        reasons.append("The win rate is 0 or unknown (no opportunity closed in the last 365 days), "
-                       "so the opportunities needed cannot be derived.")
+        reason_messages.append(msg("The win rate is 0 or unknown (no opportunity closed in the last 365 days), "
+                                   "so the opportunities needed cannot be derived."))
     step_overrides = o.get("step_rates") or {}
     needed: list[dict] = []
     if stages:
@@ -693,9 +706,10 @@ def demand_plan(assumptions: dict, amount: float, period: str, owner: str = "", 
                 ratio = _div(last_reached, s["reached"])
                 needed.append({"stage": s["stage"], "needed": _div(wdn, ratio)})
             if wdn is not None and not last_reached:
-                reasons.append(f"No lead of the mature cohort ({assumptions['cohort_from']} to "
-                               f"{assumptions['cohort_to']}) reached {stages[-1]['stage']}, so the leads needed per "
-                               "stage cannot be derived.")
+                reason_messages.append(msg(
+                    "No lead of the mature cohort ({cohort_from} to {cohort_to}) reached {stage}, so the leads "
+                    "needed per stage cannot be derived.", cohort_from=_IsoDate(assumptions["cohort_from"]),
+                    cohort_to=_IsoDate(assumptions["cohort_to"]), stage=str(stages[-1]["stage"])))
         else:
             value = wdn
             chain = [None] * len(stages)
@@ -706,16 +720,19 @@ def demand_plan(assumptions: dict, amount: float, period: str, owner: str = "", 
                 rate = step_overrides.get(stages[i]["stage"], stages[i]["step_rate"])
                 value = _div(value, rate)
                 if value is None:
-                    reasons.append(f"The step rate into {stages[i]['stage']} is 0 or unknown.")
+                    reason_messages.append(msg("The step rate into {stage} is 0 or unknown.",
+                                               stage=str(stages[i]["stage"])))
             needed = [{"stage": s["stage"], "needed": chain[i]} for i, s in enumerate(stages)]
     leads_needed = needed[0]["needed"] if needed else None
     leads_by = p.start - timedelta(days=math.ceil(l2w)) if l2w is not None else None
     if l2w is None:
-        reasons.append("No lead of the mature cohort reached the last stage, so the lead-to-won time is unknown.")
+        reason_messages.append(msg("No lead of the mature cohort reached the last stage, so the lead-to-won time is "
+                                   "unknown."))
     return {"period": p.label, "owner": owner, "gap": amount, "avg_won_amount": avg, "win_rate": win_rate,
             "won_deals_needed": wdn, "opportunities_needed": opps, "needed": needed, "leads_needed": leads_needed,
             "lead_to_won_days": l2w, "leads_by": leads_by, "run_rate": assumptions["run_rate"],
-            "as_of": assumptions["as_of"], "reasons": reasons}
+            "as_of": assumptions["as_of"], "reasons": [m.render("en") for m in reason_messages],
+            "reason_messages": reason_messages}
 
 
 def demand_plans(con, scope: Scope = Scope(), figures: pd.DataFrame | None = None,
@@ -729,32 +746,81 @@ def demand_plans(con, scope: Scope = Scope(), figures: pd.DataFrame | None = Non
     return [demand_plan(a, float(row.gap), row.period, row.owner, overrides=overrides) for row in with_gap.itertuples()]
 
 
+def plan_messages(plan: dict, currency: str = fmt.DEFAULT_CURRENCY) -> list[Message]:
+    """The sentence a leader would say, as messages a page renders in the reader's language (see
+    :func:`plan_sentence`); amounts in ``currency``."""
+    when = PeriodTitle(plan["period"])
+    gap = fmt.Money(plan["gap"], currency)
+    if not plan["gap"]:
+        return [msg("There is no gap to close in {when}: the target is already met.", when=when)]
+    if plan["won_deals_needed"] is None:
+        reasons = plan.get("reason_messages") or [str(r) for r in plan["reasons"]]
+        return [msg("The {gap} gap in {when} cannot be turned into deals:", gap=gap, when=when), *reasons]
+    wins = _About(plan["won_deals_needed"])
+    need = msg_n("To close the {gap} gap in {when} we need about {wins} more win",
+                 "To close the {gap} gap in {when} we need about {wins} more wins", wins.n, gap=gap, when=when,
+                 wins=wins)
+    opps = None if plan["opportunities_needed"] is None else _About(plan["opportunities_needed"])
+    leads = None if plan["leads_needed"] is None else _About(plan["leads_needed"])
+    by = msg(" created by {date}", date=_LongDate(plan["leads_by"])) if plan["leads_by"] else ""
+    if opps and leads:
+        alternatives = msg("~{opportunities} new opportunities or ~{leads} new leads{by}", opportunities=opps,
+                           leads=leads, by=by)
+    elif opps:
+        alternatives = msg("~{opportunities} new opportunities", opportunities=opps)
+    elif leads:
+        alternatives = msg("~{leads} new leads{by}", leads=leads, by=by)
+    else:
+        alternatives = None
+    rate = _About(plan["run_rate"])
+    run_rate = msg_n("at today's run rate we create {rate} lead a month.",
+                     "at today's run rate we create {rate} leads a month.", rate.n, rate=rate)
+    first = (msg("{need}: {alternatives}; {run_rate}", need=need, alternatives=alternatives, run_rate=run_rate)
+             if alternatives else msg("{need}; {run_rate}", need=need, run_rate=run_rate))
+    out = [first]
+    if plan["leads_by"] is not None and plan.get("as_of") and plan["leads_by"] < plan["as_of"]:
+        out.append(msg("That date has passed: leads created from now on arrive too late on average for this period."))
+    return out
+
+
 def plan_sentence(plan: dict) -> str:
     """The sentence a leader would say, e.g. 'To close the $2.9M gap in June 2026 we need about 78
     more wins: ~150 new opportunities or ~780 new leads created by 12 March 2026; at today's run rate
-    we create 420 a month.'"""
-    from .labels import money
+    we create 420 a month.' (English, in dollars; :func:`plan_messages` for a page.)"""
+    return render(plan_messages(plan), "en")
 
-    when = period_title(plan["period"])
-    if not plan["gap"]:
-        return f"There is no gap to close in {when}: the target is already met."
-    if plan["won_deals_needed"] is None:
-        return f"The {money(plan['gap'])} gap in {when} cannot be turned into deals: " + " ".join(plan["reasons"])
-    wins = _about(plan["won_deals_needed"])
-    parts = [f"To close the {money(plan['gap'])} gap in {when} we need about {wins} more "
-             f"{'win' if wins == '1' else 'wins'}"]
-    alt = []
-    if plan["opportunities_needed"] is not None:
-        alt.append(f"~{_about(plan['opportunities_needed'])} new opportunities")
-    if plan["leads_needed"] is not None:
-        by = f" created by {plan['leads_by']:%-d %B %Y}" if plan["leads_by"] else ""
-        alt.append(f"~{_about(plan['leads_needed'])} new leads{by}")
-    s = parts[0] + (": " + " or ".join(alt) if alt else "") + "; "
-    rate = _about(plan["run_rate"])
-    s += f"at today's run rate we create {rate} {'lead' if rate == '1' else 'leads'} a month."
-    if plan["leads_by"] is not None and plan.get("as_of") and plan["leads_by"] < plan["as_of"]:
-        s += " That date has passed: leads created from now on arrive too late on average for this period."
-    return s
+
+@dataclass(frozen=True)
+class _About:
+    """A count as a leader says it (:func:`_about`), the same in every language; ``n`` picks the
+    plural form."""
+    value: float
+
+    @property
+    def n(self) -> int:
+        text = _about(self.value)
+        return int(text.replace(",", "")) if text.replace(",", "").isdigit() else 0
+
+    def format(self, lang: str) -> str:
+        return _about(self.value)
+
+
+@dataclass(frozen=True)
+class _LongDate:
+    """'12 April 2026' / '2026年4月12日'."""
+    value: date
+
+    def format(self, lang: str) -> str:
+        return f"{self.value:%-d %B %Y}" if lang == "en" else fmt.date(self.value, lang)
+
+
+@dataclass(frozen=True)
+class _IsoDate:
+    """'2026-04-12' / '2026年4月12日'."""
+    value: date
+
+    def format(self, lang: str) -> str:
+        return str(self.value) if lang == "en" else fmt.date(self.value, lang)
 
 
 def _about(x: float) -> str:
@@ -773,17 +839,22 @@ def _about(x: float) -> str:
 # What the page's editors need (no arithmetic in pages)
 
 
-def assumption_table(assumptions: dict, overrides: dict | None = None) -> pd.DataFrame:
+def assumption_table(assumptions: dict, overrides: dict | None = None, lang: str = "en",
+                     currency: str = fmt.DEFAULT_CURRENCY) -> pd.DataFrame:
     """The plan's assumptions, the history value beside the one in use (= the override, else the
-    history). Columns: key, assumption, history, in_use. Rates are fractions."""
+    history). Columns: key, assumption (named in ``lang``), history, in_use. Rates are fractions."""
+    _ = gettext_for(lang)
     o = overrides or {}
     steps = o.get("step_rates") or {}
-    rows = [("avg_won_amount", "Average won deal ($)", assumptions["avg_won_amount"]),
-            ("win_rate", f"Win rate from {assumptions.get('win_rate_stage') or 'the first stage'}", assumptions["win_rate"]),
-            ("lead_to_won_days", "Lead-to-won time (days)", assumptions["lead_to_won_days"])]
+    first = assumptions.get("win_rate_stage")
+    rows = [("avg_won_amount", _("Average won deal ({symbol})", symbol=fmt.currency_symbol(currency, lang)),
+             assumptions["avg_won_amount"]),
+            ("win_rate", _("Win rate from {stage}", stage=first) if first else _("Win rate from the first stage"),
+             assumptions["win_rate"]),
+            ("lead_to_won_days", _("Lead-to-won time (days)"), assumptions["lead_to_won_days"])]
     out = [{"key": k, "assumption": label, "history": h, "in_use": o.get(k, h)} for k, label, h in rows]
     for s in assumptions["stages"][1:]:
-        out.append({"key": f"step:{s['stage']}", "assumption": f"Step rate into {s['stage']}",
+        out.append({"key": f"step:{s['stage']}", "assumption": _("Step rate into {stage}", stage=s["stage"]),
                     "history": s["step_rate"], "in_use": steps.get(s["stage"], s["step_rate"])})
     return pd.DataFrame(out, columns=["key", "assumption", "history", "in_use"])
 
