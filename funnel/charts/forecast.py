@@ -8,12 +8,14 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from .. import labels
+from .. import fmt, labels
+from ..i18n import N_, gettext_for, ngettext_for
 from . import theme
+from .overview import money_axis
 
-STEP_LABELS = {"start": "Start", "new": "New deals", "advanced": "Advanced", "moved back": "Moved back",
-               "pulled in": "Pulled in", "pushed out": "Pushed out", "amount up": "Amount up",
-               "amount down": "Amount down", "won": "Won", "lost": "Lost", "end": "End"}
+STEP_LABELS = {"start": N_("Start"), "new": N_("New deals"), "advanced": N_("Advanced"), "moved back": N_("Moved back"),
+               "pulled in": N_("Pulled in"), "pushed out": N_("Pushed out"), "amount up": N_("Amount up"),
+               "amount down": N_("Amount down"), "won": N_("Won"), "lost": N_("Lost"), "end": N_("End")}
 METHOD_LABELS = {"configured": "Configured probabilities", "historical": "Historical win rates"}
 WHAT_TO_DO = "pick a later as-of date or widen the filters"
 ROLLUP_LABELS = {"closed_won": "Closed", "commit_total": "Commit + Closed",
@@ -142,29 +144,38 @@ def category_chart(rollup: pd.DataFrame, presentation: bool = False) -> go.Figur
 
 
 def waterfall_chart(changes: pd.DataFrame, presentation: bool = False, weighted: bool = False,
-                    start_label: str | None = None, end_label: str | None = None) -> go.Figure:
+                    start_label: str | None = None, end_label: str | None = None, lang: str = "en",
+                    currency: str = fmt.DEFAULT_CURRENCY) -> go.Figure:
     """Open pipeline from start to end with every change between as a step (plotly Waterfall).
 
     ``changes`` is :func:`funnel.forecast.pipeline_changes` (step, amount, deals; first row
     'start', last row 'end'). Steps that moved no deal are left out; the bars add up exactly.
+    Words in ``lang``, amounts in ``currency`` (English in dollars: as it always read).
     """
+    _ = gettext_for(lang)
     if changes is None or changes.empty:
-        return theme.empty_figure(f"No open deals at either date — {WHAT_TO_DO}", presentation)
+        return theme.empty_figure(_("No open deals at either date — pick a later as-of date or widen the filters"),
+                                  presentation)
+
+    def money(v) -> str:
+        return fmt.money(v, lang, currency)
+
+    def step_label(s: str) -> str:
+        return _(STEP_LABELS[s]) if s in STEP_LABELS else s
+
     df = changes.set_index("step")
     steps = [s for s in df.index if s not in ("start", "end") and (df.at[s, "deals"] or df.at[s, "amount"])]
     rows = ["start", *steps, "end"]
-    x = [start_label or STEP_LABELS["start"], *[STEP_LABELS.get(s, s) for s in steps],
-         end_label or STEP_LABELS["end"]]
+    x = [start_label or step_label("start"), *[step_label(s) for s in steps], end_label or step_label("end")]
     y = [float(df.at["start", "amount"]), *[float(df.at[s, "amount"]) for s in steps],
          float(df.at["end", "amount"])]
     deals = [int(df.at[s, "deals"]) for s in rows]
     measure = ["absolute", *["relative"] * len(steps), "total"]
     # a stage move leaves the open amount unchanged: say how many deals moved instead of "$0"
-    text = [_money(y[0]),
-            *[(("+" if v > 0 else "") + _money(v)) if v else f"{d} deal{'s' if d != 1 else ''}"
+    text = [money(y[0]),
+            *[(("+" if v > 0 else "") + money(v)) if v else ngettext_for(lang, "{n} deal", "{n} deals", d, n=d)
               for v, d in zip(y[1:-1], deals[1:-1])],
-            _money(y[-1])]
-    what = "weighted pipeline" if weighted else "open pipeline"
+            money(y[-1])]
     fig = go.Figure(go.Waterfall(
         x=x, y=y, measure=measure, text=text, textposition="outside", cliponaxis=False,
         # One label size for every step (Plotly would shrink each label to its bar's width).
@@ -172,14 +183,22 @@ def waterfall_chart(changes: pd.DataFrame, presentation: bool = False, weighted:
         customdata=deals, connector={"line": {"color": theme.MUTED, "width": 1}},
         increasing={"marker": {"color": theme.GOOD}}, decreasing={"marker": {"color": theme.BAD}},
         totals={"marker": {"color": theme.NEUTRAL}},
-        hovertemplate="%{x}: %{text} · %{customdata} deals<extra></extra>"))
+        hovertemplate=_("%{x}: %{text} · %{customdata} deals") + "<extra></extra>"))
     diff = y[-1] - y[0]
-    moves = sorted(((abs(v), STEP_LABELS.get(s, s).lower(), v) for s, v in zip(steps, y[1:-1]) if v), reverse=True)
-    title = f"The {what} {'grew' if diff >= 0 else 'fell'} by {_money(abs(diff))}"
+    # lower case inside the English sentence ("biggest move: new deals"); Chinese has no case
+    moves = sorted(((abs(v), step_label(s).lower(), v) for s, v in zip(steps, y[1:-1]) if v), reverse=True)
+    amount = money(abs(diff))
+    if weighted:
+        title = _("The weighted pipeline grew by {amount}", amount=amount) if diff >= 0 else \
+            _("The weighted pipeline fell by {amount}", amount=amount)
+    else:
+        title = _("The open pipeline grew by {amount}", amount=amount) if diff >= 0 else \
+            _("The open pipeline fell by {amount}", amount=amount)
     if moves:
-        title += f"; biggest move: {moves[0][1]} ({('+' if moves[0][2] > 0 else '') + _money(moves[0][2])})"
+        title += _("; biggest move: {step} ({amount})", step=moves[0][1],
+                   amount=("+" if moves[0][2] > 0 else "") + money(moves[0][2]))
     theme.style(fig, title=title, presentation=presentation, x_title=None,
-                y_title="Weighted amount" if weighted else "Open amount", legend=False)
+                y_title=_("Weighted amount") if weighted else _("Open amount"), legend=False)
     # The changes are small next to the pipeline itself: start the axis near the lowest level the
     # bars reach (the start and end bars are then cut, their labels carry the full amounts).
     levels, running = [], 0.0
@@ -190,7 +209,7 @@ def waterfall_chart(changes: pd.DataFrame, presentation: bool = False, weighted:
     span = max(high - low, abs(high) * 0.02, 1.0)
     bottom = max(0.0, low - span * 1.2)
     fig.update_yaxes(range=[bottom, high + span * 0.35])
-    return theme.money_tick(fig)
+    return money_axis(fig, [bottom, high + span * 0.35], lang, currency)
 
 
 def backtest_chart(bt: pd.DataFrame, presentation: bool = False, verdict: str | None = None) -> go.Figure:
