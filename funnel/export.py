@@ -14,7 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from . import fmt
-from .i18n import gettext_for, render
+from .i18n import gettext_for, ngettext_for, render
 from .markup import plain_figure
 
 #: The ``lang`` attribute of the document (browsers pick fonts and hyphenation by it).
@@ -126,7 +126,10 @@ def overview_html(kpis: pd.DataFrame, notes: list[dict], headline: dict | None, 
     from .overview import TILES
 
     _ = gettext_for(lang)
-    money = lambda x: fmt.money(x, lang, currency)  # noqa: E731 - one currency for the whole file
+
+    def money(x) -> str:
+        return fmt.money(x, lang, currency)
+
     this, last = kpis.iloc[-1], kpis.iloc[-2]
     rows = []
     for t in TILES:
@@ -157,4 +160,5 @@ def overview_html(kpis: pd.DataFrame, notes: list[dict], headline: dict | None, 
         _("Won"): [money(v) for v in kpis["won_amount"]]})
     title = _("Weekly review — week ending {date}", date=fmt.date(as_of, lang))
     return review_html(title, scope_sentence, rows, [render(n["message"], lang) for n in notes], figures,
-                       [(_("Last 12 weeks"), table)], lang=lang, exported_at=exported_at)
+                       [(ngettext_for(lang, "Last {n} week", "Last {n} weeks", len(kpis), n=len(kpis)), table)],
+                       lang=lang, exported_at=exported_at)
