@@ -278,3 +278,26 @@ def test_command_line_review_in_chinese_has_the_same_figures(sample_copy):
     assert _cells(en, "value")[:3] == _cells(zh, "value")[:3]          # the week's counts
     assert len(_cells(en, "value")) == len(_cells(zh, "value"))
     assert {"达成概率", "团队与负责人"} <= set(re.findall(r"<h2>(.*?)</h2>", zh))
+
+
+def test_bold_in_chinese_translations_closes_where_markdown_can_close_it():
+    """Regression: "**自 {date} 的复盘以来：**{changes}" showed its asterisks on the Overview. A closing
+    ``**`` right after punctuation (the full-width "：") and before a letter or figure is no closing
+    delimiter in CommonMark; the colon goes after the bold text instead."""
+    import unicodedata
+    from babel.messages.pofile import read_po
+
+    def punct(c: str) -> bool:
+        return unicodedata.category(c).startswith("P")
+
+    broken = []
+    with i18n.po_path("zh").open("rb") as f:
+        for entry in read_po(f, locale="zh"):
+            for s in (entry.string if isinstance(entry.string, tuple) else (entry.string,)):
+                marks = [m.start() for m in re.finditer(r"\*\*", s or "")]
+                for closing in marks[1::2]:
+                    before, after = s[closing - 1], s[closing + 2:closing + 3]
+                    # a placeholder ("{changes}") is replaced by text: it counts as a letter here
+                    if punct(before) and after and not after.isspace() and (after == "{" or not punct(after)):
+                        broken.append(s)
+    assert not broken, broken
