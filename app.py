@@ -9,46 +9,56 @@ import streamlit as st
 
 import i18n_ui
 import ui
+from funnel.i18n import N_
 
 st.set_page_config(page_title="Funnelcast", page_icon=":material/monitoring:", layout="wide", initial_sidebar_state="expanded")
 
+# The session's language first (from the link, else the browser's): every word below is in it,
+# the navigation's section names and page titles too.
+i18n_ui.ensure_language()
+_ = i18n_ui._
+
+# url_path (and default) come before the translated title: tests/test_architecture.py reads each
+# st.Page call up to its first ")".
 PAGES = {
-    "Weekly review": [
+    _("Weekly review"): [
         # The default page is served at "/"; Streamlit still reserves its url_path, so it is not
         # "overview": that path belongs to the hidden alias below, which runs the same page, so a
         # link to /overview works instead of saying "Page not found".
-        st.Page("pages/overview.py", title="Overview", icon=":material/home:", url_path="home", default=True),
-        st.Page("pages/review_history.py", title="Review history", icon=":material/history:", url_path="review_history"),
-        st.Page("pages/overview.py", title="Overview", url_path="overview", visibility="hidden"),
+        st.Page("pages/overview.py", url_path="home", default=True, title=_("Overview"), icon=":material/home:"),
+        st.Page("pages/review_history.py", url_path="review_history", title=_("Review history"), icon=":material/history:"),
+        st.Page("pages/overview.py", url_path="overview", visibility="hidden", title=_("Overview")),
     ],
-    "Analyse": [
-        st.Page("pages/conversion.py", title="Conversion", icon=":material/filter_alt:", url_path="conversion"),
-        st.Page("pages/time_in_stage.py", title="Time in stage", icon=":material/timer:", url_path="time_in_stage"),
-        st.Page("pages/rejections.py", title="Rejections & recycling", icon=":material/sync_problem:", url_path="rejections"),
-        st.Page("pages/forecast.py", title="Forecast", icon=":material/payments:", url_path="forecast"),
-        st.Page("pages/targets.py", title="Targets & plan", icon=":material/flag:", url_path="targets"),
-        st.Page("pages/scoring.py", title="Scoring what-if", icon=":material/target:", url_path="scoring"),
+    _("Analyse"): [
+        st.Page("pages/conversion.py", url_path="conversion", title=_("Conversion"), icon=":material/filter_alt:"),
+        st.Page("pages/time_in_stage.py", url_path="time_in_stage", title=_("Time in stage"), icon=":material/timer:"),
+        st.Page("pages/rejections.py", url_path="rejections", title=_("Rejections & recycling"), icon=":material/sync_problem:"),
+        st.Page("pages/forecast.py", url_path="forecast", title=_("Forecast"), icon=":material/payments:"),
+        st.Page("pages/targets.py", url_path="targets", title=_("Targets & plan"), icon=":material/flag:"),
+        st.Page("pages/scoring.py", url_path="scoring", title=_("Scoring what-if"), icon=":material/target:"),
     ],
-    "Manage": [
-        st.Page("pages/data.py", title="Data", icon=":material/database:", url_path="data"),
-        st.Page("pages/stage_settings.py", title="Stage settings", icon=":material/settings:", url_path="stage_settings"),
+    _("Manage"): [
+        st.Page("pages/data.py", url_path="data", title=_("Data"), icon=":material/database:"),
+        st.Page("pages/stage_settings.py", url_path="stage_settings", title=_("Stage settings"), icon=":material/settings:"),
     ],
 }
+#: A role's name as the sidebar shows it (access.ROLES).
+ROLE_NAMES = {"viewer": N_("viewer"), "editor": N_("editor"), "admin": N_("admin")}
 
 # Who is using this session (funnel.access checks it again inside every write function).
 me = ui.bind_actor()
 mode = ui.sign_in_mode()
 if mode == "oidc" and not ui.signed_in():
     st.title("Funnelcast")
-    st.markdown("Sign in to see the funnel and forecast. Your role (viewer, editor or admin) comes from "
-                "your e-mail address or group.")
-    st.button("Sign in", key="sign_in", type="primary", on_click=ui.login)
+    st.markdown(_("Sign in to see the funnel and forecast. Your role (viewer, editor or admin) comes from "
+                  "your e-mail address or group."))
+    st.button(_("Sign in"), key="sign_in", type="primary", on_click=ui.login)
     st.stop()
 
 present_col = st.container(horizontal=True, horizontal_alignment="right", key="present_bar")
 with present_col:
-    st.toggle("Presentation mode", key=ui.K_PRESENT, bind="query-params",
-              help="Hides the sidebar and editing controls and enlarges text and charts for a shared screen.")
+    st.toggle(_("Presentation mode"), key=ui.K_PRESENT, bind="query-params",
+              help=_("Hides the sidebar and editing controls and enlarges text and charts for a shared screen."))
 presenting = ui.presentation()
 
 st.markdown(
@@ -83,10 +93,10 @@ if presenting:
     )
 
 if mode == "network_read_only":
-    st.warning("Read-only: this server is reachable from the network and no sign-in is configured, so nobody "
-               "can change data here. To edit, sign in must be set up: add an [auth] section (an OpenID Connect "
-               "provider) and [funnelcast.roles] to .streamlit/secrets.toml — see the README, \"Sign-in, roles "
-               "and the audit trail\" — or run the app on this machine only with `make run`.",
+    st.warning(_("Read-only: this server is reachable from the network and no sign-in is configured, so nobody "
+                 "can change data here. To edit, sign in must be set up: add an [auth] section (an OpenID Connect "
+                 "provider) and [funnelcast.roles] to .streamlit/secrets.toml — see the README, \"Sign-in, roles "
+                 "and the audit trail\" — or run the app on this machine only with `make run`."),
                icon=":material/lock:")
 if ui.serving_source():
     st.info(i18n_ui._("Read-only: these figures come from tables derived with Spark ({folder}, set by FUNNEL_SOURCE), "
@@ -97,32 +107,35 @@ if ui.serving_source():
 facts = ui.data_facts()
 with st.sidebar:
     i18n_ui.language_switch()
-    st.markdown("### Filters")
+    st.markdown("### " + _("Filters"))
     if facts["as_of"] is None:
-        st.info("No data yet: import files on the Data page.")
+        st.info(_("No data yet: import files on the Data page."))
     else:
         first, last = facts["first"], facts["as_of"]
-        st.date_input("As of (end of day)", value=last, min_value=first, max_value=last, key=ui.K_ASOF,
+        st.date_input(_("As of (end of day)"), value=last, min_value=first, max_value=last, key=ui.K_ASOF,
                       bind="query-params", format="YYYY-MM-DD",
-                      help="Everything is computed as known at the end of this day; later events are ignored.")
-        st.date_input("Leads created from", value=first, min_value=first, max_value=last, key=ui.K_FROM,
-                      bind="query-params", format="YYYY-MM-DD", help="Cohort: leads created from this day …")
-        st.date_input("Leads created to", value=last, min_value=first, max_value=last, key=ui.K_TO,
-                      bind="query-params", format="YYYY-MM-DD", help="… to this day (inclusive).")
+                      help=_("Everything is computed as known at the end of this day; later events are ignored."))
+        st.date_input(_("Leads created from"), value=first, min_value=first, max_value=last, key=ui.K_FROM,
+                      bind="query-params", format="YYYY-MM-DD", help=_("Cohort: leads created from this day …"))
+        st.date_input(_("Leads created to"), value=last, min_value=first, max_value=last, key=ui.K_TO,
+                      bind="query-params", format="YYYY-MM-DD", help=_("… to this day (inclusive)."))
         for dim, options in facts["options"].items():
             if options:
                 # Shown (and put in the URL) as readable text — "Paid search", not paid_search; the
                 # filter itself keeps the stored values. Raw text where two values would read alike.
                 shown = [ui.readable(o) for o in options]
-                st.multiselect(ui.DIMENSION_LABELS.get(dim, dim), options, key=f"f_{dim}", bind="query-params",
-                               placeholder="All", format_func=ui.readable if len(set(shown)) == len(shown) else str)
+                st.multiselect(_(ui.DIMENSION_LABELS[dim]) if dim in ui.DIMENSION_LABELS else dim, options,
+                               key=f"f_{dim}", bind="query-params", placeholder=_("All"),
+                               format_func=ui.readable if len(set(shown)) == len(shown) else str)
     st.divider()
-    st.caption(f"Database: `{ui.db_path().name}`")
+    st.caption(_("Database: {name}", name=f"`{ui.db_path().name}`"))
     who = me.email or me.name
+    role = _(ROLE_NAMES[me.role]) if me.role in ROLE_NAMES else me.role
     # Plain text (no Markdown): the name and e-mail come from the identity provider.
-    st.text(f"{who} · {me.role}" + (" (local, this machine only)" if mode == "local" else ""))
+    st.text(_("{who} · {role} (local, this machine only)", who=who, role=role) if mode == "local" else
+            _("{who} · {role}", who=who, role=role))
     if mode == "oidc":
-        st.button("Sign out", key="sign_out", on_click=st.logout)
+        st.button(_("Sign out"), key="sign_out", on_click=st.logout)
 
 pg = st.navigation(PAGES, position="top" if presenting else "sidebar")
 pg.run()

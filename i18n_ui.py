@@ -50,12 +50,18 @@ def _keep_page_choices() -> None:
             continue
 
 
+def ensure_language() -> None:
+    """Settle the session's language before anything is written (app.py calls it first, so the
+    navigation is in it too): read from the URL once per session, else the browser's."""
+    if K_LANG not in st.session_state:
+        st.session_state[K_LANG] = _language_from_url() or browser_language()
+
+
 def language_switch() -> None:
     """The sidebar's language switch. Not bound to the URL by Streamlit (that would store the label
     shown on the button): the code is read from the URL once per session, else the browser's
     language is taken, and the choice is written back, so the address bar always says ``lang=…``."""
-    if K_LANG not in st.session_state:
-        st.session_state[K_LANG] = _language_from_url() or browser_language()
+    ensure_language()
     choice = st.segmented_control("语言 · Language", list(i18n.LANGUAGES), format_func=i18n.LANGUAGES.get,
                                   key=K_LANG, required=True, on_change=_keep_page_choices) or i18n.DEFAULT_LANGUAGE
     if st.query_params.get(K_LANG) != choice:

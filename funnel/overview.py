@@ -12,11 +12,34 @@ from datetime import date, datetime, timedelta
 
 import pandas as pd
 
-from . import access, audit, conversion, forecast, rejections, review_targets, store
-from .labels import money, readable
+from . import access, audit, conversion, fmt, forecast, i18n, rejections, review_targets, store
+from .i18n import N_, msg, msg_n
+from .labels import readable
 from .query import Resolved, Scope, add_months, month_start, resolve, run
 
 WEEK_SECONDS = 7 * 86400
+
+
+@dataclass(frozen=True)
+class Tile:
+    """A KPI tile of the weekly review: the column of :func:`weekly_kpis` it shows, its label and
+    help (messages, translated where shown), how its value is formatted (count / pct / money) and
+    whether a rise is good (``normal``) or bad (``inverse``)."""
+    column: str
+    label: str
+    help: str
+    kind: str = "count"
+    direction: str = "normal"
+
+
+#: The Overview's tiles and the export's, in order: one list, so the page and the file agree.
+TILES = (
+    Tile("new_leads", N_("New leads"), N_("Leads created in the 7 days to the as-of date.")),
+    Tile("mqls", N_("MQLs"), N_("Hand-offs to sales: entries into MQL in the week (a resubmitted lead counts again).")),
+    Tile("sqls", N_("SQLs"), N_("Leads that first reached SQL (or a later stage) in the week.")),
+    Tile("rejection_rate", N_("Rejection rate"), N_("Rejections this week ÷ hand-offs this week."), "pct", "inverse"),
+    Tile("pipeline_created", N_("Pipeline created"), N_("Amount of the deals created in the week."), "money"),
+)
 
 
 def _dim_leads(r: Resolved) -> str:
@@ -92,7 +115,9 @@ def headline_forecast(con, scope: Scope = Scope(), method: str = "configured") -
     r = resolve(con, scope)
     h = forecast.forecast_headline(con, scope, method)
     out: dict = {"as_of": r.as_of.isoformat(), "method": method,
-                 "month_label": h["month_label"], "quarter_label": h["quarter_label"]}
+                 "month_label": h["month_label"], "quarter_label": h["quarter_label"],
+                 # the periods themselves, for labels in the reader's language (fmt.month / fmt.quarter)
+                 "month_start": month_start(r.as_of), "quarter_start": forecast.quarter_start(r.as_of)}
     for name in ("month", "quarter"):
         d = h[name]
         out[name] = Range(d["weighted"], d["p10"], d["p50"], d["p90"], d["open_deals"])
@@ -118,14 +143,22 @@ def won_between(con, scope: Scope, start: date, end: date) -> float:
 def highlights(con, scope: Scope = Scope(), kpis: pd.DataFrame | None = None, min_leads: int = 30) -> list[dict]:
     """Three to five plain-language findings, each with the page that explains it.
 
-    Each item: text, page (pages/*.py path), kind (change / risk / best / worst / rejections).
+    Each item: message (an :class:`funnel.i18n.Message`, rendered in the reader's language by the
+    page), text (the same sentence in English, for the CLI and other callers), page (pages/*.py
+    path), kind (change / risk / best / worst / rejections).
     """
-    r = resolve(con, scope)
+    resolve(con, scope)
+    cur = fmt.currency(con)
     out: list[dict] = []
+
+    def add(kind: str, page: str, message: i18n.Message) -> None:
+        out.append({"kind": kind, "page": page, "message": message, "text": message.render("en")})
+
     kpis = kpis if kpis is not None else weekly_kpis(con, scope, weeks=2)
     if len(kpis) >= 2:
         last, prev = kpis.iloc[-1], kpis.iloc[-2]
-        labels = {"new_leads": "New leads", "mqls": "MQLs", "sqls": "SQLs", "pipeline_created": "Pipeline created"}
+        labels = {"new_leads": msg("New leads"), "mqls": msg("MQLs"), "sqls": msg("SQLs"),
+                  "pipeline_created": msg("Pipeline created")}
         best = None
         for col, label in labels.items():
             a, b = float(last[col]), float(prev[col])
@@ -135,16 +168,21 @@ def highlights(con, scope: Scope = Scope(), kpis: pd.DataFrame | None = None, mi
                     best = (col, label, change, a, b)
         if best and abs(best[2]) >= 0.01:
             col, label, change, a, b = best
-            fmt = money if col == "pipeline_created" else (lambda v: f"{v:,.0f}")
-            out.append({"kind": "change", "page": "pages/conversion.py" if col != "pipeline_created" else "pages/forecast.py",
-                        "text": f"{label} {'rose' if change > 0 else 'fell'} {abs(change):.0%} week over week "
-                                f"({fmt(a)} vs {fmt(b)}) — the largest change this week."})
+            figure = (lambda v: fmt.Money(v, cur)) if col == "pipeline_created" else (lambda v: fmt.Count(int(v)))
+            params = {"label": label, "change": fmt.Pct(abs(change)), "now": figure(a), "before": figure(b)}
+            add("change", "pages/conversion.py" if col != "pipeline_created" else "pages/forecast.py",
+                msg("{label} rose {change} week over week ({now} vs {before}) — the largest change this week.", **params)
+                if change > 0 else
+                msg("{label} fell {change} week over week ({now} vs {before}) — the largest change this week.", **params))
     if con.execute("SELECT count(*) FROM opportunities").fetchall()[0][0]:
         overdue = forecast.overdue_pipeline(con, scope)
         if overdue["deals"]:
-            out.append({"kind": "risk", "page": "pages/forecast.py",
-                        "text": f"{money(overdue['amount'])} of open pipeline is overdue ({overdue['deals']} deals "
-                                f"past their close date) — the biggest risk to this month's number."})
+            add("risk", "pages/forecast.py", msg_n(
+                "{amount} of open pipeline is overdue ({deals} deal past its close date) — the biggest risk to this "
+                "month's number.",
+                "{amount} of open pipeline is overdue ({deals} deals past their close date) — the biggest risk to "
+                "this month's number.", overdue["deals"],
+                amount=fmt.Money(overdue["amount"], cur), deals=fmt.Count(overdue["deals"])))
     by_channel = conversion.stage_conversion(con, scope, breakdown="channel") if "channel" in store.lead_attribute_columns(con) else None
     if by_channel is not None and len(by_channel):
         target = "SQL" if "SQL" in set(by_channel["stage"]) else by_channel["stage"].iloc[-1]
@@ -152,21 +190,24 @@ def highlights(con, scope: Scope = Scope(), kpis: pd.DataFrame | None = None, mi
         if len(t) >= 2:
             t = t.sort_values("overall_rate")
             lo, hi = t.iloc[0], t.iloc[-1]
-            out.append({"kind": "best", "page": "pages/conversion.py",
-                        "text": f"Best channel: {readable(hi['grp'])} — {hi['overall_rate']:.1%} of its leads reach {target} "
-                                f"({int(hi['reached']):,} of {int(hi['leads']):,})."})
-            out.append({"kind": "worst", "page": "pages/conversion.py",
-                        "text": f"Worst channel: {readable(lo['grp'])} — {lo['overall_rate']:.1%} reach {target} "
-                                f"({int(lo['reached']):,} of {int(lo['leads']):,})."})
+            add("best", "pages/conversion.py",
+                msg("Best channel: {channel} — {share} of its leads reach {stage} ({reached} of {leads}).",
+                    channel=readable(hi["grp"]), share=fmt.Pct(hi["overall_rate"], 1), stage=target,
+                    reached=fmt.Count(int(hi["reached"])), leads=fmt.Count(int(hi["leads"]))))
+            add("worst", "pages/conversion.py",
+                msg("Worst channel: {channel} — {share} reach {stage} ({reached} of {leads}).",
+                    channel=readable(lo["grp"]), share=fmt.Pct(lo["overall_rate"], 1), stage=target,
+                    reached=fmt.Count(int(lo["reached"])), leads=fmt.Count(int(lo["leads"]))))
     # the AE the Rejections page names too: same stand-out rule (≥ 1.3× the team rate, not likely chance)
     by_ae = rejections.rejection_rates(con, scope, by="ae") if "ae" in store.lead_attribute_columns(con) else None
     if by_ae is not None and by_ae["stands_out"].any():
         tot_h, tot_r = by_ae["handoffs"].sum(), by_ae["rejected"].sum()
         team = tot_r / tot_h
         top = by_ae[by_ae["stands_out"]].iloc[0]
-        out.append({"kind": "rejections", "page": "pages/rejections.py",
-                    "text": f"AE {readable(top['grp'])}'s leads are rejected {top['rejection_rate'] / team:.1f}× the team "
-                            f"rate ({top['rejection_rate']:.0%} vs {team:.0%} of hand-offs)."})
+        add("rejections", "pages/rejections.py",
+            msg("AE {ae}'s leads are rejected {ratio} the team rate ({rate} vs {team} of hand-offs).",
+                ae=readable(top["grp"]), ratio=fmt.Times(top["rejection_rate"] / team),
+                rate=fmt.Pct(top["rejection_rate"]), team=fmt.Pct(team)))
     return out[:5]
 
 

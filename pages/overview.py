@@ -3,24 +3,26 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pandas as pd
 import streamlit as st
 
 import ui
-from funnel import conversion, export, forecast, overview, presets, review_targets
+from funnel import conversion, export, fmt, forecast, overview, presets, review_targets
 from funnel.charts import conversion as conversion_charts
 from funnel.charts import forecast as forecast_charts
+from i18n_ui import _, currency, fmt_date, fmt_money, lang, ngettext, render
 
 scope = ui.scope()
 present = ui.presentation()
 facts = ui.data_facts()
+lg = lang()
+CANNOT_SHOW = _("What this data cannot show")
 
 if facts["as_of"] is None:
-    ui.page_header("Weekly review")
-    ui.empty_state("There is no data yet. Import your CRM export on the Data page, or reset to the sample data there.")
+    ui.page_header(_("Weekly review"))
+    ui.empty_state(_("There is no data yet. Import your CRM export on the Data page, or reset to the sample data there."))
     st.stop()
 
-with ui.guard("the weekly figures"), st.spinner("Computing this week's figures…"):
+with ui.guard(_("the weekly figures")), st.spinner(_("Computing this week's figures…")):
     kpis = ui.call(overview.weekly_kpis, scope, 12)
     notes = ui.call(overview.highlights, scope, kpis)   # its week-over-week change reads the last two weeks
     has_deals = facts["opportunities"] > 0
@@ -32,166 +34,139 @@ with ui.guard("the weekly figures"), st.spinner("Computing this week's figures�
     target_note = review_targets.target_move(previous, target_figs)
     if target_note:
         notes = [target_note, *notes]
+cur = currency()
 
-ui.page_header(f"Weekly review — week ending {ui.fmt_date(scope.as_of)}",
-               notes[0]["text"] if notes else None)
-with ui.guard("the notes on this data"):  # what this data cannot show (funnel.presets.notes_for_page)
+ui.page_header(_("Weekly review — week ending {date}", date=fmt_date(scope.as_of)),
+               render(notes[0]["message"]) if notes else None)
+with ui.guard(_("the notes on this data")):  # what this data cannot show (funnel.presets.notes_for_page)
     limits = presets.notes_for_page(ui.call(presets.limitation_findings), "overview")
     if limits["notes"]:
-        st.warning("**What this data cannot show**\n\n" + "\n".join(f"- {ui.md(n)}" for n in limits["notes"]))
+        st.warning(f"**{CANNOT_SHOW}**\n\n" + "\n".join(f"- {ui.md(n)}" for n in limits["notes"]))
 
 # ---- KPI tiles -------------------------------------------------------------------------------
 this, last = kpis.iloc[-1], kpis.iloc[-2]
+cols = st.columns(len(overview.TILES))
+for c, t in zip(cols, overview.TILES):
+    series = kpis[t.column].fillna(0) if t.kind == "pct" else kpis[t.column]
+    c.metric(_(t.label), export.tile_value(t, this[t.column], lg, cur),
+             export.tile_change(t, this[t.column], last[t.column], lg, cur), delta_color=t.direction,
+             chart_data=list(series), chart_type="line", border=True, help=_(t.help),
+             delta_description=_("vs last week"))  # short: a longer one is cut off on a projector
 
-
-def _delta(a, b, money=False, pct=False):
-    if pd.isna(a) or pd.isna(b):
-        return None
-    d = float(a) - float(b)
-    if pct:
-        return f"{d * 100:+.1f} pts"
-    # ASCII signs: st.metric reads a leading "-" (not "−") as a fall and colours the arrow.
-    return (("+" if d >= 0 else "-") + ui.fmt_money(abs(d))) if money else f"{d:+,.0f}"
-
-
-tiles = [
-    ("New leads", ui.fmt_int(this.new_leads), _delta(this.new_leads, last.new_leads), kpis["new_leads"], "normal",
-     "Leads created in the 7 days to the as-of date."),
-    ("MQLs", ui.fmt_int(this.mqls), _delta(this.mqls, last.mqls), kpis["mqls"], "normal",
-     "Hand-offs to sales: entries into MQL in the week (a resubmitted lead counts again)."),
-    ("SQLs", ui.fmt_int(this.sqls), _delta(this.sqls, last.sqls), kpis["sqls"], "normal",
-     "Leads that first reached SQL (or a later stage) in the week."),
-    ("Rejection rate", ui.fmt_pct(this.rejection_rate), _delta(this.rejection_rate, last.rejection_rate, pct=True),
-     kpis["rejection_rate"].fillna(0), "inverse", "Rejections this week ÷ hand-offs this week."),
-    ("Pipeline created", ui.fmt_money(this.pipeline_created), _delta(this.pipeline_created, last.pipeline_created, money=True),
-     kpis["pipeline_created"], "normal", "Amount of the deals created in the week."),
-]
-cols = st.columns(len(tiles))
-for c, (label, value, delta, series, color, help_) in zip(cols, tiles):
-    c.metric(label, value, delta, delta_color=color, chart_data=list(series), chart_type="line", border=True,
-             help=help_, delta_description="vs last week")  # short: a longer one is cut off on a projector
-
+was = overview.compare_with_snapshot(previous, scope.as_of)
 tile = None
 if headline:
     m, q = headline["month"], headline["quarter"]
+    month, quarter = export.month_title(headline["month_start"], lg), fmt.quarter(headline["quarter_start"], lg)
     # What the last saved review forecast for this month and quarter (none across a month / quarter change).
-    was = overview.compare_with_snapshot(previous, scope.as_of)
     tile = review_targets.month_tile(target_figs, scope.as_of)
     cols = st.columns(4 if tile else 3)
-    cols[0].metric(f"Won so far in {headline['month_label']}", ui.fmt_money(headline["won_month"]), border=True,
-                   help="Amount of deals whose first won event falls in this month up to the as-of date.")
-    for c, label, rng, key in ((cols[1], headline["month_label"], m, "month"),
-                               (cols[2], headline["quarter_label"], q, "quarter")):
+    cols[0].metric(_("Won so far in {month}", month=month), fmt_money(headline["won_month"]), border=True,
+                   help=_("Amount of deals whose first won event falls in this month up to the as-of date."))
+    for c, label, rng, key in ((cols[1], month, m, "month"), (cols[2], quarter, q, "quarter")):
         delta = None
         if was[key] is not None:
-            delta = ("+" if rng.weighted >= was[key] else "-") + ui.fmt_money(abs(rng.weighted - was[key]))
-        c.metric(f"Weighted forecast, {label}", ui.fmt_money(rng.weighted), delta, border=True,
-                 delta_description=f"vs the review of {ui.fmt_date(was['as_of'])}" if delta else None,
-                 help="Σ open amount × stage probability for deals closing in the period (overdue deals count in "
-                      "this month). The range is the 10th–90th percentile of 10,000 simulated outcomes.")
-        c.caption(f"Range P10–P90: **{ui.fmt_money(rng.p10)} – {ui.fmt_money(rng.p90)}** · {rng.open_deals} open deals")
+            delta = ("+" if rng.weighted >= was[key] else "-") + fmt_money(abs(rng.weighted - was[key]))
+        c.metric(_("Weighted forecast, {period}", period=label), fmt_money(rng.weighted), delta, border=True,
+                 delta_description=_("vs the review of {date}", date=fmt_date(was["as_of"])) if delta else None,
+                 help=_("Σ open amount × stage probability for deals closing in the period (overdue deals count in "
+                        "this month). The range is the 10th–90th percentile of 10,000 simulated outcomes."))
+        c.caption(ngettext("Range P10–P90: **{low} – {high}** · {deals} open deal",
+                           "Range P10–P90: **{low} – {high}** · {deals} open deals", rng.open_deals,
+                           low=fmt_money(rng.p10), high=fmt_money(rng.p90), deals=rng.open_deals))
     if tile:
+        target = export.target_tile(tile, month, lg, cur)
         pace = tile["ahead"]
-        cols[3].metric(
-            f"Target, {headline['month_label']}", ui.fmt_pct(tile["attainment"], 0) if tile["attainment"] is not None else "—",
-            None if pace is None else ("+" if pace >= 0 else "-") + ui.fmt_money(abs(pace)), border=True,
-            delta_description="vs linear pace" if pace is not None else None,
-            help="Share of everyone's target for this month won so far (first won event in the month). The change "
-                 "is won minus the target × the share of the month gone. Chance of hitting: the share of the "
-                 "forecast's 10,000 simulated outcomes in which won + simulated wins reach the target.")
-        chance = "—" if tile["p_hit"] is None else ui.fmt_pct(tile["p_hit"], 0)
-        cols[3].caption(f"Won {ui.fmt_money(tile['won'])} of {ui.fmt_money(tile['amount'])} · "
-                        f"chance of hitting **{chance}**")
-    moved = [f"forecast for {lbl} was {ui.fmt_money(was[k])}, now {ui.fmt_money(r.weighted)}"
-             for k, lbl, r in (("month", headline["month_label"], m), ("quarter", headline["quarter_label"], q))
-             if was[k] is not None]
+        cols[3].metric(target["label"], target["value"],
+                       None if pace is None else ("+" if pace >= 0 else "-") + fmt_money(abs(pace)), border=True,
+                       delta_description=_("vs linear pace") if pace is not None else None,
+                       help=_("Share of everyone's target for this month won so far (first won event in the month). "
+                              "The change is won minus the target × the share of the month gone. Chance of hitting: "
+                              "the share of the forecast's 10,000 simulated outcomes in which won + simulated wins "
+                              "reach the target."))
+        cols[3].caption(target["delta"])
+    moved = [_("forecast for {period} was {before}, now {now}", period=lbl, before=fmt_money(was[k]),
+               now=fmt_money(r.weighted))
+             for k, lbl, r in (("month", month, m), ("quarter", quarter, q)) if was[k] is not None]
     if moved:
-        st.markdown(f"**Since the review of {ui.fmt_date(was['as_of'])}:** " + "; ".join(moved) + ".")
+        st.markdown(_("**Since the review of {date}:** {changes}.", date=fmt_date(was["as_of"]),
+                      changes=_("; ").join(moved)))
 
 # ---- Highlights ------------------------------------------------------------------------------
-st.subheader("Highlights")
+st.subheader(_("Highlights"))
 if not notes:
-    st.caption("Nothing stands out this week: no change, risk or channel gap large enough to call out.")
+    st.caption(_("Nothing stands out this week: no change, risk or channel gap large enough to call out."))
 for i, note in enumerate(notes):
     c1, c2 = st.columns([6, 1], vertical_alignment="center")
-    c1.markdown(f"**{i + 1}.** {ui.md(note['text'])}")
-    c2.page_link(note["page"], label="Explain →")
+    c1.markdown(f"**{i + 1}.** {ui.md(render(note['message']))}")
+    c2.page_link(note["page"], label=_("Explain →"))
 
 # ---- Funnel and waterfall --------------------------------------------------------------------
 left, right = st.columns(2)
 figures: list = []
-with left, ui.guard("the funnel"):
+with left, ui.guard(_("the funnel")):
     conv = ui.call(conversion.stage_conversion, scope)
-    fig = conversion_charts.funnel_chart(conv, presentation=present, compact=True)
+    fig = conversion_charts.funnel_chart(conv, presentation=present, compact=True, lang=lg)
     ui.chart(fig, key="ov_funnel")
-    figures.append(("Funnel", fig))
-    st.caption("Cohort leads reaching each stage or a later one (a skipped stage counts as passed); "
-               "the % is the share of the stage before. Hover a bar for the share of all leads.")
-with right, ui.guard("the pipeline waterfall"):
+    figures.append((_("Funnel"), fig))
+    st.caption(_("Cohort leads reaching each stage or a later one (a skipped stage counts as passed); "
+                 "the % is the share of the stage before. Hover a bar for the share of all leads."))
+with right, ui.guard(_("the pipeline waterfall")):
     if has_deals:
         changes = ui.call(forecast.pipeline_changes, scope, scope.as_of - timedelta(days=7), scope.as_of)
-        fig = forecast_charts.waterfall_chart(changes, presentation=present)
+        fig = forecast_charts.waterfall_chart(changes, presentation=present, lang=lg, currency=cur)
         ui.chart(fig, key="ov_waterfall")
-        figures.append(("Open pipeline since last week", fig))
-        st.caption("Open pipeline amount a week ago → now: new deals add, won and lost leave, amount changes adjust. "
-                   "The steps add up exactly.")
+        figures.append((_("Open pipeline since last week"), fig))
+        st.caption(_("Open pipeline amount a week ago → now: new deals add, won and lost leave, amount changes "
+                     "adjust. The steps add up exactly."))
     else:
-        ui.empty_state("This data has no deals, so there is no pipeline to show. Import opportunities on the Data page.")
+        ui.empty_state(_("This data has no deals, so there is no pipeline to show. Import opportunities on the Data "
+                         "page."))
 
 # ---- Save, compare, export -------------------------------------------------------------------
 st.divider()
 c1, c2, c3 = st.columns(3)
 if not present:
-    if ui.can("edit") and c1.button("Save this week's review", key="save_review", type="primary",
-                 help="Stores the as-of date, filters and headline figures so next week's review can compare."):
-        with ui.guard("saving the review"), ui.writer() as w:
+    if ui.can("edit") and c1.button(_("Save this week's review"), key="save_review", type="primary",
+                 help=_("Stores the as-of date, filters and headline figures so next week's review can compare.")):
+        with ui.guard(_("saving the review")), ui.writer() as w:
             figs = overview.review_figures(w, scope)
             overview.save_snapshot(w, scope, figs, actor=ui.current_actor())
             ui.after_write()   # the Review history page's cached figures include the new snapshot
-            st.toast(f"Review of {ui.fmt_date(scope.as_of)} saved.")
-    c2.page_link("pages/review_history.py", label="Forecast history across reviews →")
+            st.toast(_("Review of {date} saved.", date=fmt_date(scope.as_of)))
+    c2.page_link("pages/review_history.py", label=_("Forecast history across reviews →"))
 
 
 def _export_html() -> bytes:
-    kpi_rows = [{"label": t[0], "value": t[1], "delta": f"{t[2]} vs the week before" if t[2] else ""} for t in tiles]
-    if headline:
-        kpi_rows.append({"label": f"Won so far in {headline['month_label']}", "value": ui.fmt_money(headline["won_month"]),
-                         "delta": ""})
-        for lbl, key in ((headline["month_label"], "month"), (headline["quarter_label"], "quarter")):
-            r = headline[key]
-            since = (f" · was {ui.fmt_money(was[key])} at the review of {ui.fmt_date(was['as_of'])}"
-                     if was[key] is not None else "")
-            kpi_rows.append({"label": f"Weighted forecast, {lbl}", "value": ui.fmt_money(r.weighted),
-                             "delta": f"P10–P90 {ui.fmt_money(r.p10)} – {ui.fmt_money(r.p90)}{since}"})
-        if tile:
-            kpi_rows.append({"label": f"Target, {headline['month_label']}", "value": ui.fmt_pct(tile["attainment"], 0),
-                             "delta": f"won {ui.fmt_money(tile['won'])} of {ui.fmt_money(tile['amount'])} · chance of "
-                                      f"hitting {ui.fmt_pct(tile['p_hit'], 0)}"})
-    # Formatted as on screen: the file is read by people, not parsed (the CSV beside the table is for that).
-    table = pd.DataFrame({
-        "Week": kpis["week"], "New leads": kpis["new_leads"].map(ui.fmt_int), "MQLs": kpis["mqls"].map(ui.fmt_int),
-        "SQLs": kpis["sqls"].map(ui.fmt_int), "Rejected": kpis["rejected"].map(ui.fmt_int),
-        "Rejection rate": kpis["rejection_rate"].map(ui.fmt_pct),
-        "Pipeline created": kpis["pipeline_created"].map(ui.fmt_money), "Won": kpis["won_amount"].map(ui.fmt_money)})
-    html = export.review_html(f"Weekly review — week ending {ui.fmt_date(scope.as_of)}", ui.describe_scope(scope),
-                              kpi_rows, [n["text"] for n in notes], figures, [("Last 12 weeks", table)])
-    return html.encode("utf-8")
+    """The review as one file in the reader's language, with the charts on screen (funnel.export)."""
+    return export.overview_html(kpis, notes, headline, was, figures, ui.describe_scope(scope),
+                                lang=lg, currency=cur, target=tile).encode("utf-8")
 
 
 (c1 if present else c3).download_button(
-    "Export the review (HTML)", _export_html, file_name=f"weekly-review-{scope.as_of}.html", mime="text/html",
-    key="export_html", help="One file that opens offline; charts stay interactive.")
-with st.expander("Weekly figures (last 12 weeks)"):
+    _("Export the review (HTML)"), _export_html, file_name=f"weekly-review-{scope.as_of}.html", mime="text/html",
+    key="export_html", help=_("One file that opens offline; charts stay interactive."))
+with st.expander(_("Weekly figures (last 12 weeks)")):
     cc = st.column_config
-    st.dataframe(kpis, hide_index=True, width="stretch", column_order=[
+    # Streamlit's own money formats where one fits the currency; otherwise the amount with the
+    # currency's symbol in the header.
+    money_format = {"USD": "dollar", "EUR": "euro", "JPY": "yen", "CNY": "yen"}.get(cur)
+    symbol = fmt.currency_symbol(cur, lg)
+
+    def money_column(label: str):
+        return cc.NumberColumn(label if money_format else _("{label} ({currency})", label=label, currency=symbol),
+                               format=money_format or "localized")
+
+    shown = kpis.assign(week=[export.week_label(e, lg) for e in kpis["week_end"]])
+    st.dataframe(shown, hide_index=True, width="stretch", column_order=[
         "week", "new_leads", "mqls", "sqls", "rejected", "rejection_rate", "pipeline_created", "won_amount", "won_deals"],
-        column_config={"week": cc.TextColumn("Week"), "new_leads": cc.NumberColumn("New leads", format="localized"),
-                       "mqls": cc.NumberColumn("MQLs", format="localized"),
-                       "sqls": cc.NumberColumn("SQLs", format="localized"),
-                       "rejected": cc.NumberColumn("Rejected", format="localized"),
-                       "rejection_rate": cc.NumberColumn("Rejection rate", format="percent"),
-                       "pipeline_created": cc.NumberColumn("Pipeline created", format="dollar"),
-                       "won_amount": cc.NumberColumn("Won", format="dollar"),
-                       "won_deals": cc.NumberColumn("Deals won", format="localized")})
+        column_config={"week": cc.TextColumn(_("Week")), "new_leads": cc.NumberColumn(_("New leads"), format="localized"),
+                       "mqls": cc.NumberColumn(_("MQLs"), format="localized"),
+                       "sqls": cc.NumberColumn(_("SQLs"), format="localized"),
+                       "rejected": cc.NumberColumn(_("Rejected"), format="localized"),
+                       "rejection_rate": cc.NumberColumn(_("Rejection rate"), format="percent"),
+                       "pipeline_created": money_column(_("Pipeline created")),
+                       "won_amount": money_column(_("Won")),
+                       "won_deals": cc.NumberColumn(_("Deals won"), format="localized")})
     ui.download_csv(kpis, f"weekly-kpis-{scope.as_of}")
-st.caption("Each chart's menu (top right of the chart) saves it as a PNG.")
+st.caption(_("Each chart's menu (top right of the chart) saves it as a PNG."))

@@ -80,23 +80,31 @@ class AppPage:
         return "" if self.default else self.url_path
 
 
+def _text(node):
+    """A string literal, or the English message of ``_("…")`` (app.py translates titles and sections)."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in ("_", "N_") and node.args:
+        node = node.args[0]
+    return node if isinstance(node, ast.Constant) else None
+
+
 def app_pages(app_file: Path = ROOT / "app.py") -> list[AppPage]:
-    """Every ``st.Page(file, title=..., url_path=...)`` call in app.py, in navigation order."""
+    """Every ``st.Page(file, title=..., url_path=...)`` call in app.py, in navigation order (titles
+    and sections in English, as written in app.py)."""
     tree = ast.parse(app_file.read_text(encoding="utf-8"))
     sections: dict[int, str] = {}  # id(st.Page call) -> its section, from {"Section": [st.Page(...), ...]}
     for node in ast.walk(tree):
         if isinstance(node, ast.Dict):
             for k, v in zip(node.keys, node.values):
-                if isinstance(k, ast.Constant) and isinstance(v, (ast.List, ast.Tuple)):
+                if _text(k) is not None and isinstance(v, (ast.List, ast.Tuple)):
                     for elt in v.elts:
-                        sections[id(elt)] = str(k.value)
+                        sections[id(elt)] = str(_text(k).value)
     found: list[tuple[int, int, AppPage]] = []
     for node in ast.walk(tree):
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "Page"):
             continue
         if not node.args or not isinstance(node.args[0], ast.Constant):
             continue
-        kw = {k.arg: k.value.value for k in node.keywords if isinstance(k.value, ast.Constant)}
+        kw = {k.arg: _text(k.value).value for k in node.keywords if _text(k.value) is not None}
         if kw.get("visibility") == "hidden":
             continue  # an alias route (e.g. /overview for the default page), not a page of its own
         file = node.args[0].value

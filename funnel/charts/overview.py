@@ -1,42 +1,84 @@
 """Charts of the weekly review: how each month's forecast moved from review to review."""
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 import plotly.graph_objects as go
 
+from .. import fmt
+from ..i18n import gettext_for
 from . import theme
 
 
-def forecast_history(df: pd.DataFrame, presentation: bool = False, months_ahead: int = 2) -> go.Figure:
+def money_axis(fig: go.Figure, values, lang: str = "en", currency: str = fmt.DEFAULT_CURRENCY, axis: str = "y",
+               ticks: int = 5) -> go.Figure:
+    """Money ticks in the reader's language: English SI style ($1.2M, $350k, as
+    :func:`theme.money_tick`); Chinese in 万 / 亿 (¥120万, ¥1.2亿), which Plotly's d3 formats cannot
+    write, so the ticks are placed at round steps over the span of ``values`` (the amounts drawn, or
+    the axis range) and labelled by :func:`funnel.fmt.money`."""
+    symbol = fmt.currency_symbol(currency, lang)
+    if lang == "en":
+        return theme.money_tick(fig, axis, currency=symbol)
+    shown = [float(v) for v in values if v is not None and not pd.isna(v)]
+    if not shown:
+        return fig
+    low, high = min(shown), max(shown)
+    if high <= low:                      # one amount: ticks from 0 (or to 0) around it
+        low, high = min(0.0, low), max(0.0, high) or 1.0
+    raw = (high - low) / ticks
+    magnitude = 10 ** math.floor(math.log10(raw))
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
+    first = math.floor(low / step)
+    vals = [(first + i) * step for i in range(int((high - first * step) // step) + 2)]
+    getattr(fig, f"update_{axis}axes")(tickvals=vals, ticktext=[fmt.money(v, lang, currency) for v in vals])
+    return fig
+
+
+def forecast_history(df: pd.DataFrame, presentation: bool = False, months_ahead: int = 2, lang: str = "en",
+                     currency: str = fmt.DEFAULT_CURRENCY) -> go.Figure:
     """One line per close month: its weighted forecast at each saved review, with the actual won
     amount as a diamond at the end (months not over yet have none).
 
     Close months more than ``months_ahead`` after the latest review's month are left out: their
-    forecasts are small and far off, and more lines than colours would be unreadable.
+    forecasts are small and far off, and more lines than colours would be unreadable. Words in
+    ``lang``; amounts in ``currency`` (the database's, :func:`funnel.fmt.currency`).
     """
+    _ = gettext_for(lang)
     if df.empty:
-        return theme.empty_figure("No saved reviews yet — save this week's review on the Overview page.", presentation)
+        return theme.empty_figure(_("No saved reviews yet — save this week's review on the Overview page."), presentation)
     horizon = (pd.Timestamp(max(df["as_of"])).to_period("M") + months_ahead).strftime("%Y-%m")
     df = df[df["period"] <= horizon]
+    day = fmt.plotly_date_format(lang)
+    hover_day = "%d %b" if lang == "en" else day
+    symbol = fmt.currency_symbol(currency, lang)
     fig = go.Figure()
     for i, (period, g) in enumerate(df.groupby("period", sort=True)):
         color = theme.PALETTE[i % len(theme.PALETTE)]
-        label = pd.Timestamp(period + "-01").strftime("%b %Y")
+        label = fmt.month(pd.Timestamp(period + "-01"), lang)
+        if lang == "en":       # the amount in full, as Plotly formats it
+            amount, amounts = f"{symbol}%{{y:,.0f}}", None
+        else:                  # in 万 / 亿, which Plotly cannot format: written out per point
+            amount, amounts = "%{customdata}", [fmt.money(v, lang, currency) for v in g["forecast"]]
         fig.add_trace(go.Scatter(x=g["as_of"], y=g["forecast"], mode="lines+markers", name=label,
                                  line={"color": color, "width": 4 if presentation else 3},
-                                 marker={"size": 11 if presentation else 7},
-                                 hovertemplate=f"{label} forecast on %{{x|%d %b}}: $%{{y:,.0f}}<extra></extra>"))
+                                 marker={"size": 11 if presentation else 7}, customdata=amounts,
+                                 hovertemplate=_("{month} forecast on {date}: {amount}", month=label,
+                                                 date=f"%{{x|{hover_day}}}", amount=amount) + "<extra></extra>"))
         actual = g["actual"].dropna()
         if len(actual):
-            fig.add_trace(go.Scatter(x=[g["as_of"].max()], y=[actual.iloc[-1]], mode="markers", name=f"{label} actual",
+            won = f"{symbol}%{{y:,.0f}}" if lang == "en" else fmt.money(actual.iloc[-1], lang, currency)
+            fig.add_trace(go.Scatter(x=[g["as_of"].max()], y=[actual.iloc[-1]], mode="markers",
+                                     name=_("{month} actual", month=label),
                                      marker={"symbol": "diamond", "size": 18 if presentation else 14, "color": color, "line": {"color": theme.INK, "width": 1}},
-                                     hovertemplate=f"{label} actually won: $%{{y:,.0f}}<extra></extra>", showlegend=False))
-    theme.style(fig, title="How each month's forecast moved from review to review (◆ = actually won)",
-                presentation=presentation, x_title="Review date", y_title="Weighted forecast")
+                                     hovertemplate=_("{month} actually won: {amount}", month=label, amount=won)
+                                     + "<extra></extra>", showlegend=False))
+    theme.style(fig, title=_("How each month's forecast moved from review to review (◆ = actually won)"),
+                presentation=presentation, x_title=_("Review date"), y_title=_("Weighted forecast"))
     # Review dates are days: label them as days (Plotly would show hours around a single review).
     first, last = pd.Timestamp(min(df["as_of"])), pd.Timestamp(max(df["as_of"]))
     pad = max(pd.Timedelta(days=3), (last - first) * 0.05)
     reviews = sorted({pd.Timestamp(d) for d in df["as_of"]})
-    fig.update_xaxes(type="date", tickformat="%d %b %Y", range=[first - pad, last + pad],
+    fig.update_xaxes(type="date", tickformat=day, range=[first - pad, last + pad],
                      **({"tickvals": reviews} if len(reviews) <= 12 else {"dtick": "M1"}))  # a tick per review
-    return theme.money_tick(fig)
+    return money_axis(fig, list(df["forecast"]) + list(df["actual"].dropna()), lang, currency)
