@@ -8,7 +8,7 @@ import ui
 from funnel import conversion, labels, presets, store
 from funnel.charts import conversion as charts
 from funnel.i18n import N_
-from i18n_ui import _, fmt_count, fmt_days, fmt_int, fmt_pct, lang, ngettext, render
+from i18n_ui import _, fmt_days, fmt_int, fmt_pct, lang, ngettext, render
 
 K_BREAKDOWN, K_WINDOW, K_GRAIN, K_STAGE, K_HIST = "conv_breakdown", "conv_window", "conv_grain", "conv_stage", "conv_hist"
 NO_BREAKDOWN = "(none)"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 import ui
-from funnel import fmt, forecast, store, targets
+from funnel import fmt, forecast, targets
 from funnel.charts import targets as charts
 from i18n_ui import _, currency, fmt_date, fmt_days, fmt_money, fmt_num, fmt_pct, lang, ngettext, render
 

@@ -1,7 +1,6 @@
 """Charts of the weekly review: how each month's forecast moved from review to review."""
 from __future__ import annotations
 
-import math
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -9,30 +8,7 @@ import plotly.graph_objects as go
 from .. import fmt
 from ..i18n import gettext_for
 from . import theme
-
-
-def money_axis(fig: go.Figure, values, lang: str = "en", currency: str = fmt.DEFAULT_CURRENCY, axis: str = "y",
-               ticks: int = 5) -> go.Figure:
-    """Money ticks in the reader's language: English SI style ($1.2M, $350k, as
-    :func:`theme.money_tick`); Chinese in 万 / 亿 (¥120万, ¥1.2亿), which Plotly's d3 formats cannot
-    write, so the ticks are placed at round steps over the span of ``values`` (the amounts drawn, or
-    the axis range) and labelled by :func:`funnel.fmt.money`."""
-    symbol = fmt.currency_symbol(currency, lang)
-    if lang == "en":
-        return theme.money_tick(fig, axis, currency=symbol)
-    shown = [float(v) for v in values if v is not None and not pd.isna(v)]
-    if not shown:
-        return fig
-    low, high = min(shown), max(shown)
-    if high <= low:                      # one amount: ticks from 0 (or to 0) around it
-        low, high = min(0.0, low), max(0.0, high) or 1.0
-    raw = (high - low) / ticks
-    magnitude = 10 ** math.floor(math.log10(raw))
-    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
-    first = math.floor(low / step)
-    vals = [(first + i) * step for i in range(int((high - first * step) // step) + 2)]
-    getattr(fig, f"update_{axis}axes")(tickvals=vals, ticktext=[fmt.money(v, lang, currency) for v in vals])
-    return fig
+from .forecast import money_axis
 
 
 def forecast_history(df: pd.DataFrame, presentation: bool = False, months_ahead: int = 2, lang: str = "en",
@@ -81,4 +57,5 @@ def forecast_history(df: pd.DataFrame, presentation: bool = False, months_ahead:
     reviews = sorted({pd.Timestamp(d) for d in df["as_of"]})
     fig.update_xaxes(type="date", tickformat=day, range=[first - pad, last + pad],
                      **({"tickvals": reviews} if len(reviews) <= 12 else {"dtick": "M1"}))  # a tick per review
-    return money_axis(fig, list(df["forecast"]) + list(df["actual"].dropna()), lang, currency)
+    amounts = [float(v) for v in [*df["forecast"], *df["actual"].dropna()] if pd.notna(v)] or [0.0]
+    return money_axis(fig, min(0.0, min(amounts)), max(amounts), "y", lang, currency)
