@@ -632,3 +632,42 @@ def keep_choice(key: str, value, default) -> None:
     have = st.query_params.get_all(key)
     if have != (want if isinstance(want, list) else [want]):
         st.query_params[key] = want
+
+
+def _method_code(text: str) -> str:
+    """A forecast method from a link: its code (``historical``), or — links made before the code was
+    stored — the button's English label ("Historical win rates")."""
+    from funnel import forecast
+    raw = str(text).strip()
+    if raw in forecast.METHODS:
+        return raw
+    by_label = {label.lower(): code for code, label in forecast.METHOD_LABELS.items()}
+    if raw.lower() in by_label:
+        return by_label[raw.lower()]
+    raise ValueError(text)
+
+
+def forecast_method() -> str:
+    """The forecast method of this session ('configured' or 'historical'): chosen on the Forecast
+    page, kept for the session and in the link (``?method=``), so every page that shows a forecast
+    figure shows the same one — and says which method made it. The link's method first (a shared
+    link, or this session's own address, which :func:`remember_method` keeps current), else the
+    session's last choice, else configured. The Forecast page's button (key ``method``) is not
+    read here: off that page Streamlit may hand back a stale value for a widget it no longer shows."""
+    from funnel import forecast
+    try:
+        linked = _method_code(st.query_params[K_METHOD]) if K_METHOD in st.query_params else None
+    except ValueError:
+        linked = None
+    kept = st.session_state.get(_KEPT + K_METHOD)
+    method = linked or (kept if kept in forecast.METHODS else None) or "configured"
+    remember_method(method)
+    return method
+
+
+def remember_method(method: str) -> None:
+    """Keep the forecast method for the session and in the link (always there: every forecast
+    figure says its method)."""
+    st.session_state[_KEPT + K_METHOD] = method
+    if st.query_params.get(K_METHOD) != method:
+        st.query_params[K_METHOD] = method

@@ -281,18 +281,21 @@ def previous_snapshot(con, scope: Scope) -> dict | None:
     return best
 
 
-def compare_with_snapshot(previous: dict | None, as_of: date) -> dict:
+def compare_with_snapshot(previous: dict | None, as_of: date, method: str | None = None) -> dict:
     """What a saved review forecast for ``as_of``'s month and quarter, to show beside today's.
 
     A snapshot from the same month gives its month forecast; one from an earlier month gives what
     it forecast for this month in its month-by-month figures (None if it had none). The quarter is
     compared only with a snapshot from the same quarter. ``previous`` is :func:`previous_snapshot`.
-    Keys: as_of (the snapshot's date), month, quarter (float or None).
+    With ``method``, a snapshot made with the other method is not compared (its forecast is another
+    quantity). Keys: as_of (the snapshot's date), month, quarter (float or None).
     """
     out: dict = {"as_of": None, "month": None, "quarter": None}
     if not previous:
         return out
     figs = previous.get("figures") or {}
+    if method is not None and figs.get("method", "configured") != method:
+        return out
     then = previous["as_of"]
     out["as_of"] = then
     if month_start(then) == month_start(as_of):

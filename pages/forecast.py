@@ -57,25 +57,16 @@ header = st.container()
 # ---- Method and probabilities ----------------------------------------------------------------
 
 
-def _method_from_url() -> str:
-    """The method named in the URL as a stable code (``?method=historical``). Links made before
-    the code was stored held the button's label ("Historical win rates"): those still work."""
-    raw = str(st.query_params.get(ui.K_METHOD, "")).strip()
-    by_label = {text.lower(): code for code, text in forecast.METHOD_LABELS.items()}
-    return raw if raw in forecast.METHODS else by_label.get(raw.lower(), "configured")
-
-
-# Not bound to the URL by Streamlit (that would store the label shown on the button): the page
-# reads the code from the URL once per visit and writes the chosen code back.
-if ui.K_METHOD not in st.session_state:
-    st.session_state[ui.K_METHOD] = _method_from_url()
+# The method is the session's (ui.forecast_method: the link's, else the last choice on any page,
+# else configured), so the Overview and Targets & plan show the same forecast as this page.
+if ui.K_METHOD not in st.session_state:        # arriving on the page: the session's (or the link's) method
+    st.session_state[ui.K_METHOD] = ui.forecast_method()
 method = st.segmented_control(
     _("Probabilities from"), list(forecast.METHODS), format_func=lambda m: _(forecast.METHOD_LABELS[m]),
     required=True, key=ui.K_METHOD,
     help=_("Configured: the probability set for each stage (editable below). Historical: the share of deals won "
            "among those that reached the stage and closed in the last 365 days.")) or "configured"
-if st.query_params.get(ui.K_METHOD) != method:
-    st.query_params[ui.K_METHOD] = method
+ui.remember_method(method)
 
 rates = None
 with ui.guard(_("the stage probabilities")):

@@ -26,11 +26,12 @@ with ui.guard(_("the weekly figures")), st.spinner(_("Computing this week's figu
     kpis = ui.call(overview.weekly_kpis, scope, 12)
     notes = ui.call(overview.highlights, scope, kpis)   # its week-over-week change reads the last two weeks
     has_deals = facts["opportunities"] > 0
-    headline = ui.call(overview.headline_forecast, scope) if has_deals else None
+    method = ui.forecast_method()      # the Forecast page's choice: the same forecast on every page
+    headline = ui.call(overview.headline_forecast, scope, method) if has_deals else None
     previous = ui.call_fresh(overview.previous_snapshot, scope)
     # Everyone's month and quarter targets (one Monte Carlo): the target tile, and the highlight
     # when the chance of hitting or the coverage moved since the last saved review.
-    target_figs = ui.call(review_targets.snapshot_figures, scope) if has_deals else {}
+    target_figs = ui.call(review_targets.snapshot_figures, scope, method) if has_deals else {}
     target_note = review_targets.target_move(previous, target_figs)
     if target_note:
         notes = [target_note, *notes]
@@ -53,7 +54,7 @@ for c, t in zip(cols, overview.TILES):
              chart_data=list(series), chart_type="line", border=True, help=_(t.help),
              delta_description=_("vs last week"))  # short: a longer one is cut off on a projector
 
-was = overview.compare_with_snapshot(previous, scope.as_of)
+was = overview.compare_with_snapshot(previous, scope.as_of, method)
 tile = None
 if headline:
     m, q = headline["month"], headline["quarter"]
@@ -71,9 +72,11 @@ if headline:
                  delta_description=_("vs the review of {date}", date=fmt_date(was["as_of"])) if delta else None,
                  help=_("Σ open amount × stage probability for deals closing in the period (overdue deals count in "
                         "this month). The range is the 10th–90th percentile of 10,000 simulated outcomes."))
-        c.caption(ngettext("Range P10–P90: **{low} – {high}** · {deals} open deal",
-                           "Range P10–P90: **{low} – {high}** · {deals} open deals", rng.open_deals,
-                           low=fmt_money(rng.p10), high=fmt_money(rng.p90), deals=rng.open_deals))
+        c.caption(ngettext("Range P10–P90: **{low} – {high}** · {deals} open deal · {method}",
+                           "Range P10–P90: **{low} – {high}** · {deals} open deals · {method}", rng.open_deals,
+                           low=fmt_money(rng.p10), high=fmt_money(rng.p90), deals=rng.open_deals,
+                           method=_(forecast.METHOD_LABELS[method]).lower() if lg == "en"
+                           else _(forecast.METHOD_LABELS[method])))
     if tile:
         target = export.target_tile(tile, month, lg, cur)
         pace = tile["ahead"]
@@ -130,7 +133,7 @@ if not present:
     if ui.can("edit") and c1.button(_("Save this week's review"), key="save_review", type="primary",
                  help=_("Stores the as-of date, filters and headline figures so next week's review can compare.")):
         with ui.guard(_("saving the review")), ui.writer() as w:
-            figs = overview.review_figures(w, scope)
+            figs = overview.review_figures(w, scope, method)
             overview.save_snapshot(w, scope, figs, actor=ui.current_actor())
             ui.after_write()   # the Review history page's cached figures include the new snapshot
             st.toast(_("Review of {date} saved.", date=fmt_date(scope.as_of)))

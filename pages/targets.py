@@ -44,7 +44,7 @@ SYMBOL = fmt.currency_symbol(cur, lg)
 RUNS = fmt.count(forecast.MC_RUNS, lg)
 
 header = st.container()
-method = st.session_state.get(ui.K_METHOD) or "configured"
+method = ui.forecast_method()   # the Forecast page's choice, kept for the session and in the link
 
 owners, periods = [""], targets.tile_periods(scope.as_of)
 with ui.guard(_("the owners and periods")):
@@ -79,6 +79,8 @@ with header:
     st.caption(_("Won = deals whose first won event falls in the period (amount as of that event). Expected = won + "
                  "the weighted amount of the deals still open for the period. The chance of hitting is the share of "
                  "the forecast's own {runs} simulated outcomes that reach the target.", runs=RUNS))
+    st.caption(_("Forecast method: {method} (chosen on the Forecast page).",
+                 method=_(forecast.METHOD_LABELS[method]).lower() if lg == "en" else _(forecast.METHOD_LABELS[method])))
 
 # ---- Tiles: this month, this quarter, next quarter -------------------------------------------
 if page:

@@ -79,3 +79,11 @@ def test_highlights_from_the_page_kpis_equal_its_own(sample_db):
             overview.highlights(con, Scope())
     finally:
         con.close()
+
+
+def test_a_snapshot_made_with_the_other_method_is_not_compared():
+    """Issue #18: the configured forecast ($1.34M) beside a historical one ($1.81M) reads as a move."""
+    assert overview.compare_with_snapshot({**SNAP, "figures": {**SNAP["figures"], "method": "historical"}},
+                                          date(2026, 11, 20), "configured") == {"as_of": None, "month": None,
+                                                                                "quarter": None}
+    assert overview.compare_with_snapshot(SNAP, date(2026, 11, 20), "configured")["month"] is not None

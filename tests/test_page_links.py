@@ -66,3 +66,28 @@ def test_a_choice_survives_navigating_away_and_back(sample_db):
     at.switch_page("pages/conversion.py").run()
     assert_clean(at)
     assert (at.session_state["conv_breakdown"], at.session_state["conv_window"]) == ("segment", 14)
+
+
+def _captions(at) -> str:
+    return " ".join(str(c.value) for c in at.caption)
+
+
+def test_the_forecast_method_follows_the_session_and_the_link(sample_db):
+    """Issue #18, point 5: the method chosen on the Forecast page is the Overview's and Targets &
+    plan's too, every forecast figure there says which it is, and the link carries it."""
+    at = run_app(sample_db, "pages/forecast.py")
+    at.segmented_control(key="method").set_value("historical").run()
+    assert_clean(at)
+    assert at.query_params["method"] == "historical"
+    at.switch_page("pages/overview.py").run()
+    assert_clean(at)
+    assert "historical win rates" in _captions(at) and "configured probabilities" not in _captions(at)
+    overview_tiles = {m.label: m.value for m in at.metric if m.label.startswith("Weighted forecast")}
+    at.switch_page("pages/targets.py").run()
+    assert "Forecast method: historical win rates" in _captions(at)
+
+    linked = run_app(sample_db, None, query={"method": "historical"})     # someone opens the link
+    assert {m.label: m.value for m in linked.metric if m.label.startswith("Weighted forecast")} == overview_tiles
+    plain = run_app(sample_db, None)
+    assert "configured probabilities" in _captions(plain)
+    assert {m.label: m.value for m in plain.metric if m.label.startswith("Weighted forecast")} != overview_tiles
