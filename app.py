@@ -10,7 +10,10 @@ import streamlit as st
 import i18n_ui
 import ui
 
-st.set_page_config(page_title="Funnelcast", page_icon=":material/monitoring:", layout="wide", initial_sidebar_state="expanded")
+# The favicon ships with the app (a ":material/…:" icon is fetched from fonts.gstatic.com): nothing
+# the browser loads leaves this server.
+st.set_page_config(page_title="Funnelcast", page_icon=str(ui.ROOT / "static" / "favicon.png"), layout="wide",
+                   initial_sidebar_state="expanded")
 
 PAGES = {
     "Weekly review": [
