@@ -11,7 +11,10 @@ import i18n_ui
 import ui
 from funnel.i18n import N_
 
-st.set_page_config(page_title="Funnelcast", page_icon=":material/monitoring:", layout="wide", initial_sidebar_state="expanded")
+# The favicon ships with the app (a ":material/…:" icon is fetched from fonts.gstatic.com): nothing
+# the browser loads leaves this server.
+st.set_page_config(page_title="Funnelcast", page_icon=str(ui.ROOT / "static" / "favicon.png"), layout="wide",
+                   initial_sidebar_state="expanded")
 
 # The session's language first (from the link, else the browser's): every word below is in it,
 # the navigation's section names and page titles too.
@@ -65,6 +68,16 @@ st.markdown(
     """<style>
     .st-key-fc_finding p {font-size: 1.25rem; font-weight: 600; color: #0B3D5C; margin: -0.4rem 0 0.2rem 0;}
     [data-testid="stMetricValue"] {font-size: 2.1rem;}
+    /* Tiles never cut a figure or a label with an ellipsis: a label and the line under the figure
+       wrap, and a figure shrinks from its full size when its tile is narrow (1cqi: 1% of the tile's
+       inner width; at 22cqi a figure 4.5 em wide, "$987.65M" or "US$241.2万", fits). */
+    [data-testid="stMetricValue"] {container-type: inline-size;}
+    [data-testid="stMetricValue"] > div {font-size: min(1em, 22cqi) !important;}
+    [data-testid="stMetricValue"] p {font-size: inherit !important;}
+    [data-testid="stMetric"] [data-testid="stMarkdownContainer"], [data-testid="stMetric"] [data-testid="stCaptionContainer"],
+    [data-testid="stMetric"] p, [data-testid="stMetricDeltaDescription"] {
+        white-space: normal !important; overflow: visible !important; text-overflow: clip !important;}
+    [data-testid="stMetric"] div:has(> [data-testid="stMetricDelta"]) {flex-wrap: wrap; overflow: visible !important;}
     /* The presentation toggle sits in the header bar, not on a row of its own above every title. */
     .st-key-present_bar {position: fixed; top: 12px; right: 64px; z-index: 999991; width: auto !important;}
     [data-testid="stMainBlockContainer"] {padding-top: 4rem !important;}
@@ -76,14 +89,14 @@ if presenting:
         """<style>
         [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"] {display: none !important;}
         html, body, [data-testid="stAppViewContainer"] {font-size: 22px !important;}
-        [data-testid="stMainBlockContainer"] {padding-top: 90px !important;}
+        [data-testid="stMainBlockContainer"] {padding-top: 90px !important;
+            padding-left: clamp(1rem, 3vw, 5rem) !important; padding-right: clamp(1rem, 3vw, 5rem) !important;}
         [data-testid="stMain"] h1 {padding-top: 0.25rem !important;}
         .st-key-present_bar {top: 22px;}
         [data-testid="stPageLink"] p {font-size: 1.2rem !important;}
         h1 {font-size: 3rem !important;} h2 {font-size: 2.2rem !important;} h3 {font-size: 1.8rem !important;}
         .st-key-fc_finding p {font-size: 1.8rem !important;}
         [data-testid="stMetricValue"] {font-size: 3rem !important;}
-        [data-testid="stMetricValue"] p {font-size: inherit !important;}
         [data-testid="stMetricLabel"] p {font-size: 1.3rem !important;}
         [data-testid="stCaptionContainer"] p {font-size: 1.1rem !important;}
         [data-testid="stMarkdown"] [data-testid="stMarkdownContainer"] p,

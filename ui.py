@@ -426,7 +426,13 @@ def describe_scope(s: Scope | None = None) -> str:
     """One sentence naming the cohort, filters and as-of date a page shows."""
     from i18n_ui import _, fmt_date as day   # the reader's language (English: as before)
     s = s or scope()
-    parts = [_("Leads created {start} – {end}", start=day(s.date_from), end=day(s.date_to))]
+    if s.as_of is not None and s.date_to is not None and s.date_to > s.as_of:
+        # The cohort stops at the as-of date (query.resolve: later leads are not known yet), so the
+        # sentence names that end, and says the "to" date asked for lies after it.
+        parts = [_("Leads created {start} – {end} (the cohort ends at the as-of date; {asked} is after it)",
+                   start=day(s.date_from), end=day(s.as_of), asked=day(s.date_to))]
+    else:
+        parts = [_("Leads created {start} – {end}", start=day(s.date_from), end=day(s.date_to))]
     for col, vals in s.filters:
         parts.append(_("{dimension}: {values}", dimension=_(DIMENSION_LABELS[col]) if col in DIMENSION_LABELS else col,
                        values=_(", ").join(readable(v) for v in vals)))

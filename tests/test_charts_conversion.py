@@ -135,10 +135,28 @@ def test_durations_chart_in_days_with_km_note():
     assert list(med.x) == ["Lead", "MQL", "Recycled<br>(KM: over half still there)"]   # no-visit stage left out
     assert list(med.y) == pytest.approx([1.0, 2.0, 15.0])
     assert list(km.y)[:2] == pytest.approx([1.0, 3.0]) and km.y[2] is None
-    assert list(km.text) == ["24 h", "3.0 d", ""]          # under two days in hours, else days
+    # One unit on the axis (issue #18: "24 h" beside "3.0 d" on a days axis): days, as the axis says
+    assert list(km.text) == ["1.0 d", "3.0 d", ""]
+    assert list(med.text) == ["1.0 d", "2.0 d", "15.0 d"]
+    assert fig.layout.yaxis.title.text == "Days in stage"
     assert fig.layout.barmode == "group"
     assert fig.layout.title.text == "Items stay longest in Recycled: half have left after 15.0 d"
     assert is_empty_note(tc.durations_chart(tis_frame().assign(visits=0)))
+
+
+def test_durations_chart_in_hours_when_every_bar_is_under_two_days():
+    fast = tis_frame().assign(median_hours=[2.0, 30.0, 40.0, None], p90_hours=[6.0, 47.0, 47.5, None],
+                              km_median_hours=[3.0, 35.0, None, None])
+    fig = tc.durations_chart(fast)
+    med, p90, km = fig.data
+    assert list(med.y) == pytest.approx([2.0, 30.0, 40.0])
+    assert list(p90.text) == ["6 h", "47 h", "48 h"]          # 47.5 h rounds to 48 h, still in hours
+    assert fig.layout.yaxis.title.text == "Hours in stage"
+    zh = tc.durations_chart(fast, lang="zh")
+    assert list(zh.data[0].text) == ["2 小时", "30 小时", "40 小时"] and zh.layout.yaxis.title.text == "阶段停留小时数"
+    # one bar of two days or more turns the whole axis to days
+    assert list(tc.durations_chart(fast.assign(p90_hours=[6.0, 47.0, 48.0, None])).data[1].text) == \
+        ["0.2 d", "2.0 d", "2.0 d"]
 
 
 def test_survival_chart_steps_from_one():

@@ -1,7 +1,8 @@
 """Hostile data in a real browser (issue #15): lead attributes, AE/SDR names, rejection reasons
 and a stage name carrying <script>, <img onerror>, Markdown links and =HYPERLINK(...). Every page,
 the HTML export and a CSV download show them literally: no dialog opens, no injected element or
-link exists, and the browser requests nothing outside the app.
+link exists, and the browser requests nothing outside the app (not even the app's own favicon: it ships in
+static/, see tests/test_browser_offline.py).
 
 Run: .venv/bin/python -m pytest tests/test_markup_safety_browser.py -q
 """
@@ -33,10 +34,6 @@ OVERLAY = ("<a href='https://evil.example/login' style='position:fixed;top:0;lef
            "height:100%;background:white;z-index:99999'>Session expired - sign in again</a>")
 HOSTILE = [SCRIPT, IMG, LINK, PIXEL, FORMULA, OVERLAY]
 STAGE = "Opportunity<img src=x onerror=alert('xss-stage')>"
-
-# The app's own favicon (st.set_page_config(page_icon=":material/…:")) comes from Google's
-# Material Symbols; that request is the app's, not the data's.
-APP_OWN_EXTERNAL = ("https://fonts.gstatic.com/s/i/short-term/release/materialsymbolsrounded/",)
 
 # Elements and links that exist only if a value was interpreted as markup.
 INJECTED = ("script:not([src]):has-text('xss'), img[src='x'], img[src*='evil'], [onerror], "
@@ -96,8 +93,6 @@ class Watch:
 
     def _request(self, url: str, base_url: str):
         if url.startswith(("data:", "blob:", "about:")):
-            return
-        if url.startswith(APP_OWN_EXTERNAL):
             return
         if not url.startswith(base_url) and not url.startswith("file:"):
             self.outside.append(url)

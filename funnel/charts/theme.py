@@ -17,14 +17,20 @@ FONT = "Inter, 'Segoe UI', Roboto, Helvetica, Arial, 'Noto Sans CJK SC', 'PingFa
 
 
 def font_sizes(presentation: bool) -> dict:
-    return {"base": 22, "title": 30, "tick": 20, "legend": 20} if presentation else \
+    return {"base": 22, "title": 28, "tick": 20, "legend": 20} if presentation else \
            {"base": 14, "title": 18, "tick": 13, "legend": 13}
 
 
-# Characters of a title per line before it wraps in presentation mode: what a half-width chart (two
-# side by side) holds at 1920 px — about 840 px at 30 px bold (about 60 characters, measured). Normal mode does not wrap unless asked:
-# its 18 px titles fit a half-width chart up to about 70 characters.
-PRESENTATION_TITLE_CHARS = 56
+# Characters of a title per line before it wraps in presentation mode: what the narrowest chart
+# holds on the smallest projector screen, 1280×720 — a third of the page, about 460 px, at 28 px,
+# where a character is about 0.45 em (measured in Chromium; a Chinese character counts as two).
+# Normal mode does not wrap unless asked: its 18 px titles fit a half-width chart up to about 70
+# characters.
+PRESENTATION_TITLE_CHARS = 36
+
+# The narrowest plot area a legend is drawn over (a half-width chart at 1280 px less its y axis; in
+# normal mode beside the sidebar): the horizontal legend is assumed to wrap as it would there.
+NARROWEST_PLOT_PX = {True: 400, False: 320}
 
 
 def _display_width(text: str) -> int:
@@ -83,13 +89,60 @@ def wrap_title(title: str, width: int) -> str:
     return "<br>".join(textwrap.wrap(title, width=width, break_long_words=False))
 
 
-def top_margin(title: str | None, presentation: bool, legend: bool) -> int:
-    """Room above the plot for the title's lines and, below them, a horizontal legend."""
+def legend_entries(fig: go.Figure) -> list[str]:
+    """The names a figure's legend lists (traces shown in it; one entry per legend group)."""
+    names, groups = [], set()
+    for t in fig.data:
+        if t.type in ("sankey", "table", "indicator") or getattr(t, "showlegend", None) is False:
+            continue
+        name = getattr(t, "name", None)
+        group = getattr(t, "legendgroup", None)
+        if not name or (group and group in groups):
+            continue
+        groups.add(group)
+        names.append(str(name))
+    return names
+
+
+def notes_above(fig: go.Figure) -> bool:
+    """Does a note (an annotation, e.g. a reference line's label) sit on top of the plot area, in the
+    band the title hangs over?"""
+    for a in fig.layout.annotations or ():
+        yref = a.yref or "paper"
+        if (yref == "paper" or yref.endswith("domain")) and a.y is not None and a.y >= 1 and a.yanchor == "bottom":
+            return True
+    return False
+
+
+def legend_rows(names: list[str], presentation: bool, width_px: int | None = None) -> int:
+    """Rows a horizontal legend of ``names`` takes on a chart ``width_px`` wide (default: the
+    narrowest one it is drawn on). Plotly puts entries left to right and starts a row when the next
+    one does not fit; an entry is its symbol (about 40 px) and its text (about 0.6 em a character, a
+    Chinese one twice that) — estimated on the wide side, so the room left is never too small."""
+    if not names:
+        return 0
+    width_px = width_px or NARROWEST_PLOT_PX[presentation]
+    size = font_sizes(presentation)["legend"]
+    rows, used = 1, 0.0
+    for name in names:
+        entry = 40 + _display_width(name) * size * 0.6
+        if used and used + entry > width_px:
+            rows, used = rows + 1, 0.0
+        used += entry
+    return rows
+
+
+def top_margin(title: str | None, presentation: bool, legend: bool | int) -> int:
+    """Room above the plot for the title's lines and, below them, a horizontal legend of
+    ``legend`` rows (``True``: one). The legend grows upwards from the plot, the title hangs from the
+    figure's top: with this much room the two never meet."""
     s = font_sizes(presentation)
+    rows = int(legend)
+    legend_px = s["legend"] * (1.5 * rows + 0.7) if rows else 0
     if not title:
-        return 20 + (int(s["legend"] * 1.8) if legend else 0)
+        return int(20 + legend_px)
     lines = title.count("<br>") + 1
-    return int(20 + lines * s["title"] * 1.35 + (s["legend"] * 2.2 if legend else 0))
+    return int(20 + lines * s["title"] * 1.35 + legend_px)
 
 
 def style(fig: go.Figure, *, title: str | None = None, presentation: bool = False,
@@ -101,18 +154,23 @@ def style(fig: go.Figure, *, title: str | None = None, presentation: bool = Fals
     width = title_chars or (PRESENTATION_TITLE_CHARS if presentation else None)
     title = wrap_title(title, width) if title and width else title
     height = height or (560 if presentation else 420)
-    # Plotly anchors a multi-line title by its first line, so with yanchor "top" the lines above the
-    # last run off the top of the figure: move it down by the extra lines (measured in Chromium).
-    extra_lines = title.count("<br>") if title else 0
-    title_y = 1 - (12 + extra_lines * s["title"] * 1.3) / height
+    # With yanchor "top", Plotly lifts a title of two or more lines by about 0.9 em (its first line
+    # would start above the figure: measured in Chromium, plotly.js 3 and 4) and hangs the rest below
+    # it. A top padding of that much puts it back; a padding, not a lower y, so a chart that moves the
+    # title (scoring's subtitle) keeps it.
+    lift = round(s["title"] * 0.9) if title and "<br>" in title else 0
+    title_y = 1 - 12 / height
     fig.update_layout(
         template="plotly_white",
         colorway=PALETTE,
         font={"family": FONT, "size": s["base"], "color": INK},
         # Pinned to the top of the figure, so a legend below it never runs into it.
-        title={"text": title, "font": {"size": s["title"]}, "x": 0, "xanchor": "left", "pad": {"l": 4},
+        title={"text": title, "font": {"size": s["title"]}, "x": 0, "xanchor": "left", "pad": {"l": 4, "t": lift},
                "y": title_y, "yref": "container", "yanchor": "top"} if title else None,
-        margin={"l": 10, "r": 10, "t": top_margin(title, presentation, legend), "b": 10},
+        # A note above the plot takes a row of the legend's band (it sits where the legend's last row does).
+        margin={"l": 10, "r": 10, "b": 10,
+                "t": top_margin(title, presentation, (legend_rows(legend_entries(fig), presentation) if legend else 0)
+                                + notes_above(fig))},
         legend={"font": {"size": s["legend"]}, "orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0},
         showlegend=legend,
         height=height,

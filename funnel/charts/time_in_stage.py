@@ -23,6 +23,16 @@ def _days(hours, lang: str = "en") -> str:
     return fmt.hours(hours, lang)
 
 
+def _in_unit(hours, in_days: bool, lang: str = "en") -> str:
+    """A bar's label in its axis's unit: "1.5 d" / "1.5 天", or "37 h" / "37 小时" — never a mix of
+    the two on one axis (fmt.hours picks per value: "40 h" beside "4.2 d")."""
+    if hours is None or pd.isna(hours):
+        return ""
+    if in_days:
+        return f"{float(hours) / 24.0:.1f}" + (" 天" if lang == "zh" else " d")
+    return f"{float(hours):.0f}" + (" 小时" if lang == "zh" else " h")
+
+
 # The palette without its yellow, which is too faint for a thin line on white.
 LINE_COLORS = [c for c in theme.PALETTE if c != "#F0E442"]
 
@@ -33,7 +43,8 @@ def stage_colors(stages) -> dict[str, str]:
 
 
 def durations_chart(tis: pd.DataFrame, presentation: bool = False, lang: str = "en") -> go.Figure:
-    """Per stage: median and 90th percentile of finished stays, and the Kaplan–Meier median, in days.
+    """Per stage: median and 90th percentile of finished stays, and the Kaplan–Meier median, in days
+    (in hours when every bar is under two days: one unit for the axis and all its labels).
 
     ``tis`` is :func:`funnel.time_in_stage.time_in_stage`. A stage whose Kaplan–Meier median does
     not exist (more than half its items are still there) is labelled so instead of a bar.
@@ -47,14 +58,19 @@ def durations_chart(tis: pd.DataFrame, presentation: bool = False, lang: str = "
     stages = [s if pd.notna(k) else s + "<br>" + _("(KM: over half still there)")
               for s, k in zip(d["stage"], d["km_median_hours"])]
     fs = theme.font_sizes(presentation)
+    # One unit for the axis and every label on it: days when the longest bar is two days or more
+    # (as fmt.hours would say it), else hours.
+    longest = pd.concat([d[col] for col, _m, _c in MEASURES]).max()
+    in_days = bool(pd.notna(longest) and float(longest) >= 48.0)
+    per_unit = 24.0 if in_days else 1.0
     fig = go.Figure()
     for col, measure, color in MEASURES:
         name = _(measure)
         vals = d[col]
-        days = [None if pd.isna(v) else float(v) / 24.0 for v in vals]
-        text = ["" if pd.isna(v) else _days(v, lang) for v in vals]
+        heights = [None if pd.isna(v) else float(v) / per_unit for v in vals]
+        text = [_in_unit(v, in_days, lang) for v in vals]
         fig.add_trace(go.Bar(
-            x=stages, y=days, name=name, marker_color=color, text=text, textposition="outside", cliponaxis=False,
+            x=stages, y=heights, name=name, marker_color=color, text=text, textposition="outside", cliponaxis=False,
             constraintext="none", textfont={"size": fs["tick"] - 2},
             customdata=list(zip(d["visits"], d["completed"], d["censored"])),
             hovertemplate=_("{measure}: %{text}<br>%{customdata[0]:,} visits, "
@@ -69,7 +85,8 @@ def durations_chart(tis: pd.DataFrame, presentation: bool = False, lang: str = "
         top = longest.loc[longest["typical"].idxmax()]
         title = _("Items stay longest in {stage}: half have left after {wait}", stage=str(top["stage"]),
                   wait=_days(top["typical"], lang))
-    return theme.style(fig, title=title, presentation=presentation, y_title=_("Days in stage"))
+    return theme.style(fig, title=title, presentation=presentation,
+                       y_title=_("Days in stage") if in_days else _("Hours in stage"))
 
 
 def survival_chart(curves: pd.DataFrame, stage_order: list[str] | None = None,
