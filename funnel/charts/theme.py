@@ -29,8 +29,9 @@ def font_sizes(presentation: bool) -> dict:
 PRESENTATION_TITLE_CHARS = 36
 
 # The narrowest plot area a legend is drawn over (a half-width chart at 1280 px less its y axis; in
-# normal mode beside the sidebar): the horizontal legend is assumed to wrap as it would there.
-NARROWEST_PLOT_PX = {True: 400, False: 320}
+# normal mode beside the sidebar; a Chinese money axis's ticks, "US$80万", take ~60 px of it): the
+# horizontal legend is assumed to wrap as it would there.
+NARROWEST_PLOT_PX = {True: 340, False: 300}
 
 
 def _display_width(text: str) -> int:
