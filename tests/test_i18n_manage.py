@@ -87,3 +87,21 @@ def test_scoring_sentences_are_the_same_figures_in_both_languages():
     flips = {"becomes MQL": {"leads": 1200, "reached_outcome": 300}, "stops being MQL": {"leads": 0, "reached_outcome": 0}}
     assert scoring.describe_flips_message(flips, "SQL").render("zh") == \
         "1,200 条线索会成为 MQL（其中 300 条到达了 SQL），没有线索会不再是 MQL。"
+
+
+# ---- Stage settings ------------------------------------------------------------------------------
+
+
+def test_stage_settings_page_shows_no_untranslated_text_in_chinese(sample_db):
+    at = _chinese_page(sample_db, "pages/stage_settings.py")
+    texts = _assert_all_chinese(at, sample_db)
+    assert at.title[0].value == "阶段设置"
+    assert "线索漏斗" in texts and "商机漏斗" in texts and "负责团队" in texts
+
+
+def test_stage_settings_name_a_bad_number_in_the_readers_language(sample_copy):
+    at = _chinese_page(sample_copy, "pages/stage_settings.py",
+                       {"stages_lead": {"edited_rows": {2: {"position": "third"}}, "added_rows": [], "deleted_rows": []}},
+                       clicks=("save_lead",))
+    assert [e.value for e in at.error] == ["阶段“SAL”：顺序必须是数字（或留空），而不是“third”。"]
+    assert i18n.missing("zh") == set()
