@@ -391,6 +391,12 @@ def current_user() -> str:
     return access.resolve().label
 
 
+def median_deal_amount(con) -> float | None:
+    """The median amount of the deals (None without deals): the example the currency setting shows."""
+    row = con.execute("SELECT median(amount) FROM opportunities").fetchone()
+    return None if row is None or row[0] is None else float(row[0])
+
+
 def table_counts(con, tables=("leads", "lead_events", "opportunities", "opportunity_events")) -> dict[str, int]:
     """Rows per data table (what the audit trail records before and after an import or reset)."""
     return {t: con.execute(f"SELECT count(*) FROM {quote_ident(t)}").fetchall()[0][0] for t in tables}

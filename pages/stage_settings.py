@@ -5,9 +5,9 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from funnel import store
+from funnel import fmt, store
 from funnel.i18n import N_
-from i18n_ui import _
+from i18n_ui import _, currency, fmt_money, lang
 
 ui.page_header(_("Stage settings"),
                _("One definition of the funnel, used by every page: order, kind, owner, probability, category and SLA."))
@@ -166,3 +166,33 @@ with ui.guard(_("the stage settings")):
         st.info(_("You can read the stage settings; editors and admins change them."))
     st.caption(_("Rules: each funnel has exactly one 'won' stage; probabilities lie between 0 and 100%; a stage that "
                  "events use cannot be deleted — rename it instead. Imports map their own stage names onto these."))
+
+# ---- Currency (a database setting: every page shows amounts with its symbol) ---------------------
+st.subheader(_("Currency"))
+lg = lang()
+with ui.guard(_("the currency")):
+    now = currency()
+    median = ui.call(store.median_deal_amount)
+    codes = list(dict.fromkeys([*fmt.CURRENCIES, now]))
+
+    def _currency_label(code: str) -> str:
+        return _("{code} · {symbol} · {name}", code=code, symbol=fmt.currency_symbol(code, lg),
+                 name=fmt.currency_name(code, lg))
+
+    if ui.presentation() or not ui.can("edit"):
+        st.markdown(_("Amounts are shown in **{currency}**.", currency=_currency_label(now)))
+    else:
+        c1, c2 = st.columns([2, 1], vertical_alignment="bottom")
+        choice = c1.selectbox(_("Currency of the amounts"), codes, index=codes.index(now), key="currency_code",
+                              format_func=_currency_label,
+                              help=_("The currency the deal amounts are in: amounts are shown with its symbol (they are "
+                                     "not converted). An import that knows its data's currency never replaces the "
+                                     "one chosen here."))
+        if c2.button(_("Save currency"), key="save_currency", type="primary", disabled=choice == now):
+            with ui.guard(_("saving the currency")), ui.writer() as w:
+                fmt.save_currency(w, choice, actor=ui.current_actor())
+                ui.after_write()
+                st.toast(_("Currency saved: amounts are now shown in {currency}.", currency=choice))
+                st.rerun()
+    if median is not None:
+        st.caption(_("For example, the median deal of this data reads {amount}.", amount=fmt_money(median)))

@@ -4,12 +4,13 @@ abbreviations), the scoring sentences keep their English, and the currency setti
 edit whose symbol the pages then show."""
 from __future__ import annotations
 
+import json
 import os
 
 import pytest
 
 from conftest import ROOT, assert_clean
-from funnel import i18n, markup, scoring
+from funnel import fmt, i18n, markup, scoring
 from i18n_support import english_words, visible_texts
 from test_i18n import _data_values
 
@@ -36,9 +37,10 @@ def _chinese_page(db, page: str, state: dict | None = None, *, clicks: tuple[str
     return at
 
 
-#: Besides i18n_support.ALLOWED: AUC (a statistician's abbreviation, read as is like KM) and the words
-#: a reader types into a yes/no rule's value cell (scoring.TRUE_WORDS: the parser's own input, not prose).
-KEPT = {"AUC", *scoring.TRUE_WORDS}
+#: Besides i18n_support.ALLOWED: AUC (a statistician's abbreviation, read as is like KM), the words a
+#: reader types into a yes/no rule's value cell (scoring.TRUE_WORDS: the parser's own input, not prose),
+#: and the currencies' ISO codes and CLDR symbols (USD, US$, HK$: codes, the same in every language).
+KEPT = {"AUC", *scoring.TRUE_WORDS, *fmt.CURRENCIES, *(fmt.currency_symbol(c, "zh") for c in fmt.CURRENCIES)}
 
 
 def _assert_all_chinese(at, db, *, min_texts: int = 20) -> list[str]:
@@ -105,3 +107,81 @@ def test_stage_settings_name_a_bad_number_in_the_readers_language(sample_copy):
                        clicks=("save_lead",))
     assert [e.value for e in at.error] == ["阶段“SAL”：顺序必须是数字（或留空），而不是“third”。"]
     assert i18n.missing("zh") == set()
+
+
+# ---- The currency setting ----------------------------------------------------------------------
+
+
+def test_a_viewer_may_not_set_the_currency_and_nothing_changes(sample_copy):
+    from funnel import fmt, store
+    from funnel.access import PermissionDenied
+    from test_access import VIEWER, _state
+
+    con = store.connect(sample_copy)
+    try:
+        before = _state(con)
+        with pytest.raises(PermissionDenied, match="Only editors and admins may"):
+            fmt.save_currency(con, "CNY", actor=VIEWER)
+        assert _state(con) == before
+        assert fmt.currency(con) == "USD"
+    finally:
+        con.close()
+
+
+def test_setting_the_currency_is_audited_bumps_the_data_version_and_wins_over_an_import(sample_copy):
+    from funnel import audit, fmt, store
+    from funnel.errors import ConfigError
+    from test_access import EDITOR, _state
+
+    con = store.connect(sample_copy)
+    try:
+        version = store.data_version(con)
+        assert fmt.save_currency(con, "eur", actor=EDITOR) == "EUR"
+        assert fmt.currency(con) == "EUR" and store.data_version(con) > version
+        row = audit.entries(con, limit=1).iloc[0]
+        assert (row["action"], row["actor_email"], row["actor_role"]) == ("currency", EDITOR.email, "editor")
+        assert row["summary"] == "Set the currency to EUR (was USD)"
+        assert json.loads(row["before"])["currency"] == "USD"
+        assert json.loads(row["after"]) == {"currency": "EUR", "source": "user"}
+        assert row["data_version_before"] == version
+        assert fmt.set_currency(con, "CNY", from_import=True) == "EUR"   # an import never replaces a person's choice
+        before = _state(con)
+        with pytest.raises(ConfigError):
+            fmt.save_currency(con, "XYZ", actor=EDITOR)                  # not ISO 4217: refused, nothing written
+        assert _state(con) == before
+    finally:
+        con.close()
+
+
+def test_the_currency_chosen_on_stage_settings_is_the_symbol_money_is_shown_with(sample_copy):
+    from conftest import run_app
+    from funnel import audit, fmt, store
+
+    con = store.connect(sample_copy, read_only=True)
+    try:
+        median = store.median_deal_amount(con)
+    finally:
+        con.close()
+    at = run_app(sample_copy, "pages/stage_settings.py")
+    assert_clean(at)
+    example = [c.value for c in at.caption if "median deal" in c.value]
+    assert example == [f"For example, the median deal of this data reads {fmt.money(median, 'en', 'USD')}."]
+    assert example[0].split("reads ")[1].startswith("$")
+    at.selectbox(key="currency_code").set_value("CNY").run()
+    at.button(key="save_currency").click().run()
+    assert_clean(at)
+    assert [c.value for c in at.caption if "median deal" in c.value] == \
+        [f"For example, the median deal of this data reads {fmt.money(median, 'en', 'CNY')}."]
+    assert fmt.money(median, "en", "CNY").startswith("CN¥")
+    con = store.connect(sample_copy, read_only=True)
+    try:
+        assert fmt.currency(con) == "CNY"
+        last = audit.entries(con, limit=1).iloc[0]
+        assert (last["action"], last["summary"]) == ("currency", "Set the currency to CNY (was USD)")
+    finally:
+        con.close()
+    zh = _chinese_page(sample_copy, "pages/stage_settings.py")
+    assert_clean(zh)
+    shown = [c.value for c in zh.caption if "中位数" in c.value]
+    assert shown == [f"例如，本数据中商机金额的中位数显示为 {fmt.money(median, 'zh', 'CNY')}。"]
+    assert "¥" in shown[0] and "CN¥" not in shown[0]          # CLDR's Chinese symbol for CNY
