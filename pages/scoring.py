@@ -77,7 +77,7 @@ if not loaded:
 # What this data cannot show (funnel.presets.notes_for_page): no leads at all → say so and stop.
 limits = {"notes": [], "blocked": None}
 with ui.guard(_("the notes on this data")):
-    limits = presets.notes_for_page(ui.call(presets.limitation_findings), "scoring")
+    limits = presets.notes_for_page(ui.call(presets.limitation_findings), "scoring", lang=lg)
 if limits["blocked"]:
     with header:
         ui.page_header(TITLE, limits["blocked"]["finding"])

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 
 import pytest
 
@@ -41,6 +42,16 @@ def _chinese_page(db, page: str, state: dict | None = None, *, clicks: tuple[str
 #: reader types into a yes/no rule's value cell (scoring.TRUE_WORDS: the parser's own input, not prose),
 #: and the currencies' ISO codes and CLDR symbols (USD, US$, HK$: codes, the same in every language).
 KEPT = {"AUC", *scoring.TRUE_WORDS, *fmt.CURRENCIES, *(fmt.currency_symbol(c, "zh") for c in fmt.CURRENCIES)}
+#: On the Data page besides: product and data-set names (the CRMs' and the public data sets'), file
+#: formats and units a Chinese team reads as they are.
+NAMES = {"Salesforce", "HubSpot", "Olist", "Maven", "Education", "Excel", "Parquet", "TSV", "TXT", "XLSX", "API",
+         "MB", "UTC", "ISO"}
+_CODE = re.compile(r"`[^`]*`")
+
+
+def _prose(texts) -> list[str]:
+    """The texts without Markdown code spans (setting names, paths, commands: code, not prose)."""
+    return [_CODE.sub(" ", t) for t in texts]
 
 
 def _assert_all_chinese(at, db, *, min_texts: int = 20) -> list[str]:
@@ -185,3 +196,74 @@ def test_the_currency_chosen_on_stage_settings_is_the_symbol_money_is_shown_with
     shown = [c.value for c in zh.caption if "中位数" in c.value]
     assert shown == [f"例如，本数据中商机金额的中位数显示为 {fmt.money(median, 'zh', 'CNY')}。"]
     assert "¥" in shown[0] and "CN¥" not in shown[0]          # CLDR's Chinese symbol for CNY
+
+
+# ---- Data ----------------------------------------------------------------------------------------
+
+
+def _stored_records(db) -> set[str]:
+    """Records the database keeps as they were written (import runs' messages and who ran them): shown
+    as stored."""
+    from funnel import store
+    con = store.connect(db, read_only=True)
+    try:
+        return {str(v) for row in con.execute("SELECT DISTINCT message, run_by FROM import_runs").fetchall()
+                for v in row if v}
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("source", ["auto", "canonical"])
+def test_data_page_shows_no_untranslated_text_in_chinese(sample_db, source):
+    at = _chinese_page(sample_db, "pages/data.py", {"imp_source": source})
+    assert_clean(at)
+    texts = visible_texts(at)
+    assert at.title[0].value == "数据"
+    assert i18n.missing("zh") == set(), f"shown in English for want of a translation: {i18n.missing('zh')}"
+    kept = _data_values(sample_db) | KEPT | NAMES | _stored_records(sample_db)
+    leftovers = english_words(_prose(texts), kept | {markup.md_text(v) for v in kept})
+    assert not leftovers, f"English words on the Chinese page: {sorted(set(leftovers))}"
+    assert "审计记录" in texts and "导入数据" in texts
+
+
+def test_what_the_data_cannot_show_is_said_in_the_readers_language(sample_db, tmp_path):
+    """A check's note (here: no deals at all) in Chinese on the Data page, in English by default."""
+    import shutil
+
+    from funnel import limitations, store
+    db = tmp_path / "no_deals.duckdb"
+    shutil.copy(sample_db, db)
+    con = store.connect(db)
+    try:
+        con.execute("DELETE FROM opportunity_events")
+        con.execute("DELETE FROM opportunities")
+        store.refresh_derived(con)
+        notes = limitations.limitations(con)
+        assert limitations.data_limitations(con, "forecast") == [
+            "There are no opportunities: the pipeline, the forecast, win rates and the backtest cannot be computed."]
+        assert limitations.data_limitations(con, "forecast", lang="zh") == ["没有商机：无法计算销售管道、预测、赢单率和回测。"]
+        kept = limitations.limitation_findings(con)       # kept as JSON in the settings: the message survives
+        assert kept["notes"] == limitations.limitation_findings(con)["notes"] and kept["notes"][0]["message"]
+    finally:
+        con.close()
+    assert [n["code"] for n in notes] == ["no_opportunities"]
+    at = _chinese_page(db, "pages/data.py")
+    assert_clean(at)
+    assert any("没有商机：无法计算销售管道" in i.value and "销售管道与预测" in i.value for i in at.info)
+    assert i18n.missing("zh") == set()
+
+
+def test_a_check_with_parameters_renders_its_figures_for_the_reader():
+    from datetime import date
+
+    from funnel import limitations
+    one_date = next(c for c in limitations.CHECKS if c.code == "one_date")
+    note = {"text": "", "message": limitations._check_message(one_date, {"first_created": date(2026, 3, 5)})}
+    assert limitations.note_text({**note, "text": limitations._message(note["message"]).render("en")}) == \
+        "All leads share one creation date (05 Mar 2026): there are no cohorts, trends or week-on-week changes."
+    assert limitations.note_text(note, "zh") == "所有线索的创建日期相同（2026年3月5日）：没有同期群、趋势或周环比变化。"
+    sdr = next(c for c in limitations.CHECKS if c.code == "won_only_sdr")
+    assert limitations._message(limitations._check_message(sdr, {})).render("en") == \
+        "SDR is known only for won leads: conversion rates by SDR would be 100% and mean nothing."
+    blocked = limitations.notes_for_page({"notes": [], "codes": ["no_leads"]}, "scoring", lang="zh")["blocked"]
+    assert blocked["finding"] == "该数据没有线索，因此没有可评分的对象。"
