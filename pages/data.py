@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 import ui
-from funnel import access, audit, health, ingest, limitations, presets
+from funnel import access, audit, health, i18n, ingest, limitations, presets
 from funnel.errors import FunnelError, ImportValidationError
 from funnel.i18n import N_
 from funnel.labels import blank_missing
@@ -15,6 +15,8 @@ from i18n_ui import _, fmt_count, fmt_date, fmt_int, lang, ngettext
 ss = st.session_state
 present = ui.presentation()
 lg = lang()
+# Table timestamps (moment.js formats): "1 May 2025, 12:53" / "2025年5月1日 12:53" (fmt.date's long dates).
+DATETIME = "YYYY年M月D日 HH:mm" if lg == "zh" else "D MMM YYYY, HH:mm"
 
 TOPICS = limitations.TOPICS
 #: What the page shows for codes and fixed labels the library returns (the library keeps English).
@@ -203,8 +205,8 @@ with left, ui.guard(_("the date spans")):
     spans["what"] = [_tr(SPANS, w) for w in spans["what"]]
     st.dataframe(spans, hide_index=True, width="stretch",
                  column_config={"what": st.column_config.TextColumn(_("What")),
-                                "first": st.column_config.DatetimeColumn(_("First"), format="D MMM YYYY, HH:mm"),
-                                "last": st.column_config.DatetimeColumn(_("Last"), format="D MMM YYYY, HH:mm"),
+                                "first": st.column_config.DatetimeColumn(_("First"), format=DATETIME),
+                                "last": st.column_config.DatetimeColumn(_("Last"), format=DATETIME),
                                 "rows": st.column_config.NumberColumn(_("Values"), format="localized")})
     st.caption(_("Earliest and latest timestamp of each dated column; the as-of date defaults to the latest of all."))
 
@@ -230,7 +232,7 @@ with right, ui.guard(_("the stages seen")):
                                            funnel=_tr(FUNNEL_NAMES, r.funnel).lower() if lg == "en"
                                            else _tr(FUNNEL_NAMES, r.funnel))
                                          for r in unknown.itertuples())))
-    st.caption(_("Events per stage.") + " " + (
+    st.caption(_("Events per stage.") + i18n.SENTENCE_SEPARATORS.get(lg, " ") + (
         _("Configured but never entered by this data: {stages} — a skipped stage still counts as passed in the "
           "funnel.", stages=_(", ").join(ui.md(r.stage) for r in unused.itertuples()))
         if len(unused) else _("Every configured stage is used.")))
@@ -246,7 +248,7 @@ with ui.guard(_("the import log")):
             ["run_id", "started_at", "run_by", "source", "status", "rows", "message"]]
         st.dataframe(view, hide_index=True, width="stretch", column_config={
             "run_id": st.column_config.NumberColumn(_("Run"), format="%d"),
-            "started_at": st.column_config.DatetimeColumn(_("Started"), format="D MMM YYYY, HH:mm"),
+            "started_at": st.column_config.DatetimeColumn(_("Started"), format=DATETIME),
             "run_by": st.column_config.TextColumn(_("By")), "source": st.column_config.TextColumn(_("Source")),
             "status": st.column_config.TextColumn(_("Status")), "rows": st.column_config.TextColumn(_("Rows loaded")),
             "message": st.column_config.TextColumn(_("Message"))})
@@ -314,7 +316,7 @@ with ui.guard(_("the audit trail")):
         st.dataframe(shown[["audit_id", "changed_at", "who", "actor_role", "action", "summary", "before", "after"]],
                      hide_index=True, width="stretch", column_config={
                          "audit_id": st.column_config.NumberColumn("#", format="%d"),
-                         "changed_at": st.column_config.DatetimeColumn(_("When (UTC)"), format="D MMM YYYY, HH:mm:ss"),
+                         "changed_at": st.column_config.DatetimeColumn(_("When (UTC)"), format=DATETIME + ":ss"),
                          "who": st.column_config.TextColumn(_("Who")),
                          "actor_role": st.column_config.TextColumn(_("Role")),
                          "action": st.column_config.TextColumn(_("What")),
