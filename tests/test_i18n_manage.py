@@ -69,13 +69,14 @@ def _assert_all_chinese(at, db, *, min_texts: int = 20) -> list[str]:
 # ---- Scoring what-if ---------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("state", [{}, {"threshold": 70.0, "sdr_capacity": 5.0}], ids=["current", "threshold-moved"])
+@pytest.mark.parametrize("state", [{}, {"threshold": 70.0, "sdr_capacity": 5.0}, {"present": True}],
+                         ids=["current", "threshold-moved", "presentation"])
 def test_scoring_page_shows_no_untranslated_text_in_chinese(sample_db, state):
     at = _chinese_page(sample_db, "pages/scoring.py", state)
     texts = _assert_all_chinese(at, sample_db, min_texts=40)
     assert at.title[0].value == "线索评分模拟"
     assert any("阈值" in t for t in texts) and any("精确率" in t for t in texts)
-    if state:   # a moved threshold: the finding and the flipped leads say what changes, in Chinese
+    if "threshold" in state:   # a moved threshold: the finding and the flipped leads say what changes, in Chinese
         assert any("将阈值提高到 70" in t for t in texts)
         assert any("条线索会成为 MQL" in t or "没有线索会成为 MQL" in t for t in texts)
 
@@ -105,11 +106,14 @@ def test_scoring_sentences_are_the_same_figures_in_both_languages():
 # ---- Stage settings ------------------------------------------------------------------------------
 
 
-def test_stage_settings_page_shows_no_untranslated_text_in_chinese(sample_db):
-    at = _chinese_page(sample_db, "pages/stage_settings.py")
+@pytest.mark.parametrize("state", [{}, {"present": True}], ids=["editing", "presentation"])
+def test_stage_settings_page_shows_no_untranslated_text_in_chinese(sample_db, state):
+    at = _chinese_page(sample_db, "pages/stage_settings.py", state)
     texts = _assert_all_chinese(at, sample_db)
     assert at.title[0].value == "阶段设置"
     assert "线索漏斗" in texts and "商机漏斗" in texts and "负责团队" in texts
+    if state:   # no controls: the currency is said, not offered
+        assert any(t.startswith("金额以 **USD · US$ · 美元** 显示") for t in texts)
 
 
 def test_stage_settings_name_a_bad_number_in_the_readers_language(sample_copy):
