@@ -44,6 +44,14 @@ class Rule:
     rule_group: str = "fit"
 
 
+def _rule_error(message: i18n.Message, hint: i18n.Message | None = None) -> RuleError:
+    """A RuleError worded in English (the CLI and the report print it) that also carries its
+    messages (``messages``: the sentence and the hint), so a page says it in the reader's language."""
+    e = RuleError(message.render("en"), hint=hint.render("en") if hint is not None else None)
+    e.messages = [message] + ([hint] if hint is not None else [])
+    return e
+
+
 def _is_numeric_type(dtype: str) -> bool:
     return dtype.upper().startswith(NUMERIC_TYPES) or dtype.upper().startswith("DECIMAL")
 
@@ -52,10 +60,12 @@ def _to_float(value, rule_no: int, rule: Rule) -> float:
     try:
         x = float(str(value).strip())
     except (TypeError, ValueError):
-        raise RuleError(f"Rule {rule_no} ({rule.attribute} {rule.operator} {value!r}): '{value}' is not a number.",
-                        hint="Type a number such as 8 or 2.5.") from None
+        raise _rule_error(msg("Rule {n} ({attribute} {operator} {shown}): '{value}' is not a number.", n=str(rule_no),
+                              attribute=str(rule.attribute), operator=str(rule.operator), shown=repr(value),
+                              value=str(value)),
+                          msg("Type a number such as 8 or 2.5.")) from None
     if math.isnan(x):
-        raise RuleError(f"Rule {rule_no}: the value is not a number.")
+        raise _rule_error(msg("Rule {n}: the value is not a number.", n=str(rule_no)))
     return x
 
 
@@ -89,13 +99,15 @@ def coerce_rules(rows) -> list[Rule]:
             if math.isnan(points):
                 raise ValueError
         except (TypeError, ValueError):
-            raise RuleError(f"Rule {i} ({attr}): points must be a number (negative is fine), not {points!r}.") from None
+            raise _rule_error(msg("Rule {n} ({attribute}): points must be a number (negative is fine), not {points}.",
+                                  n=str(i), attribute=str(attr), points=repr(points))) from None
         enabled = r.get("enabled", True)
         if isinstance(enabled, str):
             b = _parse_bool(enabled)
             if b is None and enabled.strip():
                 # "Y" or "on" silently meaning "disabled" would change a score without a word.
-                raise RuleError(f"Rule {i} ({attr}): enabled must be true or false (or yes/no, 1/0), not {enabled!r}.")
+                raise _rule_error(msg("Rule {n} ({attribute}): enabled must be true or false (or yes/no, 1/0), not "
+                                      "{enabled}.", n=str(i), attribute=str(attr), enabled=repr(enabled)))
             enabled = True if b is None else b
         elif enabled is None or (isinstance(enabled, float) and math.isnan(enabled)):
             enabled = True
@@ -109,7 +121,8 @@ def coerce_rules(rows) -> list[Rule]:
             group = "fit"
         operator = r.get("operator")
         if operator is None or (isinstance(operator, float) and math.isnan(operator)) or not str(operator).strip():
-            raise RuleError(f"Rule {i} ({attr}): pick an operator.", hint=f"Use one of: {', '.join(OPERATORS)}.")
+            raise _rule_error(msg("Rule {n} ({attribute}): pick an operator.", n=str(i), attribute=str(attr)),
+                              msg("Use one of: {operators}.", operators=", ".join(OPERATORS)))
         out.append(Rule(str(attr).strip(), " ".join(str(operator).lower().split()), value, points,
                         bool(enabled), str(group)))
     return out
@@ -140,11 +153,13 @@ def compile_rules(con, rules) -> tuple[str, dict]:
     params: dict = {}
     for n, rule in enumerate(rules, start=1):
         if rule.attribute not in columns:
-            raise RuleError(f"Rule {n}: there is no lead attribute called '{rule.attribute}'.",
-                            hint=f"Pick one of: {', '.join(sorted(columns))}.")
+            raise _rule_error(msg("Rule {n}: there is no lead attribute called '{attribute}'.", n=str(n),
+                                  attribute=str(rule.attribute)),
+                              msg("Pick one of: {columns}.", columns=", ".join(sorted(columns))))
         if rule.operator not in OPERATORS:
-            raise RuleError(f"Rule {n} ({rule.attribute}): unknown operator '{rule.operator}'.",
-                            hint=f"Use one of: {', '.join(OPERATORS)}.")
+            raise _rule_error(msg("Rule {n} ({attribute}): unknown operator '{operator}'.", n=str(n),
+                                  attribute=str(rule.attribute), operator=str(rule.operator)),
+                              msg("Use one of: {operators}.", operators=", ".join(OPERATORS)))
         if not rule.enabled:
             continue
         cond = _condition(n, rule, columns[rule.attribute], params)
@@ -177,8 +192,9 @@ def _condition(n: int, rule: Rule, dtype: str, params: dict) -> str:
             return f"{col} = {1 if op == 'is true' else 0}"
         return f"lower(trim({text})) IN ({', '.join(bind(w) for w in words)})"
     if value is None or str(value).strip() == "":
-        raise RuleError(f"Rule {n} ({rule.attribute} {op}): a value is needed.",
-                        hint="Fill in the value column, e.g. Enterprise or 100.")
+        raise _rule_error(msg("Rule {n} ({attribute} {operator}): a value is needed.", n=str(n),
+                              attribute=str(rule.attribute), operator=str(op)),
+                          msg("Fill in the value column, e.g. Enterprise or 100."))
     if op == "contains":
         return f"strpos(lower({text}), lower({bind(str(value))})) > 0"
     if op in ("in", "not in"):
@@ -189,13 +205,15 @@ def _condition(n: int, rule: Rule, dtype: str, params: dict) -> str:
         if boolean:
             vals = [_parse_bool(v) for v in items]
             if any(v is None for v in vals):
-                raise RuleError(f"Rule {n} ({rule.attribute}): use true or false for a yes/no attribute.")
+                raise _rule_error(msg("Rule {n} ({attribute}): use true or false for a yes/no attribute.", n=str(n),
+                                      attribute=str(rule.attribute)))
             return f"{col} {'IN' if op == 'in' else 'NOT IN'} ({', '.join(bind(v, 'BOOLEAN') for v in vals)})"
         return f"{text} {'IN' if op == 'in' else 'NOT IN'} ({', '.join(bind(v) for v in items)})"
     if op == "between":
         parts = [v.strip() for v in str(value).split("|")]
         if len(parts) != 2:
-            raise RuleError(f"Rule {n} ({rule.attribute} between): write the value as low|high, e.g. 50|200.")
+            raise _rule_error(msg("Rule {n} ({attribute} between): write the value as low|high, e.g. 50|200.",
+                                  n=str(n), attribute=str(rule.attribute)))
         lo, hi = parts
         if numeric or (_numberish(lo) and _numberish(hi)):
             target = col if numeric else f"TRY_CAST({text} AS DOUBLE)"
@@ -205,7 +223,8 @@ def _condition(n: int, rule: Rule, dtype: str, params: dict) -> str:
     if boolean:
         b = _parse_bool(value)
         if b is None:
-            raise RuleError(f"Rule {n} ({rule.attribute}): use true or false for a yes/no attribute, not '{value}'.")
+            raise _rule_error(msg("Rule {n} ({attribute}): use true or false for a yes/no attribute, not '{value}'.",
+                                  n=str(n), attribute=str(rule.attribute), value=str(value)))
         return f"{col} {sql_op} {bind(b, 'BOOLEAN')}"
     if numeric:
         return f"{col} {sql_op} {bind(_to_float(value, n, rule), 'DOUBLE')}"
@@ -292,7 +311,7 @@ def save_scenario(con, name: str, rules, threshold: float, *, make_current: bool
     who = access.require(actor, "edit")
     name = (name or "").strip()
     if not name:
-        raise RuleError("Give the scenario a name before saving it.")
+        raise _rule_error(msg("Give the scenario a name before saving it."))
     rules = coerce_rules(rules)
     compile_rules(con, rules)
     payload = json.dumps([asdict(r) for r in rules])
@@ -317,7 +336,8 @@ def list_scenarios(con) -> pd.DataFrame:
 def load_scenario(con, name: str) -> tuple[list[Rule], float]:
     row = con.execute("SELECT rules_json, threshold FROM scoring_scenarios WHERE name = ?", [name]).fetchone()
     if not row:
-        raise RuleError(f"There is no saved scenario called '{name}'.", hint="Pick one from the list of saved scenarios.")
+        raise _rule_error(msg("There is no saved scenario called '{name}'.", name=str(name)),
+                          msg("Pick one from the list of saved scenarios."))
     return [Rule(**d) for d in json.loads(row[0])], float(row[1])
 
 

@@ -125,7 +125,9 @@ def _attempt(fn) -> bool:
         fn()
         return True
     except FunnelError as e:
-        _flash("error", e.message + (f" — {e.hint}" if e.hint else ""))
+        messages = getattr(e, "messages", None)   # a RuleError says itself in the reader's language
+        _flash("error", render(messages, sep=" — " if lg == "en" else None) if messages
+               else e.message + (f" — {e.hint}" if e.hint else ""))
     except Exception as e:  # noqa: BLE001 - the screen gets a sentence
         _flash("error", _("That did not work: {error}.", error=ui.plain_error(e)))
     return False

@@ -89,6 +89,16 @@ def test_scoring_suggestion_notes_are_in_the_readers_language(sample_db):
     assert any("已排除" in n for n in notes)          # the sample's leaking columns, named in Chinese
 
 
+def test_a_bad_rule_is_said_in_the_readers_language(sample_db):
+    at = _chinese_page(sample_db, "pages/scoring.py",
+                       {"rules_editor": {"edited_rows": {2: {"value": "lots"}}, "added_rows": [], "deleted_rows": []}})
+    assert not at.exception
+    # rule 3 is company_size >= …: the error names it, its value and what to type, in Chinese
+    assert [markup.md_plain(e.value) for e in at.error] == [
+        "第 3 条规则（company_size >= 'lots'）：“lots”不是数字。请输入数字，例如 8 或 2.5。"]
+    assert i18n.missing("zh") == set()
+
+
 def test_scoring_sentences_are_the_same_figures_in_both_languages():
     a = {"mqls_per_week": 1.5, "above": 3, "true_positives": 1, "precision": 1 / 3, "outcome_stage": "SQL"}
     b = {"mqls_per_week": 1.0, "above": 2, "true_positives": 1, "precision": 1 / 2, "outcome_stage": "SQL"}
