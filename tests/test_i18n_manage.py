@@ -281,3 +281,21 @@ def test_a_check_with_parameters_renders_its_figures_for_the_reader():
         "SDR is known only for won leads: conversion rates by SDR would be 100% and mean nothing."
     blocked = limitations.notes_for_page({"notes": [], "codes": ["no_leads"]}, "scoring", lang="zh")["blocked"]
     assert blocked["finding"] == "该数据没有线索，因此没有可评分的对象。"
+
+
+def test_a_refused_stage_edit_is_said_in_the_readers_language(sample_copy):
+    from funnel import store
+    at = _chinese_page(sample_copy, "pages/stage_settings.py",
+                       {"stages_lead": {"edited_rows": {2: {"position": "2"}}, "added_rows": [], "deleted_rows": []}},
+                       clicks=("save_lead",))
+    assert [markup.md_plain(e.value) for e in at.error] == [
+        "阶段设置未保存：有两个线索阶段的顺序相同；请为每个漏斗阶段设置不同的序号。"]
+    assert i18n.missing("zh") == set()
+    # the library's English is as it was (the CLI and other callers read it)
+    con = store.connect(sample_copy, read_only=True)
+    try:
+        rows = [{**r, "position": 2} if r["stage"] == "SAL" else r for r in store.stage_config_rows(con)]
+    finally:
+        con.close()
+    assert store.validate_stage_config(rows) == [
+        "Two lead stages share a position; give each funnel stage its own number."]
