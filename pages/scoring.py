@@ -35,8 +35,8 @@ GROUPS = {"fit": N_("fit"), "engagement": N_("engagement")}
 RULE_LABELS = {"attribute": N_("Attribute"), "operator": N_("Operator"), "value": N_("Value"), "points": N_("Points"),
                "enabled": N_("On"), "rule_group": N_("Group")}
 #: The operators as a reader reads them (the stored rule keeps the code: =, in, contains, …).
-OPERATOR_LABELS = {"in": N_("in"), "not in": N_("not in"), "between": N_("between"), "contains": N_("contains"), "is true": N_("is true"),
-                   "is false": N_("is false")}
+OPERATOR_LABELS = {"in": N_("in"), "not in": N_("not in"), "between": N_("between"), "contains": N_("contains"),
+                   "is true": N_("is true"), "is false": N_("is false")}
 #: The flipped-leads table's "change" values (scoring.flips), as the reader reads them.
 CHANGES = {"becomes MQL": N_("becomes MQL"), "stops being MQL": N_("stops being MQL")}
 ss = st.session_state
