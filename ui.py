@@ -513,11 +513,15 @@ def page_header(title: str, finding: str | None = None) -> None:
 @contextlib.contextmanager
 def guard(what: str = "this figure"):
     """Show errors as actionable messages; never a raw traceback on screen."""
-    from i18n_ui import _
+    from i18n_ui import _, lang, render
     try:
         yield
     except FunnelError as e:
-        st.error(md(f"{e.message}" + (f" — {e.hint}" if e.hint else "")))
+        # an error that carries its messages (e.g. scoring's RuleError) is said in the reader's language
+        messages = getattr(e, "messages", None)
+        text = (render(messages, sep=" — " if lang() == "en" else None) if messages   # Chinese: sentence after sentence
+                else f"{e.message}" + (f" — {e.hint}" if e.hint else ""))
+        st.error(md(text))
     except Exception as e:  # noqa: BLE001 - the screen gets a sentence, the log gets the trace
         traceback.print_exc()
         st.error(md(_("Could not compute {what}: {error}. Check the data on the Data page, or reset to the sample data.",

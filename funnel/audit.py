@@ -7,8 +7,8 @@ number (see funnel.versions / restore_before).
 
 Actions: ``import``, ``reset``, ``stages``, ``stage_rename``, ``probabilities``, ``sla_targets``,
 ``rules``, ``scenario_saved``, ``scenario_current``, ``review_saved``, ``mapping_saved``,
-``restore`` — and whatever other features record through :func:`record` (e.g. ``target``,
-``call``).
+``restore``, ``currency`` — and whatever other features record through :func:`record` (e.g.
+``target``, ``call``).
 """
 from __future__ import annotations
 

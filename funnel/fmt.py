@@ -325,3 +325,29 @@ def set_currency(con, code: str, *, from_import: bool = False) -> str:
     store.set_setting(con, CURRENCY_KEY, value)
     store.set_setting(con, CURRENCY_SOURCE_KEY, "import" if from_import else "user")
     return value
+
+
+def save_currency(con, code: str, *, actor=None) -> str:
+    """The currency a person chose in the app (Stage settings page): stored as :func:`set_currency`
+    stores a person's choice (an import never replaces it), in one transaction with the data
+    version bumped (every cached figure then shows the new symbol) and an audit row (action
+    ``currency``, the code and who set it before and after). Editors and admins only
+    (``access.require(actor, "edit")``); returns the stored ISO code."""
+    from . import access, audit, store
+    who = access.require(actor, "edit")
+    before = {"currency": currency(con), "source": store.get_setting(con, CURRENCY_SOURCE_KEY)}
+    version_before = store.data_version(con)
+    with store.transaction(con):
+        value = set_currency(con, code)          # refuses a code that is not ISO 4217 before writing
+        store.bump_data_version(con)
+        after = {"currency": value, "source": "user"}
+        audit.record(con, who, "currency", {"currency": value}, before, after,
+                     summary=f"Set the currency to {value} (was {before['currency']})"
+                             if value != before["currency"] else f"Kept the currency {value}",
+                     data_version_before=version_before)
+    return value
+
+
+def currency_name(code: str, lang: str = "en") -> str:
+    """CLDR's name of an ISO currency code in the language: ``US Dollar`` / ``美元``."""
+    return babel_numbers.get_currency_name((code or DEFAULT_CURRENCY).strip().upper(), locale=_locale(lang))

@@ -5,16 +5,24 @@ what its source cannot support), and checks that look at the data itself (no lea
 deals, one creation date, owners known only for won leads, …). A finding a stored note already
 states (its ``covers``) is not repeated. Pages read these through :func:`limitation_findings` /
 :func:`notes_for_page`; nothing here imports the importer.
+
+Languages (issue #14): each check's sentence is a message id, and each note of a check carries its
+``message`` (id and parameters, JSON like the rest of the kept findings) beside its English
+``text``; :func:`note_text` renders a note in a reader's language, and :func:`notes_for_page` /
+:func:`data_limitations` take ``lang`` (English by default, so existing callers read what they
+read before). A preset's stored notes are its own prose and stay as written.
 """
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import date as _date
 
 import duckdb
 
-from . import query, store
+from . import fmt, i18n, query, store
 from .errors import ConfigError
+from .i18n import N_
 
 NOTES_KEY = "data_notes"
 
@@ -43,16 +51,18 @@ def clear_data_notes(con) -> None:
 
 
 #: Topics of the limitation notes (the Data page lists them under these headings, in this order).
-TOPICS = {"leads": "Leads", "conversion": "Conversion", "time_in_stage": "Time in stage (leads)",
-          "deal_time_in_stage": "Time in stage (deals)", "rejections": "Rejections",
-          "forecast": "Pipeline & forecast", "scoring": "Scoring", "trends": "Trends",
-          "filters": "Filters & breakdowns", "source": "About the source"}
+#: (Marked for translation: a page shows ``_(TOPICS[topic])``.)
+TOPICS = {"leads": N_("Leads"), "conversion": N_("Conversion"), "time_in_stage": N_("Time in stage (leads)"),
+          "deal_time_in_stage": N_("Time in stage (deals)"), "rejections": N_("Rejections"),
+          "forecast": N_("Pipeline & forecast"), "scoring": N_("Scoring"), "trends": N_("Trends"),
+          "filters": N_("Filters & breakdowns"), "source": N_("About the source")}
 
 
 @dataclass(frozen=True)
 class Check:
     """One thing the data may be unable to show: when the probe's boolean column ``when`` is true,
-    the page notes say ``sentence`` (formatted with the probe's row) under ``topic``."""
+    the page notes say ``sentence`` (a message id; its ``{name}`` parameters come from the probe's
+    row, see :func:`_check_message`) under ``topic``."""
 
     code: str
     topic: str
@@ -61,47 +71,49 @@ class Check:
     sentence: str
 
 
-_DIMENSION_LABELS = {"channel": "Channel", "segment": "Segment", "region": "Region", "sdr": "SDR", "ae": "AE"}
+_DIMENSION_LABELS = {"channel": N_("Channel"), "segment": N_("Segment"), "region": N_("Region"), "sdr": N_("SDR"),
+                     "ae": N_("AE")}
 
 #: The checks, in the order their notes are listed (after the notes the importing preset stored).
 CHECKS: tuple[Check, ...] = (
     Check("no_leads", "leads", "limits_leads", "no_leads",
-          "There are no leads: the lead funnel, conversion rates, lead time in stage, rejections and the scoring "
-          "what-if cannot be computed."),
+          N_("There are no leads: the lead funnel, conversion rates, lead time in stage, rejections and the scoring "
+             "what-if cannot be computed.")),
     Check("no_lead_events", "conversion", "limits_leads", "no_lead_events",
-          "No lead has any stage history: conversion beyond the first stage and time in stage cannot be computed."),
+          N_("No lead has any stage history: conversion beyond the first stage and time in stage cannot be computed.")),
     Check("no_progress", "conversion", "limits_leads", "no_progress",
-          "No lead has moved past the first stage: conversion rates cannot be computed."),
+          N_("No lead has moved past the first stage: conversion rates cannot be computed.")),
     Check("no_rejections", "rejections", "limits_leads", "no_rejections_or_recycling",
-          "No rejection or recycling is recorded: rejection rates, reasons and resubmission loops cannot be "
-          "computed."),
+          N_("No rejection or recycling is recorded: rejection rates, reasons and resubmission loops cannot be "
+             "computed.")),
     Check("no_rejections", "rejections", "limits_leads", "no_rejections_but_recycling",
-          "No rejection is recorded: rejection rates and reasons cannot be computed."),
+          N_("No rejection is recorded: rejection rates and reasons cannot be computed.")),
     Check("no_won_leads", "conversion", "limits_leads", "no_won_leads",
-          "No lead ever reached the won stage: conversion to customer is 0% by definition."),
+          N_("No lead ever reached the won stage: conversion to customer is 0% by definition.")),
     Check("no_durations", "time_in_stage", "limits_leads", "no_durations",
-          "Every stage event carries its lead's creation time: time in stage and time to convert cannot be "
-          "measured."),
+          N_("Every stage event carries its lead's creation time: time in stage and time to convert cannot be "
+             "measured.")),
     Check("one_date", "trends", "limits_leads", "one_date",
-          "All leads share one creation date ({first_created:%d %b %Y}): there are no cohorts, trends or "
-          "week-on-week changes."),
+          N_("All leads share one creation date ({first_created}): there are no cohorts, trends or "
+             "week-on-week changes.")),
     *(Check(f"won_only_{d}", "filters", "limits_lead_owners", f"won_only_{d}",
-            f"{label} is known only for won leads: conversion rates by {label} would be 100% and mean nothing.")
-      for d, label in _DIMENSION_LABELS.items()),
+            N_("{dimension} is known only for won leads: conversion rates by {dimension} would be 100% and mean "
+               "nothing."))
+      for d in _DIMENSION_LABELS),
     Check("no_opportunities", "forecast", "limits_deals", "no_opportunities",
-          "There are no opportunities: the pipeline, the forecast, win rates and the backtest cannot be computed."),
+          N_("There are no opportunities: the pipeline, the forecast, win rates and the backtest cannot be computed.")),
     Check("no_lost", "forecast", "limits_deals", "no_lost",
-          "No deal was ever lost: historical win rates would be 100% and mean nothing — use the configured "
-          "probabilities."),
+          N_("No deal was ever lost: historical win rates would be 100% and mean nothing — use the configured "
+             "probabilities.")),
     Check("no_won", "forecast", "limits_deals", "no_won",
-          "No deal was ever won: historical win rates are 0% and the backtest has no actuals."),
-    Check("no_open", "forecast", "limits_deals", "no_open", "Every deal is closed: there is no open pipeline to forecast."),
+          N_("No deal was ever won: historical win rates are 0% and the backtest has no actuals.")),
+    Check("no_open", "forecast", "limits_deals", "no_open", N_("Every deal is closed: there is no open pipeline to forecast.")),
     Check("unlinked", "filters", "limits_deals", "unlinked",
-          "No deal is linked to a lead: the channel, segment, region, SDR and AE filters leave no deal in the "
-          "pipeline and forecast."),
+          N_("No deal is linked to a lead: the channel, segment, region, SDR and AE filters leave no deal in the "
+             "pipeline and forecast.")),
     Check("no_deal_stages", "deal_time_in_stage", "limits_deals", "no_deal_stages",
-          "No deal has an event in an open stage (each recorded event closes a deal): time in the deal stages "
-          "cannot be measured."),
+          N_("No deal has an event in an open stage (each recorded event closes a deal): time in the deal stages "
+             "cannot be measured.")),
 )
 
 
@@ -131,17 +143,49 @@ def _limitations(con) -> tuple[list[dict], set[str]]:
         if not row[check.when]:
             continue
         found.add(check.code)
-        text = check.sentence.format(**row)
+        message = _check_message(check, row)
+        text = _message(message).render("en")
         if check.code not in covered and not any(o["text"] == text for o in out):
-            out.append({"topic": check.topic, "text": text, "code": check.code})
+            out.append({"topic": check.topic, "text": text, "code": check.code, "message": message})
     return out, found
 
 
-def data_limitations(con, topic: str | tuple[str, ...] | list[str] | None = None) -> list[str]:
+def _check_message(check: Check, row: dict) -> dict:
+    """A check's sentence with its parameters, as JSON (the findings are kept in the settings
+    table): ``{"msgid", "params"}``, a date as ``{"date": iso}``, a dimension as ``{"msg": label}``."""
+    params: dict = {}
+    if check.code == "one_date":
+        first = row["first_created"]
+        params["first_created"] = {"date": first.isoformat() if hasattr(first, "isoformat") else str(first)}
+    if check.code.startswith("won_only_"):
+        params["dimension"] = {"msg": _DIMENSION_LABELS[check.code.removeprefix("won_only_")]}
+    return {"msgid": check.sentence, "params": params}
+
+
+def _message(message: dict) -> i18n.Message:
+    def value(v):
+        if isinstance(v, dict) and "date" in v:
+            return fmt.Date(_date.fromisoformat(str(v["date"])[:10]))
+        if isinstance(v, dict) and "msg" in v:
+            return i18n.msg(v["msg"])
+        return v
+    return i18n.msg(message["msgid"], **{k: value(v) for k, v in (message.get("params") or {}).items()})
+
+
+def note_text(note: dict, lang: str = "en") -> str:
+    """One note of :func:`limitations` in ``lang``: a check's sentence translated, a preset's stored
+    note as written (and a note kept by an older version, without its message, as its text)."""
+    message = note.get("message")
+    if not message or lang == "en":
+        return note["text"]
+    return _message(message).render(lang)
+
+
+def data_limitations(con, topic: str | tuple[str, ...] | list[str] | None = None, lang: str = "en") -> list[str]:
     """Plain sentences of what cannot be computed on the current data (optionally for one topic
-    or several: ``topic=("leads", "conversion")``)."""
+    or several: ``topic=("leads", "conversion")``), in ``lang``."""
     topics = None if topic is None else {topic} if isinstance(topic, str) else set(topic)
-    return [x["text"] for x in limitations(con) if topics is None or x["topic"] in topics]
+    return [note_text(x, lang) for x in limitations(con) if topics is None or x["topic"] in topics]
 
 
 # Which notes each page shows (a page lists only what bears on its own figures).
@@ -159,30 +203,30 @@ PAGE_TOPICS: dict[str, tuple[str, ...]] = {
 # (page, finding code) → what the page says instead of its figures when the data rules them out.
 _BLOCKING: dict[str, list[tuple[str, str, str]]] = {
     "conversion": [
-        ("no_leads", "This data has no leads, so there is no lead funnel to measure.",
-         "Import leads and their stage history on the Data page (the deals of this data are on the Forecast and "
-         "Time in stage pages)."),
+        ("no_leads", N_("This data has no leads, so there is no lead funnel to measure."),
+         N_("Import leads and their stage history on the Data page (the deals of this data are on the Forecast and "
+            "Time in stage pages).")),
     ],
     "time_in_stage:lead": [
-        ("no_leads", "This data has no leads, so lead time in stage cannot be measured.",
-         "Switch to Opportunities above for the deals, or import leads with their stage history on the Data page."),
-        ("no_lead_events", "No lead has a stage history, so lead time in stage cannot be measured.",
-         "Import the leads' stage history (lead events) on the Data page."),
-        ("no_durations", "Lead time in stage cannot be measured: every stage event sits on its lead's creation "
-                         "time, so no stay in a stage has a length.",
-         "Time in stage needs the date each lead entered each stage: import a stage history with dates on the "
-         "Data page."),
+        ("no_leads", N_("This data has no leads, so lead time in stage cannot be measured."),
+         N_("Switch to Opportunities above for the deals, or import leads with their stage history on the Data page.")),
+        ("no_lead_events", N_("No lead has a stage history, so lead time in stage cannot be measured."),
+         N_("Import the leads' stage history (lead events) on the Data page.")),
+        ("no_durations", N_("Lead time in stage cannot be measured: every stage event sits on its lead's creation "
+                            "time, so no stay in a stage has a length."),
+         N_("Time in stage needs the date each lead entered each stage: import a stage history with dates on the "
+            "Data page.")),
     ],
     "time_in_stage:opportunity": [
-        ("no_opportunities", "This data has no deals, so deal time in stage cannot be measured.",
-         "Switch to Leads above, or import opportunities with their stage history on the Data page."),
-        ("no_deal_stages", "No deal has a recorded stay in an open stage, so deal time in stage cannot be measured.",
-         "Switch to Leads above, or import a deal stage history that records each stage change."),
+        ("no_opportunities", N_("This data has no deals, so deal time in stage cannot be measured."),
+         N_("Switch to Leads above, or import opportunities with their stage history on the Data page.")),
+        ("no_deal_stages", N_("No deal has a recorded stay in an open stage, so deal time in stage cannot be measured."),
+         N_("Switch to Leads above, or import a deal stage history that records each stage change.")),
     ],
     "scoring": [
-        ("no_leads", "This data has no leads, so there is nothing to score.",
-         "The scoring what-if judges rules on leads whose outcome is known: import leads with their attributes "
-         "and stage history on the Data page."),
+        ("no_leads", N_("This data has no leads, so there is nothing to score."),
+         N_("The scoring what-if judges rules on leads whose outcome is known: import leads with their attributes "
+            "and stage history on the Data page.")),
     ],
 }
 
@@ -214,13 +258,13 @@ def limitation_findings(con) -> dict:
     return findings
 
 
-def page_limitations(con, page: str, funnel: str | None = None) -> dict:
+def page_limitations(con, page: str, funnel: str | None = None, lang: str = "en") -> dict:
     """What one page must say about the current data: :func:`notes_for_page` of
     :func:`limitation_findings`."""
-    return notes_for_page(limitation_findings(con), page, funnel)
+    return notes_for_page(limitation_findings(con), page, funnel, lang)
 
 
-def notes_for_page(findings: dict, page: str, funnel: str | None = None) -> dict:
+def notes_for_page(findings: dict, page: str, funnel: str | None = None, lang: str = "en") -> dict:
     """What one page must say, from :func:`limitation_findings` (pure: no database).
 
     ``page``: a key of :data:`PAGE_TOPICS` without the funnel (``"time_in_stage"`` takes
@@ -228,7 +272,7 @@ def notes_for_page(findings: dict, page: str, funnel: str | None = None) -> dict
     {"finding", "todo"}, "codes": [finding codes]}``: ``blocked`` is set when the data rules out
     every figure of the page (e.g. no leads on the Conversion page) — the page then says the
     finding and what to do instead of drawing empty charts; ``codes`` lets a page skip single
-    sections (e.g. ``"one_date"``: no cohorts or trends).
+    sections (e.g. ``"one_date"``: no cohorts or trends). The sentences are in ``lang``.
     """
     key = f"{page}:{funnel or 'lead'}" if page == "time_in_stage" else page
     if key not in PAGE_TOPICS:
@@ -238,11 +282,11 @@ def notes_for_page(findings: dict, page: str, funnel: str | None = None) -> dict
     blocked = None
     for code, finding, todo in _BLOCKING.get(key, []):
         if code in found:
-            blocked = {"finding": finding, "todo": todo}
+            blocked = {"finding": i18n.translate(lang, finding), "todo": i18n.translate(lang, todo)}
             break
     # A blocked page draws no breakdown, so notes about filters and breakdowns would only distract.
     topics = set(PAGE_TOPICS[key]) - ({"filters"} if blocked else set())
-    texts = list(dict.fromkeys(x["text"] for x in notes if x["topic"] in topics))
+    texts = list(dict.fromkeys(note_text(x, lang) for x in notes if x["topic"] in topics))
     return {"notes": texts, "blocked": blocked, "codes": sorted(found)}
 
 

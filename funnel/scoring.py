@@ -17,8 +17,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import access, audit, store
+from . import access, audit, fmt, i18n, store
 from .errors import RuleError
+from .i18n import N_, msg
 from .query import Resolved, Scope, resolve, run
 
 OPERATORS = ("=", "!=", "in", "not in", ">", ">=", "<", "<=", "between", "contains", "is true", "is false")
@@ -43,6 +44,14 @@ class Rule:
     rule_group: str = "fit"
 
 
+def _rule_error(message: i18n.Message, hint: i18n.Message | None = None) -> RuleError:
+    """A RuleError worded in English (the CLI and the report print it) that also carries its
+    messages (``messages``: the sentence and the hint), so a page says it in the reader's language."""
+    e = RuleError(message.render("en"), hint=hint.render("en") if hint is not None else None)
+    e.messages = [message] + ([hint] if hint is not None else [])
+    return e
+
+
 def _is_numeric_type(dtype: str) -> bool:
     return dtype.upper().startswith(NUMERIC_TYPES) or dtype.upper().startswith("DECIMAL")
 
@@ -51,10 +60,12 @@ def _to_float(value, rule_no: int, rule: Rule) -> float:
     try:
         x = float(str(value).strip())
     except (TypeError, ValueError):
-        raise RuleError(f"Rule {rule_no} ({rule.attribute} {rule.operator} {value!r}): '{value}' is not a number.",
-                        hint="Type a number such as 8 or 2.5.") from None
+        raise _rule_error(msg("Rule {n} ({attribute} {operator} {shown}): '{value}' is not a number.", n=str(rule_no),
+                              attribute=str(rule.attribute), operator=str(rule.operator), shown=repr(value),
+                              value=str(value)),
+                          msg("Type a number such as 8 or 2.5.")) from None
     if math.isnan(x):
-        raise RuleError(f"Rule {rule_no}: the value is not a number.")
+        raise _rule_error(msg("Rule {n}: the value is not a number.", n=str(rule_no)))
     return x
 
 
@@ -88,13 +99,15 @@ def coerce_rules(rows) -> list[Rule]:
             if math.isnan(points):
                 raise ValueError
         except (TypeError, ValueError):
-            raise RuleError(f"Rule {i} ({attr}): points must be a number (negative is fine), not {points!r}.") from None
+            raise _rule_error(msg("Rule {n} ({attribute}): points must be a number (negative is fine), not {points}.",
+                                  n=str(i), attribute=str(attr), points=repr(points))) from None
         enabled = r.get("enabled", True)
         if isinstance(enabled, str):
             b = _parse_bool(enabled)
             if b is None and enabled.strip():
                 # "Y" or "on" silently meaning "disabled" would change a score without a word.
-                raise RuleError(f"Rule {i} ({attr}): enabled must be true or false (or yes/no, 1/0), not {enabled!r}.")
+                raise _rule_error(msg("Rule {n} ({attribute}): enabled must be true or false (or yes/no, 1/0), not "
+                                      "{enabled}.", n=str(i), attribute=str(attr), enabled=repr(enabled)))
             enabled = True if b is None else b
         elif enabled is None or (isinstance(enabled, float) and math.isnan(enabled)):
             enabled = True
@@ -108,7 +121,8 @@ def coerce_rules(rows) -> list[Rule]:
             group = "fit"
         operator = r.get("operator")
         if operator is None or (isinstance(operator, float) and math.isnan(operator)) or not str(operator).strip():
-            raise RuleError(f"Rule {i} ({attr}): pick an operator.", hint=f"Use one of: {', '.join(OPERATORS)}.")
+            raise _rule_error(msg("Rule {n} ({attribute}): pick an operator.", n=str(i), attribute=str(attr)),
+                              msg("Use one of: {operators}.", operators=", ".join(OPERATORS)))
         out.append(Rule(str(attr).strip(), " ".join(str(operator).lower().split()), value, points,
                         bool(enabled), str(group)))
     return out
@@ -139,11 +153,13 @@ def compile_rules(con, rules) -> tuple[str, dict]:
     params: dict = {}
     for n, rule in enumerate(rules, start=1):
         if rule.attribute not in columns:
-            raise RuleError(f"Rule {n}: there is no lead attribute called '{rule.attribute}'.",
-                            hint=f"Pick one of: {', '.join(sorted(columns))}.")
+            raise _rule_error(msg("Rule {n}: there is no lead attribute called '{attribute}'.", n=str(n),
+                                  attribute=str(rule.attribute)),
+                              msg("Pick one of: {columns}.", columns=", ".join(sorted(columns))))
         if rule.operator not in OPERATORS:
-            raise RuleError(f"Rule {n} ({rule.attribute}): unknown operator '{rule.operator}'.",
-                            hint=f"Use one of: {', '.join(OPERATORS)}.")
+            raise _rule_error(msg("Rule {n} ({attribute}): unknown operator '{operator}'.", n=str(n),
+                                  attribute=str(rule.attribute), operator=str(rule.operator)),
+                              msg("Use one of: {operators}.", operators=", ".join(OPERATORS)))
         if not rule.enabled:
             continue
         cond = _condition(n, rule, columns[rule.attribute], params)
@@ -176,8 +192,9 @@ def _condition(n: int, rule: Rule, dtype: str, params: dict) -> str:
             return f"{col} = {1 if op == 'is true' else 0}"
         return f"lower(trim({text})) IN ({', '.join(bind(w) for w in words)})"
     if value is None or str(value).strip() == "":
-        raise RuleError(f"Rule {n} ({rule.attribute} {op}): a value is needed.",
-                        hint="Fill in the value column, e.g. Enterprise or 100.")
+        raise _rule_error(msg("Rule {n} ({attribute} {operator}): a value is needed.", n=str(n),
+                              attribute=str(rule.attribute), operator=str(op)),
+                          msg("Fill in the value column, e.g. Enterprise or 100."))
     if op == "contains":
         return f"strpos(lower({text}), lower({bind(str(value))})) > 0"
     if op in ("in", "not in"):
@@ -188,13 +205,15 @@ def _condition(n: int, rule: Rule, dtype: str, params: dict) -> str:
         if boolean:
             vals = [_parse_bool(v) for v in items]
             if any(v is None for v in vals):
-                raise RuleError(f"Rule {n} ({rule.attribute}): use true or false for a yes/no attribute.")
+                raise _rule_error(msg("Rule {n} ({attribute}): use true or false for a yes/no attribute.", n=str(n),
+                                      attribute=str(rule.attribute)))
             return f"{col} {'IN' if op == 'in' else 'NOT IN'} ({', '.join(bind(v, 'BOOLEAN') for v in vals)})"
         return f"{text} {'IN' if op == 'in' else 'NOT IN'} ({', '.join(bind(v) for v in items)})"
     if op == "between":
         parts = [v.strip() for v in str(value).split("|")]
         if len(parts) != 2:
-            raise RuleError(f"Rule {n} ({rule.attribute} between): write the value as low|high, e.g. 50|200.")
+            raise _rule_error(msg("Rule {n} ({attribute} between): write the value as low|high, e.g. 50|200.",
+                                  n=str(n), attribute=str(rule.attribute)))
         lo, hi = parts
         if numeric or (_numberish(lo) and _numberish(hi)):
             target = col if numeric else f"TRY_CAST({text} AS DOUBLE)"
@@ -204,7 +223,8 @@ def _condition(n: int, rule: Rule, dtype: str, params: dict) -> str:
     if boolean:
         b = _parse_bool(value)
         if b is None:
-            raise RuleError(f"Rule {n} ({rule.attribute}): use true or false for a yes/no attribute, not '{value}'.")
+            raise _rule_error(msg("Rule {n} ({attribute}): use true or false for a yes/no attribute, not '{value}'.",
+                                  n=str(n), attribute=str(rule.attribute), value=str(value)))
         return f"{col} {sql_op} {bind(b, 'BOOLEAN')}"
     if numeric:
         return f"{col} {sql_op} {bind(_to_float(value, n, rule), 'DOUBLE')}"
@@ -291,7 +311,7 @@ def save_scenario(con, name: str, rules, threshold: float, *, make_current: bool
     who = access.require(actor, "edit")
     name = (name or "").strip()
     if not name:
-        raise RuleError("Give the scenario a name before saving it.")
+        raise _rule_error(msg("Give the scenario a name before saving it."))
     rules = coerce_rules(rules)
     compile_rules(con, rules)
     payload = json.dumps([asdict(r) for r in rules])
@@ -316,7 +336,8 @@ def list_scenarios(con) -> pd.DataFrame:
 def load_scenario(con, name: str) -> tuple[list[Rule], float]:
     row = con.execute("SELECT rules_json, threshold FROM scoring_scenarios WHERE name = ?", [name]).fetchone()
     if not row:
-        raise RuleError(f"There is no saved scenario called '{name}'.", hint="Pick one from the list of saved scenarios.")
+        raise _rule_error(msg("There is no saved scenario called '{name}'.", name=str(name)),
+                          msg("Pick one from the list of saved scenarios."))
     return [Rule(**d) for d in json.loads(row[0])], float(row[1])
 
 
@@ -756,69 +777,116 @@ def _num(x: float) -> str:
 
 
 def explain_draft(current: tuple, draft: tuple, a: dict, b: dict) -> str:
-    """One sentence saying what the draft does against the current scenario.
+    """One sentence saying what the draft does against the current scenario, in English (the page
+    renders :func:`explain_draft_message` in its reader's language).
 
     ``current`` / ``draft`` are (rules, threshold); ``a`` / ``b`` their :func:`evaluate_scenario`
     results. E.g. "Raising the threshold to 60 cuts MQLs by 31% (−42/week) and keeps 88% of the
     MQLs that reached SQL."
     """
+    return explain_draft_message(current, draft, a, b).render("en")
+
+
+# The verb agrees with the subject: "Raising the threshold … cuts", "The draft rules … cut". One
+# message per form (Chinese has one form, so both read alike there).
+_VOLUME = {
+    "same": (N_("keeps MQL volume the same ({per_week}/week)"), N_("keep MQL volume the same ({per_week}/week)")),
+    "from_none": (N_("raises MQLs from none to {per_week}/week"), N_("raise MQLs from none to {per_week}/week")),
+    "raises": (N_("raises MQLs by {share} ({change}/week)"), N_("raise MQLs by {share} ({change}/week)")),
+    "cuts": (N_("cuts MQLs by {share} ({change}/week)"), N_("cut MQLs by {share} ({change}/week)")),
+}
+_QUALITY = {
+    "found_new": (N_("finds {n} MQLs that reached {stage} where the current scoring finds none"),
+                  N_("find {n} MQLs that reached {stage} where the current scoring finds none")),
+    "keeps_all": (N_("keeps all {n} MQLs that reached {stage}"), N_("keep all {n} MQLs that reached {stage}")),
+    "keeps_share": (N_("keeps {share} of the MQLs that reached {stage}"),
+                    N_("keep {share} of the MQLs that reached {stage}")),
+    "finds_more": (N_("finds {share} more MQLs that reached {stage}"),
+                   N_("find {share} more MQLs that reached {stage}")),
+}
+
+
+def explain_draft_message(current: tuple, draft: tuple, a: dict, b: dict) -> i18n.Message:
+    """:func:`explain_draft`'s sentence as a :class:`funnel.i18n.Message` (figures formatted when
+    a page renders it)."""
     same_rules = coerce_rules(current[0]) == coerce_rules(draft[0])
     t1, t2 = float(current[1]), float(draft[1])
-    stage = b.get("outcome_stage") or "the outcome stage"
+    stage = b.get("outcome_stage") or msg("the outcome stage")
     if same_rules and t1 == t2:
-        prec = f", {b['precision'] * 100:.0f}% of which reached {stage}" if b.get("precision") is not None else ""
-        return (f"The draft is the same as the current scoring ({_num(round(b['mqls_per_week'], 1))} MQLs a week{prec}): "
-                "edit the rules or move the threshold to see what a change would do.")
+        per_week = _num(round(b["mqls_per_week"], 1))
+        if b.get("precision") is not None:
+            return msg("The draft is the same as the current scoring ({per_week} MQLs a week, {share} of which "
+                       "reached {stage}): edit the rules or move the threshold to see what a change would do.",
+                       per_week=per_week, share=fmt.Pct(b["precision"]), stage=stage)
+        return msg("The draft is the same as the current scoring ({per_week} MQLs a week): edit the rules or move "
+                   "the threshold to see what a change would do.", per_week=per_week)
     if same_rules:
-        subject, plural = f"{'Raising' if t2 > t1 else 'Lowering'} the threshold to {_num(t2)}", False
+        subject = (msg("Raising the threshold to {threshold}", threshold=_num(t2)) if t2 > t1
+                   else msg("Lowering the threshold to {threshold}", threshold=_num(t2)))
+        plural = False
     elif t1 == t2:
-        subject, plural = "The draft rules", True
+        subject, plural = msg("The draft rules"), True
     else:
-        subject, plural = f"The draft rules with a threshold of {_num(t2)}", True
+        subject, plural = msg("The draft rules with a threshold of {threshold}", threshold=_num(t2)), True
 
-    def verb(v: str) -> str:  # "cuts" after "Raising the threshold", "cut" after "The draft rules"
-        return v if not plural else {"cuts": "cut", "raises": "raise", "keeps": "keep", "finds": "find"}[v]
+    def verb(forms: tuple[str, str], **params) -> i18n.Message:
+        return msg(forms[1] if plural else forms[0], **params)
 
     w1, w2 = a["mqls_per_week"], b["mqls_per_week"]
     dw = w2 - w1
     if a["above"] == b["above"]:
-        volume = f"{verb('keeps')} MQL volume the same ({_num(round(w2, 1))}/week)"
+        volume = verb(_VOLUME["same"], per_week=_num(round(w2, 1)))
     elif a["above"] == 0:
-        volume = f"{verb('raises')} MQLs from none to {_num(round(w2, 1))}/week"
+        volume = verb(_VOLUME["from_none"], per_week=_num(round(w2, 1)))
     else:
-        pct = abs(b["above"] - a["above"]) / a["above"] * 100
         sign = "+" if dw > 0 else "−"
-        volume = f"{verb('raises' if dw > 0 else 'cuts')} MQLs by {pct:.0f}% ({sign}{_num(round(abs(dw), 1))}/week)"
+        volume = verb(_VOLUME["raises" if dw > 0 else "cuts"],
+                      share=fmt.Pct(abs(b["above"] - a["above"]) / a["above"]),
+                      change=f"{sign}{_num(round(abs(dw), 1))}")
     tp1, tp2 = a["true_positives"], b["true_positives"]
     if tp1 == 0 and tp2 == 0:
-        quality = f"no MQL in either scenario reached {stage}"
+        quality = msg("no MQL in either scenario reached {stage}", stage=stage)
     elif tp1 == 0:
-        quality = f"{verb('finds')} {tp2:,} MQLs that reached {stage} where the current scoring finds none"
+        quality = verb(_QUALITY["found_new"], n=fmt.Count(tp2), stage=stage)
     elif tp2 == tp1:
-        quality = f"{verb('keeps')} all {tp1:,} MQLs that reached {stage}"
+        quality = verb(_QUALITY["keeps_all"], n=fmt.Count(tp1), stage=stage)
     elif tp2 < tp1:
-        quality = f"{verb('keeps')} {tp2 / tp1 * 100:.0f}% of the MQLs that reached {stage}"
+        quality = verb(_QUALITY["keeps_share"], share=fmt.Pct(tp2 / tp1), stage=stage)
     else:
-        quality = f"{verb('finds')} {(tp2 - tp1) / tp1 * 100:.0f}% more MQLs that reached {stage}"
-    prec = ""
+        quality = verb(_QUALITY["finds_more"], share=fmt.Pct((tp2 - tp1) / tp1), stage=stage)
     if a.get("precision") is not None and b.get("precision") is not None:
-        prec = f" (precision {a['precision'] * 100:.0f}% → {b['precision'] * 100:.0f}%)"
-    return f"{subject} {volume} and {quality}{prec}."
+        return msg("{subject} {volume} and {quality} (precision {before} → {after}).", subject=subject,
+                   volume=volume, quality=quality, before=fmt.Pct(a["precision"]), after=fmt.Pct(b["precision"]))
+    return msg("{subject} {volume} and {quality}.", subject=subject, volume=volume, quality=quality)
 
 
 def describe_flips(counts: dict, outcome_stage: str = "SQL") -> str:
     """One sentence from :func:`flip_counts`: how many leads change side, and how many of those
-    reached the outcome stage."""
-    def part(c: dict, verb: str) -> str:
+    reached the outcome stage — in English (pages render :func:`describe_flips_message`)."""
+    return describe_flips_message(counts, outcome_stage).render("en")
+
+
+def describe_flips_message(counts: dict, outcome_stage: str = "SQL") -> i18n.Message:
+    """:func:`describe_flips`'s sentence as a :class:`funnel.i18n.Message`."""
+    up, down = counts["becomes MQL"], counts["stops being MQL"]
+
+    def part(c: dict, forms: tuple[str, str, str, str]) -> i18n.Message:
         n, k = c["leads"], c["reached_outcome"]
         if n == 0:
-            return f"no lead would {verb}"
+            return msg(forms[0])
         if n == 1:
-            return f"1 lead would {verb} (it {'reached' if k else 'did not reach'} {outcome_stage})"
-        return f"{n:,} leads would {verb} ({k:,} of them reached {outcome_stage})"
-    up = part(counts["becomes MQL"], "become an MQL")
-    down = part(counts["stops being MQL"], "stop being an MQL")
-    return f"{up[0].upper()}{up[1:]} and {down}."
+            return msg(forms[1] if k else forms[2], stage=outcome_stage)
+        return msg(forms[3], n=fmt.Count(n), k=fmt.Count(k), stage=outcome_stage)
+    return msg("{becomes} and {stops}.", becomes=part(up, _BECOMES), stops=part(down, _STOPS))
+
+
+# What a flip sentence says for none, one that reached the outcome, one that did not, and several.
+_BECOMES = (N_("No lead would become an MQL"), N_("1 lead would become an MQL (it reached {stage})"),
+            N_("1 lead would become an MQL (it did not reach {stage})"),
+            N_("{n} leads would become an MQL ({k} of them reached {stage})"))
+_STOPS = (N_("no lead would stop being an MQL"), N_("1 lead would stop being an MQL (it reached {stage})"),
+          N_("1 lead would stop being an MQL (it did not reach {stage})"),
+          N_("{n} leads would stop being an MQL ({k} of them reached {stage})"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -884,13 +952,14 @@ def _identifier_columns(df: pd.DataFrame, columns: dict[str, str], feats: list[s
 
 
 def suggest_rules(con, scope: Scope = Scope(), outcome_stage: str = "SQL", *, exclude: list[str] | None = None,
-                  max_rows: int = 50_000, scale: float = 10.0) -> tuple[list[Rule], list[str]]:
+                  max_rows: int = 50_000, scale: float = 10.0, lang: str = "en") -> tuple[list[Rule], list[str]]:
     """Fit a logistic regression on historical leads and turn coefficients into rounded points.
 
     Features: each numeric attribute split at its median (>=), each yes/no attribute (is true),
     and each text attribute's most common values (=). Returns (rules, warnings); leaking columns
     (filled in only after contact) and identifiers (named like an id, or unique per lead) are
-    left out and named in the warnings.
+    left out and named in the warnings, written in ``lang`` (English by default: the CLI and the
+    report; the page passes its reader's language).
 
     Fast on purpose (a button waits on it): the leak check and the fit read a fixed hash sample
     of about ``max_rows`` cohort leads (every lead below that) — rounded integer points do not
@@ -916,14 +985,15 @@ def suggest_rules(con, scope: Scope = Scope(), outcome_stage: str = "SQL", *, ex
         df.loc[with_outcome, c].isna().mean() if with_outcome.any() else float("nan"),
         df.loc[~with_outcome, c].isna().mean() if (~with_outcome).any() else float("nan"))}
     feats = [c for c in feats if c not in leaks]
-    warnings = [f"Left out '{c}': it looks filled in only after sales contact, so it would leak the outcome."
-                for c in sorted(leaks)]
+    _ = i18n.gettext_for(lang)
+    warnings = [_("Left out '{column}': it looks filled in only after sales contact, so it would leak the outcome.",
+                  column=c) for c in sorted(leaks)]
     ids = _identifier_columns(df, columns, feats)
     feats = [c for c in feats if c not in ids]
-    warnings += [f"Left out '{c}': it identifies a lead (an id or a value unique to each lead), so it says "
-                 "nothing about how likely a lead is to convert." for c in sorted(ids)]
+    warnings += [_("Left out '{column}': it identifies a lead (an id or a value unique to each lead), so it says "
+                   "nothing about how likely a lead is to convert.", column=c) for c in sorted(ids)]
     if df.empty or df["outcome"].nunique() < 2:
-        return [], warnings + ["Not enough history: every lead has the same outcome, so nothing can be learned."]
+        return [], warnings + [_("Not enough history: every lead has the same outcome, so nothing can be learned.")]
     candidates: list[tuple[Rule, pd.Series]] = []
     for c in feats:
         s = df[c]
@@ -949,12 +1019,12 @@ def suggest_rules(con, scope: Scope = Scope(), outcome_stage: str = "SQL", *, ex
                 if top[v] >= max(30, 0.01 * len(df)):
                     candidates.append((Rule(c, "=", v, 0), (s.astype(str) == v) & s.notna()))
     if not candidates:
-        return [], warnings + ["No usable attribute was found to score on."]
-    X = pd.concat([m.astype(float).rename(i) for i, (_, m) in enumerate(candidates)], axis=1)
+        return [], warnings + [_("No usable attribute was found to score on.")]
+    X = pd.concat([m.astype(float).rename(i) for i, (_rule, m) in enumerate(candidates)], axis=1)
     with threadpool_limits(limits=1):
         model = LogisticRegression(max_iter=500, C=1.0).fit(X.to_numpy(), df["outcome"].to_numpy())
     rules: list[Rule] = []
-    for (rule, _), coef in zip(candidates, model.coef_[0]):
+    for (rule, _mask), coef in zip(candidates, model.coef_[0]):
         pts = int(round(coef * scale))
         if pts != 0:
             group = "engagement" if any(w in rule.attribute for w in ("view", "click", "download", "webinar", "demo", "visit", "time")) else "fit"

@@ -18,8 +18,9 @@ from pathlib import Path
 
 import duckdb
 
-from . import access, audit
+from . import access, audit, i18n
 from .errors import ConfigError, FunnelError
+from .i18n import N_, msg
 
 DEFAULT_DB = Path("data") / "funnel.duckdb"
 
@@ -391,6 +392,12 @@ def current_user() -> str:
     return access.resolve().label
 
 
+def median_deal_amount(con) -> float | None:
+    """The median amount of the deals (None without deals): the example the currency setting shows."""
+    row = con.execute("SELECT median(amount) FROM opportunities").fetchone()
+    return None if row is None or row[0] is None else float(row[0])
+
+
 def table_counts(con, tables=("leads", "lead_events", "opportunities", "opportunity_events")) -> dict[str, int]:
     """Rows per data table (what the audit trail records before and after an import or reset)."""
     return {t: con.execute(f"SELECT count(*) FROM {quote_ident(t)}").fetchall()[0][0] for t in tables}
@@ -442,36 +449,89 @@ def handoff_stage(con) -> str:
                       hint="Add an MQL stage on the Stage settings page.")
 
 
+# Sentences that name a funnel, one per funnel, so each language can word them whole.
+_STAGE_PROBLEMS = {
+    "no_name": {"lead": N_("Every lead stage needs a name."),
+                "opportunity": N_("Every opportunity stage needs a name.")},
+    "duplicate": {"lead": N_("Lead stage names must be unique: {names} appears twice."),
+                  "opportunity": N_("Opportunity stage names must be unique: {names} appears twice.")},
+    "won": {"lead": N_("The lead funnel needs exactly one stage of kind 'won' (found {n})."),
+            "opportunity": N_("The opportunity funnel needs exactly one stage of kind 'won' (found {n}).")},
+    "position": {"lead": N_("Two lead stages share a position; give each funnel stage its own number."),
+                 "opportunity": N_("Two opportunity stages share a position; give each funnel stage its own number.")},
+    "in_use": {"lead": N_("The lead stage '{stage}' is used by {n} events and cannot be removed; rename it instead, "
+                          "or re-import the data mapped onto other stages."),
+               "opportunity": N_("The opportunity stage '{stage}' is used by {n} events and cannot be removed; rename "
+                                 "it instead, or re-import the data mapped onto other stages.")},
+    "missing": {"lead": N_("There is no lead stage called '{stage}'."),
+                "opportunity": N_("There is no opportunity stage called '{stage}'.")},
+    "exists": {"lead": N_("A lead stage called '{stage}' already exists."),
+               "opportunity": N_("An opportunity stage called '{stage}' already exists.")},
+}
+
+
+def _problem(kind: str, funnel: str, **params) -> i18n.Message:
+    """One of :data:`_STAGE_PROBLEMS` for ``funnel`` (a funnel of another name: the lead wording)."""
+    forms = _STAGE_PROBLEMS[kind]
+    return msg(forms.get(funnel, forms["lead"]), **params)
+
+
+def _config_error(message: i18n.Message, hint: i18n.Message | None = None) -> ConfigError:
+    """A ConfigError worded in English (the CLI prints it) that carries its messages (``messages``:
+    the sentence and the hint), so a page says it in the reader's language."""
+    e = ConfigError(message.render("en"), hint=hint.render("en") if hint is not None else None)
+    e.messages = [message] + ([hint] if hint is not None else [])
+    return e
+
+
+def _sentences(messages: list) -> i18n.Message:
+    """Several sentences as one message: a space between them in English, none in Chinese."""
+    out = messages[0]
+    for m in messages[1:]:
+        out = msg("{first} {then}", first=out, then=m)
+    return out
+
+
 def validate_stage_config(rows: list[dict]) -> list[str]:
     """Problems with an edited stage configuration, as sentences a user can act on."""
-    problems: list[str] = []
+    return [m.render("en") for m in _stage_config_problems(rows)]
+
+
+def _stage_config_problems(rows: list[dict]) -> list[i18n.Message]:
+    """:func:`validate_stage_config`'s sentences as messages."""
+    problems: list[i18n.Message] = []
     for funnel in ("lead", "opportunity"):
         fr = [r for r in rows if r.get("funnel") == funnel]
         names = [str(r.get("stage") or "").strip() for r in fr]
         if any(not n for n in names):
-            problems.append(f"Every {funnel} stage needs a name.")
+            problems.append(_problem("no_name", funnel))
         dup = sorted({n for n in names if n and names.count(n) > 1})
         if dup:
-            problems.append(f"{funnel.capitalize()} stage names must be unique: {', '.join(dup)} appears twice.")
+            problems.append(_problem("duplicate", funnel, names=", ".join(dup)))
         won = [r for r in fr if r.get("kind") == "won"]
         if len(won) != 1:
-            problems.append(f"The {funnel} funnel needs exactly one stage of kind 'won' (found {len(won)}).")
+            problems.append(_problem("won", funnel, n=str(len(won))))
         positions = [r.get("position") for r in fr if r.get("position") not in (None, "") and not _isnan(r.get("position"))]
         if len(positions) != len(set(positions)):
-            problems.append(f"Two {funnel} stages share a position; give each funnel stage its own number.")
+            problems.append(_problem("position", funnel))
         for r in fr:
+            stage = str(r.get("stage"))
             if r.get("kind") not in STAGE_KINDS:
-                problems.append(f"Stage '{r.get('stage')}': kind must be one of {', '.join(STAGE_KINDS)}.")
+                problems.append(msg("Stage '{stage}': kind must be one of {kinds}.", stage=stage,
+                                    kinds=", ".join(STAGE_KINDS)))
             p = r.get("probability")
             if p is not None and not _isnan(p) and not (0.0 <= float(p) <= 1.0):
-                problems.append(f"Stage '{r.get('stage')}': probability {p} must be between 0 and 1 (e.g. 0.25 for 25%).")
+                problems.append(msg("Stage '{stage}': probability {p} must be between 0 and 1 (e.g. 0.25 for 25%).",
+                                    stage=stage, p=str(p)))
             if funnel == "opportunity" and r.get("kind") == "open" and (p is None or _isnan(p)):
-                problems.append(f"Opportunity stage '{r.get('stage')}' needs a probability between 0 and 1.")
+                problems.append(msg("Opportunity stage '{stage}' needs a probability between 0 and 1.", stage=stage))
             if r.get("kind") in ("open", "won") and (r.get("position") in (None, "") or _isnan(r.get("position"))):
-                problems.append(f"Stage '{r.get('stage')}' is a funnel stage ({r.get('kind')}) and needs a position.")
+                problems.append(msg("Stage '{stage}' is a funnel stage ({kind}) and needs a position.", stage=stage,
+                                    kind=str(r.get("kind"))))
             cat = r.get("category")
             if cat not in (None, "") and not _isnan(cat) and cat not in FORECAST_CATEGORIES:
-                problems.append(f"Stage '{r.get('stage')}': forecast category must be one of {', '.join(FORECAST_CATEGORIES)}.")
+                problems.append(msg("Stage '{stage}': forecast category must be one of {categories}.", stage=stage,
+                                    categories=", ".join(FORECAST_CATEGORIES)))
     return problems
 
 
@@ -495,12 +555,12 @@ def rename_stage(con, funnel: str, old: str, new: str, *, actor: access.Actor | 
     who = access.require(actor, "edit")
     new = (new or "").strip()
     if not new:
-        raise ConfigError("The new stage name is empty.", hint="Type the name the stage should have.")
+        raise _config_error(msg("The new stage name is empty."), msg("Type the name the stage should have."))
     names = {s.stage for s in stages(con, funnel)}
     if old not in names:
-        raise ConfigError(f"There is no {funnel} stage called '{old}'.")
+        raise _config_error(_problem("missing", funnel, stage=str(old)))
     if new != old and new in names:
-        raise ConfigError(f"A {funnel} stage called '{new}' already exists.", hint="Pick another name.")
+        raise _config_error(_problem("exists", funnel, stage=new), msg("Pick another name."))
     table = "lead_events" if funnel == "lead" else "opportunity_events"
     ensure_derived(con)   # the renames below update the derived tables in place
     version_before = data_version(con)
@@ -527,15 +587,14 @@ def save_stage_config(con, rows: list[dict], *, actor: access.Actor | None = Non
     Editors and admins only; the audit trail keeps the configuration before and after.
     """
     who = access.require(actor, "edit")
-    problems = validate_stage_config(rows)
+    problems = _stage_config_problems(rows)
     used = stage_event_counts(con)
     kept = {(r.get("funnel"), str(r.get("stage") or "").strip()) for r in rows}
     for (funnel, stage), n in sorted(used.items()):
         if (funnel, stage) not in kept:
-            problems.append(f"The {funnel} stage '{stage}' is used by {n:,} events and cannot be removed; "
-                            "rename it instead, or re-import the data mapped onto other stages.")
+            problems.append(_problem("in_use", funnel, stage=stage, n=f"{n:,}"))
     if problems:
-        raise ConfigError("The stage settings were not saved: " + " ".join(problems))
+        raise _config_error(_sentences([msg("The stage settings were not saved:"), *problems]))
     ensure_derived(con)   # lead_visits is kept as it is below: it must exist in the current layout
     clean = []
     for r in rows:

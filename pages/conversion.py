@@ -29,7 +29,7 @@ if facts["as_of"] is None:
 # otherwise the notes go under the header and sections the data rules out are replaced by a sentence.
 limits = {"notes": [], "blocked": None, "codes": []}
 with ui.guard(_("the notes on this data")):
-    limits = presets.notes_for_page(ui.call(presets.limitation_findings), "conversion")
+    limits = presets.notes_for_page(ui.call(presets.limitation_findings), "conversion", lang=lg)
 if limits["blocked"]:
     ui.page_header(TITLE, limits["blocked"]["finding"])
     if limits["notes"]:

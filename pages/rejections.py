@@ -45,7 +45,7 @@ def breakdown(dim: str):
 if verdict["state"] in ("no_rejection_stage", "no_data"):
     notes = []
     with ui.guard(_("the notes on this data")):
-        notes = ui.call(presets.data_limitations, "leads") + ui.call(presets.data_limitations, "rejections")
+        notes = ui.call(presets.data_limitations, "leads", lang=lg) + ui.call(presets.data_limitations, "rejections", lang=lg)
     if notes:
         st.warning(_("What this data lacks:") + "\n\n" + "\n".join(f"- {ui.md(n)}" for n in dict.fromkeys(notes)))
     st.info(_("This page follows each lead through the hand-off from marketing to sales: every entry into "

@@ -11,6 +11,8 @@ import ui
 from funnel import presets, scoring
 from funnel.charts import scoring as charts
 from funnel.errors import FunnelError
+from funnel.i18n import N_
+from i18n_ui import _, fmt_count, fmt_date, fmt_int, fmt_num, fmt_pct, lang, render
 
 # Widget keys (AppTest finds widgets by these) and page-local session keys.
 K_EDITOR = "rules_editor"
@@ -29,24 +31,38 @@ S_SUGGEST = "scoring_suggest_notes"   # warnings of the last "suggest from histo
 S_VALID = "scoring_valid_rules"       # the draft rules as last validated (what "Save" stores)
 S_BASE = "scoring_draft_base"         # the stored (rules, threshold) the draft started from
 
-GROUPS = ["fit", "engagement"]
-RULE_LABELS = {"attribute": "Attribute", "operator": "Operator", "value": "Value", "points": "Points",
-               "enabled": "On", "rule_group": "Group"}
+GROUPS = {"fit": N_("fit"), "engagement": N_("engagement")}
+RULE_LABELS = {"attribute": N_("Attribute"), "operator": N_("Operator"), "value": N_("Value"), "points": N_("Points"),
+               "enabled": N_("On"), "rule_group": N_("Group")}
+#: The operators as a reader reads them (the stored rule keeps the code: =, in, contains, …).
+OPERATOR_LABELS = {"in": N_("in"), "not in": N_("not in"), "between": N_("between"), "contains": N_("contains"),
+                   "is true": N_("is true"), "is false": N_("is false")}
+#: The flipped-leads table's "change" values (scoring.flips), as the reader reads them.
+CHANGES = {"becomes MQL": N_("becomes MQL"), "stops being MQL": N_("stops being MQL")}
 ss = st.session_state
 scope = ui.scope()
 present = ui.presentation()
+lg = lang()
+TITLE = _("Scoring what-if")
+CANNOT_SHOW = _("What this data cannot show")
 facts = ui.data_facts()
 header = st.container()
 
+
+def _operator(code) -> str:
+    """An operator as the reader reads it; comparison signs (=, >=, …) are the same in every language."""
+    return _(OPERATOR_LABELS[code]) if code in OPERATOR_LABELS else code
+
+
 if facts["as_of"] is None:
     with header:
-        ui.page_header("Scoring what-if")
-    ui.empty_state("There is no data yet. Import your leads on the Data page, or reset to the sample data there.")
+        ui.page_header(TITLE)
+    ui.empty_state(_("There is no data yet. Import your leads on the Data page, or reset to the sample data there."))
     st.stop()
 
 # ---- what is stored: the current (production) rules, threshold and saved scenarios ---------------
 loaded = False
-with ui.guard("the current scoring rules"):
+with ui.guard(_("the current scoring rules")):
     attributes = ui.call(scoring.usable_attributes)
     stages = ui.call(scoring.outcome_stages)
     stored = tuple(ui.call(scoring.stored_rules))
@@ -60,26 +76,27 @@ if not loaded:
 
 # What this data cannot show (funnel.presets.notes_for_page): no leads at all → say so and stop.
 limits = {"notes": [], "blocked": None}
-with ui.guard("the notes on this data"):
-    limits = presets.notes_for_page(ui.call(presets.limitation_findings), "scoring")
+with ui.guard(_("the notes on this data")):
+    limits = presets.notes_for_page(ui.call(presets.limitation_findings), "scoring", lang=lg)
 if limits["blocked"]:
     with header:
-        ui.page_header("Scoring what-if", limits["blocked"]["finding"])
+        ui.page_header(TITLE, limits["blocked"]["finding"])
     if limits["notes"]:
-        st.warning("**What this data cannot show**\n\n" + "\n".join(f"- {ui.md(n)}" for n in limits["notes"]))
+        st.warning(f"**{CANNOT_SHOW}**\n\n" + "\n".join(f"- {ui.md(n)}" for n in limits["notes"]))
     ui.empty_state(limits["blocked"]["todo"])
     st.stop()
 
 if attributes.empty:
     with header:
-        ui.page_header("Scoring what-if")
-    ui.empty_state("The leads have no attributes to score on — only an id and a creation date. Import leads with "
-                   "columns such as segment, company size, job title or page views on the Data page.")
+        ui.page_header(TITLE)
+    ui.empty_state(_("The leads have no attributes to score on — only an id and a creation date. Import leads with "
+                     "columns such as segment, company size, job title or page views on the Data page."))
     st.stop()
 if not stages:
     with header:
-        ui.page_header("Scoring what-if")
-    ui.empty_state("The lead funnel has a single stage, so no outcome can be judged — add stages on Stage settings.")
+        ui.page_header(TITLE)
+    ui.empty_state(_("The lead funnel has a single stage, so no outcome can be judged — add stages on Stage "
+                     "settings."))
     st.stop()
 
 scenario_names = scenarios["name"].tolist()
@@ -108,9 +125,11 @@ def _attempt(fn) -> bool:
         fn()
         return True
     except FunnelError as e:
-        _flash("error", e.message + (f" — {e.hint}" if e.hint else ""))
+        messages = getattr(e, "messages", None)   # a RuleError says itself in the reader's language
+        _flash("error", render(messages, sep=" — " if lg == "en" else None) if messages
+               else e.message + (f" — {e.hint}" if e.hint else ""))
     except Exception as e:  # noqa: BLE001 - the screen gets a sentence
-        _flash("error", f"That did not work: {type(e).__name__}: {e}.")
+        _flash("error", _("That did not work: {error}.", error=ui.plain_error(e)))
     return False
 
 
@@ -122,31 +141,31 @@ def _load_selected() -> None:
     def go():
         rules, threshold = ui.call_fresh(scoring.load_scenario, name)
         _set_draft(rules, threshold)
-        _flash("success", f"Loaded the scenario “{name}” into the draft.")
+        _flash("success", _("Loaded the scenario “{name}” into the draft.", name=name))
     _attempt(go)
 
 
 def _reset_to_current() -> None:
     _set_draft(current_rules, stored_threshold)
     ss[K_SCENARIO] = None
-    _flash("success", "The draft is the current scoring again.")
+    _flash("success", _("The draft is the current scoring again."))
 
 
 def _suggest() -> None:
     def go():
         stage = ss.get(K_STAGE) or "SQL"
-        rules, notes = ui.call(scoring.suggest_rules, scope, stage)
+        rules, notes = ui.call(scoring.suggest_rules, scope, stage, lang=lg)
         if not rules:
-            _flash("warning", " ".join(notes) or "No rules could be learned from this history.")
+            _flash("warning", render(notes) or _("No rules could be learned from this history."))
             return
         today = ui.call(scoring.scenario_figures, current_rules, float(stored_threshold), scope, stage)["evaluation"]
         threshold = ui.call(scoring.threshold_for_volume, rules, today["above"], scope)
         _set_draft(rules, threshold)
         ss[K_SCENARIO] = None
         ss[S_SUGGEST] = notes + [
-            f"Threshold set to {threshold:g} so the suggested rules make about as many MQLs as the current ones. "
-            "Points come from a logistic regression on this cohort's history (outcome: reached "
-            f"{stage}); check each rule makes sense before you save it."]
+            _("Threshold set to {threshold} so the suggested rules make about as many MQLs as the current ones. "
+              "Points come from a logistic regression on this cohort's history (outcome: reached {stage}); check "
+              "each rule makes sense before you save it.", threshold=f"{threshold:g}", stage=stage)]
     _attempt(go)
 
 
@@ -159,21 +178,22 @@ def _save() -> None:
                                   actor=ui.current_actor())
         ui.after_write()
         ss[K_SCENARIO] = name
-        _flash("success", f"Saved the draft as “{name}”.")
+        _flash("success", _("Saved the draft as “{name}”.", name=name))
     _attempt(go)
 
 
 def _make_current() -> None:
     name = ss.get(K_SCENARIO)
     if not name:
-        _flash("warning", "Choose a saved scenario first.")
+        _flash("warning", _("Choose a saved scenario first."))
         return
 
     def go():
         with ui.writer() as cur:
             scoring.make_scenario_current(cur, name, actor=ui.current_actor())
         ui.after_write()
-        _flash("success", f"“{name}” is now the current scoring: its rules and threshold are the production ones.")
+        _flash("success", _("“{name}” is now the current scoring: its rules and threshold are the production ones.",
+                            name=name))
     _attempt(go)
 
 
@@ -200,23 +220,23 @@ if S_DRAFT not in ss:  # first visit in this session: the URL's scenario, else t
 # ---- view controls (kept in presentation mode: they choose what is compared, they edit nothing) ----
 c_stage, c_capacity, c_scenario = st.columns([1, 1, 2])
 stage_default = stages.index("SQL") if "SQL" in stages else len(stages) // 2
-stage = c_stage.selectbox("Judge against leads that reached", stages, index=stage_default, key=K_STAGE,
-                          help="The outcome: a lead counts as a success when it reached this stage "
-                               "(or a later one) by the as-of date.")
+stage = c_stage.selectbox(_("Judge against leads that reached"), stages, index=stage_default, key=K_STAGE,
+                          help=_("The outcome: a lead counts as a success when it reached this stage "
+                                 "(or a later one) by the as-of date."))
 stage_md = ui.md(stage)   # a stage name from the data, shown in Markdown text below
 capacity_slot = c_capacity.empty()
-c_scenario.selectbox("Saved scenario", scenario_names, index=None, key=K_SCENARIO, bind="query-params",
-                     on_change=_load_selected, placeholder="Choose one to load it into the draft",
-                     help="Picking a scenario loads its rules and threshold into the draft. The address bar "
-                          "keeps the name, so a copied link opens the same scenario.")
+c_scenario.selectbox(_("Saved scenario"), scenario_names, index=None, key=K_SCENARIO, bind="query-params",
+                     on_change=_load_selected, placeholder=_("Choose one to load it into the draft"),
+                     help=_("Picking a scenario loads its rules and threshold into the draft. The address bar "
+                            "keeps the name, so a copied link opens the same scenario."))
 
 # ---- the draft editor (hidden in presentation mode) --------------------------------------------------
 for kind, message in ss.pop(S_FLASH, []):
     getattr(st, kind)(ui.md(message))
 
 if missing:
-    st.warning(f"The stored rules on {ui.md(', '.join(missing))} are left out: these leads have no such column, so "
-               "those rules match no lead.")
+    st.warning(_("The stored rules on {columns} are left out: these leads have no such column, so those rules "
+                 "match no lead.", columns=ui.md(_(", ").join(missing))))
 
 attribute_options = attributes["attribute"].tolist()
 kinds = dict(zip(attributes["attribute"], attributes["kind"]))
@@ -233,16 +253,22 @@ def _editor_frame(rows):
 
 if present:
     draft_threshold = ss[S_THRESHOLD]
-    with st.expander("Draft rules"):
-        st.dataframe(_editor_frame(draft_rows).rename(columns=RULE_LABELS), hide_index=True, width="stretch")
+    with st.expander(_("Draft rules")):
+        shown_rules = _editor_frame(draft_rows)
+        shown_rules = shown_rules.assign(operator=[_operator(o) for o in shown_rules["operator"]],
+                                         rule_group=[_(GROUPS[g]) if g in GROUPS else g for g in shown_rules["rule_group"]])
+        st.dataframe(shown_rules.rename(columns={k: _(v) for k, v in RULE_LABELS.items()}), hide_index=True,
+                     width="stretch")
 else:
     with st.container(border=True):
-        st.subheader("Draft rules and threshold")
+        st.subheader(_("Draft rules and threshold"))
         threshold_slot = st.container()
-        st.caption("Each enabled rule a lead matches adds its points (negative points subtract); a lead whose score "
-                   "is at or above the threshold would have been an MQL. A blank attribute matches no rule. "
-                   "For *in* / *not in* separate values with |, for *between* write low|high (both ends count); "
-                   "*contains* ignores case; *is true* accepts true, 1 or yes.")
+        st.caption(_("Each enabled rule a lead matches adds its points (negative points subtract); a lead whose score "
+                     "is at or above the threshold would have been an MQL. A blank attribute matches no rule. "
+                     "For *{op_in}* / *{op_not_in}* separate values with |, for *{op_between}* write low|high (both "
+                     "ends count); *{op_contains}* ignores case; *{op_true}* accepts true, 1 or yes.",
+                     op_in=_operator("in"), op_not_in=_operator("not in"), op_between=_operator("between"),
+                     op_contains=_operator("contains"), op_true=_operator("is true")))
         if K_EDITOR not in ss:  # a fresh editor (first visit, after a load, back from presentation mode)
             ss[S_DRAFT] = ss[S_EDITED]
         edited = st.data_editor(
@@ -250,27 +276,31 @@ else:
             height=min(36 * (len(ss[S_DRAFT]) + 2) + 4, 640),  # every rule visible, plus the "add" row
             column_config={
                 "attribute": st.column_config.SelectboxColumn(
-                    "Attribute", options=sorted(set(attribute_options) | {r["attribute"] for r in ss[S_DRAFT]
-                                                                          if isinstance(r.get("attribute"), str)}),
-                    required=True, help="A column of the leads"),
-                "operator": st.column_config.SelectboxColumn("Operator", options=list(scoring.OPERATORS),
-                                                             required=True),
+                    _("Attribute"), options=sorted(set(attribute_options) | {r["attribute"] for r in ss[S_DRAFT]
+                                                                             if isinstance(r.get("attribute"), str)}),
+                    required=True, help=_("A column of the leads")),
+                "operator": st.column_config.SelectboxColumn(_("Operator"), options=list(scoring.OPERATORS),
+                                                             format_func=_operator, required=True),
                 "value": st.column_config.TextColumn(
-                    "Value", help="in / not in: values separated by | · between: low|high · "
-                                  "is true / is false: leave empty"),
-                "points": st.column_config.NumberColumn("Points", help="Added to the score; may be negative",
+                    _("Value"), help=_("{op_in} / {op_not_in}: values separated by | · {op_between}: low|high · "
+                                       "{op_true} / {op_false}: leave empty", op_in=_operator("in"),
+                                       op_not_in=_operator("not in"), op_between=_operator("between"),
+                                       op_true=_operator("is true"), op_false=_operator("is false"))),
+                "points": st.column_config.NumberColumn(_("Points"), help=_("Added to the score; may be negative"),
                                                         required=True, format="%g"),
-                "enabled": st.column_config.CheckboxColumn("On", help="Untick to keep a rule without using it",
+                "enabled": st.column_config.CheckboxColumn(_("On"), help=_("Untick to keep a rule without using it"),
                                                            default=True),
-                "rule_group": st.column_config.SelectboxColumn("Group", options=GROUPS, default="fit",
-                                                               help="fit: who the lead is · engagement: what they did"),
+                "rule_group": st.column_config.SelectboxColumn(
+                    _("Group"), options=list(GROUPS), default="fit", format_func=lambda g: _(GROUPS.get(g, g)),
+                    help=_("{fit}: who the lead is · {engagement}: what they did", fit=_(GROUPS["fit"]),
+                           engagement=_(GROUPS["engagement"]))),
             })
         draft_rows = edited.to_dict("records")
         ss[S_EDITED] = draft_rows
 
 # ---- validate the draft once; a bad rule is one error message, the current side still draws ----------
 draft_rules = None
-with ui.guard("the draft rules"):
+with ui.guard(_("the draft rules")):
     draft_rules = tuple(ui.call(scoring.validate_rules, draft_rows))
 ss[S_VALID] = list(draft_rules) if draft_rules is not None else None
 
@@ -281,29 +311,32 @@ if not present:
     ss[K_THRESHOLD] = min(max(float(ss.get(K_THRESHOLD, ss[S_THRESHOLD])), lo), hi)
     with threshold_slot:
         draft_threshold = st.slider(
-            "MQL threshold (draft)", min_value=lo, max_value=hi, step=1.0, key=K_THRESHOLD, format="%.0f",
-            help=f"A lead whose score is at or above this is an MQL. The current threshold is {stored_threshold:g}.")
+            _("MQL threshold (draft)"), min_value=lo, max_value=hi, step=1.0, key=K_THRESHOLD, format="%.0f",
+            help=_("A lead whose score is at or above this is an MQL. The current threshold is {threshold}.",
+                   threshold=f"{stored_threshold:g}"))
     ss[S_THRESHOLD] = float(draft_threshold)
     # The draft is a what-if anyone may try; storing it (a scenario, or the production rules) is an
     # editor's change: viewers get no such button.
     editing = ui.can("edit")
     b1, b2, b3, b4 = st.columns(4)
-    b1.button("Reset draft to current", key="reset_draft", on_click=_reset_to_current, width="stretch",
-              help="Throw the draft away and start again from the production rules and threshold.")
-    b2.button("Suggest from history", key="suggest_rules", on_click=_suggest, width="stretch",
-              help="Fit a logistic regression on leads whose outcome is known and turn it into rounded points.")
-    b3.button("Reload scenario", key="reload_scenario", on_click=_load_selected, width="stretch", disabled=not ss.get(K_SCENARIO),
-              help="Load the chosen saved scenario into the draft again, dropping edits since.")
-    editing and b4.button("Make scenario current", key="make_current", on_click=_make_current, width="stretch", type="primary",
+    b1.button(_("Reset draft to current"), key="reset_draft", on_click=_reset_to_current, width="stretch",
+              help=_("Throw the draft away and start again from the production rules and threshold."))
+    b2.button(_("Suggest from history"), key="suggest_rules", on_click=_suggest, width="stretch",
+              help=_("Fit a logistic regression on leads whose outcome is known and turn it into rounded points."))
+    b3.button(_("Reload scenario"), key="reload_scenario", on_click=_load_selected, width="stretch",
               disabled=not ss.get(K_SCENARIO),
-              help="Copy the chosen saved scenario's rules and threshold into production (the 'current' side).")
+              help=_("Load the chosen saved scenario into the draft again, dropping edits since."))
+    if editing:   # (a bare `editing and b4.button(…)` was an expression Streamlit's magic wrote on screen: "False")
+        b4.button(_("Make scenario current"), key="make_current", on_click=_make_current, width="stretch",
+                  type="primary", disabled=not ss.get(K_SCENARIO),
+                  help=_("Copy the chosen saved scenario's rules and threshold into production (the “current” side)."))
     if editing:
         n1, n2 = st.columns([3, 1], vertical_alignment="bottom")
-        n1.text_input("Save the draft as", key=K_SAVE_NAME, placeholder="e.g. Q3 stricter threshold")
-        n2.button("Save scenario", key="save_scenario", on_click=_save, width="stretch", disabled=draft_rules is None,
-                  help="Store the draft's rules and threshold under this name (same name: replaced).")
+        n1.text_input(_("Save the draft as"), key=K_SAVE_NAME, placeholder=_("e.g. Q3 stricter threshold"))
+        n2.button(_("Save scenario"), key="save_scenario", on_click=_save, width="stretch", disabled=draft_rules is None,
+                  help=_("Store the draft's rules and threshold under this name (same name: replaced)."))
     else:
-        st.caption("The draft is yours to try; editors and admins save scenarios and make one current.")
+        st.caption(_("The draft is yours to try; editors and admins save scenarios and make one current."))
     for note in ss.get(S_SUGGEST, []):
         st.warning(ui.md(note))
 
@@ -313,45 +346,45 @@ draft = (draft_rules, float(draft_threshold)) if draft_rules is not None else No
 # ---- figures -------------------------------------------------------------------------------------
 # each scenario's figures (evaluation, SDR load, score distribution, gains) come from one scan
 fig_cur = fig_draft = ev_cur = ev_draft = load_cur = load_draft = None
-with ui.guard("the current scenario's figures"), st.spinner("Scoring the leads…"):
+with ui.guard(_("the current scenario's figures")), st.spinner(_("Scoring the leads…")):
     fig_cur = ui.call(scoring.scenario_figures, *current, scope, stage)
     load_cur, ev_cur = fig_cur["sdr_load"], fig_cur["evaluation"]
 if draft is not None:
-    with ui.guard("the draft's figures"), st.spinner("Scoring the leads with the draft…"):
+    with ui.guard(_("the draft's figures")), st.spinner(_("Scoring the leads with the draft…")):
         fig_draft = ui.call(scoring.scenario_figures, *draft, scope, stage)
         load_draft, ev_draft = fig_draft["sdr_load"], fig_draft["evaluation"]
 
 with header:
     finding = None
     if ev_cur is not None and ev_draft is not None:
-        finding = scoring.explain_draft(current, draft, ev_cur, ev_draft)
+        finding = render(scoring.explain_draft_message(current, draft, ev_cur, ev_draft))
     elif ev_cur is not None:
-        finding = "Fix the draft rules to see what they would change."
-    ui.page_header("Scoring what-if", finding)
+        finding = _("Fix the draft rules to see what they would change.")
+    ui.page_header(TITLE, finding)
     if limits["notes"]:
-        st.warning("**What this data cannot show**\n\n" + "\n".join(f"- {ui.md(n)}" for n in limits["notes"]))
+        st.warning(f"**{CANNOT_SHOW}**\n\n" + "\n".join(f"- {ui.md(n)}" for n in limits["notes"]))
 
 if ev_cur is None:
     st.stop()
 if ev_cur["leads"] == 0:
-    ui.empty_state("No leads were created in this date range — widen the date range or clear the filters.")
+    ui.empty_state(_("No leads were created in this date range — widen the date range or clear the filters."))
     st.stop()
 
 with capacity_slot:
-    capacity = st.number_input("SDR capacity (MQLs per SDR per week)", min_value=0.0, step=1.0, format="%g",
+    capacity = st.number_input(_("SDR capacity (MQLs per SDR per week)"), min_value=0.0, step=1.0, format="%g",
                                value=scoring.default_capacity(load_cur), key=K_CAPACITY,
-                               help="How many new MQLs one SDR can work in a week. Bars above it turn red.")
+                               help=_("How many new MQLs one SDR can work in a week. Bars above it turn red."))
 
 # ---- side by side: the headline figures ----------------------------------------------------------
-st.subheader("Current vs draft")
-st.caption(
-    f"Judged on the {ui.fmt_int(ev_cur['leads'])} leads of this cohort ({ev_cur['weeks']:.1f} weeks), of which "
-    f"{ui.fmt_int(ev_cur['with_outcome'])} ({ui.fmt_pct(ev_cur['outcome_rate'])}) reached {stage_md}. "
+st.subheader(_("Current vs draft"))
+st.caption(_(
+    "Judged on the {leads} leads of this cohort ({weeks} weeks), of which {reached} ({share}) reached {stage}. "
     "**MQLs a week**: leads scoring at or above the threshold ÷ weeks in the cohort. **Per SDR a week**: that ÷ the "
-    f"{ev_cur['sdrs']} SDRs owning leads in it. **Precision**: share of those MQLs that reached {stage_md}. "
-    f"**Recall**: share of all leads that reached {stage_md} that would have been MQLs. **AUC**: the chance that a "
-    f"lead that reached {stage_md} scores higher than one that did not (ties count half; 0.5 is a coin toss, "
-    "1 is perfect).")
+    "{sdrs} SDRs owning leads in it. **Precision**: share of those MQLs that reached {stage}. **Recall**: share of "
+    "all leads that reached {stage} that would have been MQLs. **AUC**: the chance that a lead that reached {stage} "
+    "scores higher than one that did not (ties count half; 0.5 is a coin toss, 1 is perfect).",
+    leads=fmt_int(ev_cur["leads"]), weeks=fmt_num(ev_cur["weeks"]), reached=fmt_int(ev_cur["with_outcome"]),
+    share=fmt_pct(ev_cur["outcome_rate"]), stage=stage_md, sdrs=ev_cur["sdrs"]))
 
 
 def _tiles(label: str, ev: dict, base: dict | None) -> None:
@@ -360,94 +393,103 @@ def _tiles(label: str, ev: dict, base: dict | None) -> None:
             return None
         d = ev[key] - base[key]
         if kind == "pct":
-            return f"{d * 100:+.1f} pts"
+            return _("{change} pts", change=f"{d * 100:+.1f}")
         if kind == "auc":
             return f"{d:+.3f}"
         return f"{d:+,.1f}"
     cols = st.columns([1.3, 1, 1, 1, 1, 1], vertical_alignment="center")
     cols[0].markdown(f"**{label}**")
-    cols[1].metric("MQLs a week", ui.fmt_num(ev["mqls_per_week"]), delta("mqls_per_week", "num"),
-                   delta_color="off", border=True, help=f"{ui.fmt_int(ev['above'])} MQLs in the cohort.")
-    cols[2].metric("Per SDR a week", ui.fmt_num(ev["mqls_per_sdr_per_week"]),
+    cols[1].metric(_("MQLs a week"), fmt_num(ev["mqls_per_week"]), delta("mqls_per_week", "num"),
+                   delta_color="off", border=True, help=_("{n} MQLs in the cohort.", n=fmt_int(ev["above"])))
+    cols[2].metric(_("Per SDR a week"), fmt_num(ev["mqls_per_sdr_per_week"]),
                    delta("mqls_per_sdr_per_week", "num"), delta_color="off", border=True)
-    cols[3].metric("Precision", ui.fmt_pct(ev["precision"]), delta("precision", "pct"), border=True,
-                   help=f"{ui.fmt_int(ev['true_positives'])} of {ui.fmt_int(ev['above'])} MQLs reached {stage_md}.")
-    cols[4].metric("Recall", ui.fmt_pct(ev["recall"]), delta("recall", "pct"), border=True,
-                   help=f"{ui.fmt_int(ev['true_positives'])} of {ui.fmt_int(ev['with_outcome'])} leads that "
-                        f"reached {stage_md}.")
-    cols[5].metric("AUC", ui.fmt_num(ev["auc"], 3), delta("auc", "auc"), border=True)
+    cols[3].metric(_("Precision"), fmt_pct(ev["precision"]), delta("precision", "pct"), border=True,
+                   help=_("{k} of {n} MQLs reached {stage}.", k=fmt_int(ev["true_positives"]), n=fmt_int(ev["above"]),
+                          stage=stage_md))
+    cols[4].metric(_("Recall"), fmt_pct(ev["recall"]), delta("recall", "pct"), border=True,
+                   help=_("{k} of {n} leads that reached {stage}.", k=fmt_int(ev["true_positives"]),
+                          n=fmt_int(ev["with_outcome"]), stage=stage_md))
+    cols[5].metric("AUC", fmt_num(ev["auc"], 3), delta("auc", "auc"), border=True)
 
 
-_tiles(f"Current · {len(current_rules)} rules · threshold {stored_threshold:g}"
-       + (f" · “{current_name}”" if current_name else ""), ev_cur, None)
+_tiles(_("Current · {n} rules · threshold {threshold}", n=len(current_rules), threshold=f"{stored_threshold:g}")
+       + (_(" · “{name}”", name=ui.md(current_name)) if current_name else ""), ev_cur, None)
 if ev_draft is not None:
-    _tiles(f"Draft · {sum(r.enabled for r in draft_rules)} rules on · threshold {draft_threshold:g}", ev_draft, ev_cur)
+    _tiles(_("Draft · {n} rules on · threshold {threshold}", n=sum(r.enabled for r in draft_rules),
+             threshold=f"{draft_threshold:g}"), ev_draft, ev_cur)
 else:
-    st.info("The draft has a rule that cannot be used (see the message above): fix it to compare.")
+    st.info(_("The draft has a rule that cannot be used (see the message above): fix it to compare."))
 
 # ---- SDR workload --------------------------------------------------------------------------------
-st.subheader("SDR workload")
-st.caption(f"MQLs each SDR would have received per week under each scenario (their leads scoring at or above the "
-           f"threshold ÷ {ev_cur['weeks']:.1f} weeks), against the capacity above; red bars are over capacity. "
-           "Leads without an SDR are the grey bar.")
+st.subheader(_("SDR workload"))
+st.caption(_("MQLs each SDR would have received per week under each scenario (their leads scoring at or above the "
+             "threshold ÷ {weeks} weeks), against the capacity above; red bars are over capacity. Leads without an "
+             "SDR are the grey bar.", weeks=fmt_num(ev_cur["weeks"])))
 left, right = st.columns(2)
 top = charts.shared_scale(load_cur, load_draft)
-with left, ui.guard("the current SDR workload chart"):
-    ui.chart(charts.sdr_load_chart(load_cur, capacity, scenario="Current", y_max=top, presentation=present),
+with left, ui.guard(_("the current SDR workload chart")):
+    ui.chart(charts.sdr_load_chart(load_cur, capacity, scenario="Current", y_max=top, presentation=present, lang=lg),
              key="sdr_current")
 with right:
     if ev_draft is not None:
-        with ui.guard("the draft SDR workload chart"):
-            ui.chart(charts.sdr_load_chart(load_draft, capacity, scenario="Draft", y_max=top, presentation=present),
-                     key="sdr_draft")
+        with ui.guard(_("the draft SDR workload chart")):
+            ui.chart(charts.sdr_load_chart(load_draft, capacity, scenario="Draft", y_max=top, presentation=present,
+                                           lang=lg), key="sdr_draft")
 
 # ---- score distribution --------------------------------------------------------------------------
-st.subheader(f"Scores of leads that reached {stage_md} and of the rest")
-st.caption(f"For each group, the share of its leads at each score (bars of equal width); the dashed line is the "
-           f"threshold. The further apart the green and grey, the better the rules tell the groups apart.")
+st.subheader(_("Scores of leads that reached {stage} and of the rest", stage=stage_md))
+st.caption(_("For each group, the share of its leads at each score (bars of equal width); the dashed line is the "
+             "threshold. The further apart the green and grey, the better the rules tell the groups apart."))
 left, right = st.columns(2)
 # (without fig_cur the scan's error is already shown above; nothing below would fare better)
-with left, ui.guard("the current score distribution"):
+with left, ui.guard(_("the current score distribution")):
     if fig_cur:
         ui.chart(charts.score_distribution_chart(fig_cur["distribution"], stored_threshold, outcome_stage=stage,
-                                                 scenario="Current", evaluation=ev_cur, presentation=present),
-                 key="dist_current")
+                                                 scenario="Current", evaluation=ev_cur, presentation=present,
+                                                 lang=lg), key="dist_current")
 with right:
     if ev_draft is not None:
-        with ui.guard("the draft score distribution"):
+        with ui.guard(_("the draft score distribution")):
             dist = fig_draft["distribution"]
             ui.chart(charts.score_distribution_chart(dist, draft_threshold, outcome_stage=stage, scenario="Draft",
-                                                     evaluation=ev_draft, presentation=present), key="dist_draft")
+                                                     evaluation=ev_draft, presentation=present, lang=lg),
+                     key="dist_draft")
 
 # ---- gains ---------------------------------------------------------------------------------------
-st.subheader("Gains: how fast each scenario finds the good leads")
-st.caption(f"Leads sorted by score, best first: the line shows the share of all leads that reached {stage_md} found "
-           "after contacting the top x% (leads with equal scores enter together). The dotted diagonal is picking "
-           "leads at random; the dots are each scenario's MQLs. Lift = how many times better than random.")
-with ui.guard("the gains chart"):
+st.subheader(_("Gains: how fast each scenario finds the good leads"))
+st.caption(_("Leads sorted by score, best first: the line shows the share of all leads that reached {stage} found "
+             "after contacting the top x% (leads with equal scores enter together). The dotted diagonal is picking "
+             "leads at random; the dots are each scenario's MQLs. Lift = how many times better than random.",
+             stage=stage_md))
+with ui.guard(_("the gains chart")):
     if fig_cur:
         ui.chart(charts.gains_chart(fig_cur["gains"], fig_draft["gains"] if fig_draft else None, current_eval=ev_cur,
-                                    draft_eval=ev_draft, outcome_stage=stage, presentation=present), key="gains")
+                                    draft_eval=ev_draft, outcome_stage=stage, presentation=present, lang=lg),
+                 key="gains")
 
 # ---- flipped leads -------------------------------------------------------------------------------
-st.subheader("Leads the draft would treat differently")
+st.subheader(_("Leads the draft would treat differently"))
 if ev_draft is not None:
-    with ui.guard("the flipped leads"):
+    with ui.guard(_("the flipped leads")):
         flipped = ui.call(scoring.flips, current, draft, scope, stage)   # counts and list from one scan
         counts = flipped["counts"]
         up, down = counts["becomes MQL"], counts["stops being MQL"]
         if up["leads"] == 0 and down["leads"] == 0:
-            ui.empty_state("No lead changes side: the draft makes exactly the same leads MQLs as the current scoring.")
+            ui.empty_state(_("No lead changes side: the draft makes exactly the same leads MQLs as the current "
+                             "scoring."))
         else:
-            st.markdown(scoring.describe_flips(counts, stage))
+            st.markdown(ui.md(render(scoring.describe_flips_message(counts, stage))))
             flips = flipped["leads"]
-            shown = flips.rename(columns={
-                "lead_id": "Lead", "created_at": "Created", "channel": "Channel", "segment": "Segment",
-                "sdr": "SDR", "current_score": "Current score", "draft_score": "Draft score", "change": "Change",
-                "reached_outcome": f"Reached {stage}"})
-            st.caption(f"Each lead's score under both scenarios and whether it actually reached {stage_md} by "
-                       f"{ui.fmt_date(scope.as_of)}." + (f" The first {len(flips):,} are listed."
-                                                         if len(flips) < up["leads"] + down["leads"] else ""))
+            created = _("Created")
+            shown = flips.assign(change=[_(CHANGES[c]) if c in CHANGES else c for c in flips["change"]]).rename(
+                columns={"lead_id": _("Lead"), "created_at": created, "channel": _("Channel"),
+                         "segment": _("Segment"), "sdr": "SDR", "current_score": _("Current score"),
+                         "draft_score": _("Draft score"), "change": _("Change"),
+                         "reached_outcome": _("Reached {stage}", stage=stage)})
+            st.caption(_("Each lead's score under both scenarios and whether it actually reached {stage} by {as_of}.",
+                         stage=stage_md, as_of=fmt_date(scope.as_of))
+                       + (_(" The first {n} are listed.", n=fmt_count(len(flips)))
+                          if len(flips) < up["leads"] + down["leads"] else ""))
             st.dataframe(shown, hide_index=True, width="stretch",
-                         column_config={"Created": st.column_config.DatetimeColumn(format="YYYY-MM-DD")})
+                         column_config={created: st.column_config.DatetimeColumn(format="YYYY-MM-DD")})
             ui.download_csv(shown, "flipped_leads", key="dl_flipped")

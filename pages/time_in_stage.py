@@ -45,7 +45,7 @@ is_lead = funnel == "lead"
 # says why and what to do instead of drawing empty charts; the funnel switch stays, same widget.
 limits = {"notes": [], "blocked": None}
 with ui.guard(_("the notes on this data")):
-    limits = presets.notes_for_page(ui.call(presets.limitation_findings), "time_in_stage", funnel)
+    limits = presets.notes_for_page(ui.call(presets.limitation_findings), "time_in_stage", funnel, lang=lg)
 if limits["blocked"]:
     ui.page_header(TITLE, limits["blocked"]["finding"])
     st.segmented_control(_("Funnel"), list(FUNNEL_LABELS), format_func=lambda f: _(FUNNEL_LABELS[f]),
