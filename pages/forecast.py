@@ -99,7 +99,7 @@ with header:
     st.caption(_("The forecast covers every deal open at the as-of date, whatever its lead's creation date; "
                  "the sidebar's channel, segment, region and owner filters apply through each deal's lead."))
     with ui.guard(_("the notes on this data")):  # what this data cannot show (funnel.presets.notes_for_page)
-        limits = presets.notes_for_page(ui.call(presets.limitation_findings), "forecast")
+        limits = presets.notes_for_page(ui.call(presets.limitation_findings), "forecast", lang=lg)
         if limits["notes"]:
             st.warning(f"**{_('What this data cannot show')}**\n\n" + "\n".join(f"- {ui.md(n)}" for n in limits["notes"]))
 

@@ -40,7 +40,7 @@ cur = currency()
 ui.page_header(_("Weekly review — week ending {date}", date=fmt_date(scope.as_of)),
                render(notes[0]["message"]) if notes else None)
 with ui.guard(_("the notes on this data")):  # what this data cannot show (funnel.presets.notes_for_page)
-    limits = presets.notes_for_page(ui.call(presets.limitation_findings), "overview")
+    limits = presets.notes_for_page(ui.call(presets.limitation_findings), "overview", lang=lg)
     if limits["notes"]:
         st.warning(f"**{CANNOT_SHOW}**\n\n" + "\n".join(f"- {ui.md(n)}" for n in limits["notes"]))
 

@@ -22,7 +22,7 @@ CANNOT_SHOW = _("What this data cannot show")
 def _data_notes() -> None:
     """What this data cannot show (funnel.presets.notes_for_page), under the page header."""
     with ui.guard(_("the notes on this data")):
-        limits = presets.notes_for_page(ui.call(presets.limitation_findings), "review_history")
+        limits = presets.notes_for_page(ui.call(presets.limitation_findings), "review_history", lang=lg)
         if limits["notes"]:
             st.warning(f"**{CANNOT_SHOW}**\n\n" + "\n".join(f"- {ui.md(n)}" for n in limits["notes"]))
 
