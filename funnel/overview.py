@@ -37,7 +37,9 @@ TILES = (
     Tile("new_leads", N_("New leads"), N_("Leads created in the 7 days to the as-of date.")),
     Tile("mqls", N_("MQLs"), N_("Hand-offs to sales: entries into MQL in the week (a resubmitted lead counts again).")),
     Tile("sqls", N_("SQLs"), N_("Leads that first reached SQL (or a later stage) in the week.")),
-    Tile("rejection_rate", N_("Rejection rate"), N_("Rejections this week ÷ hand-offs this week."), "pct", "inverse"),
+    Tile("rejection_rate", N_("Rejection rate"),
+         N_("Rejections this week ÷ hand-offs this week: what happened in these 7 days, whatever the lead's age. The "
+            "Rejections page follows instead the cohort's leads through every hand-off."), "pct", "inverse"),
     Tile("pipeline_created", N_("Pipeline created"), N_("Amount of the deals created in the week."), "money"),
 )
 
@@ -147,7 +149,7 @@ def highlights(con, scope: Scope = Scope(), kpis: pd.DataFrame | None = None, mi
     page), text (the same sentence in English, for the CLI and other callers), page (pages/*.py
     path), kind (change / risk / best / worst / rejections).
     """
-    resolve(con, scope)
+    r = resolve(con, scope)
     cur = fmt.currency(con)
     out: list[dict] = []
 
@@ -205,9 +207,12 @@ def highlights(con, scope: Scope = Scope(), kpis: pd.DataFrame | None = None, mi
         team = tot_r / tot_h
         top = by_ae[by_ae["stands_out"]].iloc[0]
         add("rejections", "pages/rejections.py",
-            msg("AE {ae}'s leads are rejected {ratio} the team rate ({rate} vs {team} of hand-offs).",
+            # Named as what it is: the cohort's rate (the Rejections page's), not this week's tile.
+            msg("AE {ae}'s leads are rejected {ratio} the team rate ({rate} vs {team} of the hand-offs of leads "
+                "created {start} – {end}).",
                 ae=readable(top["grp"]), ratio=fmt.Times(top["rejection_rate"] / team),
-                rate=fmt.Pct(top["rejection_rate"]), team=fmt.Pct(team)))
+                rate=fmt.Pct(top["rejection_rate"]), team=fmt.Pct(team), start=fmt.Date(r.date_from),
+                end=fmt.Date(min(r.date_to, r.as_of))))
     return out[:5]
 
 

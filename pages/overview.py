@@ -53,6 +53,11 @@ for c, t in zip(cols, overview.TILES):
              export.tile_change(t, this[t.column], last[t.column], lg, cur), delta_color=t.direction,
              chart_data=list(series), chart_type="line", border=True, help=_(t.help),
              delta_description=_("vs last week"))  # short: a longer one is cut off on a projector
+# The page's caption names the cohort; the tiles are not the cohort's (issue #18): say so.
+st.caption(_("Tiles: what happened in the 7 days to {as_of}, by the date of each event, for every lead that "
+             "matches the filters whatever its creation date. The funnel below follows the cohort (leads created "
+             "{start} – {end}).", as_of=fmt_date(scope.as_of), start=fmt_date(scope.date_from),
+             end=fmt_date(min(scope.date_to, scope.as_of))))
 
 was = overview.compare_with_snapshot(previous, scope.as_of, method)
 tile = None
@@ -121,7 +126,8 @@ with right, ui.guard(_("the pipeline waterfall")):
         ui.chart(fig, key="ov_waterfall")
         figures.append((_("Open pipeline since last week"), fig))
         st.caption(_("Open pipeline amount a week ago → now: new deals add, won and lost leave, amount changes "
-                     "adjust. The steps add up exactly."))
+                     "adjust. The steps add up exactly. A won deal leaves at its open amount, which can differ from "
+                     "the amount it was won at (the weekly figures' “Won”)."))
     else:
         ui.empty_state(_("This data has no deals, so there is no pipeline to show. Import opportunities on the Data "
                          "page."))
@@ -169,7 +175,7 @@ with st.expander(_("Weekly figures (last 12 weeks)")):
                        "rejected": cc.NumberColumn(_("Rejected"), format="localized"),
                        "rejection_rate": cc.NumberColumn(_("Rejection rate"), format="percent"),
                        "pipeline_created": money_column(_("Pipeline created")),
-                       "won_amount": money_column(_("Won")),
+                       "won_amount": money_column(_("Won (amount at the win)")),
                        "won_deals": cc.NumberColumn(_("Deals won"), format="localized")})
     ui.download_csv(kpis, f"weekly-kpis-{scope.as_of}")
 st.caption(_("Each chart's menu (top right of the chart) saves it as a PNG."))
