@@ -149,7 +149,7 @@ def highlights(con, scope: Scope = Scope(), kpis: pd.DataFrame | None = None, mi
     page), text (the same sentence in English, for the CLI and other callers), page (pages/*.py
     path), kind (change / risk / best / worst / rejections).
     """
-    r = resolve(con, scope)
+    resolve(con, scope)
     cur = fmt.currency(con)
     out: list[dict] = []
 
@@ -208,11 +208,9 @@ def highlights(con, scope: Scope = Scope(), kpis: pd.DataFrame | None = None, mi
         top = by_ae[by_ae["stands_out"]].iloc[0]
         add("rejections", "pages/rejections.py",
             # Named as what it is: the cohort's rate (the Rejections page's), not this week's tile.
-            msg("AE {ae}'s leads are rejected {ratio} the team rate ({rate} vs {team} of the hand-offs of leads "
-                "created {start} – {end}).",
+            msg("AE {ae}'s leads are rejected {ratio} the team rate ({rate} vs {team} of the cohort's hand-offs).",
                 ae=readable(top["grp"]), ratio=fmt.Times(top["rejection_rate"] / team),
-                rate=fmt.Pct(top["rejection_rate"]), team=fmt.Pct(team), start=fmt.Date(r.date_from),
-                end=fmt.Date(min(r.date_to, r.as_of))))
+                rate=fmt.Pct(top["rejection_rate"]), team=fmt.Pct(team)))
     return out[:5]
 
 

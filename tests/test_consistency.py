@@ -32,7 +32,7 @@ def test_the_weeks_rejection_rate_and_the_cohorts_each_say_what_they_are(sample_
     assert "Tiles: what happened in the 7 days to 20 Nov 2026" in captions
     highlights = " ".join(str(m.value) for m in home.markdown)
     if "team rate" in highlights:       # the AE highlight names the cohort it measures
-        assert "of the hand-offs of leads created" in highlights
+        assert "of the cohort's hand-offs" in highlights
     rejections = run_app(sample_db, "pages/rejections.py")
     assert any("the cohort in the sidebar" in str(c.value) for c in rejections.caption)
 
