@@ -228,20 +228,22 @@ def group_expression(con, column: str | None, alias: str = "l") -> exp.Expressio
     return exp.func("coalesce", exp.cast(sqlcompose.col(column, alias), "VARCHAR"), exp.Literal.string("(blank)"))
 
 
-def opportunity_scope(filter_params: tuple[tuple[str, tuple[str, ...]], ...]) -> exp.Select:
-    """The body of ``opps(opportunity_id, ...)``: the opportunities that exist at D, for the scope
-    (``Resolved.filter_params``).
+def opportunity_scope(filter_params: tuple[tuple[str, tuple[str, ...]], ...], *,
+                      created_by_as_of: bool = False) -> exp.Query:
+    """The body of ``opps``: the opportunities in scope (funnel/sql/opportunity_scope.sql), for
+    ``Resolved.filter_params``; with ``created_by_as_of`` only those created by D ($as_end).
 
-    Opportunities are not tied to the lead cohort's dates (a pipeline is a pipeline); dimension
-    filters apply through the opportunity's lead, so an unlinked deal drops out only when a
-    dimension filter is set.
+    Dimension filters apply through the opportunity's lead, so an unlinked deal drops out only
+    when a dimension filter is set.
     """
-    q = exp.select("o.*").from_("opportunities AS o")
-    created = exp.column("created_at", table="o") < sqlcompose.param("as_end")
+    q = sqlcompose.query("opportunity_scope")
+    conditions = []
+    if created_by_as_of:
+        conditions.append(exp.column("created_at", table="o") < sqlcompose.param("as_end"))
     if filter_params:
-        return q.join("leads AS l", on="l.lead_id = o.lead_id").where(
-            sqlcompose.all_of(created, dimension_condition(filter_params, "l")))
-    return q.where(created)
+        q = q.join("leads AS l", on="l.lead_id = o.lead_id", copy=False)
+        conditions.append(dimension_condition(filter_params, "l"))
+    return q.where(*conditions, copy=False) if conditions else q
 
 
 def parse_filters(items: list[str] | None) -> tuple[tuple[str, tuple[str, ...]], ...]:

@@ -46,7 +46,7 @@ def _visits(filter_params: tuple, direct: bool, funnel: str, owner: bool = False
              .where("h.entered_at IS NOT NULL"))
         if owner:
             q = q.select("o.owner AS owner")
-        return {"visits": q, "opps": opportunity_scope(filter_params)}
+        return {"visits": q, "opps": opportunity_scope(filter_params, created_by_as_of=True)}
     raise ConfigError(f"Unknown funnel '{funnel}'.", hint="Use 'lead' or 'opportunity'.")
 
 
