@@ -9,7 +9,7 @@ from sqlglot import exp
 from . import fmt, i18n, labels, sqlcompose, store
 from .errors import ConfigError
 from .i18n import N_, msg
-from .query import Resolved, Scope, cohort_condition, group_expression, resolve, run
+from .query import Resolved, Scope, check_breakdown, cohort_condition, group_expression, resolve, run
 
 #: Cohort period → (date_trunc unit, the period's length) for conversion_trend.
 GRAINS = {"week": ("week", "INTERVAL 7 DAY"), "month": ("month", "INTERVAL 1 MONTH")}
@@ -26,9 +26,7 @@ def _group_expression(group: _Group, alias: str) -> exp.Expression:
     kind, value = group
     if kind == "period":
         return exp.func("date_trunc", exp.Literal.string(GRAINS[value][0]), exp.column("created_at", table=alias))
-    if value is None:
-        return exp.cast(exp.Literal.string("All leads"), "VARCHAR")
-    return exp.func("coalesce", exp.cast(sqlcompose.col(value, alias), "VARCHAR"), exp.Literal.string("(blank)"))
+    return group_expression(value, alias)
 
 
 def _group_columns(group: _Group) -> tuple[str, ...]:
@@ -64,14 +62,14 @@ def _conversion_sql(name: str, group: _Group, filter_params: tuple, direct: bool
         q = sqlcompose.with_cte(q, "grain", exp.select(exp.alias_(sqlcompose.parse(GRAINS[group[1]][1]),
                                                                    "period_length")))
     q = _cohort_and_reach(q, group, "period" if group[0] == "period" else "grp", filter_params, direct)
-    return sqlcompose.to_sql(q)
+    return sqlcompose.to_sql(q, name)
 
 
 def _shape(con, r: Resolved, group: _Group) -> tuple:
     """(group, filter_params, direct): the hashable key of a conversion query's text."""
     kind, column = group
-    if kind == "breakdown" and column is not None:
-        group_expression(con, column)       # checks the column against the leads table
+    if kind == "breakdown":
+        check_breakdown(con, column)
     direct = r.filters_on_copied_columns and set(_group_columns(group)) <= set(store.DERIVED_LEAD_COLUMNS)
     return group, r.filter_params, direct
 
@@ -119,7 +117,7 @@ def _histogram_sql(edges: tuple[int, ...], filter_params: tuple, direct: bool) -
     for lo, hi in zip(edges, edges[1:]):
         band = band.when(days < hi, exp.Literal.string(f"{lo}–{hi} d"))
     band = band.else_(exp.Literal.string(f"{edges[-1]}+ d"))
-    return sqlcompose.to_sql(sqlcompose.replace_projection(q, "band", band))
+    return sqlcompose.to_sql(sqlcompose.replace_projection(q, "band", band), "time_to_convert_histogram")
 
 
 def time_to_convert_histogram(con, scope: Scope = Scope(), bins_days: tuple[int, ...] = (0, 1, 3, 7, 14, 30, 60, 90, 180, 365)) -> pd.DataFrame:

@@ -51,17 +51,9 @@ class Resolved:
     dimension_where: str       # the dimension filters alone ("TRUE" when none)
     params: dict               # bound values for cohort_where and the common parameters
     dimension_terms: tuple[tuple[str, str], ...] = ()   # (quoted column, "$f0_0, $f0_1") per filter
-    # (column, (parameter names of its values)) per filter: the shape of the query, without values
+    # (column, (parameter names of its values)) per filter: the shape of a query, without values —
+    # a cache key for composed SQL (see cohort_condition)
     filter_params: tuple[tuple[str, tuple[str, ...]], ...] = ()
-
-    def cohort_condition(self, alias: str) -> exp.Expression:
-        """The cohort as a sqlglot condition over a table aliased ``alias`` that carries created_at
-        and the filtered columns (``leads``, or a derived table for the copied columns)."""
-        return cohort_condition(self.filter_params, alias)
-
-    def dimension_condition(self, alias: str) -> exp.Expression:
-        """The dimension filters alone over ``alias`` (TRUE when none)."""
-        return dimension_condition(self.filter_params, alias)
 
     def cohort_where_on(self, alias: str) -> str:
         """``cohort_where`` over a table aliased ``alias`` that carries created_at and the filtered columns."""
@@ -194,7 +186,9 @@ def dimension_condition(filter_params: tuple[tuple[str, tuple[str, ...]], ...], 
 
 
 def cohort_condition(filter_params: tuple[tuple[str, tuple[str, ...]], ...], alias: str) -> exp.Expression:
-    """The cohort's dates ($cohort_start, $cohort_end) and dimension filters over ``alias``."""
+    """The cohort's dates ($cohort_start, $cohort_end) and dimension filters over a table aliased
+    ``alias`` that carries created_at and the filtered columns (``leads``, or a derived table for
+    the copied columns)."""
     created = exp.column("created_at", table=alias)
     return sqlcompose.all_of(created >= sqlcompose.param("cohort_start"), created < sqlcompose.param("cohort_end"),
                              *(() if not filter_params else (dimension_condition(filter_params, alias),)))
@@ -217,14 +211,18 @@ def group_expr(con, column: str | None, alias: str = "l") -> str:
     return f"coalesce(CAST({alias}.{store.quote_ident(column)} AS VARCHAR), '(blank)')"
 
 
-def group_expression(con, column: str | None, alias: str = "l") -> exp.Expression:
-    """:func:`group_expr` as a sqlglot expression (the column checked against the leads table)."""
-    if column is None:
-        return exp.cast(exp.Literal.string("All leads"), "VARCHAR")
+def check_breakdown(con, column: str | None) -> None:
+    """Refuse a breakdown column that is not a column of leads (the whitelist)."""
     columns = store.lead_attribute_columns(con)
-    if column not in columns:
+    if column is not None and column not in columns:
         raise ConfigError(f"There is no lead column called '{column}' to break down by.",
                           hint=f"Choose one of: {', '.join(sorted(columns))}.")
+
+
+def group_expression(column: str | None, alias: str = "l") -> exp.Expression:
+    """:func:`group_expr` as a sqlglot expression, for a ``column`` :func:`check_breakdown` passed."""
+    if column is None:
+        return exp.cast(exp.Literal.string("All leads"), "VARCHAR")
     return exp.func("coalesce", exp.cast(sqlcompose.col(column, alias), "VARCHAR"), exp.Literal.string("(blank)"))
 
 

@@ -95,7 +95,7 @@ def _rejection_sql(filter_params: tuple, every_lead: bool, n_stages: int, carry:
     for cte, alias in (("ev", "v"), ("handoffs", None), ("rej", None), ("rj", "r")):
         for c in carry:
             ctes[cte].select(exp.column(c, table=alias), copy=False)
-    return sqlcompose.to_sql(q.args["with_"]), sqlcompose.to_sql(q)
+    return sqlcompose.to_sql(q.args["with_"]), sqlcompose.to_sql(q, "rejection_events")
 
 
 def _cohort_is_every_lead(con, r: Resolved) -> bool:

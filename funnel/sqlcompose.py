@@ -164,9 +164,12 @@ def replace_projection(q: exp.Select, alias: str, expression: exp.Expression) ->
     raise QueryError(f"The query has no output column '{alias}'.")
 
 
-def to_sql(q: exp.Expression) -> str:
-    """DuckDB text of a tree; comments dropped (they stay in the .sql files)."""
-    return q.sql(dialect=DIALECT, comments=False)
+def to_sql(q: exp.Expression, name: str | None = None) -> str:
+    """DuckDB text of a tree; comments dropped (they stay in the .sql files). With ``name``, a first
+    line ``-- NAME: funnel/sql/NAME.sql`` says which named query a statement is, in logs, profiles
+    and the Spark plan checks (tests/test_engine_parity.py knows time in stage by it)."""
+    text = q.sql(dialect=DIALECT, comments=False)
+    return f"-- {name}: funnel/sql/{name}.sql\n{text}" if name else text
 
 
 def placeholders(q: exp.Expression | str) -> set[str]:

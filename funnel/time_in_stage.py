@@ -62,7 +62,7 @@ def _for_scope(name: str, filter_params: tuple, direct: bool, funnel: str, owner
 def _scoped_sql(name: str, filter_params: tuple, direct: bool, funnel: str) -> str:
     """The text of a time-in-stage query (time_in_stage, survival_curves, time_in_stage_and_curves,
     sla_summary) for one query shape; parsed once per shape."""
-    return sqlcompose.to_sql(_for_scope(name, filter_params, direct, funnel))
+    return sqlcompose.to_sql(_for_scope(name, filter_params, direct, funnel), name)
 
 
 def _shape(r: Resolved, funnel: str) -> tuple:
@@ -139,7 +139,7 @@ def _stuck_sql(filter_params: tuple, direct: bool, funnel: str, n_stages: int) -
         sqlcompose.ctes(q)["cur"].where(
             exp.In(this=exp.column("stage", table="v"), expressions=[sqlcompose.param(f"s{i}") for i in range(n_stages)]),
             copy=False)
-    return sqlcompose.to_sql(q)
+    return sqlcompose.to_sql(q, "stuck_items")
 
 
 def sla_summary(con, scope: Scope = Scope(), funnel: str = "lead") -> pd.DataFrame:
@@ -219,7 +219,7 @@ def _breaches_sql(filter_params: tuple, direct: bool, funnel: str, grain: str) -
     q = sqlcompose.with_cte(q, "grain", exp.select(exp.alias_(sqlcompose.parse(length), "period_length")))
     sqlcompose.replace_projection(sqlcompose.ctes(q)["v"], "period",
                                   exp.func("date_trunc", exp.Literal.string(unit), exp.column("entered_at", table="v")))
-    return sqlcompose.to_sql(q)
+    return sqlcompose.to_sql(q, "sla_breaches")
 
 
 def _target_text(hours: float):

@@ -182,6 +182,7 @@ def test_generated_text_is_cached_per_query_shape(monkeypatch):
     real = sqlcompose.query
     monkeypatch.setattr(sqlcompose, "query", lambda name: calls.append(name) or real(name))
     a = conversion._conversion_sql("stage_conversion", ("breakdown", None), (), True)
+    assert a.startswith("-- stage_conversion: funnel/sql/stage_conversion.sql\nWITH ")   # named in logs and plans
     b = conversion._conversion_sql("stage_conversion", ("breakdown", None), (), True)
     assert a is b and calls == ["stage_conversion"]
     c = conversion._conversion_sql("stage_conversion", ("breakdown", "channel"), (("channel", ("f0_0",)),), True)
