@@ -9,10 +9,10 @@ from sqlglot import exp
 from . import fmt, i18n, labels, sqlcompose, store
 from .errors import ConfigError
 from .i18n import N_, msg
-from .query import Resolved, Scope, check_breakdown, cohort_condition, group_expression, resolve, run
+from .query import PERIOD_GRAINS, Resolved, Scope, check_breakdown, cohort_condition, group_expression, resolve, run
 
-#: Cohort period → (date_trunc unit, the period's length) for conversion_trend.
-GRAINS = {"week": ("week", "INTERVAL 7 DAY"), "month": ("month", "INTERVAL 1 MONTH")}
+#: Cohort periods of the trend.
+GRAINS = PERIOD_GRAINS
 
 #: Without a conversion window, a cohort counts as complete this many days after its last lead.
 DEFAULT_MATURITY_DAYS = 90

@@ -24,6 +24,9 @@ from .errors import ConfigError, FunnelError
 #: Dimensions offered as global filters and breakdowns (any other lead attribute also works).
 DIMENSIONS = ("channel", "segment", "region", "sdr", "ae")
 
+#: A period a metric groups by → (its date_trunc unit, its length as an interval literal).
+PERIOD_GRAINS = {"week": ("week", "INTERVAL 7 DAY"), "month": ("month", "INTERVAL 1 MONTH")}
+
 
 @dataclass(frozen=True)
 class Scope:

@@ -9,11 +9,11 @@ from sqlglot import exp
 from . import access, audit, fmt, sqlcompose, store
 from .errors import ConfigError
 from .i18n import N_, msg
-from .query import Resolved, Scope, cohort_condition, opportunity_scope, resolve, run
+from .query import PERIOD_GRAINS, Resolved, Scope, cohort_condition, opportunity_scope, resolve, run
 
 FUNNELS = ("lead", "opportunity")
-#: Period of entry → (date_trunc unit, the period's length) for sla_breaches.
-GRAINS = {"week": ("week", "INTERVAL 7 DAY"), "month": ("month", "INTERVAL 1 MONTH")}
+#: Periods of entry of sla_breaches.
+GRAINS = PERIOD_GRAINS
 
 
 def _visits(filter_params: tuple, direct: bool, funnel: str, owner: bool = False) -> dict[str, exp.Query]:
