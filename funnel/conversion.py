@@ -1,35 +1,77 @@
 """Stage conversion (metrics.md §1): the cohort funnel, its breakdowns, trend and time to convert."""
 from __future__ import annotations
 
-import pandas as pd
+from functools import lru_cache
 
-from . import fmt, i18n, labels, store
+import pandas as pd
+from sqlglot import exp
+
+from . import fmt, i18n, labels, sqlcompose, store
 from .errors import ConfigError
 from .i18n import N_, msg
-from .query import Resolved, Scope, group_expr, resolve, run, sql
+from .query import PERIOD_GRAINS, Resolved, Scope, check_breakdown, cohort_condition, group_expression, resolve, run
 
-GRAINS = {"week": "INTERVAL 7 DAY", "month": "INTERVAL 1 MONTH"}
+#: Cohort periods of the trend.
+GRAINS = PERIOD_GRAINS
 
 #: Without a conversion window, a cohort counts as complete this many days after its last lead.
 DEFAULT_MATURITY_DAYS = 90
 
+#: How a cohort lead is grouped: a breakdown column of leads (None: one group), or a cohort
+#: period ("week"/"month"). With the filters, the whole shape of a conversion query.
+_Group = tuple[str, str | None]
 
-def _cohort_with(r: Resolved, extra: str) -> str:
-    return f"cohort AS (SELECT l.lead_id, l.created_at, {extra} FROM leads l WHERE {r.cohort_where})"
+
+def _group_expression(group: _Group, alias: str) -> exp.Expression:
+    kind, value = group
+    if kind == "period":
+        return exp.func("date_trunc", exp.Literal.string(GRAINS[value][0]), exp.column("created_at", table=alias))
+    return group_expression(value, alias)
 
 
-def _reach(r: Resolved, label: str, columns: tuple[str, ...], cohort_column: str = "grp") -> str:
-    """``(grp, position, first_reached_at, created_at)`` rows of lead_reach for the cohort's leads.
+def _group_columns(group: _Group) -> tuple[str, ...]:
+    kind, value = group
+    return ("created_at",) if kind == "period" else ((value,) if value is not None else ())
 
-    ``label`` is the group expression over alias ``{a}``, using only ``columns`` of the lead. When
-    the filters and those columns are all copied into lead_reach it is read alone; otherwise it is
-    joined to the cohort (whose ``cohort_column`` is the same expression over leads).
+
+def _cohort_and_reach(q: exp.Query, group: _Group, group_name: str,
+                      filter_params: tuple, direct: bool) -> exp.Query:
+    """``q`` with its cohort (lead_id, created_at, ``group_name``) and reach (grp, position,
+    first_reached_at, created_at) CTEs set for the scope's filters and the group.
+
+    When the filters and the group's columns are all copied into lead_reach (``direct``), reach
+    reads lead_reach alone; otherwise it is the file's default, lead_reach joined to the cohort.
     """
-    if r.filters_on_copied_columns and set(columns) <= set(store.DERIVED_LEAD_COLUMNS):
-        return (f"(SELECT {label.replace('{a}', 'r')} AS grp, r.position, r.first_reached_at, r.created_at "
-                f"FROM lead_reach r WHERE {r.cohort_where_on('r')})")
-    return (f"(SELECT c.{cohort_column} AS grp, r.position, r.first_reached_at, c.created_at "
-            "FROM lead_reach r JOIN cohort c ON c.lead_id = r.lead_id)")
+    cohort = (exp.select("l.lead_id", "l.created_at", exp.alias_(_group_expression(group, "l"), group_name))
+              .from_("leads AS l").where(cohort_condition(filter_params, "l")))
+    q = sqlcompose.with_cte(q, "cohort", cohort)
+    if direct:
+        reach = (exp.select(exp.alias_(_group_expression(group, "r"), "grp"), "r.position", "r.first_reached_at",
+                            "r.created_at")
+                 .from_("lead_reach AS r").where(cohort_condition(filter_params, "r")))
+        q = sqlcompose.with_cte(q, "reach", reach)
+    return q
+
+
+@lru_cache(maxsize=256)
+def _conversion_sql(name: str, group: _Group, filter_params: tuple, direct: bool) -> str:
+    """The text of ``stage_conversion`` / ``time_to_convert_histogram`` (grouped by a breakdown) or
+    ``conversion_trend`` (by a period) for one query shape; parsed once per shape."""
+    q = sqlcompose.query(name)
+    if group[0] == "period":
+        q = sqlcompose.with_cte(q, "grain", exp.select(exp.alias_(sqlcompose.parse(GRAINS[group[1]][1]),
+                                                                   "period_length")))
+    q = _cohort_and_reach(q, group, "period" if group[0] == "period" else "grp", filter_params, direct)
+    return sqlcompose.to_sql(q, name)
+
+
+def _shape(con, r: Resolved, group: _Group) -> tuple:
+    """(group, filter_params, direct): the hashable key of a conversion query's text."""
+    kind, column = group
+    if kind == "breakdown":
+        check_breakdown(con, column)
+    direct = r.filters_on_copied_columns and set(_group_columns(group)) <= set(store.DERIVED_LEAD_COLUMNS)
+    return group, r.filter_params, direct
 
 
 def stage_conversion(con, scope: Scope = Scope(), breakdown: str | None = None) -> pd.DataFrame:
@@ -39,9 +81,7 @@ def stage_conversion(con, scope: Scope = Scope(), breakdown: str | None = None) 
     """
     r = resolve(con, scope)
     store.ensure_derived(con)
-    label = group_expr(con, breakdown, "{a}")
-    q = (sql("stage_conversion").replace("{cohort}", _cohort_with(r, f"{label.replace('{a}', 'l')} AS grp"))
-         .replace("{reach}", _reach(r, label, (breakdown,) if breakdown else ())))
+    q = _conversion_sql("stage_conversion", *_shape(con, r, ("breakdown", breakdown)))
     return run(con, q, r.params)
 
 
@@ -57,10 +97,7 @@ def conversion_trend(con, scope: Scope = Scope(), grain: str = "month",
     r = resolve(con, scope)
     store.ensure_derived(con)
     maturity = r.window_days if r.window_days is not None else (maturity_days or DEFAULT_MATURITY_DAYS)
-    q = (sql("conversion_trend")
-         .replace("{cohort}", _cohort_with(r, f"date_trunc('{grain}', l.created_at) AS period"))
-         .replace("{reach}", _reach(r, f"date_trunc('{grain}', {{a}}.created_at)", ("created_at",), "period"))
-         .replace("{period_interval}", GRAINS[grain]))
+    q = _conversion_sql("conversion_trend", *_shape(con, r, ("period", grain)))
     return run(con, q, {**r.params, "maturity_days": maturity})
 
 
@@ -70,31 +107,25 @@ def time_to_convert(con, scope: Scope = Scope()) -> pd.DataFrame:
     return df[["stage", "position", "reached", "median_days_to_reach"]].iloc[1:].reset_index(drop=True)
 
 
+@lru_cache(maxsize=64)
+def _histogram_sql(edges: tuple[int, ...], filter_params: tuple, direct: bool) -> str:
+    """time_to_convert_histogram's text: its band column's CASE built for ``edges``."""
+    q = sqlcompose.query("time_to_convert_histogram")
+    q = _cohort_and_reach(q, ("breakdown", None), "grp", filter_params, direct)
+    days = exp.column("days")
+    band = exp.Case().when(days < 0, exp.Literal.string("before creation"))
+    for lo, hi in zip(edges, edges[1:]):
+        band = band.when(days < hi, exp.Literal.string(f"{lo}–{hi} d"))
+    band = band.else_(exp.Literal.string(f"{edges[-1]}+ d"))
+    return sqlcompose.to_sql(sqlcompose.replace_projection(q, "band", band), "time_to_convert_histogram")
+
+
 def time_to_convert_histogram(con, scope: Scope = Scope(), bins_days: tuple[int, ...] = (0, 1, 3, 7, 14, 30, 60, 90, 180, 365)) -> pd.DataFrame:
     """How many cohort leads first reached each stage within each band of days since creation."""
     r = resolve(con, scope)
     store.ensure_derived(con)
-    edges = list(bins_days)
-    case = " ".join(
-        f"WHEN days < {edges[i + 1]} THEN '{edges[i]}–{edges[i + 1]} d'" for i in range(len(edges) - 1)
-    )
-    q = f"""
-    WITH {_cohort_with(r, "1 AS grp")},
-    fs AS (SELECT stage, position FROM stage_config
-           WHERE funnel = 'lead' AND position IS NOT NULL AND kind IN ('open', 'won')),
-    d AS (
-        SELECT fs.stage, fs.position,
-               (epoch(r.first_reached_at) - epoch(r.created_at)) / 86400.0 AS days
-        FROM {_reach(r, "1", ())} r JOIN fs ON fs.position = r.position
-        WHERE r.first_reached_at < $as_end AND fs.position > (SELECT min(position) FROM fs)
-          AND ($window_days IS NULL
-               OR r.first_reached_at <= r.created_at + CAST($window_days AS INTEGER) * INTERVAL 1 DAY)
-    )
-    SELECT stage, position,
-           CASE WHEN days < 0 THEN 'before creation' {case} ELSE '{edges[-1]}+ d' END AS band,
-           min(days) AS band_order, count(*) AS leads
-    FROM d GROUP BY 1, 2, 3 ORDER BY position, band_order
-    """
+    _, filter_params, direct = _shape(con, r, ("breakdown", None))
+    q = _histogram_sql(tuple(int(e) for e in bins_days), filter_params, direct)
     return run(con, q, r.params)
 
 

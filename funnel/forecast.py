@@ -11,14 +11,17 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 import numpy as np
 import pandas as pd
 
-from . import access, audit, fmt, store
+from sqlglot import exp
+
+from . import access, audit, fmt, sqlcompose, store
 from .errors import ConfigError
 from .i18n import N_, Message, msg
-from .query import Resolved, Scope, add_months, month_start, resolve, run, sql
+from .query import Resolved, Scope, add_months, month_start, opportunity_scope, resolve, run
 
 METHODS = ("configured", "historical")
 METHOD_LABELS = {"configured": N_("Configured probabilities"), "historical": N_("Historical win rates")}
@@ -81,35 +84,62 @@ class _Moment:
 
 
 def _opps_cte(r: Resolved) -> str:
-    """``opps``: the opportunities in scope. Each moment keeps only those created before it.
-
-    Opportunities are not tied to the lead cohort's dates (a pipeline is a pipeline); dimension
-    filters apply through the opportunity's lead, so an unlinked deal drops out only when a
-    dimension filter is set.
-    """
-    cols = "o.opportunity_id, o.lead_id, o.account, o.created_at, o.amount, o.close_date, o.owner, o.segment, o.product"
-    if r.has_dimension_filter:
-        return (f"opps AS (SELECT {cols} FROM opportunities o JOIN leads l ON l.lead_id = o.lead_id "
-                f"WHERE {r.dimension_where})")
-    return f"opps AS (SELECT {cols} FROM opportunities o)"
+    """``opps AS (…)``: the opportunities in scope (query.opportunity_scope, one definition). Each
+    moment keeps only those created before it."""
+    return _cte_sql("opps", r.filter_params)
 
 
-def _in_scope(r: Resolved) -> str:
-    """The join that keeps a deal_history row ``h`` only for deals in scope: none without a
-    dimension filter (every deal is; the join would cost a third of the query)."""
-    return "JOIN opps ON opps.opportunity_id = h.opportunity_id" if r.has_dimension_filter else ""
+@lru_cache(maxsize=64)
+def _cte_sql(name: str, filter_params: tuple) -> str:
+    """``name AS (…)`` for ``opps`` or ``fw`` of one scope shape."""
+    body = opportunity_scope(filter_params) if name == "opps" else _in_scope(sqlcompose.query("first_won"), "won",
+                                                                              filter_params)
+    return sqlcompose.to_sql(exp.CTE(this=body, alias=exp.TableAlias(this=exp.to_identifier(name))))
 
 
-def _moments_cte(moments: list[_Moment]) -> tuple[str, dict]:
+def _in_scope(q: exp.Query, cte: str, filter_params: tuple) -> exp.Query:
+    """``q`` with its CTE ``cte`` (reading deal_history ``h``) keeping only deals in scope: no join
+    without a dimension filter (every deal is; the join would cost a third of the query), else
+    the join to ``opps``. Changes ``q``."""
+    if filter_params:
+        body = sqlcompose.ctes(q)[cte]
+        join = exp.Join(this=exp.to_table("opps"),
+                        on=exp.column("opportunity_id", "opps").eq(exp.column("opportunity_id", "h")))
+        body.set("joins", [join, *(body.args.get("joins") or [])])   # first, where the slot was
+    return q
+
+
+def _moments_cte(moments: list[_Moment]) -> tuple[exp.CTE, dict]:
+    """``moments(moment_no, state_end, overdue_before, overdue_period, window_start)``, one row per
+    moment from bound values, and those values."""
     params: dict = {}
     rows = []
     for i, m in enumerate(moments):
         params.update({f"m{i}_end": m.state_end, f"m{i}_ob": m.overdue_before, f"m{i}_op": m.overdue_period,
                        f"m{i}_ws": m.window_start})
-        rows.append(f"({i}, CAST($m{i}_end AS TIMESTAMP), CAST($m{i}_ob AS DATE), CAST($m{i}_op AS DATE), "
-                    f"CAST($m{i}_ws AS TIMESTAMP))")
-    return ("moments(moment_no, state_end, overdue_before, overdue_period, window_start) AS "
-            f"(VALUES {', '.join(rows)})"), params
+        rows.append(exp.tuple_(exp.Literal.number(i), exp.cast(sqlcompose.param(f"m{i}_end"), "TIMESTAMP"),
+                               exp.cast(sqlcompose.param(f"m{i}_ob"), "DATE"),
+                               exp.cast(sqlcompose.param(f"m{i}_op"), "DATE"),
+                               exp.cast(sqlcompose.param(f"m{i}_ws"), "TIMESTAMP")))
+    return rows, params
+
+
+@lru_cache(maxsize=64)
+def _with_sql(filter_params: tuple, n_moments: int) -> str:
+    """``WITH opps, moments, st, rates`` for one shape: st is pipeline_state with the deals in scope
+    and its default moment replaced by the moments CTE ahead of it."""
+    rows, _ = _moments_cte([_Moment.as_of(date(2000, 1, 1))] * n_moments)
+    moments = exp.CTE(this=exp.select("*").from_(exp.values(rows, alias="_values")),
+                      alias=exp.TableAlias(this=exp.to_identifier("moments"),
+                                           columns=[exp.to_identifier(c) for c in ("moment_no", "state_end",
+                                                    "overdue_before", "overdue_period", "window_start")]))
+    state = _in_scope(sqlcompose.query("pipeline_state"), "state", filter_params)
+    state.args["with_"].set("expressions", [c for c in state.args["with_"].expressions if c.alias_or_name != "moments"])
+    ctes = [exp.CTE(this=opportunity_scope(filter_params), alias=exp.TableAlias(this=exp.to_identifier("opps"))),
+            moments,
+            exp.CTE(this=state, alias=exp.TableAlias(this=exp.to_identifier("st"))),
+            exp.CTE(this=sqlcompose.query("stage_win_rates"), alias=exp.TableAlias(this=exp.to_identifier("rates")))]
+    return sqlcompose.to_sql(exp.With(expressions=ctes)) + "\n"
 
 
 def _with(con, r: Resolved, moments: list[_Moment], method: str = "configured") -> tuple[str, dict]:
@@ -120,11 +150,8 @@ def _with(con, r: Resolved, moments: list[_Moment], method: str = "configured") 
     """
     _check_method(method)
     store.ensure_derived(con)
-    mcte, params = _moments_cte(moments)
-    state = sql('pipeline_state').replace('{in_scope}', _in_scope(r))
-    prefix = (f"WITH {_opps_cte(r)},\n{mcte},\n"
-              f"st AS ({state}),\n"
-              f"rates AS ({sql('stage_win_rates')})\n")
+    _, params = _moments_cte(moments)
+    prefix = _with_sql(r.filter_params, len(moments))
     return prefix, {**r.params, **params, "method": method, "min_closed": MIN_CLOSED_FOR_HISTORICAL}
 
 
@@ -132,7 +159,7 @@ def _first_won_cte(r: Resolved) -> str:
     """``fw(opportunity_id, won_at, amount)``: each deal in scope's first won event by D and its
     amount as of that event — the backtest's actual, and the targets' won (metrics.md §4, §7).
     Needs ``opps`` (from :func:`_with`) and binds $as_end."""
-    return f"fw AS ({sql('first_won').replace('{in_scope}', _in_scope(r))})"
+    return _cte_sql("fw", r.filter_params)
 
 
 _OPEN_DEALS = """

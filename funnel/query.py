@@ -16,11 +16,16 @@ from importlib import resources
 
 import pandas as pd
 
-from . import store
+from sqlglot import exp
+
+from . import sqlcompose, store
 from .errors import ConfigError, FunnelError
 
 #: Dimensions offered as global filters and breakdowns (any other lead attribute also works).
 DIMENSIONS = ("channel", "segment", "region", "sdr", "ae")
+
+#: A period a metric groups by → (its date_trunc unit, its length as an interval literal).
+PERIOD_GRAINS = {"week": ("week", "INTERVAL 7 DAY"), "month": ("month", "INTERVAL 1 MONTH")}
 
 
 @dataclass(frozen=True)
@@ -49,6 +54,9 @@ class Resolved:
     dimension_where: str       # the dimension filters alone ("TRUE" when none)
     params: dict               # bound values for cohort_where and the common parameters
     dimension_terms: tuple[tuple[str, str], ...] = ()   # (quoted column, "$f0_0, $f0_1") per filter
+    # (column, (parameter names of its values)) per filter: the shape of a query, without values —
+    # a cache key for composed SQL (see cohort_condition)
+    filter_params: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def cohort_where_on(self, alias: str) -> str:
         """``cohort_where`` over a table aliased ``alias`` that carries created_at and the filtered columns."""
@@ -145,6 +153,7 @@ def resolve(con, scope: Scope) -> Resolved:
     }
     dims: list[str] = []
     terms: list[tuple[str, str]] = []
+    keys: list[tuple[str, tuple[str, ...]]] = []
     clean_filters = []
     for i, (column, values) in enumerate(scope.filters):
         if column not in columns:
@@ -161,11 +170,31 @@ def resolve(con, scope: Scope) -> Resolved:
             names.append(f"${key}")
         dims.append(f"CAST(l.{store.quote_ident(column)} AS VARCHAR) IN ({', '.join(names)})")
         terms.append((store.quote_ident(column), ", ".join(names)))
+        keys.append((column, tuple(name[1:] for name in names)))
         clean_filters.append((column, values))
     return Resolved(as_of=as_of, date_from=date_from, date_to=date_to, filters=tuple(clean_filters),
                     window_days=scope.window_days,
                     cohort_where=" AND ".join(["l.created_at >= $cohort_start", "l.created_at < $cohort_end", *dims]),
-                    dimension_where=" AND ".join(dims) or "TRUE", params=params, dimension_terms=tuple(terms))
+                    dimension_where=" AND ".join(dims) or "TRUE", params=params, dimension_terms=tuple(terms),
+                    filter_params=tuple(keys))
+
+
+def dimension_condition(filter_params: tuple[tuple[str, tuple[str, ...]], ...], alias: str) -> exp.Expression:
+    """``CAST(alias."col" AS VARCHAR) IN ($f0_0, …) AND …`` for ``Resolved.filter_params`` (whose
+    columns resolve() checked against the leads table); TRUE when there are none."""
+    return sqlcompose.all_of(*(
+        exp.In(this=exp.cast(sqlcompose.col(column, alias), "VARCHAR"),
+               expressions=[sqlcompose.param(k) for k in keys])
+        for column, keys in filter_params))
+
+
+def cohort_condition(filter_params: tuple[tuple[str, tuple[str, ...]], ...], alias: str) -> exp.Expression:
+    """The cohort's dates ($cohort_start, $cohort_end) and dimension filters over a table aliased
+    ``alias`` that carries created_at and the filtered columns (``leads``, or a derived table for
+    the copied columns)."""
+    created = exp.column("created_at", table=alias)
+    return sqlcompose.all_of(created >= sqlcompose.param("cohort_start"), created < sqlcompose.param("cohort_end"),
+                             *(() if not filter_params else (dimension_condition(filter_params, alias),)))
 
 
 def cohort_cte(r: Resolved) -> str:
@@ -185,26 +214,37 @@ def group_expr(con, column: str | None, alias: str = "l") -> str:
     return f"coalesce(CAST({alias}.{store.quote_ident(column)} AS VARCHAR), '(blank)')"
 
 
-def cohort_rows(r: Resolved, table: str, alias: str, joins: str = "") -> str:
-    """``FROM``-clause body: the rows of a derived per-lead table (``lead_visits``, ``lead_reach``)
-    whose lead is in the cohort. Filters on the copied columns are read from the table itself;
-    any other lead attribute needs the join to leads. ``joins`` go before the WHERE."""
-    if r.filters_on_copied_columns:
-        return f"{table} {alias} {joins} WHERE {r.cohort_where_on(alias)}"
-    return f"{table} {alias} JOIN leads l ON l.lead_id = {alias}.lead_id {joins} WHERE {r.cohort_where}"
+def check_breakdown(con, column: str | None) -> None:
+    """Refuse a breakdown column that is not a column of leads (the whitelist)."""
+    columns = store.lead_attribute_columns(con)
+    if column is not None and column not in columns:
+        raise ConfigError(f"There is no lead column called '{column}' to break down by.",
+                          hint=f"Choose one of: {', '.join(sorted(columns))}.")
 
 
-def opportunity_scope_cte(r: Resolved) -> str:
-    """``opps(opportunity_id, ...)``: the opportunities that exist at D, for the scope.
+def group_expression(column: str | None, alias: str = "l") -> exp.Expression:
+    """:func:`group_expr` as a sqlglot expression, for a ``column`` :func:`check_breakdown` passed."""
+    if column is None:
+        return exp.cast(exp.Literal.string("All leads"), "VARCHAR")
+    return exp.func("coalesce", exp.cast(sqlcompose.col(column, alias), "VARCHAR"), exp.Literal.string("(blank)"))
 
-    Opportunities are not tied to the lead cohort's dates (a pipeline is a pipeline); dimension
-    filters apply through the opportunity's lead, so an unlinked deal drops out only when a
-    dimension filter is set.
+
+def opportunity_scope(filter_params: tuple[tuple[str, tuple[str, ...]], ...], *,
+                      created_by_as_of: bool = False) -> exp.Query:
+    """The body of ``opps``: the opportunities in scope (funnel/sql/opportunity_scope.sql), for
+    ``Resolved.filter_params``; with ``created_by_as_of`` only those created by D ($as_end).
+
+    Dimension filters apply through the opportunity's lead, so an unlinked deal drops out only
+    when a dimension filter is set.
     """
-    if r.has_dimension_filter:
-        return ("opps AS (SELECT o.* FROM opportunities o JOIN leads l ON l.lead_id = o.lead_id "
-                f"WHERE o.created_at < $as_end AND {r.dimension_where})")
-    return "opps AS (SELECT o.* FROM opportunities o WHERE o.created_at < $as_end)"
+    q = sqlcompose.query("opportunity_scope")
+    conditions = []
+    if created_by_as_of:
+        conditions.append(exp.column("created_at", table="o") < sqlcompose.param("as_end"))
+    if filter_params:
+        q = q.join("leads AS l", on="l.lead_id = o.lead_id", copy=False)
+        conditions.append(dimension_condition(filter_params, "l"))
+    return q.where(*conditions, copy=False) if conditions else q
 
 
 def parse_filters(items: list[str] | None) -> tuple[tuple[str, tuple[str, ...]], ...]:

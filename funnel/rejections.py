@@ -8,13 +8,15 @@ Every query starts from the CTEs of ``sql/rejection_events.sql`` (cohort → its
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import pandas as pd
+from sqlglot import exp
 
-from . import fmt, i18n, store
+from . import fmt, i18n, sqlcompose, store
 from .errors import ConfigError
 from .i18n import N_, msg
-from .query import Resolved, Scope, group_expr, resolve, run, sql
+from .query import Resolved, Scope, cohort_condition, group_expr, resolve, run
 
 #: Breakdowns below this many hand-offs are flagged, so nobody is judged on three leads.
 SMALL_SAMPLE = 30
@@ -38,18 +40,24 @@ GRAINS = ("week", "month")
 
 def _base(con, scope: Scope, *, from_position: int | None = None,
           carry: tuple[str, ...] = ()) -> tuple[Resolved, dict, str]:
-    """(resolved scope, parameters, the shared CTEs ``cohort, ev, handoffs, rej, nxt, rj``).
+    """(resolved scope, parameters, the shared CTEs ``WITH cohort, ev, handoffs, rej, nxt, rj``).
 
     ``carry`` names lead columns copied into lead_visits (store.DERIVED_LEAD_COLUMNS) that ride
     along from the events to ``handoffs``, ``rej`` and ``rj``: a breakdown by them needs no join.
     A breakdown by any other column joins ``leads l`` to its per-lead (or per-rejection) rows."""
-    r, params, text = _query(con, scope, from_position=from_position, carry=carry)
-    return r, params, text.split("\n-- select\n", 1)[0].rstrip()
+    r, params, shape = _resolved_shape(con, scope, from_position=from_position, carry=carry)
+    return r, params, _rejection_sql(*shape)[0]
 
 
 def _query(con, scope: Scope, *, from_position: int | None = None,
            carry: tuple[str, ...] = ()) -> tuple[Resolved, dict, str]:
-    """The whole rejection_events query with its slots filled.
+    """The whole rejection_events query composed for the scope."""
+    r, params, shape = _resolved_shape(con, scope, from_position=from_position, carry=carry)
+    return r, params, _rejection_sql(*shape)[1]
+
+
+def _resolved_shape(con, scope: Scope, *, from_position: int | None, carry: tuple[str, ...]):
+    """(resolved scope, parameters, the query's shape for :func:`_rejection_sql`).
 
     ``ev`` holds the hand-off and rejection events, plus, with ``from_position``, the events into
     funnel stages (open or won) at that position or later.
@@ -65,14 +73,29 @@ def _query(con, scope: Scope, *, from_position: int | None = None,
             wanted.append(s.stage)
     stage_params = {f"stage{i}": s for i, s in enumerate(dict.fromkeys(wanted))}
     params.update(stage_params)
-    cohort = f"cohort AS (SELECT l.lead_id, l.created_at FROM leads l WHERE {r.cohort_where})"
-    cohort_join = "" if _cohort_is_every_lead(con, r) else "JOIN cohort c ON c.lead_id = v.lead_id"
-    text = (sql("rejection_events").replace("{cohort}", cohort).replace("{cohort_join}", cohort_join)
-            .replace("{stages}", ", ".join(f"${k}" for k in stage_params))
-            .replace("{carry_v}", "".join(f", v.{c}" for c in carry))
-            .replace("{carry_r}", "".join(f", r.{c}" for c in carry))
-            .replace("{carry}", "".join(f", {c}" for c in carry)))
-    return r, params, text
+    unknown = [c for c in carry if c not in store.DERIVED_LEAD_COLUMNS]
+    if unknown:
+        raise ConfigError(f"Lead columns {unknown} are not carried by lead_visits.")
+    return r, params, (r.filter_params, _cohort_is_every_lead(con, r), len(stage_params), tuple(carry))
+
+
+@lru_cache(maxsize=256)
+def _rejection_sql(filter_params: tuple, every_lead: bool, n_stages: int, carry: tuple[str, ...]) -> tuple[str, str]:
+    """(the CTEs as a WITH clause, the whole query) of rejection_events for one query shape."""
+    q = sqlcompose.query("rejection_events")
+    q = sqlcompose.with_cte(q, "cohort", exp.select("l.lead_id", "l.created_at").from_("leads AS l")
+                            .where(cohort_condition(filter_params, "l")))
+    ctes = sqlcompose.ctes(q)
+    ev = ctes["ev"]
+    if every_lead:
+        ev.set("joins", [j for j in ev.args["joins"] if j.this.alias_or_name != "c"])
+    stage_in = next(i for i in ev.args["where"].find_all(exp.In) if i.this.sql() == "v.stage")
+    stage_in.replace(exp.In(this=exp.column("stage", table="v"),
+                            expressions=[sqlcompose.param(f"stage{i}") for i in range(n_stages)]))
+    for cte, alias in (("ev", "v"), ("handoffs", None), ("rej", None), ("rj", "r")):
+        for c in carry:
+            ctes[cte].select(exp.column(c, table=alias), copy=False)
+    return sqlcompose.to_sql(q.args["with_"]), sqlcompose.to_sql(q, "rejection_events")
 
 
 def _cohort_is_every_lead(con, r: Resolved) -> bool:

@@ -1,155 +1,87 @@
 """Time in stage (metrics.md §2): visits, censoring, Kaplan–Meier, SLA breaches, stuck items."""
 from __future__ import annotations
 
-import pandas as pd
+from functools import lru_cache
 
-from . import access, audit, fmt, store
+import pandas as pd
+from sqlglot import exp
+
+from . import access, audit, fmt, sqlcompose, store
 from .errors import ConfigError
 from .i18n import N_, msg
-from .query import Resolved, Scope, cohort_rows, opportunity_scope_cte, resolve, run, sql
+from .query import PERIOD_GRAINS, Resolved, Scope, cohort_condition, opportunity_scope, resolve, run
 
 FUNNELS = ("lead", "opportunity")
-GRAIN_INTERVALS = {"week": "INTERVAL 7 DAY", "month": "INTERVAL 1 MONTH"}
+#: Periods of entry of sla_breaches.
+GRAINS = PERIOD_GRAINS
 
 
-def visits_cte(r: Resolved, funnel: str, owner: bool = False) -> str:
-    """``visits(item_id, stage, entered_at, next_at[, owner])`` for the scope's items of ``funnel``.
+def _visits(filter_params: tuple, direct: bool, funnel: str, owner: bool = False) -> dict[str, exp.Query]:
+    """The CTEs giving ``visits(item_id, stage, entered_at, next_at[, owner])`` for the scope's
+    items of ``funnel``: ``{"visits": …}``, with ``opps`` ahead of it when deals are filtered
+    through their lead. ``direct``: every filter is on a column lead_visits carries.
 
     ``owner`` adds who is responsible for the item in that stage (only the stuck list needs it).
     """
     if funnel == "lead":
-        if not owner:
-            return ("visits AS (SELECT v.lead_id AS item_id, v.stage, v.entered_at, v.next_at "
-                    f"FROM {cohort_rows(r, 'lead_visits', 'v')})")
-        # The owner of a lead in a stage is the person of the team that owns the stage: the AE
-        # for sales stages (SQL, Opportunity, Rejected), else the SDR.
-        return ("visits AS (SELECT v.lead_id AS item_id, v.stage, v.entered_at, v.next_at, "
-                "CASE WHEN sc.team = 'sales' THEN coalesce(v.ae, v.sdr) ELSE coalesce(v.sdr, v.ae) END AS owner "
-                "FROM " + cohort_rows(r, "lead_visits", "v", "LEFT JOIN stage_config sc "
-                                      "ON sc.funnel = 'lead' AND sc.stage = v.stage") + ")")
+        q = exp.select("v.lead_id AS item_id", "v.stage", "v.entered_at", "v.next_at").from_("lead_visits AS v")
+        if direct:
+            q = q.where(cohort_condition(filter_params, "v"))
+        else:
+            q = q.join("leads AS l", on="l.lead_id = v.lead_id").where(cohort_condition(filter_params, "l"))
+        if owner:
+            # The owner of a lead in a stage is the person of the team that owns the stage: the AE
+            # for sales stages (SQL, Opportunity, Rejected), else the SDR.
+            q = q.select(sqlcompose.parse("CASE WHEN sc.team = 'sales' THEN coalesce(v.ae, v.sdr) "
+                                          "ELSE coalesce(v.sdr, v.ae) END AS owner"))
+            q = q.join("stage_config AS sc", on="sc.funnel = 'lead' AND sc.stage = v.stage", join_type="left")
+        return {"visits": q}
     if funnel == "opportunity":
         # entered_at is NULL on a deal's opening span (before its first event): not a visit
-        if not owner and not r.has_dimension_filter:   # every deal is in scope: no join needed
-            return ("visits AS (SELECT h.opportunity_id AS item_id, h.stage, h.entered_at, h.next_at "
-                    "FROM deal_history h WHERE h.entered_at IS NOT NULL AND h.created_at < $as_end)")
-        return (f"{opportunity_scope_cte(r)}, visits AS ("
-                "SELECT h.opportunity_id AS item_id, h.stage, h.entered_at, h.next_at"
-                + (", o.owner AS owner " if owner else " ") +
-                "FROM deal_history h JOIN opps o ON o.opportunity_id = h.opportunity_id "
-                "WHERE h.entered_at IS NOT NULL)")
+        if not owner and not filter_params:   # every deal is in scope: no join needed
+            return {"visits": exp.select("h.opportunity_id AS item_id", "h.stage", "h.entered_at", "h.next_at")
+                    .from_("deal_history AS h").where("h.entered_at IS NOT NULL AND h.created_at < $as_end")}
+        q = (exp.select("h.opportunity_id AS item_id", "h.stage", "h.entered_at", "h.next_at")
+             .from_("deal_history AS h").join("opps AS o", on="o.opportunity_id = h.opportunity_id")
+             .where("h.entered_at IS NOT NULL"))
+        if owner:
+            q = q.select("o.owner AS owner")
+        return {"visits": q, "opps": opportunity_scope(filter_params, created_by_as_of=True)}
     raise ConfigError(f"Unknown funnel '{funnel}'.", hint="Use 'lead' or 'opportunity'.")
 
 
-# Kaplan–Meier without grouping by duration, in one sort. Rank each stage's visits shortest first
-# and, at equal durations, finished before still-open ones. A finished visit's at-risk count is
-# then the number of visits not ranked before it, and the KM factor (1 - d/n) of a duration with d
-# exits splits into d factors (1 - 1/at_risk), one per finished visit — so the log-survival is a
-# running sum over finished visits in rank order. That running sum is taken per block of ranks
-# (cheap aggregates), and exactly inside the one block where survival crosses one half. A factor
-# with at_risk = 1 (everyone left) drops survival to zero: its log is -1e300.
-# Needs a ``visits`` CTE before it; parameters $funnel, $as_end and $km_points (blocks per stage).
-KM_CTES = """
-st AS (
-    SELECT stage, position, kind, row_number() OVER (ORDER BY stage) AS sid FROM stage_config
-    WHERE funnel = $funnel AND kind IN ('open', 'rejected', 'recycled')
-),
-v AS (
-    -- dur is clamped to [0, 2^55 - 1] µs (1,141 years) so that it stays inside its bits of the
-    -- sort key below: a longer visit (only a database from before the import's date bounds can
-    -- hold one) would spill into the stage bits and be counted in another stage. Clamping keeps
-    -- the order; such visits tie at the cap.
-    SELECT st.sid, coalesce(v.next_at < $as_end, FALSE) AS done,
-           least(greatest(epoch_us(CASE WHEN v.next_at < $as_end THEN v.next_at ELSE $as_end END)
-                          - epoch_us(v.entered_at), 0), 36028797018963967) AS dur
-    FROM visits v JOIN st ON st.stage = v.stage
-    WHERE v.entered_at < $as_end
-),
-n AS (
-    SELECT sid, count(*) AS visits, count(*) FILTER (WHERE done) AS completed,
-           greatest(1, count(*) // $km_points) AS block_rows,
-           CAST(coalesce(sum(count(*)) OVER (ORDER BY sid ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)
-                AS BIGINT) AS before_rows
-    FROM v GROUP BY sid
-),
-ranked AS (
-    -- One sort of every visit on a single integer key (stage, duration, finished first) — faster
-    -- than a window partitioned by stage. Exact while a funnel has under 128 stages; durations
-    -- fit their 55 bits by the clamp above.
-    -- Only the key goes through the sort (a quarter faster than carrying sid, dur and done
-    -- beside it); they are read back from the key's bits.
-    SELECT k >> 56 AS sid, (k & 72057594037927935) >> 1 AS dur, (k & 1) = 0 AS done, rn
-    FROM (SELECT k, row_number() OVER (ORDER BY k) AS rn
-          FROM (SELECT sid * 72057594037927936 + dur * 2 + CASE WHEN done THEN 0 ELSE 1 END AS k FROM v))
-),
-terms AS (
-    SELECT r.sid, r.dur, n.visits + 1 - (r.rn - n.before_rows) AS at_risk, (r.rn - n.before_rows - 1) // n.block_rows AS b,
-           CASE WHEN n.visits - (r.rn - n.before_rows) > 0 THEN ln(1.0 - 1.0 / (n.visits + 1 - (r.rn - n.before_rows)))
-                ELSE -1e300 END AS term
-    FROM ranked r JOIN n ON n.sid = r.sid
-    WHERE r.done
-),
-blocks AS (SELECT sid, b, sum(term) AS log_sum, max(dur) AS last_dur, count(*) AS done_in_block
-           FROM terms GROUP BY sid, b),
-cum AS (
-    SELECT sid, b, log_sum, last_dur, done_in_block,
-           coalesce(sum(log_sum) OVER (PARTITION BY sid ORDER BY b ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0.0)
-               AS log_before,
-           -- finished visits in the stage's earlier blocks: a block holds a run of consecutive
-           -- finished ranks, so the percentiles below need to order one block each, not the stage
-           CAST(coalesce(sum(done_in_block) OVER (PARTITION BY sid ORDER BY b ROWS BETWEEN UNBOUNDED PRECEDING
-                                                  AND 1 PRECEDING), 0) AS BIGINT) AS done_before
-    FROM blocks
-)"""
+def _for_scope(name: str, filter_params: tuple, direct: bool, funnel: str, owner: bool = False) -> exp.Query:
+    """The named query with its visits (and the deals in scope) set for the scope and funnel."""
+    q = sqlcompose.query(name)
+    for cte_name, body in _visits(filter_params, direct, funnel, owner).items():   # visits, then opps ahead
+        q = sqlcompose.with_cte(q, cte_name, body)
+    return q
+
+
+@lru_cache(maxsize=256)
+def _scoped_sql(name: str, filter_params: tuple, direct: bool, funnel: str) -> str:
+    """The text of a time-in-stage query (time_in_stage, survival_curves, time_in_stage_and_curves,
+    sla_summary) for one query shape; parsed once per shape."""
+    return sqlcompose.to_sql(_for_scope(name, filter_params, direct, funnel), name)
+
+
+def _shape(r: Resolved, funnel: str) -> tuple:
+    if funnel not in FUNNELS:
+        raise ConfigError(f"Unknown funnel '{funnel}'.", hint="Use 'lead' or 'opportunity'.")
+    return r.filter_params, r.filters_on_copied_columns, funnel
+
 
 #: Blocks per stage for the median: small enough to aggregate, small enough to walk one exactly.
 KM_MEDIAN_BLOCKS = 512
-
-# The Kaplan–Meier median: the first duration at which survival is at or below one half, with a
-# 1e-9 tolerance so an exact 0.5 does not read as 0.5000000001 (metrics.md §2; lifelines' rule).
-KM_MEDIAN_CTES = """
-hit AS (SELECT sid, min(b) AS b FROM cum WHERE log_before + log_sum <= ln(0.5 + 1e-9) GROUP BY sid),
-inside AS (
-    SELECT t.sid, t.dur,
-           c.log_before + sum(t.term) OVER (PARTITION BY t.sid ORDER BY t.at_risk DESC
-                                            ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS log_s
-    FROM terms t JOIN hit h ON h.sid = t.sid AND h.b = t.b JOIN cum c ON c.sid = t.sid AND c.b = t.b
-),
-km AS (
-    -- the block's last duration when rounding kept every partial sum a hair above the line
-    SELECT h.sid, coalesce(min(i.dur) FILTER (WHERE i.log_s <= ln(0.5 + 1e-9)), any_value(c.last_dur)) / 3.6e9
-               AS km_median_hours
-    FROM hit h JOIN cum c ON c.sid = h.sid AND c.b = h.b LEFT JOIN inside i ON i.sid = h.sid
-    GROUP BY h.sid
-)"""
 
 
 def time_in_stage(con, scope: Scope = Scope(), funnel: str = "lead") -> pd.DataFrame:
     """Per stage: visits, completed, censored, median_hours, p90_hours, km_median_hours."""
     r = resolve(con, scope)
     store.ensure_derived(con)
-    q = (sql("time_in_stage").replace("{visits}", visits_cte(r, funnel)).replace("{km}", KM_CTES)
-         .replace("{km_median}", KM_MEDIAN_CTES).replace("{curve_columns}", ""))
+    q = _scoped_sql("time_in_stage", *_shape(r, funnel))
     return run(con, q, {**r.params, "funnel": funnel, "km_points": KM_MEDIAN_BLOCKS})
 
-
-# A block's last exit time is a point of the curve; a tie spanning blocks is one point, taken
-# from its first block. Exits at that time ranked into later blocks still belong to it; the first
-# exit ranked at a time carries its at-risk count (finished visits rank before open ones).
-KM_CURVE_CTES = """
-ends AS (SELECT sid, last_dur, min(b) AS b FROM cum GROUP BY sid, last_dur),
-tie AS (
-    SELECT e.sid, e.b, coalesce(sum(t.term) FILTER (WHERE t.b > e.b), 0.0) AS spill, max(t.at_risk) AS at_risk
-    FROM ends e JOIN terms t ON t.sid = e.sid AND t.dur = e.last_dur
-    GROUP BY e.sid, e.b
-),
-curve AS (
-    SELECT st.stage, e.last_dur / 3.6e9 AS hours,
-           CASE WHEN c.log_before + c.log_sum + t.spill < -700 THEN 0.0
-                ELSE exp(c.log_before + c.log_sum + t.spill) END AS survival,
-           t.at_risk
-    FROM ends e JOIN cum c ON c.sid = e.sid AND c.b = e.b JOIN tie t ON t.sid = e.sid AND t.b = e.b
-    JOIN st ON st.sid = e.sid
-)"""
 
 #: Points per stage of a survival curve (about; every exit time on small data).
 CURVE_POINTS = 150
@@ -160,7 +92,7 @@ def survival_curves(con, scope: Scope = Scope(), funnel: str = "lead", max_point
     exit times per stage (every exit time on small data), survival exact at each."""
     r = resolve(con, scope)
     store.ensure_derived(con)
-    q = f"WITH {visits_cte(r, funnel)}, {KM_CTES}, {KM_CURVE_CTES}\nSELECT * FROM curve ORDER BY stage, hours"
+    q = _scoped_sql("survival_curves", *_shape(r, funnel))
     return run(con, q, {**r.params, "funnel": funnel, "km_points": max_points})
 
 
@@ -170,13 +102,7 @@ def time_in_stage_and_curves(con, scope: Scope = Scope(), funnel: str = "lead",
     visits — what the Time in stage page draws, at the cost of one of the two."""
     r = resolve(con, scope)
     store.ensure_derived(con)
-    stage_part = (sql("time_in_stage").replace("{visits}", visits_cte(r, funnel)).replace("{km}", KM_CTES)
-                  .replace("{km_median}", KM_MEDIAN_CTES + ", " + KM_CURVE_CTES)
-                  .replace("{curve_columns}", ", NULL AS hours, NULL AS survival, NULL AS at_risk"))
-    # The stage table's final SELECT (its ORDER BY dropped), then the curve's rows in the same columns.
-    head, _, _ = stage_part.rpartition("ORDER BY")
-    q = (f"{head}\nUNION ALL\nSELECT stage, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, hours, survival, at_risk "
-         "FROM curve")
+    q = _scoped_sql("time_in_stage_and_curves", *_shape(r, funnel))
     both = run(con, q, {**r.params, "funnel": funnel, "km_points": max_points})
     is_curve = both["hours"].notna()
     stages = (both[~is_curve].drop(columns=["hours", "survival", "at_risk"])
@@ -200,28 +126,20 @@ def stuck_items(con, scope: Scope = Scope(), funnel: str = "lead", min_days: flo
     r = resolve(con, scope)
     store.ensure_derived(con)
     params = {**r.params, "funnel": funnel, "min_days": min_days, "limit": int(limit)}
-    stage_filter = "TRUE"
-    if stages:
-        names = []
-        for i, name in enumerate(stages):
-            params[f"s{i}"] = str(name)
-            names.append(f"$s{i}")
-        stage_filter = f"v.stage IN ({', '.join(names)})"
-    q = f"""
-    WITH {visits_cte(r, funnel, owner=True)},
-    st AS (SELECT stage, sla_hours FROM stage_config WHERE funnel = $funnel AND kind = 'open'),
-    cur AS (
-        SELECT v.item_id, v.stage, v.owner, v.entered_at,
-               (epoch($as_end) - epoch(v.entered_at)) / 86400.0 AS days_in_stage, st.sla_hours / 24.0 AS sla_days
-        FROM visits v JOIN st ON st.stage = v.stage
-        WHERE v.entered_at < $as_end AND (v.next_at IS NULL OR v.next_at >= $as_end) AND {stage_filter}
-    ),
-    hit AS (SELECT * FROM cur WHERE days_in_stage > coalesce(CAST($min_days AS DOUBLE), sla_days))
-    SELECT *, count(*) OVER () AS total FROM hit
-    ORDER BY days_in_stage DESC, item_id
-    LIMIT $limit
-    """
+    params.update({f"s{i}": str(name) for i, name in enumerate(stages or ())})
+    q = _stuck_sql(*_shape(r, funnel), len(stages or ()))
     return run(con, q, params)
+
+
+@lru_cache(maxsize=256)
+def _stuck_sql(filter_params: tuple, direct: bool, funnel: str, n_stages: int) -> str:
+    """stuck_items' text for one shape; ``n_stages`` chosen stages ($s0, …) narrow ``cur``."""
+    q = _for_scope("stuck_items", filter_params, direct, funnel, owner=True)
+    if n_stages:
+        sqlcompose.ctes(q)["cur"].where(
+            exp.In(this=exp.column("stage", table="v"), expressions=[sqlcompose.param(f"s{i}") for i in range(n_stages)]),
+            copy=False)
+    return sqlcompose.to_sql(q, "stuck_items")
 
 
 def sla_summary(con, scope: Scope = Scope(), funnel: str = "lead") -> pd.DataFrame:
@@ -234,29 +152,7 @@ def sla_summary(con, scope: Scope = Scope(), funnel: str = "lead") -> pd.DataFra
         raise ConfigError(f"Unknown funnel '{funnel}'.", hint="Use 'lead' or 'opportunity'.")
     r = resolve(con, scope)
     store.ensure_derived(con)
-    q = f"""
-    WITH {visits_cte(r, funnel)},
-    st AS (SELECT stage, position, sla_hours FROM stage_config
-           WHERE funnel = $funnel AND kind IN ('open', 'rejected', 'recycled') AND sla_hours IS NOT NULL),
-    v AS (
-        SELECT v.stage, CASE WHEN v.next_at < $as_end THEN 0 ELSE 1 END AS still_open,
-               (epoch(CASE WHEN v.next_at < $as_end THEN v.next_at ELSE $as_end END) - epoch(v.entered_at)) / 3600.0 AS hours
-        FROM visits v JOIN st ON st.stage = v.stage WHERE v.entered_at < $as_end
-    ),
-    agg AS (
-        SELECT stage, count(*) AS visits,
-               count(*) FILTER (WHERE hours > sla_hours) AS breaches,
-               count(*) FILTER (WHERE hours > sla_hours AND still_open = 1) AS over_now
-        FROM v JOIN st USING (stage) GROUP BY stage
-    )
-    SELECT st.stage, st.position, st.sla_hours,
-           CAST(coalesce(a.visits, 0) AS BIGINT) AS visits, CAST(coalesce(a.breaches, 0) AS BIGINT) AS breaches,
-           a.breaches / NULLIF(a.visits, 0)::DOUBLE AS breach_rate,
-           CAST(coalesce(a.over_now, 0) AS BIGINT) AS over_now
-    FROM st LEFT JOIN agg a ON a.stage = st.stage
-    ORDER BY st.position IS NULL, st.position, st.stage
-    """
-    return run(con, q, {**r.params, "funnel": funnel})
+    return run(con, _scoped_sql("sla_summary", *_shape(r, funnel)), {**r.params, "funnel": funnel})
 
 
 def save_sla_targets(con, funnel: str, targets: dict[str, float | None], *,
@@ -307,28 +203,23 @@ def sla_breaches(con, scope: Scope = Scope(), funnel: str = "lead", grain: str =
     A censored visit already longer than its SLA is a breach; a shorter censored one is not (yet).
     Columns: stage, position, period, sla_hours, visits, breaches, breach_rate, complete.
     """
-    if grain not in ("week", "month"):
+    if grain not in GRAINS:
         raise ConfigError(f"Unknown grain '{grain}'.", hint="Use 'week' or 'month'.")
     r = resolve(con, scope)
     store.ensure_derived(con)
-    q = f"""
-    WITH {visits_cte(r, funnel)},
-    st AS (SELECT stage, position, sla_hours FROM stage_config
-           WHERE funnel = $funnel AND kind IN ('open', 'rejected', 'recycled') AND sla_hours IS NOT NULL),
-    v AS (
-        SELECT v.stage, st.position, st.sla_hours, date_trunc('{grain}', v.entered_at) AS period,
-               (epoch(CASE WHEN v.next_at < $as_end THEN v.next_at ELSE $as_end END) - epoch(v.entered_at)) / 3600.0 AS hours
-        FROM visits v JOIN st ON st.stage = v.stage WHERE v.entered_at < $as_end
-    )
-    SELECT stage, position, period, max(sla_hours) AS sla_hours, count(*) AS visits,
-           count(*) FILTER (WHERE hours > sla_hours) AS breaches,
-           count(*) FILTER (WHERE hours > sla_hours) / count(*)::DOUBLE AS breach_rate,
-           -- complete: every visit of the period has had its full target time by the end of D, so
-           -- the rate can no longer rise (a younger period's open visits may still cross the target)
-           CAST(period AS TIMESTAMP) + {GRAIN_INTERVALS[grain]} + max(sla_hours) * INTERVAL 1 HOUR <= $as_end AS complete
-    FROM v GROUP BY 1, 2, 3 ORDER BY position IS NULL, position, stage, period
-    """
+    q = _breaches_sql(*_shape(r, funnel), grain)
     return run(con, q, {**r.params, "funnel": funnel})
+
+
+@lru_cache(maxsize=64)
+def _breaches_sql(filter_params: tuple, direct: bool, funnel: str, grain: str) -> str:
+    """sla_breaches' text for one shape: visits for the scope, the period column and the grain's length."""
+    q = _for_scope("sla_breaches", filter_params, direct, funnel)
+    unit, length = GRAINS[grain]
+    q = sqlcompose.with_cte(q, "grain", exp.select(exp.alias_(sqlcompose.parse(length), "period_length")))
+    sqlcompose.replace_projection(sqlcompose.ctes(q)["v"], "period",
+                                  exp.func("date_trunc", exp.Literal.string(unit), exp.column("entered_at", table="v")))
+    return sqlcompose.to_sql(q, "sla_breaches")
 
 
 def _target_text(hours: float):

@@ -1,16 +1,18 @@
--- first_won: per opportunity in scope, its first won event before $as_end and the deal's amount
+-- name: first_won
+-- Per opportunity in scope, its first won event before $as_end and the deal's amount
 -- as of that event — the "actual" a backtest compares with (metrics.md §4, Backtest).
 -- Amount as of the won event = the latest non-null amount among its events up to and including
 -- that event (event order: entered_at, then input order), else the opportunities row — which
 -- deal_history (funnel/store.py) carries on that event's row.
--- Slot in_scope (in braces below): as in pipeline_state.sql. Binds $as_end (exclusive end of the as-of day).
+-- Binds $as_end (exclusive end of the as-of day). funnel/forecast.py joins won to opps (the deals
+-- in scope) when a dimension filter is set.
 WITH won_stages AS (
     SELECT stage FROM stage_config WHERE funnel = 'opportunity' AND kind = 'won'
 ),
 won AS (
     SELECT h.opportunity_id, h.entered_at, h.amount,
            CAST(epoch_us(h.entered_at) AS HUGEINT) * 4294967296 + h.event_seq AS event_key
-    FROM deal_history h {in_scope} JOIN won_stages w ON w.stage = h.stage
+    FROM deal_history h JOIN won_stages w ON w.stage = h.stage
     WHERE h.entered_at < $as_end AND h.created_at < $as_end
 ),
 first_key AS (SELECT opportunity_id, min(event_key) AS event_key FROM won GROUP BY opportunity_id)

@@ -1,4 +1,5 @@
--- pipeline_state: every opportunity's stage, amount and close date as known at one or more
+-- name: pipeline_state
+-- Every opportunity's stage, amount and close date as known at one or more
 -- moments (metrics.md §4).
 --
 -- A moment is a forecast date: its state_end (exclusive — the midnight after D, or the 1st of the
@@ -18,10 +19,17 @@
 -- Reads the derived table deal_history (funnel/store.py, rebuilt on every import and stage edit):
 -- each deal's timeline as spans with the state above already carried forward, so the state at a
 -- moment is the one span per deal that contains the moment's last instant.
--- Slot in_scope (in braces below): empty, or a join to a CTE opps(opportunity_id, …) of the deals in scope when a
--- dimension filter is set. Expects CTE moments(moment_no, state_end, overdue_before,
--- overdue_period, window_start) in scope (funnel/forecast.py defines it).
-WITH oc AS (
+-- Reads moments(moment_no, state_end, overdue_before, overdue_period, window_start): by default
+-- the one moment D ($as_end is the midnight after D); funnel/forecast.py composes this query as
+-- its CTE st, with its own moments ahead, and with a join of state to opps (the deals in scope)
+-- when a dimension filter is set.
+WITH moments AS (
+    SELECT 0 AS moment_no, CAST($as_end AS TIMESTAMP) AS state_end,
+           CAST($as_end AS DATE) - 1 AS overdue_before,
+           CAST(date_trunc('month', CAST($as_end AS DATE) - 1) AS DATE) AS overdue_period,
+           CAST($as_end AS TIMESTAMP) - INTERVAL 365 DAY AS window_start
+),
+oc AS (
     SELECT stage, position, kind, probability, category
     FROM stage_config WHERE funnel = 'opportunity'
 ),
@@ -31,7 +39,7 @@ state AS (
     SELECT m.moment_no, h.opportunity_id, h.created_at, h.stage, h.amount, h.close_date, h.max_position,
            h.entered_at AS last_event_at,
            m.state_end, m.overdue_before, m.overdue_period, m.window_start
-    FROM deal_history h {in_scope}
+    FROM deal_history h
     JOIN moments m
       ON h.created_at < m.state_end
      AND (h.entered_at IS NULL OR h.entered_at < m.state_end)

@@ -1,4 +1,5 @@
--- stage_win_rates: the probability of each open funnel stage, per moment (metrics.md §4).
+-- name: stage_win_rates
+-- The probability of each open funnel stage, per moment (metrics.md §4).
 --
 -- Historical method: among opportunities whose won/lost event lies in the 365 days up to the
 -- moment ([window_start, state_end): for D that is (D − 365 days, D]), those that entered stage S
