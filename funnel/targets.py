@@ -798,8 +798,8 @@ class _About:
 
     @property
     def n(self) -> int:
-        text = _about(self.value)
-        return int(text.replace(",", "")) if text.replace(",", "").isdigit() else 0
+        digits = _about(self.value).replace(",", "")
+        return int(digits) if digits.isdigit() else 0
 
     def format(self, lang: str) -> str:
         return _about(self.value)
