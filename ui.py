@@ -630,6 +630,14 @@ def restore_choice(key: str, default, *, valid=None, parse=str, many: bool = Fal
     return value
 
 
+def parse_flag(text: str) -> bool:
+    """A toggle's value from a link (``true`` / ``false``, as :func:`keep_choice` writes it)."""
+    flags = {"true": True, "false": False}
+    if str(text).strip().lower() not in flags:
+        raise ValueError(text)
+    return flags[str(text).strip().lower()]
+
+
 def keep_choice(key: str, value, default) -> None:
     """After the widget: remember ``value`` for this session and put it in the link (as text; left
     out when it is the default, so a plain link stays plain)."""
@@ -638,7 +646,9 @@ def keep_choice(key: str, value, default) -> None:
         if key in st.query_params:
             del st.query_params[key]
         return
-    want = [str(v) for v in value] if isinstance(value, list) else str(value)
+    def text(v) -> str:
+        return str(v).lower() if isinstance(v, bool) else str(v)
+    want = [text(v) for v in value] if isinstance(value, list) else text(value)
     have = st.query_params.get_all(key)
     if have != (want if isinstance(want, list) else [want]):
         st.query_params[key] = want

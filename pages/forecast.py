@@ -225,11 +225,15 @@ st.subheader(_("What changed since last week"))
 d2 = scope.as_of
 d1 = d2 - timedelta(days=7)
 t1, t2 = st.columns(2)
+ui.restore_choice("fc_wf_weighted", False, parse=ui.parse_flag)
+ui.restore_choice("fc_wf_horizon", False, parse=ui.parse_flag)
 weighted = t1.toggle(_("Weighted by probability"), key="fc_wf_weighted",
                      help=_("Show the change of the weighted pipeline instead of the open amount."))
 to_quarter = t2.toggle(_("Only deals closing by the end of this quarter"), key="fc_wf_horizon",
                        help=_("Limit the pipeline to deals whose close month is in this quarter or earlier; deals "
                               "moving across that line show as pulled in / pushed out."))
+ui.keep_choice("fc_wf_weighted", weighted, False)
+ui.keep_choice("fc_wf_horizon", to_quarter, False)
 with ui.guard(_("the pipeline waterfall")):
     horizon = forecast.quarter_end(d2) if to_quarter else None
     changes = ui.call(forecast.pipeline_changes, scope, d1, d2, weighted=weighted, horizon_end=horizon, method=method)
@@ -290,8 +294,10 @@ with ui.guard(_("the deal table")):
     if deals.empty:
         ui.empty_state(_("No deal is open at this date — pick a later as-of date or widen the filters."))
     else:
+        ui.restore_choice("fc_only_overdue", False, parse=ui.parse_flag)
         only_late = st.toggle(_("Only overdue deals ({n})", n=fmt_int(int(deals["overdue"].sum()))),
                               key="fc_only_overdue")
+        ui.keep_choice("fc_only_overdue", only_late, False)
         view = deals[deals["overdue"]] if only_late else deals
         # "⚠ 12 days late" around each deal's count, built once for the whole column (65k deals at 5M leads)
         late_before, late_after = _("⚠ {days} days late", days="\0").split("\0")

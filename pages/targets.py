@@ -51,10 +51,14 @@ with ui.guard(_("the owners and periods")):
     owners = ui.call(targets.owner_choices)
     periods = ui.call(targets.period_choices, scope.as_of)
 c1, c2 = st.columns(2)
+ui.restore_choice("targets_owner", owners[0], valid=owners)
+ui.restore_choice("targets_period", periods[0], valid=periods)
 owner = c1.selectbox(_("Whose targets"), owners, key="targets_owner", format_func=lambda o: o or _("Everyone"),
                      help=_("Everyone in scope, a team (its owners' deals together) or one opportunity owner."))
 period = c2.selectbox(_("Period in detail"), periods, key="targets_period", format_func=title_of,
                       help=_("The period of the table, the charts and the plan below."))
+ui.keep_choice("targets_owner", owner, owners[0])
+ui.keep_choice("targets_period", period, periods[0])
 
 page = None
 with ui.guard(_("the target figures")), st.spinner(_("Simulating {runs} outcomes…", runs=RUNS)):
