@@ -224,11 +224,11 @@ def category_chart(rollup: pd.DataFrame, presentation: bool = False, lang: str =
                           + "<extra></extra>"))
     fig.update_layout(barmode="group", bargroupgap=0.08)
     m = rollup.iloc[0]
-    legend_below = {"orientation": "h", "yanchor": "top", "y": -0.12, "x": 0}
     title = _("{period}: {closed} closed, {commit} with Commit", period=labels[0],
               closed=_money(m["closed_won"], lang, currency), commit=_money(m["commit_total"], lang, currency))
+    # The legend sits above the plot like every chart's (style() makes room for its rows): below it,
+    # it covered the period labels on a projector.
     theme.style(fig, title=title, presentation=presentation, x_title=None, y_title=_("Amount"))
-    fig.update_layout(legend=legend_below)          # four long names: below, clear of the title
     top = float(rollup[list(ROLLUP_LABELS)].to_numpy().max())
     high = top * 1.18 if top > 0 else 1
     fig.update_yaxes(range=[0, high])

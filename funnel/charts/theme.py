@@ -143,7 +143,9 @@ def top_margin(title: str | None, presentation: bool, legend: bool | int) -> int
     if not title:
         return int(20 + legend_px)
     lines = title.count("<br>") + 1
-    return int(20 + lines * s["title"] * 1.35 + legend_px)
+    # A title of two or more lines is padded down by the lift style() gives it (0.9 em): room for it too.
+    lift = s["title"] * 0.9 if lines > 1 else 0
+    return int(20 + lift + lines * s["title"] * 1.35 + legend_px)
 
 
 def style(fig: go.Figure, *, title: str | None = None, presentation: bool = False,
