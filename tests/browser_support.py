@@ -7,8 +7,10 @@ Kept free of pytest fixtures so other browser tests (HTML export, snapshots) can
 from __future__ import annotations
 
 import ast
+import contextlib
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -200,6 +202,35 @@ def stop_streamlit(server: Server) -> None:
 
 # ---------------------------------------------------------------------------------------------
 # The browser
+
+
+@contextlib.contextmanager
+def server_on_copy(db: Path, folder: Path, name: str = "app.duckdb", timeout_s: float = 60.0):
+    """A Streamlit server on a private copy of ``db`` in ``folder`` (DuckDB locks a file per
+    process, and a test that writes must not change the shared sample), stopped on exit."""
+    copy = Path(folder) / name
+    shutil.copy(db, copy)
+    server = start_streamlit(copy, timeout_s=timeout_s)
+    try:
+        yield server
+    finally:
+        stop_streamlit(server)
+
+
+@contextlib.contextmanager
+def chromium():
+    """Debian's Chromium through Playwright's sync API; the browser and Playwright stop on exit."""
+    from playwright import sync_api
+
+    pw = sync_api.sync_playwright().start()
+    try:
+        browser = launch_chromium(pw)
+        try:
+            yield browser
+        finally:
+            browser.close()
+    finally:
+        pw.stop()
 
 
 def launch_chromium(playwright):

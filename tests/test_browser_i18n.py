@@ -5,13 +5,12 @@ turns a page back to English and keeps the page's choices."""
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 
 import pytest
 
-from browser_support import (FULL_HD, MAIN, MAIN_H1, error_texts, fit_to_content, launch_chromium, open_app,
-                             screenshot, start_streamlit, stop_streamlit, wait_for_app)
+from browser_support import (FULL_HD, MAIN, MAIN_H1, chromium, error_texts, fit_to_content, open_app,
+    screenshot, server_on_copy, wait_for_app)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 sync_api = pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
@@ -22,26 +21,14 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 
 @pytest.fixture(scope="module")
 def zh_server(sample_db, tmp_path_factory):
-    db = tmp_path_factory.mktemp("browser_zh") / "zh.duckdb"
-    shutil.copy(sample_db, db)      # DuckDB locks a file per process: the server gets its own copy
-    server = start_streamlit(db, timeout_s=60)
-    try:
+    with server_on_copy(sample_db, tmp_path_factory.mktemp("browser_zh"), "zh.duckdb") as server:
         yield server
-    finally:
-        stop_streamlit(server)
 
 
 @pytest.fixture(scope="module")
 def zh_browser():
-    pw = sync_api.sync_playwright().start()
-    try:
-        browser = launch_chromium(pw)
-        try:
-            yield browser
-        finally:
-            browser.close()
-    finally:
-        pw.stop()
+    with chromium() as browser:
+        yield browser
 
 
 def _page(browser, locale="en-US"):

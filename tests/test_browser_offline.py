@@ -9,14 +9,13 @@ Run: .venv/bin/python -m pytest tests/test_browser_offline.py -q
 """
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
 from browser_support import (CHROMIUM, FULL_HD, app_pages, error_texts, launch_chromium, open_app,
-                             start_streamlit, stop_streamlit)
+    server_on_copy)
 
 if not Path(CHROMIUM).exists():
     pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium", allow_module_level=True)
@@ -43,13 +42,8 @@ def test_is_local_tells_this_machine_from_others():
 
 @pytest.fixture(scope="module")
 def offline_server(sample_db, tmp_path_factory):
-    db = tmp_path_factory.mktemp("offline") / "offline.duckdb"
-    shutil.copy(sample_db, db)      # DuckDB locks a file per process: the server gets its own copy
-    server = start_streamlit(db, timeout_s=60)
-    try:
+    with server_on_copy(sample_db, tmp_path_factory.mktemp("offline"), "offline.duckdb") as server:
         yield server
-    finally:
-        stop_streamlit(server)
 
 
 @pytest.mark.parametrize("query", ["", "present=true", "lang=zh&present=true"],

@@ -7,13 +7,12 @@ Run: .venv/bin/python -m pytest tests/test_browser_page_links.py -q
 """
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
-from browser_support import (CHROMIUM, FULL_HD, MAIN, error_texts, launch_chromium, open_app, start_streamlit,
-                             stop_streamlit, wait_for_app)
+from browser_support import (CHROMIUM, FULL_HD, MAIN, error_texts, launch_chromium, open_app, server_on_copy,
+    wait_for_app)
 
 if not Path(CHROMIUM).exists():
     pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium", allow_module_level=True)
@@ -27,13 +26,8 @@ FINDING = ".st-key-fc_finding"
 
 @pytest.fixture(scope="module")
 def links_server(sample_db, tmp_path_factory):
-    db = tmp_path_factory.mktemp("links") / "links.duckdb"
-    shutil.copy(sample_db, db)
-    server = start_streamlit(db, timeout_s=60)
-    try:
+    with server_on_copy(sample_db, tmp_path_factory.mktemp("links"), "links.duckdb") as server:
         yield server
-    finally:
-        stop_streamlit(server)
 
 
 def _choose(page, widget_key: str, option: str) -> None:

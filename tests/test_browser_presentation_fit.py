@@ -15,13 +15,12 @@ Run: .venv/bin/python -m pytest tests/test_browser_presentation_fit.py -q
 """
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
-from browser_support import (CHROMIUM, app_pages, error_texts, fit_to_content, launch_chromium, open_app,
-                             screenshot, start_streamlit, stop_streamlit, wait_for_charts)
+from browser_support import (CHROMIUM, app_pages, chromium, error_texts, fit_to_content, open_app,
+    screenshot, server_on_copy, wait_for_charts)
 
 if not Path(CHROMIUM).exists():
     pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium", allow_module_level=True)
@@ -98,26 +97,14 @@ CHARTS_AT_WIDTH = """() => [...document.querySelectorAll("[data-testid='stPlotly
 
 @pytest.fixture(scope="module")
 def fit_server(sample_db, tmp_path_factory):
-    db = tmp_path_factory.mktemp("present_fit") / "fit.duckdb"
-    shutil.copy(sample_db, db)      # DuckDB locks a file per process: the server gets its own copy
-    server = start_streamlit(db, timeout_s=60)
-    try:
+    with server_on_copy(sample_db, tmp_path_factory.mktemp("present_fit"), "fit.duckdb") as server:
         yield server
-    finally:
-        stop_streamlit(server)
 
 
 @pytest.fixture(scope="module")
 def fit_browser():
-    pw = sync_api.sync_playwright().start()
-    try:
-        browser = launch_chromium(pw)
-        try:
-            yield browser
-        finally:
-            browser.close()
-    finally:
-        pw.stop()
+    with chromium() as browser:
+        yield browser
 
 
 def _settle(page) -> None:

@@ -6,15 +6,12 @@ Run: .venv/bin/python -m pytest tests/test_browser_targets.py -q
 """
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
-from browser_support import (
-    CHROMIUM, FULL_HD, MAIN, TALL, error_texts, fit_to_content, launch_chromium, open_app, screenshot,
-    start_streamlit, stop_streamlit, wait_for_app,
-)
+from browser_support import (CHROMIUM, FULL_HD, TALL, chromium, error_texts, fit_to_content, open_app,
+    screenshot, server_on_copy, wait_for_app)
 
 if not Path(CHROMIUM).exists():
     pytest.skip(f"{CHROMIUM} is missing", allow_module_level=True)
@@ -26,26 +23,14 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def server(sample_db, tmp_path_factory):
-    db = tmp_path_factory.mktemp("browser_targets") / "targets.duckdb"
-    shutil.copy(sample_db, db)          # the server locks its file: never the shared one
-    s = start_streamlit(db, timeout_s=60)
-    try:
-        yield s
-    finally:
-        stop_streamlit(s)
+    with server_on_copy(sample_db, tmp_path_factory.mktemp("browser_targets"), "targets.duckdb") as server:
+        yield server
 
 
 @pytest.fixture(scope="module")
 def browser():
-    pw = sync_api.sync_playwright().start()
-    try:
-        b = launch_chromium(pw)
-        try:
-            yield b
-        finally:
-            b.close()
-    finally:
-        pw.stop()
+    with chromium() as browser:
+        yield browser
 
 
 def _page(browser, viewport):
