@@ -14,6 +14,7 @@ import time
 from datetime import date
 
 from . import access, store, versions
+from .i18n import LANGUAGES
 from .errors import FunnelError, ImportValidationError
 
 
@@ -69,6 +70,7 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--html", required=True, metavar="OUT", help="where to write the HTML file")
     v.add_argument("--as-of", type=_date)
     v.add_argument("--method", choices=["configured", "historical"], default="configured")
+    v.add_argument("--lang", choices=sorted(LANGUAGES), default="en", help="the language of the file (figures are the same)")
 
     d = sub.add_parser("derive", help="build lead_visits, lead_reach and deal_history and write them, with the "
                                       "four data tables, as Parquet the app can serve from (FUNNEL_SOURCE)")
@@ -235,7 +237,7 @@ def _review(args) -> int:
 
     con = store.open_read_only(args.db)     # says so if there is no database there; creates nothing
     out = Path(args.html)
-    out.write_text(weekly_review_html(con, Scope(as_of=args.as_of), args.method), encoding="utf-8")
+    out.write_text(weekly_review_html(con, Scope(as_of=args.as_of), args.method, args.lang), encoding="utf-8")
     print(f"weekly review written to {out}")
     return 0
 

@@ -126,7 +126,9 @@ def target_tile(tile: dict, month: str, lang: str = "en", currency: str = fmt.DE
 def overview_html(kpis: pd.DataFrame, notes: list[dict], headline: dict | None, was: dict | None,
                   figures: list[tuple[str, go.Figure]], scope_sentence: str, lang: str = "en",
                   currency: str = fmt.DEFAULT_CURRENCY, exported_at: datetime | None = None,
-                  target: dict | None = None) -> str:
+                  target: dict | None = None, more_kpis: list[dict] = (), more_sentences: list[str] = (),
+                  more_figures: list[tuple[str, go.Figure]] = (),
+                  more_tables: list[tuple[str, pd.DataFrame]] = ()) -> str:
     """The Overview's weekly review as one file, in ``lang``: the tiles (:data:`overview.TILES`) with
     their change against the week before, won so far and the weighted forecasts with their P10–P90
     range, the highlights, the page's charts (``figures``: titles and charts already in ``lang``) and
@@ -135,7 +137,8 @@ def overview_html(kpis: pd.DataFrame, notes: list[dict], headline: dict | None, 
     ``kpis`` is :func:`overview.weekly_kpis`, ``notes`` :func:`overview.highlights`, ``headline``
     :func:`overview.headline_forecast` (None without deals), ``was``
     :func:`overview.compare_with_snapshot`, ``target`` ``review_targets.month_tile`` (None without a
-    target for the month).
+    target for the month); ``more_*``: further tiles, sentences (after the highlights), charts and tables —
+    the targets' part of :func:`funnel.review.weekly_review_html`.
     """
     from .overview import TILES
 
@@ -164,6 +167,7 @@ def overview_html(kpis: pd.DataFrame, notes: list[dict], headline: dict | None, 
                          "delta": delta})
         if target:
             rows.append(target_tile(target, month, lang, currency))
+    rows.extend(more_kpis)
     # Formatted as on screen: the file is read by people, not parsed (the CSV beside the table is for that).
     table = pd.DataFrame({
         _("Week"): [week_label(e, lang) for e in kpis["week_end"]],
@@ -175,6 +179,7 @@ def overview_html(kpis: pd.DataFrame, notes: list[dict], headline: dict | None, 
         _("Pipeline created"): [money(v) for v in kpis["pipeline_created"]],
         _("Won"): [money(v) for v in kpis["won_amount"]]})
     title = _("Weekly review — week ending {date}", date=fmt.date(as_of, lang))
-    return review_html(title, scope_sentence, rows, [render(n["message"], lang) for n in notes], figures,
-                       [(ngettext_for(lang, "Last {n} week", "Last {n} weeks", len(kpis), n=len(kpis)), table)],
-                       lang=lang, exported_at=exported_at)
+    return review_html(title, scope_sentence, rows, [*(render(n["message"], lang) for n in notes), *more_sentences],
+                       [*figures, *more_figures],
+                       [(ngettext_for(lang, "Last {n} week", "Last {n} weeks", len(kpis), n=len(kpis)), table),
+                        *more_tables], lang=lang, exported_at=exported_at)

@@ -6,7 +6,7 @@ from datetime import timedelta
 import streamlit as st
 
 import ui
-from funnel import conversion, export, fmt, forecast, overview, presets, review_targets
+from funnel import conversion, export, fmt, forecast, overview, presets, review, review_targets
 from funnel.charts import conversion as conversion_charts
 from funnel.charts import forecast as forecast_charts
 from i18n_ui import _, currency, fmt_date, fmt_money, lang, ngettext, render
@@ -147,9 +147,9 @@ if not present:
 
 
 def _export_html() -> bytes:
-    """The review as one file in the reader's language, with the charts on screen (funnel.export)."""
-    return export.overview_html(kpis, notes, headline, was, figures, ui.describe_scope(scope),
-                                lang=lg, currency=cur, target=tile).encode("utf-8")
+    """The review as one file in the reader's language — the same file `python -m funnel review`
+    writes (funnel.review): this page's figures and where each target stands. Built when clicked."""
+    return ui.call_fresh(review.weekly_review_html, scope, method, lg, ui.describe_scope(scope)).encode("utf-8")
 
 
 (c1 if present else c3).download_button(

@@ -346,10 +346,11 @@ def test_html_export_opens_offline_with_the_funnel_and_the_waterfall(new_page, b
     html = path.read_text(encoding="utf-8")
     assert not re.search(r"<script[^>]*\bsrc\s*=", html, re.I), "the export loads a script from elsewhere"
     assert not re.search(r"<link[^>]*\bhref\s*=\s*[\"']?(https?:)?//", html, re.I), "the export links a stylesheet"
-    assert html.count("Plotly.newPlot(") == 2 and html.count('class="plotly-graph-div"') == 2, "two charts expected"
+    # The funnel and the waterfall, then the targets' three charts (issue #13: the export holds them too).
+    assert html.count("Plotly.newPlot(") == 5 and html.count('class="plotly-graph-div"') == 5, "five charts expected"
     assert html.count("plotly.js v") >= 1, "plotly.js is not inlined"
     for text in ("Weekly review — week ending", "Highlights", "Funnel", "Open pipeline since last week",
-                 "Last 12 weeks", "New leads"):
+                 "Last 12 weeks", "New leads", "Chance of hitting", "Target, November 2026"):
         assert text in html, f"{text!r} missing from the export"
 
     ctx = browser.new_context(viewport=FULL_HD, offline=True)      # what a laptop on a plane sees
@@ -359,10 +360,10 @@ def test_html_export_opens_offline_with_the_funnel_and_the_waterfall(new_page, b
         offline.on("request", lambda r: requested.append(r.url))
         offline.goto(path.as_uri(), wait_until="load")
         offline.wait_for_function(
-            "() => [...document.querySelectorAll('.plotly-graph-div')].filter(d => d.querySelector('.main-svg')).length == 2",
+            "() => [...document.querySelectorAll('.plotly-graph-div')].filter(d => d.querySelector('.main-svg')).length == 5",
             timeout=30_000)
         types = offline.evaluate("() => [...document.querySelectorAll('.plotly-graph-div')].map(d => d.data[0].type)")
-        assert types == ["funnel", "waterfall"], types
+        assert types[:2] == ["funnel", "waterfall"], types
         assert offline.evaluate("() => typeof window.Plotly.relayout") == "function"   # interactive, not a picture
         assert [u for u in requested if not u.startswith(("file:", "data:", "blob:"))] == [], requested
         assert not offline.js_errors, offline.js_errors
