@@ -251,7 +251,7 @@ def _derive(args) -> int:
     finally:
         engine.close()
     print("tables written: " + ", ".join(paths))
-    print(f"serve them with: FUNNEL_SOURCE={args.out} FUNNEL_DB={args.db or store.DEFAULT_DB} make run")
+    print(f"serve them with: FUNNEL_SOURCE={args.out} make run DB={args.db or store.DEFAULT_DB}")
     return 0
 
 
