@@ -10,7 +10,11 @@ templates. ``english_words`` keeps what is left after data values and placeholde
 from __future__ import annotations
 
 import json
+import os
 import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
 
 # Abbreviations and names a Chinese sales team reads as they are (glossary-zh.md keeps MQL, SAL,
 # SQL, SDR, AE; the rest are units, file types and a statistician's name).
@@ -105,3 +109,28 @@ def english_words(texts, data_values) -> list[str]:
             t = t.replace(v, " ")
         found.extend(w for w in _WORD.findall(t) if w not in ALLOWED)
     return found
+
+
+def render_in_chinese(db, page: str, state: dict | None = None, *, clicks: tuple[str, ...] = ()):
+    """``page`` rendered in Chinese by AppTest on ``db``: its first run with ``state`` set before it
+    (AppTest re-formats translated widget values on a later run, which a browser does not), then a
+    click on each button keyed ``clicks``; the missing-translation record is reset first."""
+    from streamlit.testing.v1 import AppTest
+
+    from funnel import i18n
+
+    os.environ["FUNNEL_DB"] = str(db)
+    i18n.reset_missing()
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    at.query_params["lang"] = "zh"
+    at.run()
+    at.switch_page(page)
+    for key, value in (state or {}).items():
+        at.session_state[key] = value
+    at.run()
+    for key in clicks:
+        # AppTest drops the switch's choice on a third run (the browser keeps it: test_browser_i18n), so
+        # the session's language is set again as the switch would hold it.
+        at.session_state["lang"] = "zh"
+        at.button(key=key).click().run()
+    return at

@@ -5,37 +5,17 @@ edit whose symbol the pages then show."""
 from __future__ import annotations
 
 import json
-import os
 import re
 
 import pytest
 
-from conftest import ROOT, assert_clean
+from conftest import assert_clean
 from funnel import fmt, i18n, markup, scoring
-from i18n_support import english_words, visible_texts
+from i18n_support import english_words, render_in_chinese, visible_texts
 from test_i18n import _data_values
 
 
-def _chinese_page(db, page: str, state: dict | None = None, *, clicks: tuple[str, ...] = ()):
-    """``page`` rendered in Chinese by AppTest on ``db`` (after setting ``state`` and clicking the
-    buttons keyed ``clicks``), with the missing-translation record reset first."""
-    from streamlit.testing.v1 import AppTest
 
-    os.environ["FUNNEL_DB"] = str(db)
-    i18n.reset_missing()
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.query_params["lang"] = "zh"
-    at.run()
-    at.switch_page(page)
-    for key, value in (state or {}).items():
-        at.session_state[key] = value
-    at.run()
-    for key in clicks:
-        # AppTest drops the switch's choice on a third run (the browser keeps it: test_browser_i18n), so
-        # the session's language is set again as the switch would hold it.
-        at.session_state["lang"] = "zh"
-        at.button(key=key).click().run()
-    return at
 
 
 #: Besides i18n_support.ALLOWED: AUC (a statistician's abbreviation, read as is like KM), the words a
@@ -72,7 +52,7 @@ def _assert_all_chinese(at, db, *, min_texts: int = 20) -> list[str]:
 @pytest.mark.parametrize("state", [{}, {"threshold": 70.0, "sdr_capacity": 5.0}, {"present": True}],
                          ids=["current", "threshold-moved", "presentation"])
 def test_scoring_page_shows_no_untranslated_text_in_chinese(sample_db, state):
-    at = _chinese_page(sample_db, "pages/scoring.py", state)
+    at = render_in_chinese(sample_db, "pages/scoring.py", state)
     texts = _assert_all_chinese(at, sample_db, min_texts=40)
     assert at.title[0].value == "线索评分模拟"
     assert any("阈值" in t for t in texts) and any("精确率" in t for t in texts)
@@ -82,7 +62,7 @@ def test_scoring_page_shows_no_untranslated_text_in_chinese(sample_db, state):
 
 
 def test_scoring_suggestion_notes_are_in_the_readers_language(sample_db):
-    at = _chinese_page(sample_db, "pages/scoring.py", clicks=("suggest_rules",))
+    at = render_in_chinese(sample_db, "pages/scoring.py", clicks=("suggest_rules",))
     _assert_all_chinese(at, sample_db, min_texts=40)
     notes = [w.value for w in at.warning]
     assert any("阈值已设为" in n for n in notes)
@@ -90,7 +70,7 @@ def test_scoring_suggestion_notes_are_in_the_readers_language(sample_db):
 
 
 def test_a_bad_rule_is_said_in_the_readers_language(sample_db):
-    at = _chinese_page(sample_db, "pages/scoring.py",
+    at = render_in_chinese(sample_db, "pages/scoring.py",
                        {"rules_editor": {"edited_rows": {2: {"value": "lots"}}, "added_rows": [], "deleted_rows": []}})
     assert not at.exception
     # rule 3 is company_size >= …: the error names it, its value and what to type, in Chinese
@@ -118,7 +98,7 @@ def test_scoring_sentences_are_the_same_figures_in_both_languages():
 
 @pytest.mark.parametrize("state", [{}, {"present": True}], ids=["editing", "presentation"])
 def test_stage_settings_page_shows_no_untranslated_text_in_chinese(sample_db, state):
-    at = _chinese_page(sample_db, "pages/stage_settings.py", state)
+    at = render_in_chinese(sample_db, "pages/stage_settings.py", state)
     texts = _assert_all_chinese(at, sample_db)
     assert at.title[0].value == "阶段设置"
     assert "线索漏斗" in texts and "商机漏斗" in texts and "负责团队" in texts
@@ -127,7 +107,7 @@ def test_stage_settings_page_shows_no_untranslated_text_in_chinese(sample_db, st
 
 
 def test_stage_settings_name_a_bad_number_in_the_readers_language(sample_copy):
-    at = _chinese_page(sample_copy, "pages/stage_settings.py",
+    at = render_in_chinese(sample_copy, "pages/stage_settings.py",
                        {"stages_lead": {"edited_rows": {2: {"position": "third"}}, "added_rows": [], "deleted_rows": []}},
                        clicks=("save_lead",))
     assert [e.value for e in at.error] == ["阶段“SAL”：顺序必须是数字（或留空），而不是“third”。"]
@@ -205,7 +185,7 @@ def test_the_currency_chosen_on_stage_settings_is_the_symbol_money_is_shown_with
         assert (last["action"], last["summary"]) == ("currency", "Set the currency to CNY (was USD)")
     finally:
         con.close()
-    zh = _chinese_page(sample_copy, "pages/stage_settings.py")
+    zh = render_in_chinese(sample_copy, "pages/stage_settings.py")
     assert_clean(zh)
     shown = [c.value for c in zh.caption if "中位数" in c.value]
     assert shown == [f"例如，本数据中商机金额的中位数显示为 {fmt.money(median, 'zh', 'CNY')}。"]
@@ -229,7 +209,7 @@ def _stored_records(db) -> set[str]:
 
 @pytest.mark.parametrize("source", ["auto", "canonical"])
 def test_data_page_shows_no_untranslated_text_in_chinese(sample_db, source):
-    at = _chinese_page(sample_db, "pages/data.py", {"imp_source": source})
+    at = render_in_chinese(sample_db, "pages/data.py", {"imp_source": source})
     assert_clean(at)
     texts = visible_texts(at)
     assert at.title[0].value == "数据"
@@ -261,7 +241,7 @@ def test_what_the_data_cannot_show_is_said_in_the_readers_language(sample_db, tm
     finally:
         con.close()
     assert [n["code"] for n in notes] == ["no_opportunities"]
-    at = _chinese_page(db, "pages/data.py")
+    at = render_in_chinese(db, "pages/data.py")
     assert_clean(at)
     assert any("没有商机：无法计算销售管道" in i.value and "销售管道与预测" in i.value for i in at.info)
     assert i18n.missing("zh") == set()
@@ -285,7 +265,7 @@ def test_a_check_with_parameters_renders_its_figures_for_the_reader():
 
 def test_a_refused_stage_edit_is_said_in_the_readers_language(sample_copy):
     from funnel import store
-    at = _chinese_page(sample_copy, "pages/stage_settings.py",
+    at = render_in_chinese(sample_copy, "pages/stage_settings.py",
                        {"stages_lead": {"edited_rows": {2: {"position": "2"}}, "added_rows": [], "deleted_rows": []}},
                        clicks=("save_lead",))
     assert [markup.md_plain(e.value) for e in at.error] == [

@@ -4,7 +4,6 @@ their chart builders draw the same data in either language; the library's senten
 both languages from one computation."""
 from __future__ import annotations
 
-import os
 import re
 import shutil
 from datetime import date
@@ -13,11 +12,11 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from conftest import ROOT, assert_clean, page_finding, run_app
+from conftest import assert_clean, page_finding, run_app
 from funnel import fmt, i18n
 from funnel.charts import forecast as fc_charts
 from funnel.charts import targets as tg_charts
-from i18n_support import english_words, visible_texts
+from i18n_support import english_words, render_in_chinese, visible_texts
 from test_i18n import _data_values
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -65,21 +64,7 @@ def _owner_without_target(db) -> tuple[str, str]:
         con.close()
 
 
-def _render_in_chinese(db, page, state=None):
-    """The page's first run in Chinese with ``state`` set before it (as test_i18n does: AppTest
-    re-formats translated widget values on a second run, which a browser does not)."""
-    from streamlit.testing.v1 import AppTest
 
-    os.environ["FUNNEL_DB"] = str(db)
-    i18n.reset_missing()
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
-    at.query_params["lang"] = "zh"
-    at.run()
-    at.switch_page(page)
-    for key, value in (state or {}).items():
-        at.session_state[key] = value
-    at.run()
-    return at
 
 
 def _money_data_values(db) -> set[str]:
@@ -106,7 +91,7 @@ def _assert_all_chinese(at, db):
 
 @pytest.mark.parametrize("method", ["configured", "historical"])
 def test_forecast_page_in_chinese(cny_db, method):
-    at = _render_in_chinese(cny_db, "pages/forecast.py", {"method": method})
+    at = render_in_chinese(cny_db, "pages/forecast.py", {"method": method})
     texts = _assert_all_chinese(at, cny_db)
     assert at.title[0].value == "销售预测"
     assert at.segmented_control(key="method").value == method
@@ -124,7 +109,7 @@ def test_forecast_page_in_chinese(cny_db, method):
 
 
 def test_targets_page_in_chinese(cny_db):
-    at = _render_in_chinese(cny_db, "pages/targets.py")
+    at = render_in_chinese(cny_db, "pages/targets.py")
     texts = _assert_all_chinese(at, cny_db)
     assert at.title[0].value == "目标与计划"
     money = re.compile(ZH_MONEY.format(symbol="¥"))
@@ -145,7 +130,7 @@ def test_targets_page_in_chinese(cny_db):
 
 def test_targets_page_in_chinese_for_an_owner_without_a_target(cny_db):
     owner, period = _owner_without_target(cny_db)
-    at = _render_in_chinese(cny_db, "pages/targets.py", {"targets_owner": owner})
+    at = render_in_chinese(cny_db, "pages/targets.py", {"targets_owner": owner})
     _assert_all_chinese(at, cny_db)
     from funnel import targets
     assert page_finding(at).startswith(f"{targets.period_title(period, 'zh')}（{owner}）：未设目标——已赢单 ¥")
@@ -153,7 +138,7 @@ def test_targets_page_in_chinese_for_an_owner_without_a_target(cny_db):
 
 
 def test_forecast_page_in_chinese_with_every_toggle(cny_db):
-    at = _render_in_chinese(cny_db, "pages/forecast.py", {"fc_wf_weighted": True, "fc_wf_horizon": True,
+    at = render_in_chinese(cny_db, "pages/forecast.py", {"fc_wf_weighted": True, "fc_wf_horizon": True,
                                                            "fc_only_overdue": True})
     _assert_all_chinese(at, cny_db)
     assert any("只含" in c.value and "前成交的商机" in c.value and "赢率变化" in c.value for c in at.caption)
@@ -174,7 +159,7 @@ def test_forecast_without_deals_explains_in_chinese(tmp_path):
     db = tmp_path / "leads_only.duckdb"
     build_db(db, leads=[("L1", "2026-05-01 09:00", "webinar", "SMB", "Ann", "Xe")],
              lead_events=[("L1", "Lead", "2026-05-01 09:00")]).close()
-    at = _render_in_chinese(db, "pages/forecast.py")
+    at = render_in_chinese(db, "pages/forecast.py")
     assert_clean(at)
     assert page_finding(at) == "预测需要商机数据：这个数据库只有线索，没有商机。"
     assert i18n.missing("zh") == set()
@@ -360,7 +345,7 @@ def test_plan_sentence_in_chinese_has_the_same_figures():
 def test_money_pages_in_chinese_presentation_mode(cny_db, page):
     """Presentation mode wraps the chart titles by display width and hides the editors: still every
     word in Chinese."""
-    at = _render_in_chinese(cny_db, page, {"present": True})
+    at = render_in_chinese(cny_db, page, {"present": True})
     _assert_all_chinese(at, cny_db)
     assert not [b for b in at.button if b.key in ("adopt_historical", "reset_probabilities", "save_teams")]
 
