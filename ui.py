@@ -24,7 +24,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from funnel import access, labels, markup, serving, store, versions
+from funnel import access, forecast, labels, markup, serving, store, versions
 from funnel.errors import FunnelError
 from funnel.i18n import N_
 from funnel.labels import readable
@@ -646,8 +646,10 @@ def keep_choice(key: str, value, default) -> None:
         if key in st.query_params:
             del st.query_params[key]
         return
+
     def text(v) -> str:
         return str(v).lower() if isinstance(v, bool) else str(v)
+
     want = [text(v) for v in value] if isinstance(value, list) else text(value)
     have = st.query_params.get_all(key)
     if have != (want if isinstance(want, list) else [want]):
@@ -657,7 +659,6 @@ def keep_choice(key: str, value, default) -> None:
 def _method_code(text: str) -> str:
     """A forecast method from a link: its code (``historical``), or — links made before the code was
     stored — the button's English label ("Historical win rates")."""
-    from funnel import forecast
     raw = str(text).strip()
     if raw in forecast.METHODS:
         return raw
@@ -674,7 +675,6 @@ def forecast_method() -> str:
     link, or this session's own address, which :func:`remember_method` keeps current), else the
     session's last choice, else configured. The Forecast page's button (key ``method``) is not
     read here: off that page Streamlit may hand back a stale value for a widget it no longer shows."""
-    from funnel import forecast
     try:
         linked = _method_code(st.query_params[K_METHOD]) if K_METHOD in st.query_params else None
     except ValueError:
