@@ -415,6 +415,10 @@ class _Result:
 class SparkConnection:
     """Stands in for a DuckDB connection in the metric code (see the module docstring)."""
 
+    #: Rows are spread over tasks: a metric picks its partitioned form where it has one (time in
+    #: stage ranks its visits stage by stage instead of in one global sort).
+    scales_out = True
+
     def __init__(self, engine: SparkEngine):
         self._engine = engine
         self._config = engine._config

@@ -58,11 +58,27 @@ def _for_scope(name: str, filter_params: tuple, direct: bool, funnel: str, owner
     return q
 
 
+#: Queries that read the Kaplan–Meier ranking of time_in_stage (its ``ranked`` CTE).
+_RANKING = ("time_in_stage", "survival_curves", "time_in_stage_and_curves")
+
+
 @lru_cache(maxsize=256)
-def _scoped_sql(name: str, filter_params: tuple, direct: bool, funnel: str) -> str:
+def _scoped_sql(name: str, filter_params: tuple, direct: bool, funnel: str, by_stage: bool = False) -> str:
     """The text of a time-in-stage query (time_in_stage, survival_curves, time_in_stage_and_curves,
-    sla_summary) for one query shape; parsed once per shape."""
-    return sqlcompose.to_sql(_for_scope(name, filter_params, direct, funnel), name)
+    sla_summary) for one query shape; parsed once per shape. ``by_stage``: the visits are ranked
+    stage by stage (time_in_stage_ranked_by_stage), for an engine that scales out."""
+    q = _for_scope(name, filter_params, direct, funnel)
+    if by_stage and name in _RANKING:
+        ranking = sqlcompose.query("time_in_stage_ranked_by_stage")
+        ranking.set("with_", None)          # it reads the CTEs q already has (v, n)
+        q = sqlcompose.with_cte(q, "ranked", ranking)
+    return sqlcompose.to_sql(q, name)
+
+
+def _ranks_by_stage(con) -> bool:
+    """Whether ``con`` runs on an engine that spreads rows over tasks (Spark), where one global
+    ranking would funnel every visit through one task; DuckDB's connections do not say so."""
+    return bool(getattr(con, "scales_out", False))
 
 
 def _shape(r: Resolved, funnel: str) -> tuple:
@@ -79,7 +95,7 @@ def time_in_stage(con, scope: Scope = Scope(), funnel: str = "lead") -> pd.DataF
     """Per stage: visits, completed, censored, median_hours, p90_hours, km_median_hours."""
     r = resolve(con, scope)
     store.ensure_derived(con)
-    q = _scoped_sql("time_in_stage", *_shape(r, funnel))
+    q = _scoped_sql("time_in_stage", *_shape(r, funnel), _ranks_by_stage(con))
     return run(con, q, {**r.params, "funnel": funnel, "km_points": KM_MEDIAN_BLOCKS})
 
 
@@ -92,7 +108,7 @@ def survival_curves(con, scope: Scope = Scope(), funnel: str = "lead", max_point
     exit times per stage (every exit time on small data), survival exact at each."""
     r = resolve(con, scope)
     store.ensure_derived(con)
-    q = _scoped_sql("survival_curves", *_shape(r, funnel))
+    q = _scoped_sql("survival_curves", *_shape(r, funnel), _ranks_by_stage(con))
     return run(con, q, {**r.params, "funnel": funnel, "km_points": max_points})
 
 
@@ -102,7 +118,7 @@ def time_in_stage_and_curves(con, scope: Scope = Scope(), funnel: str = "lead",
     visits — what the Time in stage page draws, at the cost of one of the two."""
     r = resolve(con, scope)
     store.ensure_derived(con)
-    q = _scoped_sql("time_in_stage_and_curves", *_shape(r, funnel))
+    q = _scoped_sql("time_in_stage_and_curves", *_shape(r, funnel), _ranks_by_stage(con))
     both = run(con, q, {**r.params, "funnel": funnel, "km_points": max_points})
     is_curve = both["hours"].notna()
     stages = (both[~is_curve].drop(columns=["hours", "survival", "at_risk"])
