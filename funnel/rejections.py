@@ -2,13 +2,16 @@
 
 The hand-off stage is MQL (see ``store.handoff_stage``); a rejection is an event into a stage of
 kind ``rejected``; a resubmission is a rejection followed later by a hand-off of the same lead.
-Every query starts from the CTEs of ``sql/rejection_events.sql`` (cohort → its events known at D
-→ rejections paired with their resubmission) and adds its own aggregation.
+Every figure is a named query in ``funnel/sql/`` (rejection_summary.sql, rejection_breakdown.sql,
+…) that reads the CTEs of ``rejection_events.sql`` (cohort → its events known at D → rejections
+paired with their resubmission) and adds its own aggregation. :func:`_scoped` sets those CTEs
+for a scope; each query's text is generated once per query shape and cached.
 """
 from __future__ import annotations
 
 import math
-from functools import lru_cache
+import re
+from functools import lru_cache, reduce
 
 import pandas as pd
 from sqlglot import exp
@@ -16,7 +19,7 @@ from sqlglot import exp
 from . import fmt, i18n, sqlcompose, store
 from .errors import ConfigError
 from .i18n import N_, msg
-from .query import Resolved, Scope, cohort_condition, group_expr, resolve, run
+from .query import Resolved, Scope, check_breakdown, cohort_condition, group_expression, resolve, run
 
 #: Breakdowns below this many hand-offs are flagged, so nobody is judged on three leads.
 SMALL_SAMPLE = 30
@@ -37,30 +40,19 @@ FIRST_PASS_GROUP = "Never rejected"
 
 GRAINS = ("week", "month")
 
-
-def _base(con, scope: Scope, *, from_position: int | None = None,
-          carry: tuple[str, ...] = ()) -> tuple[Resolved, dict, str]:
-    """(resolved scope, parameters, the shared CTEs ``WITH cohort, ev, handoffs, rej, nxt, rj``).
-
-    ``carry`` names lead columns copied into lead_visits (store.DERIVED_LEAD_COLUMNS) that ride
-    along from the events to ``handoffs``, ``rej`` and ``rj``: a breakdown by them needs no join.
-    A breakdown by any other column joins ``leads l`` to its per-lead (or per-rejection) rows."""
-    r, params, shape = _resolved_shape(con, scope, from_position=from_position, carry=carry)
-    return r, params, _rejection_sql(*shape)[0]
+#: The shape of a rejection query for a scope — (filter_params, every_lead, n_stages, carry), see
+#: :func:`_resolved_shape` — hashable, so generated text is cached per shape.
+_Shape = tuple[tuple, bool, int, tuple[str, ...]]
 
 
-def _query(con, scope: Scope, *, from_position: int | None = None,
-           carry: tuple[str, ...] = ()) -> tuple[Resolved, dict, str]:
-    """The whole rejection_events query composed for the scope."""
-    r, params, shape = _resolved_shape(con, scope, from_position=from_position, carry=carry)
-    return r, params, _rejection_sql(*shape)[1]
-
-
-def _resolved_shape(con, scope: Scope, *, from_position: int | None, carry: tuple[str, ...]):
-    """(resolved scope, parameters, the query's shape for :func:`_rejection_sql`).
+def _resolved_shape(con, scope: Scope, *, from_position: int | None = None,
+                    carry: tuple[str, ...] = ()) -> tuple[Resolved, dict, _Shape]:
+    """(resolved scope, parameters, the query's shape for :func:`_scoped`).
 
     ``ev`` holds the hand-off and rejection events, plus, with ``from_position``, the events into
-    funnel stages (open or won) at that position or later.
+    funnel stages (open or won) at that position or later. ``carry`` names lead columns copied
+    into lead_visits (store.DERIVED_LEAD_COLUMNS) that ride along from the events to ``handoffs``,
+    ``rej`` and ``rj``: a breakdown by them needs no join to leads.
     """
     r = resolve(con, scope)
     store.ensure_derived(con)
@@ -79,31 +71,53 @@ def _resolved_shape(con, scope: Scope, *, from_position: int | None, carry: tupl
     return r, params, (r.filter_params, _cohort_is_every_lead(con, r), len(stage_params), tuple(carry))
 
 
-@lru_cache(maxsize=256)
-def _rejection_sql(filter_params: tuple, every_lead: bool, n_stages: int, carry: tuple[str, ...]) -> tuple[str, str]:
-    """(the CTEs as a WITH clause, the whole query) of rejection_events for one query shape."""
-    q = sqlcompose.query("rejection_events")
+def _without_join(select: exp.Select, alias: str) -> exp.Select:
+    """``select`` without its join to the table aliased ``alias``. Changes ``select``."""
+    select.set("joins", [j for j in select.args.get("joins") or [] if j.this.alias_or_name != alias])
+    return select
+
+
+def _scoped(name: str, shape: _Shape) -> exp.Query:
+    """The named query with the rejection_events CTEs it reads set for the scope's shape: the
+    cohort for the filters, ev without its join to the cohort when the cohort is every lead, ev's
+    stages as bound names ($stage0, …), and the carried lead columns added to the CTEs that carry
+    them (ev, handoffs, rej, rj — those the query reads)."""
+    filter_params, every_lead, n_stages, carry = shape
+    q = sqlcompose.query(name)
     q = sqlcompose.with_cte(q, "cohort", exp.select("l.lead_id", "l.created_at").from_("leads AS l")
                             .where(cohort_condition(filter_params, "l")))
     ctes = sqlcompose.ctes(q)
     ev = ctes["ev"]
     if every_lead:
-        ev.set("joins", [j for j in ev.args["joins"] if j.this.alias_or_name != "c"])
+        _without_join(ev, "c")
     stage_in = next(i for i in ev.args["where"].find_all(exp.In) if i.this.sql() == "v.stage")
     stage_in.replace(exp.In(this=exp.column("stage", table="v"),
                             expressions=[sqlcompose.param(f"stage{i}") for i in range(n_stages)]))
     for cte, alias in (("ev", "v"), ("handoffs", None), ("rej", None), ("rj", "r")):
-        for c in carry:
-            ctes[cte].select(exp.column(c, table=alias), copy=False)
-    return sqlcompose.to_sql(q.args["with_"]), sqlcompose.to_sql(q, "rejection_events")
+        if cte in ctes:
+            for c in carry:
+                ctes[cte].select(sqlcompose.col(c, alias), copy=False)
+    return q
+
+
+@lru_cache(maxsize=256)
+def _scoped_sql(name: str, shape: _Shape) -> str:
+    """The text of a rejection query that needs nothing but the scope (rejection_events,
+    rejection_summary, rejection_reasons, rejection_actors, loop_distribution, ping_pong_leads)."""
+    return sqlcompose.to_sql(_scoped(name, shape), name)
+
+
+@lru_cache(maxsize=None)
+def _named_sql(name: str) -> str:
+    """The text of a named query run as it stands (no scope to set)."""
+    return sqlcompose.to_sql(sqlcompose.query(name), name)
 
 
 def _cohort_is_every_lead(con, r: Resolved) -> bool:
     """True when no dimension filter is set and every lead lies in the cohort's dates (a cheap scan)."""
     if r.has_dimension_filter:
         return False
-    q = f"SELECT count(*) AS outside FROM leads l WHERE NOT ({r.cohort_where})"
-    return int(run(con, q, r.params).iloc[0]["outside"]) == 0
+    return int(run(con, _named_sql("leads_outside_cohort"), r.params).iloc[0]["outside"]) == 0
 
 
 def _outcome_position(con, outcome_stage: str | None) -> tuple[str, int]:
@@ -120,26 +134,14 @@ def _outcome_position(con, outcome_stage: str | None) -> tuple[str, int]:
 def rejection_events(con, scope: Scope = Scope()) -> pd.DataFrame:
     """Every rejection of a cohort lead known at D: lead_id, rejected_at, actor, reason,
     resubmitted_at and resubmit_days (null when the lead was not handed off again by D)."""
-    _, params, q = _query(con, scope)
-    return run(con, q, params)
+    _, params, shape = _resolved_shape(con, scope)
+    return run(con, _scoped_sql("rejection_events", shape), params)
 
 
 def rejection_summary(con, scope: Scope = Scope()) -> dict:
     """Hand-offs, rejections, rate, resubmissions (within 7 days, median delay), leads with loops."""
-    _, params, base = _base(con, scope)
-    q = f"""
-    {base},
-    per_lead AS (SELECT lead_id, count(*) AS n_handoffs FROM handoffs GROUP BY lead_id),
-    h AS (SELECT coalesce(sum(n_handoffs), 0) AS handoffs, count(*) FILTER (WHERE n_handoffs > 1) AS leads_with_loops,
-                 count(*) AS leads_handed_off FROM per_lead),
-    x AS (SELECT count(*) AS rejected, count(resubmitted_at) AS resubmissions,
-                 count(*) FILTER (WHERE resubmit_days <= 7) AS resubmitted_within_7d,
-                 median(resubmit_days) AS median_resubmit_days FROM rj)
-    SELECT h.handoffs, x.rejected, x.resubmissions, x.resubmitted_within_7d, x.median_resubmit_days,
-           h.leads_with_loops, h.leads_handed_off
-    FROM h CROSS JOIN x
-    """
-    row = run(con, q, params).iloc[0].to_dict()
+    _, params, shape = _resolved_shape(con, scope)
+    row = run(con, _scoped_sql("rejection_summary", shape), params).iloc[0].to_dict()
     return _summary_dict({k: (None if pd.isna(v) else (int(v) if k != "median_resubmit_days" else float(v)))
                           for k, v in row.items()})
 
@@ -154,11 +156,8 @@ def _summary_dict(out: dict) -> dict:
 
 def rejections_by_reason(con, scope: Scope = Scope()) -> pd.DataFrame:
     """reason (None when the event gave none), rejected, share."""
-    _, params, base = _base(con, scope)
-    q = f"""{base}
-    SELECT reason, count(*) AS rejected, count(*) / sum(count(*)) OVER ()::DOUBLE AS share
-    FROM rj GROUP BY reason ORDER BY rejected DESC, reason NULLS LAST"""
-    return run(con, q, params)
+    _, params, shape = _resolved_shape(con, scope)
+    return run(con, _scoped_sql("rejection_reasons", shape), params)
 
 
 def rejection_breakdown(con, scope: Scope = Scope(), by: str = "ae",
@@ -174,14 +173,22 @@ def rejection_breakdown(con, scope: Scope = Scope(), by: str = "ae",
     resubmissions of the leads they rejected.
     """
     if by == "actor":
-        _, params, base = _base(con, scope)
-        q = f"""{base}
-        SELECT coalesce(actor, '(unknown)') AS grp, count(*) AS rejected,
-               count(*) / sum(count(*)) OVER ()::DOUBLE AS share,
-               count(resubmitted_at) AS resubmissions
-        FROM rj GROUP BY 1 ORDER BY rejected DESC, grp"""
-        return run(con, q, params)
+        _, params, shape = _resolved_shape(con, scope)
+        return run(con, _scoped_sql("rejection_actors", shape), params)
     return _breakdowns(con, scope, (by,), outcome_stage)[by]
+
+
+@lru_cache(maxsize=256)
+def _rates_sql(shape: _Shape, by: str | None, copied: bool) -> str:
+    """rejection_rates' text for one shape: grp of h and x is ``by`` — read from the carried
+    column of the events when ``copied``, else from leads (the file's join)."""
+    q = _scoped("rejection_rates", shape)
+    ctes = sqlcompose.ctes(q)
+    for cte in ("h", "x"):
+        if copied:
+            _without_join(ctes[cte], "l")
+        sqlcompose.replace_projection(ctes[cte], "grp", group_expression(by, "e" if copied else "l"))
+    return sqlcompose.to_sql(q, "rejection_rates")
 
 
 def rejection_rates(con, scope: Scope = Scope(), by: str = "ae") -> pd.DataFrame:
@@ -192,20 +199,9 @@ def rejection_rates(con, scope: Scope = Scope(), by: str = "ae") -> pd.DataFrame
     Columns: grp, handoffs, rejected, rejection_rate, small_sample, stands_out.
     """
     copied = by in store.DERIVED_LEAD_COLUMNS
-    _, params, base = _base(con, scope, carry=(by,) if copied else ())
-    if copied:
-        g = group_expr(con, by, "e")
-        h_source, x_source = "handoffs e", "rej e"
-    else:
-        g = group_expr(con, by)
-        h_source, x_source = ("handoffs e JOIN leads l ON l.lead_id = e.lead_id",
-                              "rej e JOIN leads l ON l.lead_id = e.lead_id")
-    q = f"""{base},
-    h AS (SELECT {g} AS grp, count(*) AS handoffs FROM {h_source} GROUP BY 1),
-    x AS (SELECT {g} AS grp, count(*) AS rejected FROM {x_source} GROUP BY 1)
-    SELECT coalesce(h.grp, x.grp) AS grp, coalesce(h.handoffs, 0) AS handoffs, coalesce(x.rejected, 0) AS rejected
-    FROM h FULL OUTER JOIN x ON x.grp = h.grp"""
-    df = run(con, q, params)
+    _, params, shape = _resolved_shape(con, scope, carry=(by,) if copied else ())
+    check_breakdown(con, by)
+    df = run(con, _rates_sql(shape, by, copied), params)
     df["rejection_rate"] = df["rejected"] / df["handoffs"].where(df["handoffs"] > 0)
     df["small_sample"] = df["handoffs"] < SMALL_SAMPLE
     tot_h, tot_r = int(df["handoffs"].sum()), int(df["rejected"].sum())
@@ -220,6 +216,44 @@ def rejection_rates(con, scope: Scope = Scope(), by: str = "ae") -> pd.DataFrame
     return df.sort_values(["rejection_rate", "grp"], ascending=[False, True], na_position="last").reset_index(drop=True)
 
 
+#: The group columns of rejection_breakdown's hl and xl: g0, g1, … (one per breakdown).
+_GROUP_COLUMN = re.compile(r"g\d+")
+
+
+@lru_cache(maxsize=128)
+def _breakdown_sql(shape: _Shape, bys: tuple[str, ...], copied: bool, with_totals: bool) -> str:
+    """rejection_breakdown's text for one shape: the group columns g0, g1, … of hl and xl for
+    ``bys`` (carried by the events when ``copied``, else read from leads), one grouping set per
+    breakdown (and the empty set of the totals with ``with_totals``), and dim and grp to match."""
+    q = _scoped("rejection_breakdown", shape)
+    ctes = sqlcompose.ctes(q)
+    hl, xl = ctes["hl"], ctes["xl"]
+    if copied:
+        # the hand-offs per lead take the lead's columns along (the same on each of its hand-offs)
+        per_lead = hl.find(exp.Subquery).this
+        for c in dict.fromkeys(bys):
+            per_lead.select(exp.alias_(exp.func("any_value", sqlcompose.col(c)), sqlcompose.col(c).this), copy=False)
+        _without_join(hl, "l")
+        _without_join(xl, "l")
+    for select, alias in ((hl, "p" if copied else "l"), (xl, "r" if copied else "l")):
+        kept = [e for e in select.expressions if not _GROUP_COLUMN.fullmatch(e.alias_or_name)]
+        select.set("expressions", [*kept, *(exp.alias_(group_expression(by, alias), f"g{i}")
+                                            for i, by in enumerate(bys))])
+    groups = [exp.column(f"g{i}") for i in range(len(bys))]
+    # which grouping set a row belongs to: the breakdown's index, or -1 for the totals row
+    dim = exp.Case()
+    for i, g in enumerate(groups):
+        dim = dim.when(exp.func("grouping", g.copy()).eq(0), exp.Literal.number(i))
+    dim = dim.else_(exp.Literal.number(-1))
+    grp = exp.func("coalesce", *(g.copy() for g in groups), exp.Literal.string(""))
+    sets = [exp.Paren(this=g.copy()) for g in groups] + ([exp.Tuple()] if with_totals else [])
+    for cte in ("h", "x"):
+        sqlcompose.replace_projection(ctes[cte], "dim", dim.copy())
+        sqlcompose.replace_projection(ctes[cte], "grp", grp.copy())
+        ctes[cte].find(exp.GroupingSets).set("expressions", [s.copy() for s in sets])
+    return sqlcompose.to_sql(q, "rejection_breakdown")
+
+
 def _breakdowns(con, scope: Scope, bys: tuple[str, ...], outcome_stage: str = DEFAULT_OUTCOME_STAGE,
                 with_totals: bool = False) -> dict:
     """:func:`rejection_breakdown` by each lead column of ``bys`` from one query (GROUPING SETS:
@@ -229,81 +263,12 @@ def _breakdowns(con, scope: Scope, bys: tuple[str, ...], outcome_stage: str = DE
     # Columns copied into lead_visits ride along with the events; any other needs the join to leads.
     copied = all(by in store.DERIVED_LEAD_COLUMNS for by in bys)
     carry = tuple(dict.fromkeys(bys)) if copied else ()
-    _, params, base = _base(con, scope, carry=carry)
-    # hand-offs per lead (p.n), with the group columns carried or joined
-    if copied:
-        h_source = ("(SELECT lead_id, count(*) AS n" + "".join(f", any_value({c}) AS {c}" for c in carry) +
-                    " FROM handoffs GROUP BY lead_id) p")
-        x_source = "rj r LEFT JOIN reach rc ON rc.lead_id = r.lead_id"
-        h_groups, x_groups = [group_expr(con, by, "p") for by in bys], [group_expr(con, by, "r") for by in bys]
-    else:
-        h_source = "(SELECT lead_id, count(*) AS n FROM handoffs GROUP BY lead_id) p JOIN leads l ON l.lead_id = p.lead_id"
-        x_source = "rj r JOIN leads l ON l.lead_id = r.lead_id LEFT JOIN reach rc ON rc.lead_id = r.lead_id"
-        h_groups = x_groups = [group_expr(con, by) for by in bys]
-    h_cols = ", ".join(f"{g} AS g{i}" for i, g in enumerate(h_groups))
-    x_cols = ", ".join(f"{g} AS g{i}" for i, g in enumerate(x_groups))
-    sets = ", ".join(f"(g{i})" for i in range(len(bys))) + (", ()" if with_totals else "")
-    # which grouping set a row belongs to: the breakdown's index, or -1 for the totals row
-    dim = "CASE " + " ".join(f"WHEN grouping(g{i}) = 0 THEN {i}" for i in range(len(bys))) + " ELSE -1 END"
-    grp = f"coalesce({', '.join(f'g{i}' for i in range(len(bys)))}, '')"
-    # Where the resubmitted leads got to: their last event into the outcome stage or a later one (by D)
-    q = f"""{base},
-    back AS (SELECT DISTINCT lead_id FROM rj WHERE resubmitted_at IS NOT NULL),
-    reach AS (SELECT v.lead_id, max(v.event_no) AS last_outcome_no
-              FROM lead_visits v JOIN back b ON b.lead_id = v.lead_id
-              JOIN stage_config s ON s.funnel = 'lead' AND s.stage = v.stage
-              WHERE v.entered_at < $as_end AND s.kind IN ('open', 'won') AND s.position >= $outcome_pos
-              GROUP BY v.lead_id),
-    hl AS (SELECT p.n, {h_cols} FROM {h_source}),
-    xl AS (SELECT r.resubmitted_at, r.resubmit_days, r.resubmit_event_no, rc.last_outcome_no, {x_cols}
-           FROM {x_source}),
-    h AS (SELECT {dim} AS dim, {grp} AS grp, sum(n) AS handoffs,
-                 count(*) FILTER (WHERE n > 1) AS leads_with_loops, count(*) AS leads_handed_off
-          FROM hl GROUP BY GROUPING SETS ({sets})),
-    x AS (SELECT {dim} AS dim, {grp} AS grp, count(*) AS rejected, count(resubmitted_at) AS resubmissions,
-                 count(*) FILTER (WHERE resubmit_days <= $quick) AS resubmitted_within_2d,
-                 count(*) FILTER (WHERE resubmit_days <= 7) AS resubmitted_within_7d,
-                 median(resubmit_days) AS median_resubmit_days,
-                 count(*) FILTER (WHERE last_outcome_no > resubmit_event_no) AS resubmissions_converted,
-                 count(*) FILTER (WHERE resubmit_days <= $quick
-                                    AND last_outcome_no > resubmit_event_no) AS quick_resubmissions_converted
-          FROM xl GROUP BY GROUPING SETS ({sets})),
-    b AS (
-    SELECT coalesce(h.dim, x.dim) AS dim, coalesce(h.grp, x.grp) AS grp, coalesce(h.handoffs, 0) AS handoffs,
-           coalesce(x.rejected, 0) AS rejected,
-           coalesce(x.rejected, 0) / NULLIF(h.handoffs, 0)::DOUBLE AS rejection_rate,
-           coalesce(x.resubmissions, 0) AS resubmissions,
-           coalesce(x.resubmitted_within_2d, 0) AS resubmitted_within_2d,
-           coalesce(x.resubmitted_within_7d, 0) AS resubmitted_within_7d,
-           x.median_resubmit_days,
-           coalesce(x.resubmissions_converted, 0) AS resubmissions_converted,
-           coalesce(x.quick_resubmissions_converted, 0) AS quick_resubmissions_converted,
-           $outcome_stage AS outcome_stage,
-           coalesce(h.handoffs, 0) < {SMALL_SAMPLE} AS small_sample,
-           coalesce(h.leads_with_loops, 0) AS leads_with_loops, coalesce(h.leads_handed_off, 0) AS leads_handed_off
-    FROM h FULL OUTER JOIN x ON x.dim = h.dim AND x.grp = h.grp
-    ),
-    t AS (SELECT b.*, sum(rejected) OVER (PARTITION BY dim) AS tot_r, sum(handoffs) OVER (PARTITION BY dim) AS tot_h
-          FROM b),
-    z AS (
-        -- two-proportion z statistic of the group against everyone else (pooled variance)
-        SELECT t.*, CASE WHEN handoffs > 0 AND tot_h - handoffs > 0 AND tot_r > 0 AND tot_r < tot_h THEN
-                   (rejected / handoffs::DOUBLE - (tot_r - rejected) / (tot_h - handoffs)::DOUBLE)
-                   / sqrt((tot_r / tot_h::DOUBLE) * (1 - tot_r / tot_h::DOUBLE)
-                          * (1.0 / handoffs + 1.0 / (tot_h - handoffs))) END AS z
-        FROM t
-    )
-    SELECT dim, grp, handoffs, rejected, rejection_rate, resubmissions, resubmitted_within_2d, resubmitted_within_7d,
-           median_resubmit_days, resubmissions_converted, quick_resubmissions_converted, outcome_stage,
-           small_sample,
-           coalesce(NOT small_sample AND rejection_rate >= $ratio * tot_r / tot_h::DOUBLE AND z >= $z_min, FALSE)
-               AS stands_out,
-           leads_with_loops, leads_handed_off
-    FROM z
-    ORDER BY dim, rejection_rate DESC NULLS LAST, grp
-    """
-    df = run(con, q, {**params, "outcome_pos": pos, "outcome_stage": stage, "quick": QUICK_RESUBMIT_DAYS,
-                      "ratio": STANDOUT_RATIO, "z_min": STANDOUT_Z})
+    _, params, shape = _resolved_shape(con, scope, carry=carry)
+    for by in bys:
+        check_breakdown(con, by)
+    df = run(con, _breakdown_sql(shape, tuple(bys), copied, with_totals),
+             {**params, "outcome_pos": pos, "outcome_stage": stage, "quick": QUICK_RESUBMIT_DAYS,
+              "small_sample": SMALL_SAMPLE, "ratio": STANDOUT_RATIO, "z_min": STANDOUT_Z})
     out: dict = {}
     for i, by in enumerate(bys):
         out[by] = (df[df["dim"] == i].drop(columns=["dim", "leads_with_loops", "leads_handed_off"])
@@ -322,53 +287,78 @@ def _breakdowns(con, scope: Scope, bys: tuple[str, ...], outcome_stage: str = DE
     return out
 
 
-def rejection_trend(con, scope: Scope = Scope(), grain: str = "week") -> pd.DataFrame:
-    """Per period (of the event): hand-offs, rejections and their ratio."""
+def _check_grain(grain: str) -> None:
     if grain not in GRAINS:
         raise ConfigError(f"Unknown grain '{grain}'.", hint="Use 'week' or 'month'.")
-    _, params, base = _base(con, scope)
-    q = f"""{base},
-    h AS (SELECT date_trunc('{grain}', entered_at) AS period, count(*) AS handoffs FROM handoffs GROUP BY 1),
-    x AS (SELECT date_trunc('{grain}', rejected_at) AS period, count(*) AS rejected FROM rj GROUP BY 1)
-    SELECT coalesce(h.period, x.period) AS period, coalesce(h.handoffs, 0) AS handoffs, coalesce(x.rejected, 0) AS rejected,
-           coalesce(x.rejected, 0) / NULLIF(h.handoffs, 0)::DOUBLE AS rejection_rate
-    FROM h FULL OUTER JOIN x ON x.period = h.period ORDER BY period
-    """
-    return run(con, q, params)
+
+
+def _period(grain: str, column: str) -> exp.Expression:
+    """``date_trunc(grain, column)``: the start of the event's week or month (a whitelisted grain)."""
+    return exp.func("date_trunc", exp.Literal.string(grain), exp.column(column))
+
+
+@lru_cache(maxsize=64)
+def _trend_sql(shape: _Shape, grain: str) -> str:
+    """rejection_trend's text: hand-offs and rejections per ``grain`` of their own dates."""
+    q = _scoped("rejection_trend", shape)
+    ctes = sqlcompose.ctes(q)
+    sqlcompose.replace_projection(ctes["h"], "period", _period(grain, "entered_at"))
+    sqlcompose.replace_projection(ctes["x"], "period", _period(grain, "rejected_at"))
+    return sqlcompose.to_sql(q, "rejection_trend")
+
+
+def rejection_trend(con, scope: Scope = Scope(), grain: str = "week") -> pd.DataFrame:
+    """Per period (of the event): hand-offs, rejections and their ratio."""
+    _check_grain(grain)
+    _, params, shape = _resolved_shape(con, scope)
+    return run(con, _trend_sql(shape, grain), params)
+
+
+@lru_cache(maxsize=64)
+def _reasons_over_time_sql(shape: _Shape, grain: str) -> str:
+    """rejection_reasons_over_time's text: rejections per ``grain`` of the rejection and reason."""
+    q = _scoped("rejection_reasons_over_time", shape)
+    sqlcompose.replace_projection(q, "period", _period(grain, "rejected_at"))
+    return sqlcompose.to_sql(q, "rejection_reasons_over_time")
 
 
 def reasons_over_time(con, scope: Scope = Scope(), grain: str = "month") -> pd.DataFrame:
     """period (start of the rejection's week/month), reason ('(no reason given)' when missing), rejected."""
-    if grain not in GRAINS:
-        raise ConfigError(f"Unknown grain '{grain}'.", hint="Use 'week' or 'month'.")
-    _, params, base = _base(con, scope)
-    q = f"""{base}
-    SELECT date_trunc('{grain}', rejected_at) AS period, coalesce(reason, '(no reason given)') AS reason,
-           count(*) AS rejected
-    FROM rj GROUP BY 1, 2 ORDER BY 1, 3 DESC, 2"""
-    return run(con, q, params)
+    _check_grain(grain)
+    _, params, shape = _resolved_shape(con, scope)
+    return run(con, _reasons_over_time_sql(shape, grain), params)
+
+
+@lru_cache(maxsize=64)
+def _delays_sql(shape: _Shape, by: str | None) -> str:
+    """resubmit_delays' text: grp is the lead's ``by`` (None: one group, 'All leads')."""
+    q = _scoped("resubmit_delays", shape)
+    sqlcompose.replace_projection(q, "grp", group_expression(by, "l"))
+    return sqlcompose.to_sql(q, "resubmit_delays")
 
 
 def resubmit_delays(con, scope: Scope = Scope(), by: str | None = "sdr") -> pd.DataFrame:
     """Resubmissions per whole day of delay (0, 1, …; 90 means 90 or more), per value of a lead
     column (``by=None``: one group, 'All leads'). Columns: grp, delay_days, resubmissions."""
-    _, params, base = _base(con, scope)
-    q = f"""{base}
-    SELECT {group_expr(con, by)} AS grp, CAST(least(floor(rj.resubmit_days), 90) AS INTEGER) AS delay_days,
-           count(*) AS resubmissions
-    FROM rj JOIN leads l ON l.lead_id = rj.lead_id
-    WHERE rj.resubmitted_at IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2"""
-    return run(con, q, params)
+    _, params, shape = _resolved_shape(con, scope)
+    check_breakdown(con, by)
+    return run(con, _delays_sql(shape, by), params)
 
 
 def loop_distribution(con, scope: Scope = Scope()) -> pd.DataFrame:
     """Handed-off leads by number of loops (hand-offs after the first): loops, leads, share."""
-    _, params, base = _base(con, scope)
-    q = f"""{base},
-    per_lead AS (SELECT lead_id, count(*) - 1 AS loops FROM handoffs GROUP BY lead_id)
-    SELECT loops, count(*) AS leads, count(*) / sum(count(*)) OVER ()::DOUBLE AS share
-    FROM per_lead GROUP BY loops ORDER BY loops"""
-    return run(con, q, params)
+    _, params, shape = _resolved_shape(con, scope)
+    return run(con, _scoped_sql("loop_distribution", shape), params)
+
+
+@lru_cache(maxsize=64)
+def _recycled_sql(shape: _Shape, n_targets: int) -> str:
+    """recycled_outcomes' text: targets is one row per target stage ($st0, $pos0; $st1, $pos1; …)."""
+    q = _scoped("recycled_outcomes", shape)
+    rows = [exp.select(exp.alias_(sqlcompose.param(f"st{i}"), "stage"), exp.alias_(sqlcompose.param(f"pos{i}"), "position"))
+            for i in range(n_targets)]
+    q = sqlcompose.with_cte(q, "targets", reduce(lambda a, b: exp.union(a, b, distinct=False), rows))
+    return sqlcompose.to_sql(q, "recycled_outcomes")
 
 
 def recycled_outcomes(con, scope: Scope = Scope(), stages: tuple[str, ...] = ("SQL", "Customer")) -> pd.DataFrame:
@@ -385,38 +375,21 @@ def recycled_outcomes(con, scope: Scope = Scope(), stages: tuple[str, ...] = ("S
         return pd.DataFrame({"grp": pd.Series(dtype=object), "leads": pd.Series(dtype="int64"),
                              "stage": pd.Series(dtype=object), "position": pd.Series(dtype="int64"),
                              "reached": pd.Series(dtype="int64"), "share": pd.Series(dtype="float64")})
-    min_pos = min(fs[s] for s in stages)
-    _, params, base = _base(con, scope, from_position=min_pos)
-    targets = " UNION ALL ".join(f"SELECT $st{i} AS stage, $pos{i} AS position" for i in range(len(stages)))
-    names = {f"st{i}": s for i, s in enumerate(stages)} | {f"pos{i}": fs[s] for i, s in enumerate(stages)}
-    q = f"""{base},
-    per_lead AS (
-        SELECT lead_id,
-               min(event_no) FILTER (WHERE kind = 'rejected') AS first_rejection_no,
-               count(*) FILTER (WHERE stage = $handoff) AS n_handoffs
-        FROM ev GROUP BY lead_id
-    ),
-    grouped AS (
-        SELECT lead_id, first_rejection_no,
-               CASE WHEN first_rejection_no IS NOT NULL THEN '{RECYCLED_GROUP}' ELSE '{FIRST_PASS_GROUP}' END AS grp
-        FROM per_lead WHERE first_rejection_no IS NOT NULL OR n_handoffs > 0
-    ),
-    targets AS ({targets}),
-    sizes AS (SELECT grp, count(*) AS leads FROM grouped GROUP BY grp),
-    hit AS (
-        SELECT g.grp, t.stage, count(DISTINCT g.lead_id) AS reached
-        FROM grouped g
-        JOIN ev e ON e.lead_id = g.lead_id AND e.kind IN ('open', 'won')
-             AND e.event_no > coalesce(g.first_rejection_no, 0)
-        JOIN targets t ON e.position >= t.position
-        GROUP BY 1, 2
-    )
-    SELECT s.grp, s.leads, t.stage, t.position, coalesce(h.reached, 0) AS reached,
-           coalesce(h.reached, 0) / s.leads::DOUBLE AS share
-    FROM sizes s CROSS JOIN targets t
-    LEFT JOIN hit h ON h.grp = s.grp AND h.stage = t.stage
-    ORDER BY s.grp DESC, t.position"""
-    return run(con, q, {**params, **names, "min_pos": min_pos})
+    _, params, shape = _resolved_shape(con, scope, from_position=min(fs[s] for s in stages))
+    targets = {f"st{i}": s for i, s in enumerate(stages)} | {f"pos{i}": fs[s] for i, s in enumerate(stages)}
+    return run(con, _recycled_sql(shape, len(stages)),
+               {**params, **targets, "recycled_group": RECYCLED_GROUP, "first_pass_group": FIRST_PASS_GROUP})
+
+
+@lru_cache(maxsize=64)
+def _flows_sql(filter_params: tuple, every_lead: bool) -> str:
+    """transition_flows' text: the cohort for the filters; no join to it when it is every lead."""
+    q = sqlcompose.query("transition_flows")
+    q = sqlcompose.with_cte(q, "cohort", exp.select("l.lead_id").from_("leads AS l")
+                            .where(cohort_condition(filter_params, "l")))
+    if every_lead:
+        _without_join(q, "c")
+    return sqlcompose.to_sql(q, "transition_flows")
 
 
 def transition_flows(con, scope: Scope = Scope()) -> pd.DataFrame:
@@ -426,13 +399,7 @@ def transition_flows(con, scope: Scope = Scope()) -> pd.DataFrame:
     """
     r = resolve(con, scope)
     store.ensure_derived(con)
-    join = "" if _cohort_is_every_lead(con, r) else "JOIN cohort c ON c.lead_id = v.lead_id"
-    q = f"""WITH cohort AS (SELECT l.lead_id FROM leads l WHERE {r.cohort_where})
-    SELECT v.stage AS from_stage, v.next_stage AS to_stage, count(*) AS transitions
-    FROM lead_visits v {join}
-    WHERE v.next_at < $as_end
-    GROUP BY 1, 2 ORDER BY transitions DESC, from_stage, to_stage"""
-    return run(con, q, r.params)
+    return run(con, _flows_sql(r.filter_params, _cohort_is_every_lead(con, r)), r.params)
 
 
 def ping_pong_leads(con, scope: Scope = Scope(), min_rejections: int = 2, limit: int = 2000) -> pd.DataFrame:
@@ -441,22 +408,9 @@ def ping_pong_leads(con, scope: Scope = Scope(), min_rejections: int = 2, limit:
     Columns: lead_id, channel, segment, sdr, ae, rejections, handoffs, current_stage,
     last_event_at, path (every stage the lead entered by D, in event order).
     """
-    _, params, base = _base(con, scope)
-    q = f"""{base},
-    pp AS (SELECT lead_id, count(*) AS rejections FROM rj GROUP BY lead_id HAVING count(*) >= $min_rejections),
-    walk AS (
-        SELECT v.lead_id, string_agg(v.stage, ' → ' ORDER BY v.event_no) AS path,
-               count(*) FILTER (WHERE v.stage = $handoff) AS handoffs,
-               max(v.entered_at) AS last_event_at, arg_max(v.stage, v.event_no) AS current_stage
-        FROM lead_visits v JOIN pp ON pp.lead_id = v.lead_id
-        WHERE v.entered_at < $as_end
-        GROUP BY v.lead_id
-    )
-    SELECT p.lead_id, l.channel, l.segment, l.sdr, l.ae, p.rejections, w.handoffs, w.current_stage,
-           w.last_event_at, w.path
-    FROM pp p JOIN walk w ON w.lead_id = p.lead_id JOIN leads l ON l.lead_id = p.lead_id
-    ORDER BY p.rejections DESC, w.last_event_at DESC, p.lead_id LIMIT {int(limit)}"""
-    return run(con, q, {**params, "min_rejections": int(min_rejections)})
+    _, params, shape = _resolved_shape(con, scope)
+    return run(con, _scoped_sql("ping_pong_leads", shape),
+               {**params, "min_rejections": int(min_rejections), "limit": int(limit)})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -470,12 +424,8 @@ def _pct(x: float) -> fmt.Pct:
 
 def _data_presence(con, handoff: str) -> dict:
     """Whether the whole database (any date, any lead) holds hand-offs and rejections at all (1/0)."""
-    q = """SELECT CAST(EXISTS (SELECT 1 FROM lead_events) AS INTEGER) AS events,
-                  CAST(EXISTS (SELECT 1 FROM lead_events WHERE stage = $handoff) AS INTEGER) AS handoffs,
-                  CAST(EXISTS (SELECT 1 FROM lead_events WHERE stage IN (
-                      SELECT stage FROM stage_config WHERE funnel = 'lead' AND kind = 'rejected')) AS INTEGER) AS rejections,
-                  (SELECT count(*) FROM stage_config WHERE funnel = 'lead' AND kind = 'rejected') AS rejected_stages"""
-    return {k: int(v) for k, v in run(con, q, {"handoff": handoff}).iloc[0].to_dict().items()}
+    presence = run(con, _named_sql("rejection_data_presence"), {"handoff": handoff})
+    return {k: int(v) for k, v in presence.iloc[0].to_dict().items()}
 
 
 def _two_proportion_z(k1: int, n1: int, k2: int, n2: int) -> float | None:

@@ -4,13 +4,15 @@
 -- "Later" follows event order (entered_at, then input order), so event_no decides; a hand-off
 -- after D is not known yet, so such a rejection has no resubmission (yet).
 -- Parameters: $cohort_start, $cohort_end, $as_end, $handoff (the hand-off stage).
--- funnel/rejections.py composes it for a scope (funnel.sqlcompose): it replaces cohort, drops
--- ev's join to the cohort when the cohort is every lead in the database (the common unfiltered
--- view, where that join is most of the cost), narrows ev's stages to bound names ($stage0, …:
--- the hand-off stage, the rejected ones, for some queries the funnel stages from a position on —
--- a filter the scan applies before any join), and carries lead columns copied into lead_visits
--- through ev, handoffs, rej and rj, so a breakdown by them needs no join to leads. The metric
--- functions there extend these CTEs with their own aggregation.
+-- The rejection queries (rejection_summary, rejection_breakdown, …: "-- uses: rejection_events")
+-- read these CTEs. funnel/rejections.py composes them for a scope (funnel.sqlcompose): it
+-- replaces cohort, drops ev's join to the cohort when the cohort is every lead in the database
+-- (the common unfiltered view, where that join is most of the cost), narrows ev's stages to bound
+-- names ($stage0, …: the hand-off stage, the rejected ones, for recycled_outcomes the funnel
+-- stages from a position on — a filter the scan applies before any join), and carries lead
+-- columns copied into lead_visits through ev, handoffs, rej and rj, so a breakdown by them needs
+-- no join to leads. By default ev holds every stage any of them reads: the hand-off stage, the
+-- rejected ones and the funnel stages (open or won) recycled_outcomes follows leads into.
 WITH cohort AS (
     SELECT l.lead_id, l.created_at
     FROM leads l
@@ -24,7 +26,8 @@ ev AS (
     JOIN cohort c ON c.lead_id = v.lead_id
     JOIN stage_config s ON s.funnel = 'lead' AND s.stage = v.stage
     WHERE v.entered_at < $as_end
-      AND v.stage IN (SELECT stage FROM stage_config WHERE funnel = 'lead' AND (stage = $handoff OR kind = 'rejected'))
+      AND v.stage IN (SELECT stage FROM stage_config
+                      WHERE funnel = 'lead' AND (stage = $handoff OR kind IN ('rejected', 'open', 'won')))
 ),
 handoffs AS (SELECT lead_id, entered_at, event_no FROM ev WHERE stage = $handoff),
 -- Each rejection's first later hand-off: join the lead's hand-offs after it and keep the first.
