@@ -1,8 +1,11 @@
 """Lead scoring what-if (metrics.md §5): rules → one SQL expression, scenarios judged on history.
 
-A rule is (attribute, operator, value, points, enabled). Rules compile to a single DuckDB
-expression: the attribute must be a column of ``leads`` (whitelist), the operator one of
-:data:`OPERATORS`, and every value is a bound parameter — a rule can never inject SQL.
+A rule is (attribute, operator, value, points, enabled). Rules compile to a single expression,
+built as a syntax tree: the attribute must be a column of ``leads`` (whitelist), the operator one
+of :data:`OPERATORS`, and every value is a bound parameter — a rule can never inject SQL. The
+score goes into ``funnel/sql/scored_leads.sql``, which every figure's named query reads
+(scenario_evaluation, sdr_load, score_distribution, gains_curve, flipped_leads, …); the text of
+each is generated once per query shape (rules' shape, filters, outcome) and cached.
 """
 from __future__ import annotations
 
@@ -13,14 +16,17 @@ import math
 import re
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
+from functools import lru_cache, reduce
 from pathlib import Path
+from typing import NamedTuple
 
 import pandas as pd
+from sqlglot import exp
 
-from . import access, audit, fmt, i18n, store
+from . import access, audit, fmt, i18n, sqlcompose, store
 from .errors import RuleError
 from .i18n import N_, msg
-from .query import Resolved, Scope, resolve, run
+from .query import Resolved, Scope, cohort_condition, resolve, run
 
 OPERATORS = ("=", "!=", "in", "not in", ">", ">=", "<", "<=", "between", "contains", "is true", "is false")
 TRUE_WORDS = ("true", "1", "yes")
@@ -141,15 +147,30 @@ def applicable_rules(con, rules) -> list[Rule]:
     return [r for r in coerce_rules(rules) if r.attribute in columns]
 
 
-def compile_rules(con, rules) -> tuple[str, dict]:
-    """One SQL expression over leads aliased ``l`` that sums the points of matching enabled rules.
+class _Term(NamedTuple):
+    """One enabled rule's part of the score, ``CASE WHEN <test> THEN CAST($points AS DOUBLE) ELSE 0.0
+    END``, as plain data: hashable, so a composed query's text is cached per rule shape (the values
+    are bound, a new value is no new text). The test reads ``attribute`` (a column of leads) as
+    ``reads`` says and compares it by ``op`` with ``operands``."""
+
+    points: str                    # the parameter holding the rule's points
+    attribute: str
+    reads: str                     # "column", "text", "number" (text read as a number), "words"
+    op: str                        # "=", "<>", ">", ">=", "<", "<=", "in", "not in", "between", "contains"
+    operands: tuple                # ("param", name, cast type or None) or ("literal", TRUE / FALSE / 1 / 0)
+
+
+def compile_rules(con, rules, prefix: str = "") -> tuple[tuple[_Term, ...], dict]:
+    """The score of the enabled rules, checked against this data: its terms (the shape of the score
+    expression, see :func:`score_expression`) and the values they bind (``$pts1``, ``$v1_0``, …,
+    each name behind ``prefix``, so two scenarios can share a query).
 
     Raises RuleError naming the rule and what to change when an attribute, operator or value is
     not usable.
     """
     rules = coerce_rules(rules)
     columns = store.lead_attribute_columns(con)
-    terms: list[str] = []
+    terms: list[_Term] = []
     params: dict = {}
     for n, rule in enumerate(rules, start=1):
         if rule.attribute not in columns:
@@ -162,53 +183,101 @@ def compile_rules(con, rules) -> tuple[str, dict]:
                               msg("Use one of: {operators}.", operators=", ".join(OPERATORS)))
         if not rule.enabled:
             continue
-        cond = _condition(n, rule, columns[rule.attribute], params)
-        key = f"pts{n}"
+        reads, op, operands = _condition(n, rule, columns[rule.attribute], params, prefix)
+        key = f"{prefix}pts{n}"
         params[key] = float(rule.points)
-        terms.append(f"CASE WHEN {cond} THEN CAST(${key} AS DOUBLE) ELSE 0.0 END")
+        terms.append(_Term(key, rule.attribute, reads, op, operands))
+    return tuple(terms), params
+
+
+def score_expression(terms: tuple[_Term, ...]) -> exp.Expression:
+    """The score over leads aliased ``l``: the sum of the terms' points where their test holds.
+
+    Columns are quoted whitelisted names (compile_rules checked them against the leads table) and
+    every value is a bound parameter — a rule can never inject SQL.
+    """
+    if not terms:
+        return exp.Literal.number("0.0")
+    cases = [exp.Case(ifs=[exp.If(this=_test(t), true=exp.cast(sqlcompose.param(t.points), "DOUBLE"))],
+                      default=exp.Literal.number("0.0")) for t in terms]
     # Rounded to 6 decimals: with fractional points a float sum such as 0.7 + 0.1 comes out as
     # 0.7999999999999999 and would miss a threshold of 0.8 it mathematically reaches (score == T
     # is above, §5); equal scores also group together for the AUC's ties.
-    return ("round(" + " + ".join(terms) + ", 6)") if terms else "0.0", params
+    return exp.func("round", reduce(lambda a, b: exp.Add(this=a, expression=b), cases), exp.Literal.number(6),
+                    dialect=sqlcompose.DIALECT)
 
 
-def _condition(n: int, rule: Rule, dtype: str, params: dict) -> str:
-    col = f"l.{store.quote_ident(rule.attribute)}"
+_COMPARISONS = {"=": exp.EQ, "<>": exp.NEQ, ">": exp.GT, ">=": exp.GTE, "<": exp.LT, "<=": exp.LTE}
+
+
+def _test(t: _Term) -> exp.Expression:
+    """A term's test as a tree."""
+    column = sqlcompose.col(t.attribute, "l")
+    text = exp.cast(column, "VARCHAR")
+    subject = {"column": lambda: column, "text": lambda: text,
+               "number": lambda: exp.TryCast(this=text, to=exp.DataType.build("DOUBLE")),
+               "words": lambda: exp.func("lower", exp.Trim(this=text), dialect=sqlcompose.DIALECT)}[t.reads]()
+    values = [_operand(o) for o in t.operands]
+    if t.op == "contains":
+        return exp.GT(this=exp.func("strpos", exp.func("lower", subject, dialect=sqlcompose.DIALECT),
+                                    exp.func("lower", values[0], dialect=sqlcompose.DIALECT),
+                                    dialect=sqlcompose.DIALECT),
+                      expression=exp.Literal.number(0))
+    if t.op in ("in", "not in"):
+        test = exp.In(this=subject, expressions=values)
+        return exp.Not(this=test) if t.op == "not in" else test
+    if t.op == "between":
+        return exp.Between(this=subject, low=values[0], high=values[1])
+    return _COMPARISONS[t.op](this=subject, expression=values[0])
+
+
+def _operand(operand: tuple) -> exp.Expression:
+    """A bound value (cast to its type when the column's type needs it), or a constant of the rule."""
+    if operand[0] == "literal":
+        if operand[1] in ("TRUE", "FALSE"):
+            return exp.Boolean(this=operand[1] == "TRUE")
+        return exp.Literal.number(operand[1])
+    _, name, cast = operand
+    return exp.cast(sqlcompose.param(name), cast) if cast else sqlcompose.param(name)
+
+
+def _condition(n: int, rule: Rule, dtype: str, params: dict, prefix: str = "") -> tuple[str, str, tuple]:
+    """(reads, op, operands) of rule ``n``'s test (see :class:`_Term`); binds its values into ``params``."""
     op, value = rule.operator, rule.value
     numeric = _is_numeric_type(dtype)
     boolean = dtype.upper() == "BOOLEAN"
-    text = f"CAST({col} AS VARCHAR)"
+    bound: list[tuple] = []
 
-    def bind(v, cast: str | None = None) -> str:
-        key = f"v{n}_{len([k for k in params if k.startswith(f'v{n}_')])}"
+    def bind(v, cast: str | None = None) -> tuple:
+        key = f"{prefix}v{n}_{len(bound)}"
         params[key] = v
-        return f"CAST(${key} AS {cast})" if cast else f"${key}"
+        bound.append(("param", key, cast))
+        return bound[-1]
 
     if op in ("is true", "is false"):
         words = TRUE_WORDS if op == "is true" else FALSE_WORDS
         if boolean:
-            return f"{col} = {'TRUE' if op == 'is true' else 'FALSE'}"
+            return "column", "=", (("literal", "TRUE" if op == "is true" else "FALSE"),)
         if numeric:
-            return f"{col} = {1 if op == 'is true' else 0}"
-        return f"lower(trim({text})) IN ({', '.join(bind(w) for w in words)})"
+            return "column", "=", (("literal", "1" if op == "is true" else "0"),)
+        return "words", "in", tuple(bind(w) for w in words)
     if value is None or str(value).strip() == "":
         raise _rule_error(msg("Rule {n} ({attribute} {operator}): a value is needed.", n=str(n),
                               attribute=str(rule.attribute), operator=str(op)),
                           msg("Fill in the value column, e.g. Enterprise or 100."))
     if op == "contains":
-        return f"strpos(lower({text}), lower({bind(str(value))})) > 0"
+        return "text", "contains", (bind(str(value)),)
     if op in ("in", "not in"):
         items = [v.strip() for v in str(value).split("|")]
         if numeric:
-            vals = ", ".join(bind(_to_float(v, n, rule), "DOUBLE") for v in items)
-            return f"{col} {'IN' if op == 'in' else 'NOT IN'} ({vals})"
+            return "column", op, tuple(bind(_to_float(v, n, rule), "DOUBLE") for v in items)
         if boolean:
             vals = [_parse_bool(v) for v in items]
             if any(v is None for v in vals):
                 raise _rule_error(msg("Rule {n} ({attribute}): use true or false for a yes/no attribute.", n=str(n),
                                       attribute=str(rule.attribute)))
-            return f"{col} {'IN' if op == 'in' else 'NOT IN'} ({', '.join(bind(v, 'BOOLEAN') for v in vals)})"
-        return f"{text} {'IN' if op == 'in' else 'NOT IN'} ({', '.join(bind(v) for v in items)})"
+            return "column", op, tuple(bind(v, "BOOLEAN") for v in vals)
+        return "text", op, tuple(bind(v) for v in items)
     if op == "between":
         parts = [v.strip() for v in str(value).split("|")]
         if len(parts) != 2:
@@ -216,23 +285,23 @@ def _condition(n: int, rule: Rule, dtype: str, params: dict) -> str:
                                   n=str(n), attribute=str(rule.attribute)))
         lo, hi = parts
         if numeric or (_numberish(lo) and _numberish(hi)):
-            target = col if numeric else f"TRY_CAST({text} AS DOUBLE)"
-            return f"{target} BETWEEN {bind(_to_float(lo, n, rule), 'DOUBLE')} AND {bind(_to_float(hi, n, rule), 'DOUBLE')}"
-        return f"{text} BETWEEN {bind(lo)} AND {bind(hi)}"
+            low = bind(_to_float(lo, n, rule), "DOUBLE")
+            return ("column" if numeric else "number"), "between", (low, bind(_to_float(hi, n, rule), "DOUBLE"))
+        return "text", "between", (bind(lo), bind(hi))
     sql_op = {"=": "=", "!=": "<>", ">": ">", ">=": ">=", "<": "<", "<=": "<="}[op]
     if boolean:
         b = _parse_bool(value)
         if b is None:
             raise _rule_error(msg("Rule {n} ({attribute}): use true or false for a yes/no attribute, not '{value}'.",
                                   n=str(n), attribute=str(rule.attribute), value=str(value)))
-        return f"{col} {sql_op} {bind(b, 'BOOLEAN')}"
+        return "column", sql_op, (bind(b, "BOOLEAN"),)
     if numeric:
-        return f"{col} {sql_op} {bind(_to_float(value, n, rule), 'DOUBLE')}"
+        return "column", sql_op, (bind(_to_float(value, n, rule), "DOUBLE"),)
     if op in ("=", "!="):
-        return f"{text} {sql_op} {bind(str(value))}"
+        return "text", sql_op, (bind(str(value)),)
     if _numberish(value):
-        return f"TRY_CAST({text} AS DOUBLE) {sql_op} {bind(_to_float(value, n, rule), 'DOUBLE')}"
-    return f"{text} {sql_op} {bind(str(value))}"
+        return "number", sql_op, (bind(_to_float(value, n, rule), "DOUBLE"),)
+    return "text", sql_op, (bind(str(value)),)
 
 
 def _numberish(v) -> bool:
@@ -247,9 +316,14 @@ def _numberish(v) -> bool:
 # Stored rules, threshold and scenarios
 
 
+@lru_cache(maxsize=None)
+def _named_sql(name: str) -> str:
+    """The text of a named query read as it stands (no part of it depends on a scope)."""
+    return sqlcompose.to_sql(sqlcompose.query(name), name)
+
+
 def stored_rules(con) -> list[Rule]:
-    rows = con.execute("SELECT attribute, operator, value, points, enabled, rule_group FROM scoring_rules "
-                       "ORDER BY rule_id").fetchall()
+    rows = con.execute(_named_sql("stored_rules")).fetchall()
     return [Rule(*r) for r in rows]
 
 
@@ -273,8 +347,7 @@ def save_rules(con, rules, threshold: float | None = None, *, actor: access.Acto
 
 def _rules_state(con) -> dict:
     """The production rules and threshold as plain data (the audit trail's before/after)."""
-    rows = con.execute("SELECT attribute, operator, value, points, enabled, rule_group FROM scoring_rules "
-                       "ORDER BY rule_id").fetchall()
+    rows = con.execute(_named_sql("stored_rules")).fetchall()
     keys = ("attribute", "operator", "value", "points", "enabled", "rule_group")
     return {"threshold": stored_threshold(con), "rules": [dict(zip(keys, r)) for r in rows]}
 
@@ -315,7 +388,7 @@ def save_scenario(con, name: str, rules, threshold: float, *, make_current: bool
     rules = coerce_rules(rules)
     compile_rules(con, rules)
     payload = json.dumps([asdict(r) for r in rules])
-    old = con.execute("SELECT rules_json, threshold FROM scoring_scenarios WHERE name = ?", [name]).fetchall()
+    old = con.execute(_named_sql("saved_scenario"), {"name": name}).fetchall()
     before = {"threshold": float(old[0][1]), "rules": json.loads(old[0][0])} if old else None
     with store.transaction(con):
         con.execute("DELETE FROM scoring_scenarios WHERE name = ?", [name])
@@ -329,12 +402,11 @@ def save_scenario(con, name: str, rules, threshold: float, *, make_current: bool
 
 
 def list_scenarios(con) -> pd.DataFrame:
-    return run(con, "SELECT name, threshold, created_by, created_at, is_current FROM scoring_scenarios "
-                    "ORDER BY is_current DESC, created_at DESC")
+    return run(con, _named_sql("scenario_list"))
 
 
 def load_scenario(con, name: str) -> tuple[list[Rule], float]:
-    row = con.execute("SELECT rules_json, threshold FROM scoring_scenarios WHERE name = ?", [name]).fetchone()
+    row = con.execute(_named_sql("saved_scenario"), {"name": name}).fetchone()
     if not row:
         raise _rule_error(msg("There is no saved scenario called '{name}'.", name=str(name)),
                           msg("Pick one from the list of saved scenarios."))
@@ -398,53 +470,132 @@ def outcome_stages(con) -> list[str]:
 SAMPLE_BUCKETS = 10_000
 
 
+class _Shape(NamedTuple):
+    """What decides the text of a query over scored_leads (values aside): the cache key."""
+
+    score: tuple[_Term, ...]
+    draft: tuple[_Term, ...] | None        # the draft's terms beside the score (flipped_leads)
+    filter_params: tuple                   # Resolved.filter_params: the dimension filters
+    outcome: str                           # "reach" (join lead_reach), "all" (the first stage), "none"
+    sampled: bool                          # keep the hash sample ($sample_buckets)
+    attributes: tuple[str, ...]            # lead columns carried as f_0, f_1, … (leak check, fit)
+
+
+def _scored_leads(shape: _Shape) -> exp.Select:
+    """The body of scored_leads (funnel/sql/scored_leads.sql) for one query shape."""
+    body = sqlcompose.query("scored_leads")
+    sqlcompose.replace_projection(body, "score", score_expression(shape.score))
+    if shape.draft is not None:
+        sqlcompose.replace_projection(body, "draft_score", score_expression(shape.draft))
+    if shape.outcome != "reach":
+        # no outcome asked (0), or the first stage, which every cohort lead reaches (1): no join
+        sqlcompose.replace_projection(body, "outcome", exp.Literal.number(1 if shape.outcome == "all" else 0))
+        body.set("joins", None)
+    conditions = [cohort_condition(shape.filter_params, "l")]
+    if shape.sampled:
+        lead_key = exp.func("hash", exp.cast(sqlcompose.col("lead_id", "l"), "VARCHAR"), dialect=sqlcompose.DIALECT)
+        conditions.append(exp.LT(this=exp.Mod(this=lead_key, expression=exp.Literal.number(SAMPLE_BUCKETS)),
+                                 expression=sqlcompose.param("sample_buckets")))
+    body.where(*conditions, append=False, copy=False)
+    for i, column in enumerate(shape.attributes):
+        body.select(exp.alias_(sqlcompose.col(column, "l"), f"f_{i}"), copy=False)
+    return body
+
+
+def _blank_shares(q: exp.Select, attributes: tuple[str, ...]) -> None:
+    """attribute_blanks' projections: pos_i / neg_i, the share of blanks of f_i with / without the outcome."""
+    shares = []
+    for i in range(len(attributes)):
+        for name, outcome in (("pos", 1), ("neg", 0)):
+            blank = exp.Case(ifs=[exp.If(this=exp.column(f"f_{i}").is_(exp.null()), true=exp.Literal.number("1.0"))],
+                             default=exp.Literal.number("0.0"))
+            shares.append(exp.alias_(exp.Filter(this=exp.func("avg", blank, dialect=sqlcompose.DIALECT),
+                                                expression=exp.Where(this=exp.column("outcome").eq(outcome))),
+                                     f"{name}_{i}"))
+    q.set("expressions", shares)
+
+
+def _fit_columns(q: exp.Select, attributes: tuple[str, ...]) -> None:
+    """scoring_fit_rows' attribute columns, under their own names: f_i AS "column"."""
+    q.select(*(exp.alias_(exp.column(f"f_{i}"), exp.to_identifier(c, quoted=True)) for i, c in enumerate(attributes)),
+             copy=False)
+
+
+#: Queries whose projections depend on the attributes carried.
+_WITH_ATTRIBUTES = {"attribute_blanks": _blank_shares, "scoring_fit_rows": _fit_columns}
+
+
+@lru_cache(maxsize=256)
+def _scoring_sql(name: str, shape: _Shape, *, limited: bool = False, into_table: bool = False) -> str:
+    """The text of a named scoring query over scored_leads for one query shape; ``limited`` adds
+    LIMIT $limit, ``into_table`` makes it a temporary table of the query's name."""
+    q = sqlcompose.with_cte(sqlcompose.query(name), "scored_leads", _scored_leads(shape))
+    if name in _WITH_ATTRIBUTES:
+        _WITH_ATTRIBUTES[name](q, shape.attributes)
+    if limited:
+        q = q.limit(sqlcompose.param("limit"), copy=False)
+    if into_table:
+        q = exp.Create(this=exp.to_table(name), kind="TABLE", expression=q,
+                       properties=exp.Properties(expressions=[exp.TemporaryProperty()]))
+    return sqlcompose.to_sql(q, name)
+
+
+@lru_cache(maxsize=64)
+def _on_table_sql(name: str, table: str) -> str:
+    """The text of a named scoring query reading the temporary table ``table`` (made by
+    :func:`_scoring_sql` with ``into_table``) instead of the CTE of that name: that CTE, and the
+    ones only it read, are left out, so the name resolves to the table."""
+    q = sqlcompose.query(name)
+    kept = [c for c in q.args["with_"].expressions if c.alias_or_name != table]
+    q.set("with_", None)
+    outer = {t.name for t in q.find_all(exp.Table)}
+    while True:   # drop the CTEs nothing left reads, until none is dropped
+        read = outer | {t.name for c in kept for t in c.this.find_all(exp.Table)}
+        still = [c for c in kept if c.alias_or_name in read]
+        if len(still) == len(kept):
+            break
+        kept = still
+    if kept:
+        q.set("with_", exp.With(expressions=kept))
+    return sqlcompose.to_sql(q, name)
+
+
+def _scoring_query(con, r: Resolved, name: str, rules, outcome_stage: str | None, *, draft=None,
+                   sample: int | None = None, attributes: tuple[str, ...] = (), limited: bool = False,
+                   into_table: bool = False) -> tuple[str, dict]:
+    """(text, parameters) of the named scoring query for the cohort's leads scored by ``rules``.
+
+    outcome = 1 when the lead reached ``outcome_stage`` (or a later positioned stage) by D, within
+    the conversion window if one is set (definition 1). ``outcome_stage=None``: no outcome is
+    needed (0 for every lead), so the lead_reach join is skipped. ``draft``: a second scenario's
+    rules, scored as draft_score in the same scan. ``attributes``: lead columns (already checked
+    against the table) carried as f_0, f_1, …. ``sample`` (from :func:`_sample_rate`) keeps only
+    the leads whose id hashes into that many of SAMPLE_BUCKETS buckets.
+    """
+    draft_terms, draft_params = compile_rules(con, draft, prefix="d_") if draft is not None else (None, {})
+    terms, rule_params = compile_rules(con, rules)
+    store.ensure_derived(con)
+    params = {**r.params, **rule_params, **draft_params}
+    outcome = "none"
+    if outcome_stage is not None:
+        pos = _outcome_position(con, outcome_stage)
+        first = min(s.position for s in store.funnel_stages(con, "lead"))
+        outcome = "all" if pos == first else "reach"
+        if outcome == "reach":
+            params["outcome_position"] = pos
+    if sample is not None:
+        params["sample_buckets"] = int(sample)
+    shape = _Shape(terms, draft_terms, r.filter_params, outcome, sample is not None, tuple(attributes))
+    return _scoring_sql(name, shape, limited=limited, into_table=into_table), params
+
+
 def _sample_rate(con, r: Resolved, max_rows: int | None) -> int | None:
     """Hash buckets to keep for a sample of about ``max_rows`` cohort leads; None: keep every lead."""
     if max_rows is None:
         return None
-    n = int(run(con, f"SELECT count(*) AS n FROM leads l WHERE {r.cohort_where}", r.params)["n"].iloc[0])
+    q, params = _scoring_query(con, r, "scored_lead_count", [], None)
+    n = int(run(con, q, params)["n"].iloc[0])
     return None if n <= max_rows else max(1, SAMPLE_BUCKETS * max_rows // n)
-
-
-def _scored_cte(con, r: Resolved, rules, outcome_stage: str | None, extra: str = "",
-                sample: int | None = None) -> tuple[str, dict]:
-    """``scored(lead_id, created_at, sdr, score, outcome[, extra])`` for the cohort's leads.
-
-    outcome = 1 when the lead reached ``outcome_stage`` (or a later positioned stage) by D, within
-    the conversion window if one is set (definition 1). ``outcome_stage=None``: no outcome is
-    needed (0 for every lead), so the lead_reach join is skipped. ``extra`` adds select items
-    over ``leads l`` (already-validated SQL only). ``sample`` (from :func:`_sample_rate`) keeps
-    only the leads whose id hashes into that many of SAMPLE_BUCKETS buckets.
-    """
-    expr, params = compile_rules(con, rules)
-    store.ensure_derived(con)
-    params = {**r.params, **params}
-    first = min(s.position for s in store.funnel_stages(con, "lead"))
-    if outcome_stage is None:
-        outcome, join = "0", ""
-    else:
-        pos = _outcome_position(con, outcome_stage)
-        if pos == first:
-            outcome, join = "1", ""  # every cohort lead reaches the first stage
-        else:
-            outcome = "CASE WHEN rr.lead_id IS NOT NULL THEN 1 ELSE 0 END"
-            join = """LEFT JOIN lead_reach rr ON rr.lead_id = l.lead_id AND rr.position = $outcome_position
-             AND rr.first_reached_at < $as_end
-             AND ($window_days IS NULL
-                  OR rr.first_reached_at <= l.created_at + CAST($window_days AS INTEGER) * INTERVAL 1 DAY)"""
-            params["outcome_position"] = pos
-    # The cohort filter is applied straight to leads (no self-join back from a cohort CTE): one
-    # scan of the leads table per scenario is what keeps a re-score of 1M leads interactive.
-    sampled = ""
-    if sample is not None:
-        sampled = f" AND hash(CAST(l.lead_id AS VARCHAR)) % {SAMPLE_BUCKETS} < $sample_buckets"
-        params["sample_buckets"] = int(sample)
-    q = f"""scored AS (
-        SELECT l.lead_id, l.created_at, l.sdr, {expr} AS score, {outcome} AS outcome{extra}
-        FROM leads l {join}
-        WHERE {r.cohort_where}{sampled}
-    )"""
-    return q, params
 
 
 def _weeks(r: Resolved) -> float:
@@ -455,22 +606,8 @@ def _weeks(r: Resolved) -> float:
 def score_leads(con, rules, scope: Scope = Scope(), outcome_stage: str = "SQL", limit: int | None = None) -> pd.DataFrame:
     """lead_id, created_at, sdr, score, outcome for the cohort (highest score first)."""
     r = resolve(con, scope)
-    cte, params = _scored_cte(con, r, rules, outcome_stage)
-    lim = f" LIMIT {int(limit)}" if limit else ""
-    return run(con, f"WITH {cte} SELECT lead_id, created_at, sdr, score, outcome FROM scored "
-                    f"ORDER BY score DESC, lead_id{lim}", params)
-
-
-#: A scenario's leads grouped by what every figure of it needs: (score, outcome, SDR) → leads.
-#: A few thousand rows at most, whatever the number of leads.
-_GROUPS = "groups AS (SELECT score, outcome, sdr, count(*) AS n FROM scored GROUP BY score, outcome, sdr)"
-
-
-def _on_groups(con, rules, scope: Scope, outcome_stage: str | None) -> tuple[Resolved, str, dict]:
-    """(resolved scope, ``WITH scored, groups`` prefix, parameters) for one scenario's own query."""
-    r = resolve(con, scope)
-    cte, params = _scored_cte(con, r, rules, outcome_stage)
-    return r, f"WITH {cte}, {_GROUPS}", params
+    q, params = _scoring_query(con, r, "score_leads", rules, outcome_stage, limited=bool(limit))
+    return run(con, q, {**params, "limit": int(limit)} if limit else params)
 
 
 def evaluate_scenario(con, rules, threshold: float, scope: Scope = Scope(), outcome_stage: str = "SQL") -> dict:
@@ -481,26 +618,13 @@ def evaluate_scenario(con, rules, threshold: float, scope: Scope = Scope(), outc
     table. AUC is the Mann–Whitney statistic: over all (outcome, no outcome) pairs, the share in
     which the lead with the outcome scores higher, ties counted half.
     """
-    r, prefix, params = _on_groups(con, rules, scope, outcome_stage)
-    return _evaluation(con, r, prefix, params, threshold, outcome_stage)
+    r = resolve(con, scope)
+    q, params = _scoring_query(con, r, "scenario_evaluation", rules, outcome_stage)
+    return _evaluation(con, r, q, params, threshold, outcome_stage)
 
 
-def _evaluation(con, r: Resolved, prefix: str, params: dict, threshold: float, outcome_stage: str | None,
+def _evaluation(con, r: Resolved, q: str, params: dict, threshold: float, outcome_stage: str | None,
                 own_cursor: bool = True) -> dict:
-    q = f"""{prefix},
-    by_score AS (SELECT score, sum(n) AS n, sum(n * outcome) AS pos FROM groups GROUP BY score),
-    ranked AS (SELECT score, n, pos, n - pos AS neg,
-                      coalesce(sum(n - pos) OVER (ORDER BY score ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0)
-                          AS neg_below
-               FROM by_score)
-    SELECT coalesce(sum(n), 0) AS leads,
-           coalesce(sum(n) FILTER (WHERE score >= $threshold), 0) AS above,
-           coalesce(sum(pos), 0) AS with_outcome,
-           coalesce(sum(pos) FILTER (WHERE score >= $threshold), 0) AS true_positives,
-           sum(pos * (neg_below + 0.5 * neg)) AS auc_numerator,
-           -- SDR head-count does not depend on the rules: the SDRs owning at least one cohort lead
-           (SELECT count(DISTINCT sdr) FROM groups) AS sdrs
-    FROM ranked"""
     row = run(con, q, {**params, "threshold": float(threshold)}, own_cursor=own_cursor).iloc[0]
     leads, above, pos, tp = int(row["leads"]), int(row["above"]), int(row["with_outcome"]), int(row["true_positives"])
     neg = leads - pos
@@ -523,20 +647,22 @@ def scenario_figures(con, rules, threshold: float, scope: Scope = Scope(), outco
     ``evaluation`` (:func:`evaluate_scenario`), ``sdr_load``, ``distribution``
     (:func:`score_distribution`) and ``gains`` (:func:`gains_curve`).
 
-    The scan's small grouped table is kept in a temporary table of a private cursor, and the
-    four figures are computed from it in SQL — a quarter of the time of four scans.
+    The scan's small grouped table (scenario_groups) is kept in a temporary table of that name on
+    a private cursor, and the four figures are computed from it in SQL — a quarter of the time of
+    four scans.
     """
     r = resolve(con, scope)
-    cte, params = _scored_cte(con, r, rules, outcome_stage)
+    q, params = _scoring_query(con, r, "scenario_groups", rules, outcome_stage, into_table=True)
     cur = con.cursor()
     try:
-        run(cur, f"CREATE TEMP TABLE scenario_groups AS WITH {cte}, {_GROUPS} SELECT * FROM groups", params,
-            own_cursor=False)
-        prefix = "WITH groups AS (SELECT * FROM scenario_groups)"
-        return {"evaluation": _evaluation(cur, r, prefix, {}, threshold, outcome_stage, own_cursor=False),
-                "sdr_load": _sdr_load(cur, r, prefix, {}, threshold, own_cursor=False),
-                "distribution": _distribution(cur, prefix, {}, own_cursor=False),
-                "gains": _gains(cur, prefix, {}, own_cursor=False)}
+        run(cur, q, params, own_cursor=False)
+        return {"evaluation": _evaluation(cur, r, _on_table_sql("scenario_evaluation", "scenario_groups"), {},
+                                          threshold, outcome_stage, own_cursor=False),
+                "sdr_load": _sdr_load(cur, r, _on_table_sql("sdr_load", "scenario_groups"), {}, threshold,
+                                      own_cursor=False),
+                "distribution": _distribution(cur, _on_table_sql("score_distribution", "scenario_groups"), {},
+                                              own_cursor=False),
+                "gains": _gains(cur, _on_table_sql("gains_curve", "scenario_groups"), {}, own_cursor=False)}
     finally:
         cur.close()
 
@@ -561,15 +687,12 @@ def sdr_load(con, rules, threshold: float, scope: Scope = Scope()) -> pd.DataFra
 
     Leads without an SDR are one row, '(unassigned)'; the rows add up to the scenario's MQLs.
     """
-    r, prefix, params = _on_groups(con, rules, scope, None)
-    return _sdr_load(con, r, prefix, params, threshold)
+    r = resolve(con, scope)
+    q, params = _scoring_query(con, r, "sdr_load", rules, None)
+    return _sdr_load(con, r, q, params, threshold)
 
 
-def _sdr_load(con, r: Resolved, prefix: str, params: dict, threshold: float, own_cursor: bool = True) -> pd.DataFrame:
-    q = f"""{prefix}
-    SELECT coalesce(sdr, '(unassigned)') AS sdr, mqls, mqls / $weeks AS mqls_per_week
-    FROM (SELECT sdr, coalesce(sum(n) FILTER (WHERE score >= $threshold), 0) AS mqls FROM groups GROUP BY sdr) g
-    ORDER BY g.sdr IS NULL, g.sdr"""
+def _sdr_load(con, r: Resolved, q: str, params: dict, threshold: float, own_cursor: bool = True) -> pd.DataFrame:
     df = run(con, q, {**params, "threshold": float(threshold), "weeks": _weeks(r)}, own_cursor=own_cursor)
     df["mqls"] = df["mqls"].astype("int64")
     return df
@@ -583,27 +706,12 @@ def score_distribution(con, rules, scope: Scope = Scope(), outcome_stage: str = 
     so with whole-number points every bin holds the same number of possible scores and a
     threshold on a round number falls on an edge. One scan: leads are grouped by score first.
     """
-    _, prefix, params = _on_groups(con, rules, scope, outcome_stage)
-    return _distribution(con, prefix, params, bins)
+    r = resolve(con, scope)
+    q, params = _scoring_query(con, r, "score_distribution", rules, outcome_stage)
+    return _distribution(con, q, params, bins)
 
 
-def _distribution(con, prefix: str, params: dict, bins: int = 20, own_cursor: bool = True) -> pd.DataFrame:
-    q = f"""{prefix},
-    g AS (SELECT score, outcome, sum(n) AS n FROM groups GROUP BY score, outcome),
-    raw AS (SELECT (max(score) - min(score)) / $bins AS raw FROM g),
-    mag AS (SELECT raw, CASE WHEN raw > 0 THEN pow(10, floor(log10(raw))) END AS mag FROM raw),
-    w AS (SELECT CASE WHEN raw IS NULL OR raw <= 0 THEN 1.0
-                      WHEN raw <= mag * 1.000000001 THEN mag
-                      WHEN raw <= 2 * mag * 1.000000001 THEN 2 * mag
-                      WHEN raw <= 2.5 * mag * 1.000000001 THEN 2.5 * mag
-                      WHEN raw <= 5 * mag * 1.000000001 THEN 5 * mag
-                      ELSE 10 * mag END AS width FROM mag),
-    h AS (SELECT round(floor(score / w.width + 1e-9) * w.width, 9) AS score_bin, any_value(w.width) AS bin_width,
-                 outcome, sum(n)::BIGINT AS leads
-          FROM g, w GROUP BY 1, outcome)
-    SELECT score_bin, bin_width, outcome, leads,
-           leads / sum(leads) OVER (PARTITION BY outcome)::DOUBLE AS share_of_group
-    FROM h ORDER BY score_bin, outcome"""
+def _distribution(con, q: str, params: dict, bins: int = 20, own_cursor: bool = True) -> pd.DataFrame:
     return run(con, q, {**params, "bins": float(bins)}, own_cursor=own_cursor)
 
 
@@ -616,41 +724,21 @@ def gains_curve(con, rules, scope: Scope = Scope(), outcome_stage: str = "SQL", 
     ranking the rules do not make). With many distinct scores, at most about ``points`` cut-offs
     are kept (the lowest score of each equal slice of leads), always including the last one.
     """
-    _, prefix, params = _on_groups(con, rules, scope, outcome_stage)
-    return _gains(con, prefix, params, points)
+    r = resolve(con, scope)
+    q, params = _scoring_query(con, r, "gains_curve", rules, outcome_stage)
+    return _gains(con, q, params, points)
 
 
-def _gains(con, prefix: str, params: dict, points: int = 200, own_cursor: bool = True) -> pd.DataFrame:
-    q = f"""{prefix},
-    by_score AS (SELECT score, sum(n) AS n, sum(n * outcome) AS pos FROM groups GROUP BY score),
-    cum AS (SELECT score, (sum(n) OVER w)::BIGINT AS leads_at_or_above, sum(pos) OVER w AS outcomes_at_or_above,
-                   sum(n) OVER () AS total, sum(pos) OVER () AS total_pos
-            FROM by_score WINDOW w AS (ORDER BY score DESC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)),
-    shares AS (SELECT score, leads_at_or_above, leads_at_or_above / total::DOUBLE AS share_of_leads,
-                      outcomes_at_or_above / NULLIF(total_pos, 0)::DOUBLE AS share_of_outcomes
-               FROM cum)
-    SELECT score, leads_at_or_above, share_of_leads, share_of_outcomes,
-           share_of_outcomes / share_of_leads AS lift
-    FROM shares
-    QUALIFY row_number() OVER (PARTITION BY floor(share_of_leads * $points) ORDER BY score) = 1
-    ORDER BY score DESC"""
+def _gains(con, q: str, params: dict, points: int = 200, own_cursor: bool = True) -> pd.DataFrame:
     return run(con, q, {**params, "points": int(points)}, own_cursor=own_cursor)
 
 
-def _flips_cte(con, r: Resolved, current: tuple, draft: tuple, outcome_stage: str) -> tuple[str, dict]:
-    """``flips``: cohort leads on different sides of the threshold under the two scenarios."""
-    e2, p2 = compile_rules(con, draft[0])
-    # Rename the draft's parameters so both expressions can live in one query.
-    p2 = {f"d_{k}": v for k, v in p2.items()}
-    e2 = re.sub(r"\$([A-Za-z_][A-Za-z0-9_]*)", lambda m: "$d_" + m.group(1), e2)
-    cte, params = _scored_cte(con, r, current[0], outcome_stage,
-                              extra=f", {e2} AS draft_score, l.channel, l.segment")
-    q = f"""{cte},
-    flips AS (SELECT lead_id, created_at, channel, segment, sdr, score AS current_score, draft_score,
-                     CASE WHEN draft_score >= $t2 THEN 'becomes MQL' ELSE 'stops being MQL' END AS change,
-                     outcome = 1 AS reached_outcome
-              FROM scored WHERE (score >= $t1) <> (draft_score >= $t2))"""
-    return q, {**params, **p2, "t1": float(current[1]), "t2": float(draft[1])}
+def _flips_query(con, r: Resolved, name: str, current: tuple, draft: tuple, outcome_stage: str, *,
+                 into_table: bool = False) -> tuple[str, dict]:
+    """A query over flipped_leads (cohort leads on different sides of the threshold under the two
+    scenarios): the current rules score, the draft's rules draft_score, in one scan."""
+    q, params = _scoring_query(con, r, name, current[0], outcome_stage, draft=draft[0], into_table=into_table)
+    return q, {**params, "t1": float(current[1]), "t2": float(draft[1])}
 
 
 def flipped_leads(con, current: tuple, draft: tuple, scope: Scope = Scope(), outcome_stage: str = "SQL",
@@ -661,27 +749,24 @@ def flipped_leads(con, current: tuple, draft: tuple, scope: Scope = Scope(), out
     reached_outcome; at most ``limit`` rows (see :func:`flip_counts` for the totals).
     """
     r = resolve(con, scope)
-    cte, params = _flips_cte(con, r, current, draft, outcome_stage)
-    return _flip_list(con, f"WITH {cte}", params, limit)
+    q, params = _flips_query(con, r, "flip_list", current, draft, outcome_stage)
+    return _flip_list(con, q, params, limit)
 
 
-def _flip_list(con, prefix: str, params: dict, limit: int, own_cursor: bool = True) -> pd.DataFrame:
-    q = f"""{prefix}
-    SELECT * FROM flips ORDER BY change, reached_outcome DESC, draft_score DESC, lead_id LIMIT {int(limit)}"""
-    return run(con, q, params, own_cursor=own_cursor)
+def _flip_list(con, q: str, params: dict, limit: int, own_cursor: bool = True) -> pd.DataFrame:
+    return run(con, q, {**params, "limit": int(limit)}, own_cursor=own_cursor)
 
 
 def flip_counts(con, current: tuple, draft: tuple, scope: Scope = Scope(), outcome_stage: str = "SQL") -> dict:
     """How many leads flip each way and how many of those reached the outcome:
     ``{"becomes MQL": {"leads", "reached_outcome"}, "stops being MQL": {...}}``."""
     r = resolve(con, scope)
-    cte, params = _flips_cte(con, r, current, draft, outcome_stage)
-    return _flip_counts(con, f"WITH {cte}", params)
+    q, params = _flips_query(con, r, "flip_counts", current, draft, outcome_stage)
+    return _flip_counts(con, q, params)
 
 
-def _flip_counts(con, prefix: str, params: dict, own_cursor: bool = True) -> dict:
-    df = run(con, f"{prefix} SELECT change, count(*) AS leads, count(*) FILTER (WHERE reached_outcome) AS reached "
-                  "FROM flips GROUP BY change", params, own_cursor=own_cursor)
+def _flip_counts(con, q: str, params: dict, own_cursor: bool = True) -> dict:
+    df = run(con, q, params, own_cursor=own_cursor)
     out = {c: {"leads": 0, "reached_outcome": 0} for c in ("becomes MQL", "stops being MQL")}
     for row in df.itertuples():
         out[row.change] = {"leads": int(row.leads), "reached_outcome": int(row.reached)}
@@ -691,15 +776,15 @@ def _flip_counts(con, prefix: str, params: dict, own_cursor: bool = True) -> dic
 def flips(con, current: tuple, draft: tuple, scope: Scope = Scope(), outcome_stage: str = "SQL",
           limit: int = 2000) -> dict:
     """``{"counts": flip_counts(...), "leads": flipped_leads(...)}`` from one scan of the leads (the
-    flipped leads are kept in a temporary table of a private cursor) — what the page shows."""
+    flipped leads are kept in a temporary table flipped_leads of a private cursor) — what the page
+    shows."""
     r = resolve(con, scope)
-    cte, params = _flips_cte(con, r, current, draft, outcome_stage)
+    q, params = _flips_query(con, r, "flipped_leads", current, draft, outcome_stage, into_table=True)
     cur = con.cursor()
     try:
-        run(cur, f"CREATE TEMP TABLE flipped AS WITH {cte} SELECT * FROM flips", params, own_cursor=False)
-        prefix = "WITH flips AS (SELECT * FROM flipped)"
-        return {"counts": _flip_counts(cur, prefix, {}, own_cursor=False),
-                "leads": _flip_list(cur, prefix, {}, limit, own_cursor=False)}
+        run(cur, q, params, own_cursor=False)
+        return {"counts": _flip_counts(cur, _on_table_sql("flip_counts", "flipped_leads"), {}, own_cursor=False),
+                "leads": _flip_list(cur, _on_table_sql("flip_list", "flipped_leads"), {}, limit, own_cursor=False)}
     finally:
         cur.close()
 
@@ -708,12 +793,7 @@ def threshold_for_volume(con, rules, mqls: int, scope: Scope = Scope()) -> float
     """The score cut-off T whose MQL count (leads with score >= T) is closest to ``mqls``
     (the higher T on a tie): used to set a threshold for suggested rules that keeps today's volume."""
     r = resolve(con, scope)
-    cte, params = _scored_cte(con, r, rules, None)
-    q = f"""WITH {cte},
-    by_score AS (SELECT score, count(*) AS n FROM scored GROUP BY score),
-    cum AS (SELECT score, sum(n) OVER (ORDER BY score DESC ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW) AS above
-            FROM by_score)
-    SELECT score FROM cum ORDER BY abs(above - $target), score DESC LIMIT 1"""
+    q, params = _scoring_query(con, r, "threshold_for_volume", rules, None)
     df = run(con, q, {**params, "target": int(mqls)})
     return float(df["score"].iloc[0]) if len(df) else 0.0
 
@@ -728,14 +808,22 @@ def usable_attributes(con) -> pd.DataFrame:
     columns = {c: t for c, t in store.lead_attribute_columns(con).items() if c not in ("lead_id", "created_at")}
     if not columns:
         return pd.DataFrame(columns=["attribute", "kind", "filled"])
-    counts = ", ".join(f"count(l.{store.quote_ident(c)}) AS c{i}" for i, c in enumerate(columns))
-    row = con.execute(f"SELECT {counts} FROM leads l").fetchone()
+    row = con.execute(_fill_sql(tuple(columns))).fetchone()
     rows = []
     for (c, t), n in zip(columns.items(), row):
         if n:
             kind = "yes/no" if t.upper() == "BOOLEAN" else "number" if _is_numeric_type(t) else "text"
             rows.append({"attribute": c, "kind": kind, "filled": int(n)})
     return pd.DataFrame(rows, columns=["attribute", "kind", "filled"])
+
+
+@lru_cache(maxsize=16)
+def _fill_sql(columns: tuple[str, ...]) -> str:
+    """attribute_fill's text with one count per column (names from the leads table's own list)."""
+    q = sqlcompose.query("attribute_fill")
+    q.set("expressions", [exp.alias_(exp.func("count", sqlcompose.col(c, "l"), dialect=sqlcompose.DIALECT), f"c{i}")
+                          for i, c in enumerate(columns)])
+    return sqlcompose.to_sql(q, "attribute_fill")
 
 
 def score_range(rules) -> tuple[float, float]:
@@ -902,12 +990,9 @@ def leak_suspects(con, scope: Scope = Scope(), outcome_stage: str = "SQL", max_r
         return suspects
     r = resolve(con, scope)
     # Share of blanks among leads with and without the outcome, every column in one scan.
-    extra = "".join(f", CASE WHEN l.{store.quote_ident(c)} IS NULL THEN 1.0 ELSE 0.0 END AS blank_{i}"
-                    for i, c in enumerate(rest))
-    cte, params = _scored_cte(con, r, [], outcome_stage, extra=extra, sample=_sample_rate(con, r, max_rows))
-    aggs = ", ".join(f"avg(blank_{i}) FILTER (WHERE outcome = 1) AS pos_{i}, avg(blank_{i}) FILTER (WHERE outcome = 0) AS neg_{i}"
-                     for i in range(len(rest)))
-    row = run(con, f"WITH {cte} SELECT {aggs} FROM scored", params).iloc[0]
+    q, params = _scoring_query(con, r, "attribute_blanks", [], outcome_stage, attributes=tuple(rest),
+                               sample=_sample_rate(con, r, max_rows))
+    row = run(con, q, params).iloc[0]
     for i, c in enumerate(rest):
         if _blank_mostly_without_outcome(row[f"pos_{i}"], row[f"neg_{i}"]):
             suspects.append(c)
@@ -972,11 +1057,10 @@ def suggest_rules(con, scope: Scope = Scope(), outcome_stage: str = "SQL", *, ex
     r = resolve(con, scope)
     columns = store.lead_attribute_columns(con)
     feats = [c for c in columns if c not in NOT_FEATURES | set(exclude or [])]
-    extra = "".join(f", l.{store.quote_ident(c)} AS f_{i}" for i, c in enumerate(feats))
-    cte, params = _scored_cte(con, r, [], outcome_stage, extra=extra, sample=_sample_rate(con, r, max_rows))
-    sel = "".join(f", f_{i} AS {store.quote_ident(c)}" for i, c in enumerate(feats))
-    # ordered, so the fit sees the same rows in the same order on every run
-    df = run(con, f"WITH {cte} SELECT outcome{sel} FROM scored ORDER BY lead_id", params)
+    # ordered by lead id, so the fit sees the same rows in the same order on every run
+    q, params = _scoring_query(con, r, "scoring_fit_rows", [], outcome_stage, attributes=tuple(feats),
+                               sample=_sample_rate(con, r, max_rows))
+    df = run(con, q, params)
     # leak_suspects' test, on the sample already here (a second scan of the leads was a third of
     # the button's time at 1M)
     named, rest = _leak_candidates(feats)

@@ -18,15 +18,17 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from sqlglot import exp
 
-from . import access, audit, conversion, fmt, forecast, store
+from . import access, audit, conversion, fmt, forecast, sqlcompose, store
 from .errors import ConfigError, ImportValidationError
 from .i18n import Message, gettext_for, msg, msg_n, render
-from .query import Scope, add_months, cohort_cte, month_start, resolve, run, sql
+from .query import Scope, add_months, cohort_condition, month_start, opportunity_scope, resolve, run
 
 TARGET_COLUMNS = ("period", "owner", "amount")
 TEAM_COLUMNS = ("owner", "team")
@@ -249,8 +251,14 @@ def _refuse(what: str, name: str, problems: list[str]):
         hint="Correct those rows and import the file again.")
 
 
+@lru_cache(maxsize=None)
+def _named_sql(name: str) -> str:
+    """The text of a named query read as it stands (no part of it depends on a scope)."""
+    return sqlcompose.to_sql(sqlcompose.query(name), name)
+
+
 def known_owners(con) -> set[str]:
-    return set(run(con, sql("targets_owners"))["owner"].astype(str))
+    return set(run(con, _named_sql("targets_owners"))["owner"].astype(str))
 
 
 def read_teams(file) -> pd.DataFrame:
@@ -281,11 +289,11 @@ def read_targets(file, *, owners: set[str] | None = None, teams: set[str] | None
 
 def stored_targets(con) -> pd.DataFrame:
     """The stored targets, ordered by period then owner (empty owner first)."""
-    return run(con, "SELECT period, owner, amount FROM targets ORDER BY period, owner")
+    return run(con, _named_sql("stored_targets"))
 
 
 def stored_teams(con) -> pd.DataFrame:
-    return run(con, "SELECT owner, team FROM teams ORDER BY team, owner")
+    return run(con, _named_sql("stored_teams"))
 
 
 def _as_frame(rows, columns) -> pd.DataFrame:
@@ -430,8 +438,34 @@ def _kind(owner: str, team_map) -> str:
     return "everyone" if owner == "" else ("team" if owner in team_map else "owner")
 
 
+@lru_cache(maxsize=64)
+def _won_sql(name: str, filter_params: tuple) -> str:
+    """The text of a query reading first_won (targets_won_by_day, plan_won_history) with the deals
+    in scope for the dimension filters ``filter_params``: opportunity_scope set for them (in front,
+    when the query does not read it itself) and first_won's won events joined to it, as the
+    forecast keeps its own first won events to the deals in scope. Without a filter every deal is
+    in scope and the file's default stands (no join: it would cost a third of the query)."""
+    q = sqlcompose.query(name)
+    if filter_params:
+        q = sqlcompose.with_cte(q, "opportunity_scope", opportunity_scope(filter_params))
+        won = sqlcompose.ctes(q)["won"]
+        join = exp.Join(this=exp.to_table("opportunity_scope"),
+                        on=exp.column("opportunity_id", "opportunity_scope").eq(exp.column("opportunity_id", "h")))
+        won.set("joins", [join, *(won.args.get("joins") or [])])
+    return sqlcompose.to_sql(q, name)
+
+
+@lru_cache(maxsize=64)
+def _run_rate_sql(filter_params: tuple) -> str:
+    """plan_lead_run_rate's text with its cohort for the dimension filters (the dates are bound)."""
+    cohort = (exp.select("l.lead_id", "l.created_at").from_("leads AS l")
+              .where(cohort_condition(filter_params, "l")))
+    return sqlcompose.to_sql(sqlcompose.with_cte(sqlcompose.query("plan_lead_run_rate"), "cohort", cohort),
+                             "plan_lead_run_rate")
+
+
 def _won_by_day(con, r, won_from: date) -> pd.DataFrame:
-    q = f"WITH {forecast._opps_cte(r)},\n{forecast._first_won_cte(r)}\n{sql('targets_won_by_day')}"
+    q = _won_sql("targets_won_by_day", r.filter_params)
     df = run(con, q, {**r.params, "won_from": datetime.combine(won_from, datetime.min.time())})
     df["won_day"] = pd.to_datetime(df["won_day"]).dt.date
     return df
@@ -638,8 +672,7 @@ def plan_assumptions(con, scope: Scope = Scope()) -> dict:
     r = resolve(con, scope)
     d = r.as_of
     history_start = datetime.combine(d - timedelta(days=forecast.HISTORY_DAYS - 1), datetime.min.time())
-    q = f"WITH {forecast._opps_cte(r)},\n{forecast._first_won_cte(r)}\n{sql('plan_won_history')}"
-    hist = run(con, q, {**r.params, "history_start": history_start}).iloc[0]
+    hist = run(con, _won_sql("plan_won_history", r.filter_params), {**r.params, "history_start": history_start}).iloc[0]
     rates = forecast.stage_win_rates(con, scope.with_(as_of=d))
     first = rates.iloc[0] if len(rates) else None
     cohort_to = d - timedelta(days=PLAN_MATURITY_DAYS)
@@ -647,7 +680,7 @@ def plan_assumptions(con, scope: Scope = Scope()) -> dict:
     conv = conversion.stage_conversion(con, scope.with_(as_of=d, date_from=cohort_from, date_to=cohort_to))
     rate_from = d - timedelta(days=RUN_RATE_DAYS - 1)
     rr = resolve(con, scope.with_(as_of=d, date_from=rate_from, date_to=d))
-    leads_90 = int(run(con, f"WITH {cohort_cte(rr)}\n{sql('plan_lead_run_rate')}", rr.params)["leads"].iloc[0])
+    leads_90 = int(run(con, _run_rate_sql(rr.filter_params), rr.params)["leads"].iloc[0])
     stages = [{"stage": s.stage, "position": int(s.position), "reached": int(s.reached),
                "step_rate": None if pd.isna(s.step_rate) else float(s.step_rate)} for s in conv.itertuples()]
     if not stages:   # no lead in the mature cohort: every stage, reached by nobody
@@ -971,8 +1004,7 @@ def record_call(con, period: str, owner: str = "", *, commit_amount: float | Non
 def call_history(con, scope: Scope = Scope()) -> pd.DataFrame:
     """Every recorded call, newest first, with ``actual``: what was won in its period for its
     owner as known at the scope's as-of date (§7 won). Columns: :data:`CALL_COLUMNS`."""
-    calls = run(con, "SELECT call_id, period, owner, commit_amount, best_case_amount, note, called_by, called_at, "
-                     "as_of, weighted_amount, p50 FROM forecast_calls ORDER BY called_at DESC, call_id DESC")
+    calls = run(con, _named_sql("forecast_call_list"))
     if calls.empty:
         return pd.DataFrame(columns=CALL_COLUMNS)
     r = resolve(con, scope)

@@ -535,16 +535,15 @@ def test_suggest_rules_on_a_hash_sample_is_repeatable(sample_db):
     # 3,000 leads, a sample of about 1,000: the same leads (and rules) on every run, on any thread
     # count; without a cap every lead is used.
     from funnel import store
-    from funnel.query import Scope, resolve
+    from funnel.query import Scope, resolve, run
     con = store.connect(sample_db, read_only=True)
     try:
         r = resolve(con, Scope())
         keep = scoring._sample_rate(con, r, 1000)
         assert keep is not None and 0 < keep < scoring.SAMPLE_BUCKETS
         assert scoring._sample_rate(con, r, 10_000) is None
-        cte, params = scoring._scored_cte(con, r, [], "SQL", sample=keep)
-        ids = [tuple(con.execute(f"WITH {cte} SELECT lead_id FROM scored ORDER BY lead_id", params).fetchall())
-               for _ in range(2)]
+        q, params = scoring._scoring_query(con, r, "score_leads", [], "SQL", sample=keep)
+        ids = [tuple(run(con, q, params)["lead_id"]) for _ in range(2)]
         assert ids[0] == ids[1] and 700 < len(ids[0]) < 1300
         first = scoring.suggest_rules(con, max_rows=1000)
         assert first == scoring.suggest_rules(con, max_rows=1000) and first[0]

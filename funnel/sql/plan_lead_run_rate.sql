@@ -1,6 +1,11 @@
--- plan_lead_run_rate: leads created in the 90 days up to D (metrics.md §8 run rate; the caller
--- turns it into leads per 30 days).
---
--- Expects CTE cohort(lead_id, created_at) in scope: the leads created from D − 89 to D that pass
--- the dimension filters (query.cohort_cte on a scope with those dates).
+-- name: plan_lead_run_rate
+-- Leads created in the 90 days up to D (metrics.md §8 run rate: funnel/targets.py turns the count
+-- into leads per 30 days, which the leads a plan needs are set against).
+-- Parameters: $cohort_start (the midnight starting D − 89), $cohort_end (the midnight after D).
+-- funnel/targets.py replaces cohort with the scope's: those dates and its dimension filters.
+WITH cohort AS (
+    SELECT l.lead_id, l.created_at
+    FROM leads l
+    WHERE l.created_at >= $cohort_start AND l.created_at < $cohort_end
+)
 SELECT count(*) AS leads FROM cohort
