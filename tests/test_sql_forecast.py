@@ -9,7 +9,7 @@ by the golden and property tests (test_forecast_golden.py, test_forecast_propert
 from __future__ import annotations
 
 import ast
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -18,6 +18,7 @@ import pytest
 
 from funnel import forecast, overview, sqlcompose
 from funnel.query import Scope, resolve
+from spark_support import needs_java
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -152,3 +153,56 @@ def test_the_monte_carlo_deals_with_owners_are_the_same_deals_in_the_same_order(
     assert list(owned.columns) == [*plain.columns, "owner"]
     pd.testing.assert_frame_equal(owned[plain.columns], plain)
     assert owned["owner"].notna().any()
+
+
+def _same_frames(a: pd.DataFrame, b: pd.DataFrame, name: str) -> None:
+    """Equal frames, figures to the engines' relative tolerance (summation order may differ)."""
+    from spark_support import REL
+    a, b = a.reset_index(drop=True), b.reset_index(drop=True)
+    assert list(a.columns) == list(b.columns) and len(a) == len(b), name
+    for column in a.columns:
+        x, y = a[column], b[column]
+        if pd.api.types.is_numeric_dtype(x) and not pd.api.types.is_bool_dtype(x):
+            pd.testing.assert_series_equal(x.astype(float), y.astype(float), check_exact=False, rtol=REL,
+                                           check_names=False, obj=f"{name}.{column}")
+        else:
+            assert [str(v) for v in x] == [str(v) for v in y], f"{name}.{column}"
+
+
+@needs_java
+@pytest.mark.slow
+def test_the_figures_the_report_does_not_hold_are_equal_on_spark(sample_db, tmp_path):
+    """The Spark engine transpiles the same text: the deal lists, categories, waterfall, the Monte
+    Carlo's deals (same order) and the weekly review, with and without a dimension filter.
+    (tests/test_engine_parity.py compares the report's figures.)"""
+    from spark_support import spark
+
+    from funnel import store
+    from funnel.engine import export_canonical_parquet
+    from funnel.spark_engine import SparkEngine
+    con = store.connect(sample_db, read_only=True)
+    export_canonical_parquet(con, tmp_path / "parquet")
+    engine = SparkEngine.open(db=sample_db, source=tmp_path / "parquet", spark=spark())
+    d = resolve(con, Scope()).as_of
+    try:
+        for scope in (Scope(), Scope(filters=(("segment", ("SMB", "Enterprise")),))):
+            figures = {
+                "pipeline_as_of": lambda c: forecast.pipeline_as_of(c, scope, "historical"),
+                "deal_states": lambda c: forecast.deal_states(c, scope),
+                "weighted_forecast": lambda c: forecast.weighted_forecast(c, scope),
+                "overdue_pipeline": lambda c: pd.DataFrame([forecast.overdue_pipeline(c, scope)]),
+                "forecast_categories": lambda c: forecast.forecast_categories(c, scope),
+                "category_rollup": lambda c: forecast.category_rollup(c, scope),
+                "pipeline_changes": lambda c: forecast.pipeline_changes(
+                    c, scope, d - timedelta(days=30), d, weighted=True, method="historical",
+                    horizon_end=forecast.quarter_end(d)),
+                "monte_carlo_deals": lambda c: forecast._simulated_months(c, scope, "configured", 50, 7,
+                                                                           by_owner=True)[1],
+                "weekly_kpis": lambda c: overview.weekly_kpis(c, scope),
+                "won_between": lambda c: pd.DataFrame([{"won": overview.won_between(c, scope, date(2000, 1, 1), d)}]),
+            }
+            for name, figure in figures.items():
+                _same_frames(figure(con), figure(engine.connection), f"{name} {scope.filters}")
+    finally:
+        engine.close()
+        con.close()

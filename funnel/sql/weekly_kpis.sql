@@ -15,7 +15,11 @@
 WITH leads_in_scope AS (
     SELECT l.lead_id, l.created_at FROM leads l
 ),
-wk AS (SELECT range AS k FROM range(0, $weeks)),
+wk AS (
+    -- the weeks 0 … $weeks − 1, as a list unnested (the range table function's column has no name
+    -- on Spark, which reads this as explode(sequence(…)))
+    SELECT unnest(range(0, $weeks)) AS k
+),
 activity AS (
     -- every counted thing with the week it falls in (604800 = the seconds of 7 days)
     SELECT CAST(floor((epoch($as_end) - epoch(ts)) / 604800) AS INTEGER) AS k, what, amount FROM (
