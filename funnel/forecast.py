@@ -4,7 +4,9 @@ categories, week-over-week changes and the backtest.
 Every figure starts from one definition of a deal's state at a moment (``sql/pipeline_state.sql``)
 and one definition of the stage probabilities (``sql/stage_win_rates.sql``). A function that needs
 several moments (the waterfall needs two, the backtest twelve) asks for all of them in one query,
-so each public function is a single round trip to DuckDB.
+so each public function is a single round trip to DuckDB. Each of those queries is a named file of
+funnel/sql/ (open_deals, weighted_forecast, forecast_backtest, …) that reads the two definitions
+through its ``-- uses:`` header; :func:`_forecast_sql` sets its moments and scope as a syntax tree.
 """
 from __future__ import annotations
 
@@ -33,7 +35,7 @@ HISTORY_DAYS = 365
 MC_RUNS = 10_000
 MC_SEED = 20261123
 
-#: Columns of :func:`pipeline_as_of`.
+#: Columns of :func:`pipeline_as_of` (funnel/sql/pipeline_deals.sql lists them in this order).
 DEAL_COLUMNS = ["opportunity_id", "lead_id", "account", "owner", "segment", "product", "stage", "position",
                 "category", "amount", "close_date", "created_at", "overdue", "days_overdue", "period",
                 "probability", "weighted_amount"]
@@ -81,101 +83,126 @@ class _Moment:
 
 # ---------------------------------------------------------------------------------------------
 # Query assembly
+#
+# Every statement is a named query of funnel/sql/ built on pipeline_state (the deals' state at
+# one or more moments) and, for the open pipeline, open_deals and stage_win_rates. A call sets
+# two things on it, as syntax trees: the moments it is made at (one row of bound values each) and,
+# with a dimension filter, the deals in scope. The text is generated once per query shape.
+
+#: The columns of pipeline_state's moments relation, in order.
+_MOMENT_COLUMNS = ("moment_no", "state_end", "overdue_before", "overdue_period", "window_start")
 
 
-def _opps_cte(r: Resolved) -> str:
-    """``opps AS (…)``: the opportunities in scope (query.opportunity_scope, one definition). Each
-    moment keeps only those created before it."""
-    return _cte_sql("opps", r.filter_params)
+def _moments_body(n_moments: int) -> exp.Query:
+    """``moments`` for ``n_moments`` moments: row i is ``(i, $mi_end, $mi_ob, $mi_op, $mi_ws)``."""
+    rows = [exp.tuple_(exp.Literal.number(i), exp.cast(sqlcompose.param(f"m{i}_end"), "TIMESTAMP"),
+                       exp.cast(sqlcompose.param(f"m{i}_ob"), "DATE"), exp.cast(sqlcompose.param(f"m{i}_op"), "DATE"),
+                       exp.cast(sqlcompose.param(f"m{i}_ws"), "TIMESTAMP"))
+            for i in range(n_moments)]
+    return exp.select("*").from_(exp.values(rows, alias="_values", columns=list(_MOMENT_COLUMNS)))
 
 
-@lru_cache(maxsize=64)
-def _cte_sql(name: str, filter_params: tuple) -> str:
-    """``name AS (…)`` for ``opps`` or ``fw`` of one scope shape."""
-    body = opportunity_scope(filter_params) if name == "opps" else _in_scope(sqlcompose.query("first_won"), "won",
-                                                                              filter_params)
-    return sqlcompose.to_sql(exp.CTE(this=body, alias=exp.TableAlias(this=exp.to_identifier(name))))
+def _moment_params(moments: list[_Moment]) -> dict:
+    """The values :func:`_moments_body`'s placeholders bind."""
+    params: dict = {}
+    for i, m in enumerate(moments):
+        params.update({f"m{i}_end": m.state_end, f"m{i}_ob": m.overdue_before, f"m{i}_op": m.overdue_period,
+                       f"m{i}_ws": m.window_start})
+    return params
 
 
-def _in_scope(q: exp.Query, cte: str, filter_params: tuple) -> exp.Query:
+def _in_scope(q: exp.Query, cte: str, filter_params: tuple, deals: str = "opportunity_scope") -> exp.Query:
     """``q`` with its CTE ``cte`` (reading deal_history ``h``) keeping only deals in scope: no join
     without a dimension filter (every deal is; the join would cost a third of the query), else
-    the join to ``opps``. Changes ``q``."""
+    the join to ``deals`` (the relation of the deals in scope). Changes ``q``."""
     if filter_params:
         body = sqlcompose.ctes(q)[cte]
-        join = exp.Join(this=exp.to_table("opps"),
-                        on=exp.column("opportunity_id", "opps").eq(exp.column("opportunity_id", "h")))
+        join = exp.Join(this=exp.to_table(deals),
+                        on=exp.column("opportunity_id", deals).eq(exp.column("opportunity_id", "h")))
         body.set("joins", [join, *(body.args.get("joins") or [])])   # first, where the slot was
     return q
 
 
-def _moments_cte(moments: list[_Moment]) -> tuple[exp.CTE, dict]:
-    """``moments(moment_no, state_end, overdue_before, overdue_period, window_start)``, one row per
-    moment from bound values, and those values."""
-    params: dict = {}
-    rows = []
-    for i, m in enumerate(moments):
-        params.update({f"m{i}_end": m.state_end, f"m{i}_ob": m.overdue_before, f"m{i}_op": m.overdue_period,
-                       f"m{i}_ws": m.window_start})
-        rows.append(exp.tuple_(exp.Literal.number(i), exp.cast(sqlcompose.param(f"m{i}_end"), "TIMESTAMP"),
-                               exp.cast(sqlcompose.param(f"m{i}_ob"), "DATE"),
-                               exp.cast(sqlcompose.param(f"m{i}_op"), "DATE"),
-                               exp.cast(sqlcompose.param(f"m{i}_ws"), "TIMESTAMP")))
-    return rows, params
+def _by_owner(q: exp.Select) -> exp.Select:
+    """monte_carlo_deals with each deal's owner, joined from the deals in scope (same rows, same
+    order): for the targets' per-owner split. Changes ``q``."""
+    deal = exp.Table(this=exp.to_identifier("opportunity_scope"), alias=exp.TableAlias(this=exp.to_identifier("o")))
+    q.select(exp.column("owner", "o"), copy=False)
+    return q.join(deal, on=exp.column("opportunity_id", "o").eq(exp.column("opportunity_id", "d")), copy=False)
 
 
-@lru_cache(maxsize=64)
-def _with_sql(filter_params: tuple, n_moments: int) -> str:
-    """``WITH opps, moments, st, rates`` for one shape: st is pipeline_state with the deals in scope
-    and its default moment replaced by the moments CTE ahead of it."""
-    rows, _ = _moments_cte([_Moment.as_of(date(2000, 1, 1))] * n_moments)
-    moments = exp.CTE(this=exp.select("*").from_(exp.values(rows, alias="_values")),
-                      alias=exp.TableAlias(this=exp.to_identifier("moments"),
-                                           columns=[exp.to_identifier(c) for c in ("moment_no", "state_end",
-                                                    "overdue_before", "overdue_period", "window_start")]))
-    state = _in_scope(sqlcompose.query("pipeline_state"), "state", filter_params)
-    state.args["with_"].set("expressions", [c for c in state.args["with_"].expressions if c.alias_or_name != "moments"])
-    ctes = [exp.CTE(this=opportunity_scope(filter_params), alias=exp.TableAlias(this=exp.to_identifier("opps"))),
-            moments,
-            exp.CTE(this=state, alias=exp.TableAlias(this=exp.to_identifier("st"))),
-            exp.CTE(this=sqlcompose.query("stage_win_rates"), alias=exp.TableAlias(this=exp.to_identifier("rates")))]
-    return sqlcompose.to_sql(exp.With(expressions=ctes)) + "\n"
+def _weighted(q: exp.Query) -> exp.Query:
+    """pipeline_changes valuing each deal at its weighted amount: a stage move is worth the old
+    amount times the change of probability, an amount change the change times the new
+    probability. Changes ``q``."""
+    j = sqlcompose.ctes(q)["j"]
+    a, b = (lambda c: exp.column(c, "a")), (lambda c: exp.column(c, "b"))
+    for side, value in (("v_a", a), ("v_b", b)):
+        sqlcompose.replace_projection(j, side, exp.func("coalesce", value("weighted_amount"), exp.Literal.number(0)))
+    sqlcompose.replace_projection(j, "stage_move", exp.Mul(
+        this=a("amount"), expression=exp.paren(exp.Sub(this=b("probability"), expression=a("probability")))))
+    sqlcompose.replace_projection(j, "amount_change", exp.Mul(
+        this=exp.paren(exp.Sub(this=b("amount"), expression=a("amount"))), expression=b("probability")))
+    return q
 
 
-def _with(con, r: Resolved, moments: list[_Moment], method: str = "configured") -> tuple[str, dict]:
-    """``WITH opps, moments, st (deal states), rates (stage probabilities)`` and their parameters.
+#: The variants of a query's shape: what changes its columns rather than its scope.
+_VARIANTS = {"by_owner": _by_owner, "weighted": _weighted}
 
-    ``st`` has one row per moment and deal existing at it; ``rates`` one per moment and open
-    funnel stage, with ``p`` = the probability ``method`` uses.
-    """
+
+@lru_cache(maxsize=128)
+def _forecast_sql(name: str, filter_params: tuple, n_moments: int, variant: str = "") -> str:
+    """The text of the named forecast query for one shape: ``n_moments`` moments, the scope's
+    filters (the deals in scope replace the default opportunity_scope and are joined to the
+    deal states and first won events) and an optional variant (:data:`_VARIANTS`)."""
+    q = sqlcompose.query(name)
+    if variant:
+        q = _VARIANTS[variant](q)
+    q = sqlcompose.with_cte(q, "moments", _moments_body(n_moments))
+    # The deals in scope replace the default opportunity_scope where a query lists deals (its uses
+    # name opportunity_scope first, so it stands ahead of the deal states that join it), else go
+    # in front; pipeline_state's and first_won's reads of deal_history then join them.
+    if filter_params or any(t.name == "opportunity_scope" for t in q.find_all(exp.Table)):
+        q = sqlcompose.with_cte(q, "opportunity_scope", opportunity_scope(filter_params))
+    ctes = sqlcompose.ctes(q)
+    for used, reader in (("pipeline_state", "state"), ("first_won", "won")):
+        if used in ctes:
+            q = _in_scope(q, reader, filter_params)
+    return sqlcompose.to_sql(q, name)
+
+
+def _run(con, r: Resolved, name: str, moments: list[_Moment], method: str = "configured", *,
+         variant: str = "", **params) -> pd.DataFrame:
+    """Run the named forecast query at ``moments`` for the scope ``r``, with the probabilities of
+    ``method`` (open_deals' probability), and ``params`` for the query's own parameters."""
     _check_method(method)
     store.ensure_derived(con)
-    _, params = _moments_cte(moments)
-    prefix = _with_sql(r.filter_params, len(moments))
-    return prefix, {**r.params, **params, "method": method, "min_closed": MIN_CLOSED_FOR_HISTORICAL}
+    q = _forecast_sql(name, r.filter_params, len(moments), variant)
+    return run(con, q, {**r.params, **_moment_params(moments), "method": method,
+                        "min_closed": MIN_CLOSED_FOR_HISTORICAL, **params})
+
+
+# What funnel/targets.py composes its won-by-day and won-history queries from, as CTE text (its
+# queries are not composed through funnel.sqlcompose yet): opps and fw for one scope shape.
+
+def _opps_cte(r: Resolved) -> str:
+    """``opps AS (…)``: the opportunities in scope (query.opportunity_scope, one definition)."""
+    return _cte_sql("opps", r.filter_params)
 
 
 def _first_won_cte(r: Resolved) -> str:
     """``fw(opportunity_id, won_at, amount)``: each deal in scope's first won event by D and its
     amount as of that event — the backtest's actual, and the targets' won (metrics.md §4, §7).
-    Needs ``opps`` (from :func:`_with`) and binds $as_end."""
+    Needs ``opps`` (:func:`_opps_cte`) and binds $as_end."""
     return _cte_sql("fw", r.filter_params)
 
 
-_OPEN_DEALS = """
-open_deals AS (
-    SELECT st.moment_no, st.opportunity_id, st.stage, st.position, st.category, st.amount, st.close_date,
-           st.created_at, st.overdue,
-           CASE WHEN st.overdue THEN CAST(st.overdue_before - st.close_date AS INTEGER) END AS days_overdue,
-           st.period,
-           coalesce(rates.p, 0.0) AS probability,
-           st.amount * coalesce(rates.p, 0.0) AS weighted_amount
-    FROM st LEFT JOIN rates ON rates.moment_no = st.moment_no AND rates.stage = st.stage
-    WHERE st.kind = 'open'
-)"""
-
-#: The deal's descriptive columns, joined back only where deals are listed.
-_DESCRIBE = "JOIN opps o ON o.opportunity_id = d.opportunity_id"
+@lru_cache(maxsize=64)
+def _cte_sql(name: str, filter_params: tuple) -> str:
+    """``name AS (…)`` for ``opps`` or ``fw`` of one scope shape."""
+    body = (opportunity_scope(filter_params) if name == "opps"
+            else _in_scope(sqlcompose.query("first_won"), "won", filter_params, deals="opps"))
+    return sqlcompose.to_sql(exp.CTE(this=body, alias=exp.TableAlias(this=exp.to_identifier(name))))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -191,10 +218,7 @@ def stage_win_rates(con, scope: Scope = Scope()) -> pd.DataFrame:
     enough_history, historical_probability.
     """
     r = resolve(con, scope)
-    prefix, params = _with(con, r, [_Moment.as_of(r.as_of)])
-    df = run(con, prefix + """SELECT stage, position, configured_probability, won, lost, closed, historical_rate,
-                                      enough_history, historical_probability
-                               FROM rates ORDER BY position""", params)
+    df = _run(con, r, "stage_probabilities", [_Moment.as_of(r.as_of)])
     for c in ("won", "lost", "closed"):
         df[c] = df[c].astype(int)
     df["enough_history"] = df["enough_history"].astype(bool)
@@ -279,12 +303,7 @@ def pipeline_as_of(con, scope: Scope = Scope(), method: str = "configured") -> p
     how many days. Sorted by close date, then amount (largest first).
     """
     r = resolve(con, scope)
-    prefix, params = _with(con, r, [_Moment.as_of(r.as_of)], method)
-    described = {"lead_id", "account", "owner", "segment", "product"}
-    cols = ", ".join(f"o.{c}" if c in described else f"d.{c}" for c in DEAL_COLUMNS)
-    q = prefix + f", {_OPEN_DEALS}\nSELECT {cols} FROM open_deals d {_DESCRIBE} " \
-                 "ORDER BY d.close_date, d.amount DESC, d.opportunity_id"
-    df = run(con, q, params)
+    df = _run(con, r, "pipeline_deals", [_Moment.as_of(r.as_of)], method)
     df["overdue"] = df["overdue"].astype(bool)
     return df
 
@@ -292,21 +311,14 @@ def pipeline_as_of(con, scope: Scope = Scope(), method: str = "configured") -> p
 def overdue_pipeline(con, scope: Scope = Scope()) -> dict:
     """Open deals at D whose close date is already past: ``{"deals": n, "amount": open amount}``."""
     r = resolve(con, scope)
-    prefix, params = _with(con, r, [_Moment.as_of(r.as_of)])
-    df = run(con, prefix + f", {_OPEN_DEALS}\nSELECT count(*) AS deals, coalesce(sum(CAST(amount AS DECIMAL(38, 12))), 0) AS amount "
-                           "FROM open_deals WHERE overdue", params)
+    df = _run(con, r, "overdue_pipeline", [_Moment.as_of(r.as_of)])
     return {"deals": int(df["deals"].iloc[0]), "amount": float(df["amount"].iloc[0])}
 
 
 def deal_states(con, scope: Scope = Scope()) -> pd.DataFrame:
     """Every deal existing at D (open, won or lost) with its reconstructed state."""
     r = resolve(con, scope)
-    prefix, params = _with(con, r, [_Moment.as_of(r.as_of)])
-    return run(con, prefix + f"""SELECT d.opportunity_id, o.lead_id, o.account, o.owner, o.segment, o.product,
-                                        d.created_at, d.stage, d.kind, d.position, d.probability, d.category,
-                                        d.amount, d.close_date, d.max_position, d.last_event_at, d.closed_at,
-                                        d.overdue, d.period
-                                 FROM st d {_DESCRIBE} ORDER BY d.opportunity_id""", params)
+    return _run(con, r, "deal_states", [_Moment.as_of(r.as_of)])
 
 
 def weighted_forecast(con, scope: Scope = Scope(), method: str = "configured") -> pd.DataFrame:
@@ -316,13 +328,7 @@ def weighted_forecast(con, scope: Scope = Scope(), method: str = "configured") -
     open_amount, weighted_amount. Aggregate with :func:`by_period` / :func:`by_quarter`.
     """
     r = resolve(con, scope)
-    prefix, params = _with(con, r, [_Moment.as_of(r.as_of)], method)
-    q = prefix + f""", {_OPEN_DEALS}
-    SELECT period, CAST(year(period) AS VARCHAR) || '-Q' || CAST(quarter(period) AS VARCHAR) AS quarter,
-           stage, position, count(*) AS open_deals, sum(CAST(amount AS DECIMAL(38, 12))) AS open_amount,
-           sum(CAST(weighted_amount AS DECIMAL(38, 12))) AS weighted_amount
-    FROM open_deals GROUP BY period, stage, position ORDER BY period, position"""
-    return run(con, q, params)
+    return _run(con, r, "weighted_forecast", [_Moment.as_of(r.as_of)], method)
 
 
 def by_period(wf: pd.DataFrame, key: str = "period") -> pd.DataFrame:
@@ -400,16 +406,6 @@ def _simulate(amount: np.ndarray, p: np.ndarray, group: np.ndarray, n_groups: in
     return totals.T
 
 
-def _open_deals_query(by_owner: bool) -> str:
-    """The Monte Carlo's deals, in the order their draws are made (period, then id); with the
-    owner (joined back from opps) for the targets' per-owner split — same rows, same order."""
-    if by_owner:
-        return (f", {_OPEN_DEALS}\nSELECT d.amount, d.probability, d.period, d.overdue, o.owner "
-                f"FROM open_deals d {_DESCRIBE} ORDER BY d.period, d.opportunity_id")
-    return (f", {_OPEN_DEALS}\nSELECT amount, probability, period, overdue FROM open_deals "
-            "ORDER BY period, opportunity_id")
-
-
 def _simulated_months(con, scope: Scope, method: str, runs: int, seed: int, *, by_owner: bool = False):
     """The open deals at D and their simulated won amounts per close month, drawn once.
 
@@ -422,8 +418,8 @@ def _simulated_months(con, scope: Scope, method: str, runs: int, seed: int, *, b
     cell (runs × cells) — what :mod:`funnel.targets` sums into each target's chance of hitting.
     """
     r = resolve(con, scope)
-    prefix, params = _with(con, r, [_Moment.as_of(r.as_of)], method)
-    deals = run(con, prefix + _open_deals_query(by_owner), params)
+    # the deals in the order their draws are made (funnel/sql/monte_carlo_deals.sql): period, then id
+    deals = _run(con, r, "monte_carlo_deals", [_Moment.as_of(r.as_of)], method, variant="by_owner" if by_owner else "")
     periods = pd.to_datetime(deals["period"]).dt.date.to_numpy() if len(deals) else np.array([], dtype=object)
     months = sorted(set(periods))
     index = {m: i for i, m in enumerate(months)}
@@ -548,28 +544,7 @@ def forecast_categories(con, scope: Scope = Scope()) -> pd.DataFrame:
     and the roll-ups commit_total (Closed + Commit), best_case_total (Closed + Commit + Best case)
     and pipeline_total (Closed + every open deal)."""
     r = resolve(con, scope)
-    prefix, params = _with(con, r, [_Moment.as_of(r.as_of)])
-    q = prefix + f""", {_OPEN_DEALS},
-    open_cat AS (
-        SELECT period,
-               sum(CAST(amount AS DECIMAL(38, 12))) FILTER (WHERE category = 'commit') AS commit,
-               sum(CAST(amount AS DECIMAL(38, 12))) FILTER (WHERE category = 'best_case') AS best_case,
-               sum(CAST(amount AS DECIMAL(38, 12))) FILTER (WHERE category = 'pipeline' OR category IS NULL
-                                   OR category NOT IN ('commit', 'best_case', 'omitted')) AS pipeline,
-               sum(CAST(amount AS DECIMAL(38, 12))) FILTER (WHERE category = 'omitted') AS omitted
-        FROM open_deals GROUP BY period
-    ),
-    won AS (SELECT CAST(date_trunc('month', closed_at) AS DATE) AS period, sum(CAST(amount AS DECIMAL(38, 12))) AS closed_won
-            FROM st WHERE kind = 'won' GROUP BY 1)
-    SELECT coalesce(o.period, w.period) AS period,
-           coalesce(w.closed_won, 0) AS closed_won, coalesce(o.commit, 0) AS commit,
-           coalesce(o.best_case, 0) AS best_case, coalesce(o.pipeline, 0) AS pipeline,
-           coalesce(o.omitted, 0) AS omitted
-    FROM open_cat o FULL OUTER JOIN won w ON w.period = o.period
-    WHERE coalesce(o.period, w.period) >= $m0_op
-    ORDER BY period
-    """
-    df = run(con, q, params)
+    df = _run(con, r, "forecast_categories", [_Moment.as_of(r.as_of)], month_start=month_start(r.as_of))
     return _rollups(df)
 
 
@@ -591,35 +566,8 @@ def category_rollup(con, scope: Scope = Scope()) -> pd.DataFrame:
     r = resolve(con, scope)
     m0 = month_start(r.as_of)
     q0 = quarter_start(r.as_of)
-    prefix, params = _with(con, r, [_Moment.as_of(r.as_of)])
-    q = prefix + f""", {_OPEN_DEALS},
-    horizons(horizon, start_date, end_date) AS (
-        VALUES ('month', CAST($h_m0 AS DATE), CAST($h_m1 AS DATE)),
-               ('quarter', CAST($h_q0 AS DATE), CAST($h_q1 AS DATE))
-    ),
-    open_cat AS (
-        SELECT h.horizon,
-               sum(CAST(d.amount AS DECIMAL(38, 12))) FILTER (WHERE d.category = 'commit') AS commit,
-               sum(CAST(d.amount AS DECIMAL(38, 12))) FILTER (WHERE d.category = 'best_case') AS best_case,
-               sum(CAST(d.amount AS DECIMAL(38, 12))) FILTER (WHERE d.category = 'pipeline' OR d.category IS NULL
-                                     OR d.category NOT IN ('commit', 'best_case', 'omitted')) AS pipeline,
-               sum(CAST(d.amount AS DECIMAL(38, 12))) FILTER (WHERE d.category = 'omitted') AS omitted
-        FROM horizons h JOIN open_deals d ON d.period >= h.start_date AND d.period < h.end_date
-        GROUP BY h.horizon
-    ),
-    won AS (
-        SELECT h.horizon, sum(CAST(st.amount AS DECIMAL(38, 12))) AS closed_won
-        FROM horizons h JOIN st ON st.kind = 'won' AND st.closed_at >= h.start_date AND st.closed_at < h.end_date
-        GROUP BY h.horizon
-    )
-    SELECT h.horizon, h.start_date AS start,
-           coalesce(w.closed_won, 0) AS closed_won, coalesce(o.commit, 0) AS commit,
-           coalesce(o.best_case, 0) AS best_case, coalesce(o.pipeline, 0) AS pipeline,
-           coalesce(o.omitted, 0) AS omitted
-    FROM horizons h LEFT JOIN open_cat o ON o.horizon = h.horizon LEFT JOIN won w ON w.horizon = h.horizon
-    ORDER BY h.start_date DESC
-    """
-    df = run(con, q, {**params, "h_m0": m0, "h_m1": add_months(m0, 1), "h_q0": q0, "h_q1": add_months(q0, 3)})
+    df = _run(con, r, "category_rollup", [_Moment.as_of(r.as_of)], month_start=m0, month_end=add_months(m0, 1),
+              quarter_start=q0, quarter_end=add_months(q0, 3))
     df["label"] = [f"{m0:%B %Y}" if h == "month" else f"Q{(q0.month - 1) // 3 + 1} {q0.year}" for h in df["horizon"]]
     return _rollups(df)
 
@@ -648,50 +596,8 @@ def pipeline_changes(con, scope: Scope, d1: date, d2: date, *, weighted: bool = 
     if d2 < d1:
         d1, d2 = d2, d1
     r = resolve(con, scope.with_(as_of=d2))
-    prefix, params = _with(con, r, [_Moment.as_of(d1), _Moment.as_of(d2)], method)
-    value = "weighted_amount" if weighted else "amount"
-    q = prefix + f""",
-    p2 AS (SELECT stage, p FROM rates WHERE moment_no = 1),
-    o AS (
-        SELECT st.moment_no, st.opportunity_id, st.amount, st.position, st.period,
-               coalesce(p2.p, 0.0) AS probability, st.amount * coalesce(p2.p, 0.0) AS weighted_amount
-        FROM st LEFT JOIN p2 ON p2.stage = st.stage
-        WHERE st.kind = 'open'
-    ),
-    a AS (SELECT * FROM o WHERE moment_no = 0),
-    b AS (SELECT * FROM o WHERE moment_no = 1),
-    kb AS (SELECT opportunity_id, kind FROM st WHERE moment_no = 1),
-    j AS (
-        SELECT a.opportunity_id IS NOT NULL AND a.period <= coalesce(CAST($horizon_end AS DATE), a.period) AS in_a,
-               b.opportunity_id IS NOT NULL AND b.period <= coalesce(CAST($horizon_end AS DATE), b.period) AS in_b,
-               a.opportunity_id IS NOT NULL AS open_a, b.opportunity_id IS NOT NULL AS open_b,
-               coalesce(a.{value}, 0) AS v_a, coalesce(b.{value}, 0) AS v_b,
-               a.amount AS amt_a, b.amount AS amt_b, a.probability AS p_a, b.probability AS p_b,
-               a.position AS pos_a, b.position AS pos_b, kb.kind AS kind_b
-        FROM a FULL OUTER JOIN b ON a.opportunity_id = b.opportunity_id
-        LEFT JOIN kb ON kb.opportunity_id = coalesce(a.opportunity_id, b.opportunity_id)
-    ),
-    steps AS (
-        SELECT 'won' AS step, -v_a AS amount FROM j WHERE in_a AND NOT open_b AND kind_b = 'won'
-        UNION ALL SELECT 'lost', -v_a FROM j WHERE in_a AND NOT open_b AND coalesce(kind_b, 'lost') <> 'won'
-        UNION ALL SELECT 'new', v_b FROM j WHERE in_b AND NOT open_a
-        UNION ALL SELECT 'pulled in', v_b FROM j WHERE in_b AND open_a AND NOT in_a
-        UNION ALL SELECT 'pushed out', -v_a FROM j WHERE in_a AND open_b AND NOT in_b
-        UNION ALL SELECT CASE WHEN pos_b > pos_a THEN 'advanced' ELSE 'moved back' END,
-                         {'amt_a * (p_b - p_a)' if weighted else '0.0'}
-                  FROM j WHERE in_a AND in_b AND pos_b IS DISTINCT FROM pos_a
-        UNION ALL SELECT CASE WHEN amt_b > amt_a THEN 'amount up' ELSE 'amount down' END,
-                         {'(amt_b - amt_a) * p_b' if weighted else 'amt_b - amt_a'}
-                  FROM j WHERE in_a AND in_b AND amt_b <> amt_a
-    )
-    SELECT 'start' AS step, (SELECT coalesce(sum(CAST(v_a AS DECIMAL(38, 12))), 0) FROM j WHERE in_a) AS amount,
-           (SELECT count(*) FROM j WHERE in_a) AS deals
-    UNION ALL
-    SELECT step, sum(CAST(amount AS DECIMAL(38, 12))), count(*) FROM steps GROUP BY step
-    UNION ALL
-    SELECT 'end', (SELECT coalesce(sum(CAST(v_b AS DECIMAL(38, 12))), 0) FROM j WHERE in_b), (SELECT count(*) FROM j WHERE in_b)
-    """
-    df = run(con, q, {**params, "horizon_end": horizon_end})
+    df = _run(con, r, "pipeline_changes", [_Moment.as_of(d1), _Moment.as_of(d2)], method,
+              variant="weighted" if weighted else "", horizon_end=horizon_end)
     order = ("start", *CHANGE_STEPS, "end")
     full = pd.DataFrame({"step": list(order)})
     df = full.merge(df, on="step", how="left").fillna({"amount": 0.0, "deals": 0})
@@ -721,25 +627,7 @@ def forecast_backtest(con, scope: Scope = Scope(), months: int = 12) -> pd.DataF
     cols = ["period", "method", "forecast", "actual", "error", "open_deals"]
     if not starts:
         return pd.DataFrame(columns=cols)
-    prefix, params = _with(con, r, [_Moment.start_of_month(m) for m in starts])
-    q = prefix + f""",
-    fc AS (
-        SELECT st.moment_no, count(*) AS open_deals,
-               sum(CAST(st.amount * coalesce(rates.p_configured, 0.0) AS DECIMAL(38, 12))) AS configured,
-               sum(CAST(st.amount * coalesce(rates.p_historical, 0.0) AS DECIMAL(38, 12))) AS historical
-        FROM st LEFT JOIN rates ON rates.moment_no = st.moment_no AND rates.stage = st.stage
-        WHERE st.kind = 'open' AND st.period = st.overdue_period
-        GROUP BY st.moment_no
-    ),
-    {_first_won_cte(r)},
-    act AS (SELECT CAST(date_trunc('month', won_at) AS DATE) AS period, sum(CAST(amount AS DECIMAL(38, 12))) AS actual FROM fw GROUP BY 1)
-    SELECT m.moment_no, m.overdue_period AS period, coalesce(fc.open_deals, 0) AS open_deals,
-           coalesce(fc.configured, 0.0) AS configured, coalesce(fc.historical, 0.0) AS historical,
-           coalesce(act.actual, 0.0) AS actual
-    FROM moments m LEFT JOIN fc ON fc.moment_no = m.moment_no LEFT JOIN act ON act.period = m.overdue_period
-    ORDER BY m.moment_no
-    """
-    df = run(con, q, {**params, "as_end": r.params["as_end"]})
+    df = _run(con, r, "forecast_backtest", [_Moment.start_of_month(m) for m in starts])
     rows = []
     for row in df.itertuples():
         act = float(row.actual)

@@ -9,15 +9,14 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 import pandas as pd
 
-from . import access, audit, conversion, fmt, forecast, i18n, rejections, review_targets, store
+from . import access, audit, conversion, fmt, forecast, i18n, rejections, review_targets, sqlcompose, store
 from .i18n import N_, msg, msg_n
 from .labels import readable
-from .query import Resolved, Scope, add_months, month_start, resolve, run
-
-WEEK_SECONDS = 7 * 86400
+from .query import Scope, add_months, dimension_condition, month_start, opportunity_scope, resolve, run
 
 
 @dataclass(frozen=True)
@@ -44,14 +43,24 @@ TILES = (
 )
 
 
-def _dim_leads(r: Resolved) -> str:
-    return f"fl AS (SELECT l.lead_id, l.created_at FROM leads l WHERE {r.dimension_where})"
+@lru_cache(maxsize=64)
+def _overview_sql(name: str, filter_params: tuple = ()) -> str:
+    """The text of a named query of the weekly review for one scope shape: the dimension filters
+    (no cohort dates: activity counts by when it happened) set on the leads it counts
+    (leads_in_scope) and on the deals (opportunity_scope, filtered through their lead)."""
+    q = sqlcompose.query(name)
+    if filter_params:
+        ctes = sqlcompose.ctes(q)
+        if "leads_in_scope" in ctes:
+            ctes["leads_in_scope"].where(dimension_condition(filter_params, "l"), copy=False)
+        if "opportunity_scope" in ctes:
+            q = sqlcompose.with_cte(q, "opportunity_scope", opportunity_scope(filter_params))
+    return sqlcompose.to_sql(q, name)
 
 
-def _dim_opps(r: Resolved) -> str:
-    if r.has_dimension_filter:
-        return f"fo AS (SELECT o.* FROM opportunities o JOIN leads l ON l.lead_id = o.lead_id WHERE {r.dimension_where})"
-    return "fo AS (SELECT o.* FROM opportunities o)"
+def _has_opportunities(con) -> bool:
+    """Whether the database holds any opportunity: without one the review has no forecast to show."""
+    return bool(con.execute(_overview_sql("opportunity_count")).fetchall()[0][0])
 
 
 def weekly_kpis(con, scope: Scope = Scope(), weeks: int = 12) -> pd.DataFrame:
@@ -64,35 +73,8 @@ def weekly_kpis(con, scope: Scope = Scope(), weeks: int = 12) -> pd.DataFrame:
     r = resolve(con, scope)
     store.ensure_derived(con)
     sql_pos = next((s.position for s in store.funnel_stages(con, "lead") if s.stage == "SQL"), None)
-    q = f"""
-    WITH {_dim_leads(r)}, {_dim_opps(r)},
-    wk AS (SELECT range AS k FROM range(0, $weeks)),
-    idx AS (SELECT CAST(floor((epoch($as_end) - epoch(ts)) / {WEEK_SECONDS}) AS INTEGER) AS k, what, amount FROM (
-        SELECT created_at AS ts, 'lead' AS what, NULL::DOUBLE AS amount FROM fl
-        UNION ALL SELECT e.entered_at, CASE WHEN e.stage = $handoff THEN 'mql' ELSE 'rejected' END, NULL
-            FROM lead_events e JOIN fl ON fl.lead_id = e.lead_id
-            JOIN stage_config s ON s.funnel = 'lead' AND s.stage = e.stage
-            WHERE e.stage = $handoff OR s.kind = 'rejected'
-        UNION ALL SELECT rr.first_reached_at, 'sql', NULL FROM lead_reach rr JOIN fl ON fl.lead_id = rr.lead_id
-            WHERE rr.position = $sql_pos
-        UNION ALL SELECT created_at, 'created', amount FROM fo
-        UNION ALL SELECT w.won_at, 'won', fo.amount FROM (
-            SELECT e.opportunity_id, min(e.entered_at) AS won_at FROM opportunity_events e
-            JOIN stage_config s ON s.funnel = 'opportunity' AND s.stage = e.stage AND s.kind = 'won'
-            GROUP BY 1) w JOIN fo ON fo.opportunity_id = w.opportunity_id
-    ) x WHERE ts < $as_end AND ts >= $as_end - CAST($weeks AS INTEGER) * INTERVAL 7 DAY)
-    SELECT wk.k,
-           count(*) FILTER (WHERE what = 'lead') AS new_leads,
-           count(*) FILTER (WHERE what = 'mql') AS mqls,
-           count(*) FILTER (WHERE what = 'sql') AS sqls,
-           count(*) FILTER (WHERE what = 'rejected') AS rejected,
-           coalesce(sum(CAST(amount AS DECIMAL(38, 12))) FILTER (WHERE what = 'created'), 0) AS pipeline_created,
-           coalesce(sum(CAST(amount AS DECIMAL(38, 12))) FILTER (WHERE what = 'won'), 0) AS won_amount,
-           count(*) FILTER (WHERE what = 'won') AS won_deals
-    FROM wk LEFT JOIN idx ON idx.k = wk.k
-    GROUP BY wk.k ORDER BY wk.k DESC
-    """
-    df = run(con, q, {**r.params, "weeks": int(weeks), "handoff": store.handoff_stage(con), "sql_pos": sql_pos})
+    df = run(con, _overview_sql("weekly_kpis", r.filter_params),
+             {**r.params, "weeks": int(weeks), "handoff": store.handoff_stage(con), "sql_pos": sql_pos})
     df["rejection_rate"] = df["rejected"] / df["mqls"].where(df["mqls"] > 0)
     df["week_end"] = [r.as_of - timedelta(days=7 * int(k)) for k in df["k"]]
     df["week"] = [f"{(e - timedelta(days=6)):%d %b}–{e:%d %b}" for e in df["week_end"]]
@@ -132,12 +114,7 @@ def headline_forecast(con, scope: Scope = Scope(), method: str = "configured") -
 def won_between(con, scope: Scope, start: date, end: date) -> float:
     """Amount of deals whose first won event falls in [start, end] (whole days)."""
     r = resolve(con, scope)
-    q = f"""WITH {_dim_opps(r)},
-    w AS (SELECT e.opportunity_id, min(e.entered_at) AS won_at FROM opportunity_events e
-          JOIN stage_config s ON s.funnel = 'opportunity' AND s.stage = e.stage AND s.kind = 'won' GROUP BY 1)
-    SELECT coalesce(sum(CAST(fo.amount AS DECIMAL(38, 12))), 0) AS won FROM w JOIN fo ON fo.opportunity_id = w.opportunity_id
-    WHERE w.won_at >= $start AND w.won_at < $end_excl"""
-    df = run(con, q, {**r.params, "start": datetime.combine(start, datetime.min.time()),
+    df = run(con, _overview_sql("won_between", r.filter_params), {**r.params, "start": datetime.combine(start, datetime.min.time()),
                       "end_excl": datetime.combine(end + timedelta(days=1), datetime.min.time())})
     return float(df["won"].iloc[0])
 
@@ -176,7 +153,7 @@ def highlights(con, scope: Scope = Scope(), kpis: pd.DataFrame | None = None, mi
                 msg("{label} rose {change} week over week ({now} vs {before}) — the largest change this week.", **params)
                 if change > 0 else
                 msg("{label} fell {change} week over week ({now} vs {before}) — the largest change this week.", **params))
-    if con.execute("SELECT count(*) FROM opportunities").fetchall()[0][0]:
+    if _has_opportunities(con):
         overdue = forecast.overdue_pipeline(con, scope)
         if overdue["deals"]:
             add("risk", "pages/forecast.py", msg_n(
@@ -221,7 +198,7 @@ def highlights(con, scope: Scope = Scope(), kpis: pd.DataFrame | None = None, mi
 def review_figures(con, scope: Scope = Scope(), method: str = "configured") -> dict:
     """The headline figures a snapshot stores (JSON-safe)."""
     k = weekly_kpis(con, scope, weeks=1)
-    hf = headline_forecast(con, scope, method) if con.execute("SELECT count(*) FROM opportunities").fetchall()[0][0] else None
+    hf = headline_forecast(con, scope, method) if _has_opportunities(con) else None
     wf = forecast.by_period(forecast.weighted_forecast(con, scope, method)) if hf else pd.DataFrame()
     row = k.iloc[-1] if len(k) else None
     figs = {
@@ -264,8 +241,8 @@ def save_snapshot(con, scope: Scope, figures: dict, *, saved_by: str | None = No
 
 
 def snapshots(con) -> pd.DataFrame:
-    df = run(con, "SELECT snapshot_id, saved_at, saved_by, as_of, filters_json, figures_json FROM review_snapshots ORDER BY as_of")
-    return df
+    """The saved weekly reviews, oldest as-of date first (funnel/sql/saved_reviews.sql)."""
+    return run(con, _overview_sql("saved_reviews"))
 
 
 def previous_snapshot(con, scope: Scope) -> dict | None:

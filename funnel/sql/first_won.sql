@@ -4,8 +4,8 @@
 -- Amount as of the won event = the latest non-null amount among its events up to and including
 -- that event (event order: entered_at, then input order), else the opportunities row — which
 -- deal_history (funnel/store.py) carries on that event's row.
--- Binds $as_end (exclusive end of the as-of day). funnel/forecast.py joins won to opps (the deals
--- in scope) when a dimension filter is set.
+-- Binds $as_end (exclusive end of the as-of day). When a dimension filter is set, funnel/forecast.py
+-- joins won to the deals in scope (opportunity_scope; `opps` in funnel/targets.py's queries).
 WITH won_stages AS (
     SELECT stage FROM stage_config WHERE funnel = 'opportunity' AND kind = 'won'
 ),

@@ -20,9 +20,10 @@
 -- each deal's timeline as spans with the state above already carried forward, so the state at a
 -- moment is the one span per deal that contains the moment's last instant.
 -- Reads moments(moment_no, state_end, overdue_before, overdue_period, window_start): by default
--- the one moment D ($as_end is the midnight after D); funnel/forecast.py composes this query as
--- its CTE st, with its own moments ahead, and with a join of state to opps (the deals in scope)
--- when a dimension filter is set.
+-- the one moment D ($as_end is the midnight after D). funnel/forecast.py replaces the moments with
+-- its own (bound values: D, D and D − 7 for the waterfall, the starts of twelve months for the
+-- backtest) and, when a dimension filter is set, joins state to opportunity_scope (the deals in
+-- scope) — in every query that uses this one.
 WITH moments AS (
     SELECT 0 AS moment_no, CAST($as_end AS TIMESTAMP) AS state_end,
            CAST($as_end AS DATE) - 1 AS overdue_before,

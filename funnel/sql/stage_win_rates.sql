@@ -1,4 +1,5 @@
 -- name: stage_win_rates
+-- uses: pipeline_state
 -- The probability of each open funnel stage, per moment (metrics.md §4).
 --
 -- Historical method: among opportunities whose won/lost event lies in the 365 days up to the
@@ -7,8 +8,10 @@
 -- rate = won / (won + lost). With fewer than $min_closed such deals the configured probability is
 -- used instead (enough_history is false and the app says so).
 --
--- Expects CTEs moments and st (pipeline_state.sql) in scope. Binds $min_closed and $method
--- ('configured' or 'historical'); p is the probability the chosen method uses.
+-- Reads the moments and the deal states of pipeline_state (the closed deals behind the rates are
+-- those of the same moments and the same scope). Binds $min_closed and $method ('configured' or
+-- 'historical'); p is the probability the chosen method uses, p_configured and p_historical both
+-- methods' (the backtest scores the two at once).
 WITH open_stages AS (
     SELECT stage, position, probability FROM stage_config
     WHERE funnel = 'opportunity' AND position IS NOT NULL AND kind = 'open'
@@ -18,7 +21,7 @@ closed_in_window AS (
     -- rows per moment instead of every closed deal once per stage
     SELECT c.moment_no, c.max_position,
            count(*) FILTER (WHERE c.kind = 'won') AS won, count(*) FILTER (WHERE c.kind = 'lost') AS lost
-    FROM st c
+    FROM pipeline_state c
     WHERE c.kind IN ('won', 'lost') AND c.closed_at >= c.window_start AND c.closed_at < c.state_end
     GROUP BY c.moment_no, c.max_position
 ),
