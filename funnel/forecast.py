@@ -182,29 +182,6 @@ def _run(con, r: Resolved, name: str, moments: list[_Moment], method: str = "con
                         "min_closed": MIN_CLOSED_FOR_HISTORICAL, **params})
 
 
-# What funnel/targets.py composes its won-by-day and won-history queries from, as CTE text (its
-# queries are not composed through funnel.sqlcompose yet): opps and fw for one scope shape.
-
-def _opps_cte(r: Resolved) -> str:
-    """``opps AS (…)``: the opportunities in scope (query.opportunity_scope, one definition)."""
-    return _cte_sql("opps", r.filter_params)
-
-
-def _first_won_cte(r: Resolved) -> str:
-    """``fw(opportunity_id, won_at, amount)``: each deal in scope's first won event by D and its
-    amount as of that event — the backtest's actual, and the targets' won (metrics.md §4, §7).
-    Needs ``opps`` (:func:`_opps_cte`) and binds $as_end."""
-    return _cte_sql("fw", r.filter_params)
-
-
-@lru_cache(maxsize=64)
-def _cte_sql(name: str, filter_params: tuple) -> str:
-    """``name AS (…)`` for ``opps`` or ``fw`` of one scope shape."""
-    body = (opportunity_scope(filter_params) if name == "opps"
-            else _in_scope(sqlcompose.query("first_won"), "won", filter_params, deals="opps"))
-    return sqlcompose.to_sql(exp.CTE(this=body, alias=exp.TableAlias(this=exp.to_identifier(name))))
-
-
 # ---------------------------------------------------------------------------------------------
 # Stage probabilities
 

@@ -50,18 +50,10 @@ class Resolved:
     date_to: date
     filters: tuple[tuple[str, tuple[str, ...]], ...]
     window_days: int | None
-    cohort_where: str          # SQL over leads aliased ``l``; only whitelisted identifiers
-    dimension_where: str       # the dimension filters alone ("TRUE" when none)
-    params: dict               # bound values for cohort_where and the common parameters
-    dimension_terms: tuple[tuple[str, str], ...] = ()   # (quoted column, "$f0_0, $f0_1") per filter
+    params: dict               # bound values: the cohort's dates, D, the window, each filter value
     # (column, (parameter names of its values)) per filter: the shape of a query, without values —
     # a cache key for composed SQL (see cohort_condition)
     filter_params: tuple[tuple[str, tuple[str, ...]], ...] = ()
-
-    def cohort_where_on(self, alias: str) -> str:
-        """``cohort_where`` over a table aliased ``alias`` that carries created_at and the filtered columns."""
-        return " AND ".join([f"{alias}.created_at >= $cohort_start", f"{alias}.created_at < $cohort_end",
-                             *(f"CAST({alias}.{col} AS VARCHAR) IN ({names})" for col, names in self.dimension_terms)])
 
     @property
     def filters_on_copied_columns(self) -> bool:
@@ -151,8 +143,6 @@ def resolve(con, scope: Scope) -> Resolved:
         "cohort_end": datetime.combine(min(date_to, as_of) + timedelta(days=1), datetime.min.time()),
         "window_days": scope.window_days,
     }
-    dims: list[str] = []
-    terms: list[tuple[str, str]] = []
     keys: list[tuple[str, tuple[str, ...]]] = []
     clean_filters = []
     for i, (column, values) in enumerate(scope.filters):
@@ -163,20 +153,12 @@ def resolve(con, scope: Scope) -> Resolved:
         values = tuple(str(v) for v in values)
         if not values:
             continue
-        names = []
-        for j, v in enumerate(values):
-            key = f"f{i}_{j}"
-            params[key] = v
-            names.append(f"${key}")
-        dims.append(f"CAST(l.{store.quote_ident(column)} AS VARCHAR) IN ({', '.join(names)})")
-        terms.append((store.quote_ident(column), ", ".join(names)))
-        keys.append((column, tuple(name[1:] for name in names)))
+        names = tuple(f"f{i}_{j}" for j in range(len(values)))
+        params.update(zip(names, values))
+        keys.append((column, names))
         clean_filters.append((column, values))
     return Resolved(as_of=as_of, date_from=date_from, date_to=date_to, filters=tuple(clean_filters),
-                    window_days=scope.window_days,
-                    cohort_where=" AND ".join(["l.created_at >= $cohort_start", "l.created_at < $cohort_end", *dims]),
-                    dimension_where=" AND ".join(dims) or "TRUE", params=params, dimension_terms=tuple(terms),
-                    filter_params=tuple(keys))
+                    window_days=scope.window_days, params=params, filter_params=tuple(keys))
 
 
 def dimension_condition(filter_params: tuple[tuple[str, tuple[str, ...]], ...], alias: str) -> exp.Expression:
@@ -197,23 +179,6 @@ def cohort_condition(filter_params: tuple[tuple[str, tuple[str, ...]], ...], ali
                              *(() if not filter_params else (dimension_condition(filter_params, alias),)))
 
 
-def cohort_cte(r: Resolved) -> str:
-    """``cohort(lead_id, created_at)``: the cohort's leads, to open a WITH clause."""
-    return f"cohort AS (SELECT l.lead_id, l.created_at FROM leads l WHERE {r.cohort_where})"
-
-
-def group_expr(con, column: str | None, alias: str = "l") -> str:
-    """SQL for a lead column's value as text over ``alias`` (the column checked against the leads
-    table, blanks as '(blank)'), or the constant 'All leads' — the group of breakdowns."""
-    if column is None:
-        return "CAST('All leads' AS VARCHAR)"
-    columns = store.lead_attribute_columns(con)
-    if column not in columns:
-        raise ConfigError(f"There is no lead column called '{column}' to break down by.",
-                          hint=f"Choose one of: {', '.join(sorted(columns))}.")
-    return f"coalesce(CAST({alias}.{store.quote_ident(column)} AS VARCHAR), '(blank)')"
-
-
 def check_breakdown(con, column: str | None) -> None:
     """Refuse a breakdown column that is not a column of leads (the whitelist)."""
     columns = store.lead_attribute_columns(con)
@@ -223,7 +188,8 @@ def check_breakdown(con, column: str | None) -> None:
 
 
 def group_expression(column: str | None, alias: str = "l") -> exp.Expression:
-    """:func:`group_expr` as a sqlglot expression, for a ``column`` :func:`check_breakdown` passed."""
+    """A lead column's value as text over ``alias``, blanks as '(blank)', or the constant 'All
+    leads' without a column — the group of breakdowns; for a ``column`` :func:`check_breakdown` passed."""
     if column is None:
         return exp.cast(exp.Literal.string("All leads"), "VARCHAR")
     return exp.func("coalesce", exp.cast(sqlcompose.col(column, alias), "VARCHAR"), exp.Literal.string("(blank)"))

@@ -27,8 +27,6 @@ from __future__ import annotations
 import re
 import threading
 from functools import lru_cache
-from datetime import date, datetime
-from decimal import Decimal
 from pathlib import Path
 
 import duckdb

@@ -8,7 +8,6 @@ rebuilt after every import and every stage edit, so interactive queries scan ins
 """
 from __future__ import annotations
 
-import getpass
 import json
 import os
 import uuid

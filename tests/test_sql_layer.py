@@ -198,3 +198,55 @@ def test_a_dimension_filter_is_a_bound_in_list_over_a_quoted_whitelisted_column(
     cond = cohort_condition((('odd "name"', ("f0_0", "f0_1")),), "l")
     assert sqlcompose.to_sql(cond) == ('l.created_at >= $cohort_start AND l.created_at < $cohort_end '
                                        'AND CAST(l."odd ""name""" AS TEXT) IN ($f0_0, $f0_1)')
+
+
+#: The metric modules (metrics.md §1–8): every statement they run is a named file under funnel/sql/.
+METRIC_MODULES = ("conversion", "time_in_stage", "rejections", "forecast", "scoring", "targets", "overview",
+                  "review_targets")
+#: A string that reads as a whole query (fragments — a condition, a column, a CASE — are fine: they
+#: are parsed into a tree, as sqlcompose.parse and sqlglot's builders do; so are the plain writes
+#: of the configuration the user edits). SQL keywords are upper case in this codebase, prose is not.
+STATEMENT = re.compile(r"\bSELECT\b[\s\S]*\bFROM\b|^\s*WITH\b")
+
+
+def statements_in(source: str) -> list[int]:
+    """Line numbers of string literals (f-strings included) in ``source`` that hold an SQL
+    statement, docstrings aside."""
+    tree = ast.parse(source)
+    docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                  if isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+                  and node.body and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)}
+    inside_fstring = {id(v) for node in ast.walk(tree) if isinstance(node, ast.JoinedStr) for v in node.values}
+    found = []
+    for node in ast.walk(tree):
+        if id(node) in docstrings or id(node) in inside_fstring:
+            continue
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            text = node.value
+        elif isinstance(node, ast.JoinedStr):
+            text = "".join(v.value if isinstance(v, ast.Constant) else "{}" for v in node.values)
+        else:
+            continue
+        if STATEMENT.search(text):
+            found.append(node.lineno)
+    return sorted(found)
+
+
+@pytest.mark.parametrize("module", METRIC_MODULES)
+def test_metric_modules_run_only_named_queries(module):
+    """No statement is written inline in a metric module: each is a named, commented file."""
+    lines = statements_in((FUNNEL / f"{module}.py").read_text(encoding="utf-8"))
+    assert not lines, f"funnel/{module}.py holds SQL statements at lines {lines}: move each to funnel/sql/NAME.sql"
+
+
+@pytest.mark.parametrize("snippet, flagged", [
+    ('q = "SELECT a FROM t"', True),
+    ('q = f"""{base}\n SELECT count(*) FROM rj"""', True),
+    ('run(con, "WITH x AS (SELECT 1) SELECT * FROM x")', True),
+    ('def f():\n    """SELECT rows FROM the table, as a docstring may say."""', False),
+    ('q.where("h.entered_at IS NOT NULL AND h.created_at < $as_end")', False),
+    ('label = "Select a stage from the list"', False),
+    ('con.execute("DELETE FROM targets")', False),
+])
+def test_the_statement_check_catches_what_it_should(snippet, flagged):
+    assert bool(statements_in(snippet)) is flagged
