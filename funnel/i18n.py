@@ -196,15 +196,18 @@ class Joined:
     """A message parameter that lists items (messages or text) with a separator that is itself a
     message: ``Joined(names, N_(", "))`` reads "a, b" in English and "a、b" in Chinese. With
     ``clauses`` each item loses its full stop first: sentences joined as clauses of one sentence
-    ("a; b" from "a." and "b.")."""
+    ("a; b" from "a." and "b."). ``sep=None``: sentences, one after another (the language's
+    sentence separator)."""
     items: tuple
-    sep: str = ", "
+    sep: str | None = ", "
     clauses: bool = False
 
     def format(self, lang: str) -> str:
         parts = [render(m, lang) for m in self.items]
         if self.clauses:
             parts = [p.rstrip(".") if normalize(lang) == "en" else p.rstrip("。.") for p in parts]
+        if self.sep is None:
+            return SENTENCE_SEPARATORS.get(normalize(lang), " ").join(parts)
         return translate(lang, self.sep).join(parts)
 
 
