@@ -157,14 +157,16 @@ TABLE_LABELS = {"leads": i18n.N_("Leads"), "lead_events": i18n.N_("Lead stage hi
 
 @dataclass(frozen=True)
 class TableName:
-    """A canonical table in a message: its contract name in English, its label in other languages."""
+    """A canonical table in a message: its contract name in English (leads, lead_events), its label in
+    other languages (线索, 线索阶段历史)."""
 
     table: str
 
     def format(self, lang: str) -> str:
-        if i18n.normalize(lang) == "en" or self.table not in TABLE_LABELS:
+        if i18n.normalize(lang) == "en":
             return self.table
-        return i18n.translate(lang, TABLE_LABELS[self.table])
+        # a file read on its own (read_table_file's "file") is just a file: no name in other languages
+        return i18n.translate(lang, TABLE_LABELS[self.table]) if self.table in TABLE_LABELS else ""
 
 
 def _quoted(names) -> Joined:
@@ -207,6 +209,8 @@ class Problem:
             table = TableName(self.table)
             place = (msg("{table} already in the database (event_seq {row})", table=table, row=str(self.row))
                      if self.row is not None else msg("{table} already in the database", table=table))
+        elif self.file == MAPPING_FILE:
+            place = msg("(mapping)")
         elif self.row is None:
             place = msg("{file}", file=self.file)
         else:
@@ -1859,7 +1863,8 @@ def _import_files(con, *, leads=None, lead_events=None, opportunities=None, oppo
         m = load_mapping(mapping)
         bad_mapping = mapping_problems(m)
     except Exception as e:  # unreadable TOML, missing mapping file
-        m, bad_mapping = load_mapping(None), [msg("The mapping could not be read: {error}", error=str(e))]
+        error = msg("Mapping file {path} was not found.", path=str(mapping)) if isinstance(e, FileNotFoundError) else str(e)
+        m, bad_mapping = load_mapping(None), [msg("The mapping could not be read: {error}", error=error)]
     run = _Run(con, m, skip_bad_rows)
     for col, fmts in (m.get("timestamp_formats") or {}).items():
         for f in fmts if isinstance(fmts, list) else []:
