@@ -551,9 +551,11 @@ def plain_error(e: BaseException) -> str:
 def import_failure(e: BaseException) -> FunnelError:
     """An unexpected failure during an import, as the error the Data page shows (the server log
     gets the traceback)."""
+    from funnel.i18n import msg
     traceback.print_exc()
-    return FunnelError(f"The import failed and nothing was changed: {plain_error(e)}.",
-                       hint="Check the file named above (or its format), then try again; the server log has the details.")
+    return FunnelError(msg("The import failed and nothing was changed: {error}.", error=plain_error(e)),
+                       hint=msg("Check the file named above (or its format), then try again; the server log has the "
+                                "details."))
 
 
 def download_csv(df: pd.DataFrame, name: str, label: str | None = None, key: str | None = None) -> None:

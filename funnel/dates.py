@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 import pandas as pd
 
 from .errors import ConfigError, ImportValidationError
+from .i18n import Message, msg
 
 # ISO 8601-ish, as funnel.ingest reads it: date, optional time (T or space), optional fraction,
 # optional offset after a time. Defined here because ingest reads Chinese notation through this
@@ -31,12 +32,13 @@ LOCAL_DATE = re.compile(r"^(\d{1,2})([./-])(\d{1,2})\2(\d{4}|\d{2})"
 DATE_ORDERS = ("auto", "day-first", "month-first")
 
 
-def detect_date_order(values, *, what: str = "the dates") -> str | None:
+def detect_date_order(values, *, what: str | Message | None = None) -> str | None:
     """'dmy', 'mdy' or None (no locale-style dates) for an iterable of date strings.
 
     Raises ImportValidationError when the order cannot be told (every day and month ≤ 12 and a
     '/' or '-' separator) or contradicts itself.
     """
+    what = msg("the dates") if what is None else what
     dmy = mdy = False
     seps: set[str] = set()
     example = None
@@ -55,8 +57,9 @@ def detect_date_order(values, *, what: str = "the dates") -> str | None:
         return None
     if dmy and mdy:
         raise ImportValidationError(
-            f"{what} mix day-first and month-first dates (e.g. {example}), so none can be read safely.",
-            hint="Export the file again with one date format, or choose the date format explicitly.")
+            msg("{what} mix day-first and month-first dates (e.g. {example}), so none can be read safely.",
+                what=what, example=example),
+            hint=msg("Export the file again with one date format, or choose the date format explicitly."))
     if dmy:
         return "dmy"
     if mdy:
@@ -64,12 +67,12 @@ def detect_date_order(values, *, what: str = "the dates") -> str | None:
     if seps == {"."}:
         return "dmy"  # 31.12.2025 is always day-first
     raise ImportValidationError(
-        f"{what} could be read day-first or month-first (e.g. {example} is 3 April or 4 March), and no date "
-        "in the file tells which.",
-        hint="Choose the date format (day first or month first) and import again.")
+        msg("{what} could be read day-first or month-first (e.g. {example} is 3 April or 4 March), and no date "
+            "in the file tells which.", what=what, example=example),
+        hint=msg("Choose the date format (day first or month first) and import again."))
 
 
-def order_from_option(option: str | None, values, what: str) -> tuple[str | None, list[str]]:
+def order_from_option(option: str | None, values, what: str | Message) -> tuple[str | None, list[str]]:
     """(order, explicit strptime formats) for a date_format option."""
     opt = (option or "auto").strip()
     if opt in ("", "auto"):
@@ -80,8 +83,9 @@ def order_from_option(option: str | None, values, what: str) -> tuple[str | None
         return "mdy", []
     if "%" in opt:
         return None, [opt]
-    raise ConfigError(f"Unknown date format option '{option}'.",
-                      hint="Use auto, day-first, month-first or a strptime format such as %d.%m.%Y %H:%M.")
+    raise ConfigError(msg("Unknown date format option '{option}'.", option=option),
+                      hint=msg("Use auto, day-first, month-first or a strptime format such as {example}.",
+                               example="%d.%m.%Y %H:%M"))
 
 
 def _parse_one(v: str, order: str | None, formats: list[str]) -> str:
@@ -208,7 +212,8 @@ ZH_FOREIGN = {"美元": "USD", "美金": "USD", "港元": "HKD", "港币": "HKD"
 _ZH_AMOUNT_MARK = re.compile(r"[¥￥元万亿０-９，．－＋]|人民币|(?i:cny|rmb)")
 # [sign] [yuan mark] [sign] digits [万 | 亿] [yuan mark]: the marks say yuan (CNY), 万 and 亿 multiply.
 _ZH_AMOUNT = re.compile(r"([+-]?)(人民币|CNY|RMB|¥|￥)?([+-]?)([0-9.,]+)(万|亿)?(元|人民币|CNY|RMB)?", re.I)
-ZH_AMOUNT_EXAMPLE = "1,234.5万元, ¥12,000 or 8000元"
+ZH_AMOUNT_EXAMPLE = msg("{first}, {second} or {third}", first="1,234.5万元", second="¥12,000", third="8000元")
+ZH_AMOUNT_EXAMPLE_COMMA = msg("{first} or {second}", first="1.234,5万元", second="¥12.000")   # decimal = ","
 # A yuan unit in brackets at the end of a column's name: 金额（元）, 预计金额(万元), 商机金额（人民币）.
 _ZH_HEADER_UNIT = re.compile(r"[(（]\s*(万元|亿元|元|人民币|RMB|CNY|¥|￥)\s*[)）]\s*$", re.I)
 
@@ -222,11 +227,18 @@ def zh_amount_unit(header: object) -> str:
 @dataclass(frozen=True)
 class ZhValue:
     """A value read as Chinese notation: ``value`` (datetime or Decimal) or, when it cannot be read
-    safely, ``reason`` (a sentence to put after the quoted value); ``currency`` CNY when an amount
+    safely, ``reason`` (a sentence to put after the quoted value, in English; ``message``: the same as
+    a :class:`~funnel.i18n.Message`, which is given as ``reason``); ``currency`` CNY when an amount
     says yuan."""
     value: object = None
-    reason: str | None = None
+    reason: str | Message | None = None
     currency: str | None = None
+    message: Message | None = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self):
+        if isinstance(self.reason, Message):
+            object.__setattr__(self, "message", self.reason)
+            object.__setattr__(self, "reason", self.reason.render("en"))
 
 
 def read_zh_datetime(text: object) -> ZhValue | None:
@@ -239,7 +251,7 @@ def read_zh_datetime(text: object) -> ZhValue | None:
     m = _ZH_DAY.match(s)
     if m is None:
         if _ZH_NO_YEAR.match(s):
-            return ZhValue(reason="has no year. Write the full date, e.g. 2026年3月5日.")
+            return ZhValue(reason=msg("has no year. Write the full date, e.g. {example}.", example="2026年3月5日"))
         return None
     year, month, day = (int(g) for g in (m.group(1, 2, 3) if m.group(1) else m.group(4, 6, 7)))
     rest = s[m.end():]
@@ -247,24 +259,29 @@ def read_zh_datetime(text: object) -> ZhValue | None:
     if rest.strip():
         t = _ZH_TIME.fullmatch(rest)
         if t is None:
-            return ZhValue(reason="is not a date: after the day it has neither a time (14:30) nor anything "
-                                  "else a date holds. Write it as 2026年3月5日 14:30 or YYYY-MM-DD HH:MM.")
+            return ZhValue(reason=msg("is not a date: after the day it has neither a time (14:30) nor anything "
+                                      "else a date holds. Write it as {example} or YYYY-MM-DD HH:MM.",
+                                      example="2026年3月5日 14:30"))
         half, hour, minute, second = t.group(1), int(t.group(2)), int(t.group(3)), int(t.group(4) or 0)
         if half and not 1 <= hour <= 12:
-            return ZhValue(reason=f"is ambiguous: {half} with the hour {hour} (上午/下午 take hours 1 to 12). "
-                                  f"Write the time on the 24-hour clock, e.g. {hour % 24:02d}:{minute:02d}.")
+            return ZhValue(reason=msg("is ambiguous: {half} with the hour {hour} ({marks} take hours 1 to 12). "
+                                      "Write the time on the 24-hour clock, e.g. {example}.", half=half,
+                                      hour=str(hour), marks="上午/下午", example=f"{hour % 24:02d}:{minute:02d}"))
         if half == "下午" and hour < 12:
             hour += 12
         elif half == "上午" and hour == 12:
             hour = 0
     if not 1 <= month <= 12:
-        return ZhValue(reason=f"is not a date: there is no month {month}. Fix the date in the file.")
+        return ZhValue(reason=msg("is not a date: there is no month {month}. Fix the date in the file.",
+                                  month=str(month)))
     try:
         day_value = dt.date(year, month, day)
     except ValueError:
-        return ZhValue(reason=f"is not a date: {year}-{month:02d} has no day {day}. Fix the date in the file.")
+        return ZhValue(reason=msg("is not a date: {month} has no day {day}. Fix the date in the file.",
+                                  month=f"{year}-{month:02d}", day=str(day)))
     if hour > 23 or minute > 59 or second > 59:
-        return ZhValue(reason=f"is not a time of day ({hour}:{minute:02d}). Fix the time in the file.")
+        return ZhValue(reason=msg("is not a time of day ({time}). Fix the time in the file.",
+                                  time=f"{hour}:{minute:02d}"))
     return ZhValue(value=dt.datetime.combine(day_value, dt.time(hour, minute, second)))
 
 
@@ -284,26 +301,28 @@ def read_zh_amount(text: object, decimal: str = ".", unit: str = "") -> ZhValue 
     s = re.sub(r"\s+", "", raw.translate(HALF_WIDTH))
     foreign = next((w for w in sorted(ZH_FOREIGN, key=len, reverse=True) if w in s), None)
     if foreign is not None:
-        return ZhValue(reason=f"is in {foreign} ({ZH_FOREIGN[foreign]}), not in yuan; an import reads one "
-                              "currency. Convert the amounts to yuan, or export them in one currency.")
+        return ZhValue(reason=msg("is in {currency} ({code}), not in yuan; an import reads one currency. Convert "
+                                  "the amounts to yuan, or export them in one currency.",
+                                  currency=foreign, code=ZH_FOREIGN[foreign]))
     m = _ZH_AMOUNT.fullmatch(s)
     if m is None:
-        return ZhValue(reason=f"is not an amount. Write digits with an optional 万 or 亿 and 元 or ¥, e.g. "
-                              f"{ZH_AMOUNT_EXAMPLE}.")
+        return ZhValue(reason=msg("is not an amount. Write digits with an optional 万 or 亿 and 元 or ¥, e.g. "
+                                  "{example}.", example=ZH_AMOUNT_EXAMPLE))
     if m.group(1) and m.group(3):
-        return ZhValue(reason="has two signs. Write one, e.g. -1,234元.")
+        return ZhValue(reason=msg("has two signs. Write one, e.g. {example}.", example="-1,234元"))
     point, thousands = (".", ",") if decimal == "." else (",", ".")
     num = m.group(4)
     t, p = re.escape(thousands), re.escape(point)
     if not re.fullmatch(rf"[0-9]{{1,3}}(?:{t}[0-9]{{3}})+(?:{p}[0-9]+)?|[0-9]+(?:{p}[0-9]+)?|{p}[0-9]+", num):
-        return ZhValue(reason=f"is ambiguous: in {num} the marks are not \"{thousands}\" between groups of three "
-                              f"digits and at most one \"{point}\" decimal point. Write it as, e.g., "
-                              f"{ZH_AMOUNT_EXAMPLE if decimal == '.' else '1.234,5万元 or ¥12.000'}, or without "
-                              "thousands separators.")
+        return ZhValue(reason=msg("is ambiguous: in {number} the marks are not \"{thousands}\" between groups of "
+                                  "three digits and at most one \"{point}\" decimal point. Write it as, e.g., "
+                                  "{example}, or without thousands separators.", number=num, thousands=thousands,
+                                  point=point, example=ZH_AMOUNT_EXAMPLE if decimal == "." else ZH_AMOUNT_EXAMPLE_COMMA))
     column_scale = next((v for k, v in ZH_UNITS.items() if k in unit), 1)
     if m.group(5) and column_scale != 1:
-        return ZhValue(reason=f"is ambiguous: the column is in {unit} and the value says {m.group(5)} as well. "
-                              f"Write the value without {m.group(5)}, or rename the column.")
+        return ZhValue(reason=msg("is ambiguous: the column is in {unit} and the value says {mark} as well. "
+                                  "Write the value without {mark}, or rename the column.",
+                                  unit=unit, mark=m.group(5)))
     value = Decimal(num.replace(thousands, "").replace(point, ".")) * ZH_UNITS.get(m.group(5) or "", 1) * column_scale
     if "-" in (m.group(1) + m.group(3)):
         value = -value

@@ -177,7 +177,8 @@ SENTENCE_SEPARATORS = {"zh": ""}
 
 def render(message, lang: str = DEFAULT_LANGUAGE, sep: str | None = None) -> str:
     """A :class:`Message`, a list of them (sentences, joined with ``sep``: by default the language's
-    sentence separator), or plain text, in ``lang``."""
+    sentence separator), a parameter value (:class:`Joined`, a :mod:`funnel.fmt` figure) or plain
+    text, in ``lang``."""
     if message is None:
         return ""
     if isinstance(message, Message):
@@ -185,7 +186,29 @@ def render(message, lang: str = DEFAULT_LANGUAGE, sep: str | None = None) -> str
     if isinstance(message, (list, tuple)):
         joiner = SENTENCE_SEPARATORS.get(normalize(lang), " ") if sep is None else sep
         return joiner.join(render(m, lang) for m in message)
+    if hasattr(message, "format") and not isinstance(message, str):
+        return message.format(lang)            # a parameter value (Joined, a funnel.fmt figure)
     return str(message)
+
+
+@dataclass(frozen=True)
+class Joined:
+    """A message parameter that lists items (messages or text) with a separator that is itself a
+    message: ``Joined(names, N_(", "))`` reads "a, b" in English and "a、b" in Chinese. With
+    ``clauses`` each item loses its full stop first: sentences joined as clauses of one sentence
+    ("a; b" from "a." and "b."). ``sep=None``: sentences, one after another (the language's
+    sentence separator)."""
+    items: tuple
+    sep: str | None = ", "
+    clauses: bool = False
+
+    def format(self, lang: str) -> str:
+        parts = [render(m, lang) for m in self.items]
+        if self.clauses:
+            parts = [p.rstrip(".") if normalize(lang) == "en" else p.rstrip("。.") for p in parts]
+        if self.sep is None:
+            return SENTENCE_SEPARATORS.get(normalize(lang), " ").join(parts)
+        return translate(lang, self.sep).join(parts)
 
 
 def missing(lang: str | None = None) -> set[str]:

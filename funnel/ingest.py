@@ -73,9 +73,10 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from . import access, audit, fmt, store
+from . import access, audit, fmt, i18n, store
 from .dates import ISO_RE, read_zh_amount, read_zh_datetime, zh_amount_unit
 from .errors import ImportValidationError
+from .i18n import Joined, Message, msg, msg_n
 from .mapping import (  # noqa: F401  (re-exported: the import page uses them from here)
     STAGE_FUNNEL,
     TABLE_ORDER,
@@ -83,6 +84,7 @@ from .mapping import (  # noqa: F401  (re-exported: the import page uses them fr
     canonical_columns,
     guess_mapping,
     load_mapping,
+    mapping_problems,
     normalise_name,
     stage_key,
     validate_mapping,
@@ -147,10 +149,39 @@ TYPE_SAMPLE = 1000                         # rows that settle most attribute typ
 # ---------------------------------------------------------------------------------------------
 # Results
 
+#: The canonical tables as a reader of another language reads them (English keeps the contract's
+#: names: leads, lead_events, … are what a mapping and the files say).
+TABLE_LABELS = {"leads": i18n.N_("Leads"), "lead_events": i18n.N_("Lead stage history"),
+                "opportunities": i18n.N_("Opportunities"), "opportunity_events": i18n.N_("Opportunity stage history")}
+
+
+@dataclass(frozen=True)
+class TableName:
+    """A canonical table in a message: its contract name in English (leads, lead_events), its label in
+    other languages (线索, 线索阶段历史)."""
+
+    table: str
+
+    def format(self, lang: str) -> str:
+        if i18n.normalize(lang) == "en":
+            return self.table
+        # a file read on its own (read_table_file's "file") is just a file: no name in other languages
+        return i18n.translate(lang, TABLE_LABELS[self.table]) if self.table in TABLE_LABELS else ""
+
+
+def _quoted(names) -> Joined:
+    """Names as a list of quoted names: "a", "b" (“a”、“b” in Chinese)."""
+    return Joined(tuple(msg('"{name}"', name=str(n)) for n in names), ", ")
+
 
 @dataclass(frozen=True)
 class Problem:
-    """One thing wrong with an import. ``row`` is the 1-based data row (header excluded)."""
+    """One thing wrong with an import. ``row`` is the 1-based data row (header excluded).
+
+    ``reason`` is English (the CLI, ``--json`` and the rejected rows list read it). Given as an
+    :class:`~funnel.i18n.Message` it is kept as ``message`` too, so a page says it in the reader's
+    language (:meth:`reason_in`, :meth:`location_message`, :meth:`text`).
+    """
 
     file: str
     table: str
@@ -160,34 +191,63 @@ class Problem:
     reason: str               # what is wrong and what to do, readable on its own
     code: str                 # stable, one of PROBLEM_CODES
     source_column: str | None = None   # the column's name in the file, when it differs
+    message: Message | None = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self):
+        if isinstance(self.reason, Message):
+            object.__setattr__(self, "message", self.reason)
+            object.__setattr__(self, "reason", self.reason.render("en"))
+
+    def reason_in(self, lang: str) -> str:
+        """The reason in ``lang`` (English text as it is when the problem carries no message)."""
+        return self.message.render(lang) if self.message is not None else self.reason
+
+    def location_message(self) -> Message:
+        """Where the problem is: the file, its row (and the line or sheet row a person finds it at)
+        and the column, as a message."""
+        if self.file == DATABASE:
+            table = TableName(self.table)
+            place = (msg("{table} already in the database (event_seq {row})", table=table, row=str(self.row))
+                     if self.row is not None else msg("{table} already in the database", table=table))
+        elif self.file == MAPPING_FILE:
+            place = msg("(mapping)")
+        elif self.row is None:
+            place = msg("{file}", file=self.file)
+        else:
+            kind = FORMATS.get(Path(self.file).suffix.lower())
+            if kind == "xlsx":
+                place = msg("{file}, row {row} (sheet row {sheet_row})", file=self.file, row=str(self.row),
+                            sheet_row=str(self.row + 1))
+            elif kind == "parquet":
+                place = msg("{file}, row {row}", file=self.file, row=str(self.row))
+            else:
+                place = msg("{file}, row {row} (line {line})", file=self.file, row=str(self.row),
+                            line=str(self.row + 1))
+        if not self.column:
+            return place
+        if self.source_column and self.source_column != self.column:
+            return msg('{place}, column "{source_column}" ({column})', place=place,
+                       source_column=self.source_column, column=self.column)
+        return msg("{place}, column {column}", place=place, column=self.column)
 
     def location(self) -> str:
-        if self.file == DATABASE:
-            loc = f"{self.table} already in the database"
-            if self.row is not None:
-                loc += f" (event_seq {self.row})"
-        else:
-            loc = self.file
-            if self.row is not None:
-                ext = Path(self.file).suffix.lower()
-                if FORMATS.get(ext) == "xlsx":
-                    loc += f", row {self.row} (sheet row {self.row + 1})"
-                elif FORMATS.get(ext) == "parquet":
-                    loc += f", row {self.row}"
-                else:
-                    loc += f", row {self.row} (line {self.row + 1})"
-        if self.column:
-            if self.source_column and self.source_column != self.column:
-                loc += f', column "{self.source_column}" ({self.column})'
-            else:
-                loc += f", column {self.column}"
-        return loc
+        return self.location_message().render("en")
+
+    def text_message(self) -> Message:
+        """Where and what, as one message: ``leads.csv, row 3 (line 4), column created_at: "…" is not a date. …``"""
+        return msg("{location}: {reason}", location=self.location_message(),
+                   reason=self.message if self.message is not None else self.reason)
+
+    def text(self, lang: str = "en") -> str:
+        return self.text_message().render(lang)
 
     def __str__(self) -> str:
         return f"{self.location()}: {self.reason}"
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        d = asdict(self)
+        d.pop("message")
+        return d
 
 
 @dataclass
@@ -230,6 +290,10 @@ def _utcnow() -> dt.datetime:
 
 def _plural(n: int, word: str, plural: str | None = None) -> str:
     return f"{n:,} {word if n == 1 else (plural or word + 's')}"
+
+
+def _rows(n: int) -> Message:
+    return msg_n("{n} row", "{n} rows", n, n=fmt.Count(n))
 
 
 def _clean(col: str) -> str:
@@ -310,6 +374,9 @@ class _Source:
         return self.path.stat().st_size if self.path is not None else len(self.data or b"")
 
 
+NOT_A_FILE = msg("A file is a path, a (name, bytes) tuple, or a file-like object with a .name.")
+
+
 def _as_source(f) -> _Source:
     if isinstance(f, (str, os.PathLike)):
         p = Path(f)
@@ -326,7 +393,7 @@ def _as_source(f) -> _Source:
     elif hasattr(f, "read"):
         data = f.read()
     else:
-        raise TypeError("A file is a path, a (name, bytes) tuple, or a file-like object with a .name.")
+        raise TypeError(NOT_A_FILE.render("en"))
     if isinstance(data, str):
         data = data.encode("utf-8")
     name = getattr(f, "name", None) or "upload.csv"
@@ -471,7 +538,7 @@ def _normalise_line_ends(path: Path, tmpdir: Path) -> Path:
 _LINE_RE = re.compile(r"Line: (\d+)")
 
 
-def _stray_line_end(path: Path) -> tuple[int | None, str]:
+def _stray_line_end(path: Path) -> tuple[int | None, Message | str]:
     """(line, what) of the first line end that is not the file's own: a bare CR in an LF or CRLF
     file, a bare LF in a CR file. Whether it sits inside quotes is not checked: DuckDB has just
     refused the file, and this says where to look."""
@@ -484,7 +551,11 @@ def _stray_line_end(path: Path) -> tuple[int | None, str]:
         return None, ""
     pos = hit.start() + (m.end() if m else 0)
     sep = b"\r" if own == b"\r" else b"\n"
-    return data[:pos].count(sep) + 1, ("line feed (LF)" if own == b"\r" else "carriage return (CR)")
+    return data[:pos].count(sep) + 1, (msg("line feed (LF)") if own == b"\r" else msg("carriage return (CR)"))
+
+
+#: The separators of a text file, as a message names them ("a comma-separated file").
+SEPARATOR_NAMES = {";": i18n.N_("semicolon"), "\t": i18n.N_("tab"), "|": i18n.N_("pipe"), ",": i18n.N_("comma")}
 
 
 def _csv_failure(src: _Source, table: str, delim: str, e: Exception, path: Path | None = None) -> Problem:
@@ -492,24 +563,25 @@ def _csv_failure(src: _Source, table: str, delim: str, e: Exception, path: Path 
     text = str(e)
     m = _LINE_RE.search(text)
     line = int(m.group(1)) if m else None
-    kind = "semicolon" if delim == ";" else "tab" if delim == "\t" else "pipe" if delim == "|" else "comma"
     if line is None and "invalid state" in text and path is not None:
         line, what = _stray_line_end(path)
         if line is not None:
             return Problem(src.name, table, line - 1, None, None,
-                           f"this line holds a {what} inside a value that is not in quotes, so it cannot tell "
-                           "where the row ends. Put that value in quotes, or remove the line break (or save the "
-                           "file with one kind of line end throughout).", "unreadable_file")
+                           msg("this line holds a {what} inside a value that is not in quotes, so it cannot tell "
+                               "where the row ends. Put that value in quotes, or remove the line break (or save the "
+                               "file with one kind of line end throughout).", what=what), "unreadable_file")
     if "unterminated quote" in text:
-        why = ("a value starts with a quote (\") that is not closed where the value ends, so the lines after it "
-               "cannot be read as rows. Close the quote (a quote inside a quoted value is written twice: \"\"), "
-               "or remove it.")
+        why = msg('a value starts with a quote (") that is not closed where the value ends, so the lines after it '
+                  'cannot be read as rows. Close the quote (a quote inside a quoted value is written twice: ""), '
+                  "or remove it.")
     elif (cm := re.search(r"Expected Number of Columns: (\d+) Found: (\d+)", text)):
-        why = (f"this row has {cm.group(2)} values but the header has {cm.group(1)} columns. Check for an extra "
-               f"separator ({delim!r}) or a value with the separator in it that is not in quotes.")
+        why = msg("this row has {found} values but the header has {expected} columns. Check for an extra "
+                  "separator ({separator}) or a value with the separator in it that is not in quotes.",
+                  found=cm.group(2), expected=cm.group(1), separator=repr(delim))
     else:
-        why = (f"the file could not be read as a {kind}-separated file: {_duck_error(e)} Check that every row has "
-               "the same number of columns as the header and that quotes are closed.")
+        why = msg("the file could not be read as a {kind}-separated file: {error} Check that every row has "
+                  "the same number of columns as the header and that quotes are closed.",
+                  kind=msg(SEPARATOR_NAMES.get(delim, SEPARATOR_NAMES[","])), error=_duck_error(e))
     return Problem(src.name, table, (line - 1) if line else None, None, None, why, "unreadable_file")
 
 
@@ -520,13 +592,13 @@ def _stage_csv(con, src: _Source, table: str, raw: str, tmpdir: Path) -> tuple[_
     with open(path, "r", encoding="utf-8-sig", newline="") as fh:
         sample = fh.read(1 << 20)
     if not sample.strip():
-        return None, [_empty(src, table, "the file is empty (no header row and no data)")]
+        return None, [_empty(src, table, msg("the file is empty (no header row and no data)"))]
     delim = _sniff_delimiter(sample)
     # newline="" lets the csv module split LF, CRLF and CR-only lines alike
     header = next(csv.reader(io.StringIO(sample, newline=""), delimiter=delim), [])
     headers = [h.replace("\ufeff", "").strip() for h in header]
     if not any(headers):
-        return None, [_empty(src, table, "the file has no header row (the first line is blank)")]
+        return None, [_empty(src, table, msg("the file has no header row (the first line is blank)"))]
     cols = _unique_names(headers)
     columns = "{" + ", ".join(f"{_lit(c)}: 'VARCHAR'" for c in cols) + "}"
     ls = counter.stats() if enc == "utf-8" else _line_stats(path)
@@ -579,11 +651,12 @@ def _check_csv_rows(con, src: _Source, st: _Staged, path: Path, header: list[str
         return None
     line, why = _find_break(con, st, path, delim)
     return Problem(src.name, st.table, (line - 1) if line else None, None, None,
-                   f"the file has {_plural(ls.lines - 1, 'line')} after the header but only {_plural(read, 'row')} "
-                   f"could be read: {why}", "unreadable_file")
+                   msg("the file has {lines} after the header but only {rows} could be read: {why}",
+                       lines=msg_n("{n} line", "{n} lines", ls.lines - 1, n=fmt.Count(ls.lines - 1)),
+                       rows=_rows(read), why=why), "unreadable_file")
 
 
-def _find_break(con, st: _Staged, path: Path, delim: str) -> tuple[int | None, str]:
+def _find_break(con, st: _Staged, path: Path, delim: str) -> tuple[int | None, Message]:
     """Where a CSV file stops reading as rows: the strict csv module's reading, record by record,
     against the rows DuckDB read (slow, but it only runs when the counts disagree)."""
     first = con.execute(f"SELECT {_qi(st.cols[0])} FROM {st.raw} ORDER BY rowid").fetchall()
@@ -600,14 +673,14 @@ def _find_break(con, st: _Staged, path: Path, delim: str) -> tuple[int | None, s
                     continue
                 got = first[i][0] if i < len(first) else None
                 if (rec[0] if rec else None) != got and not (rec[0] == "" and got is None):
-                    return last_end + 1, ("this line does not read as the next row. Check for a stray or "
-                                          "unclosed quote (\") here or just before.")
+                    return last_end + 1, msg('this line does not read as the next row. Check for a stray or '
+                                             'unclosed quote (") here or just before.')
                 i += 1
                 last_end = reader.line_num
         except csv.Error:
-            return last_end + 1, ("a value that starts with a quote (\") in this line is never closed, so the "
-                                  "rest of the file would be read into it. Close the quote, or remove it.")
-    return None, "check that every quote (\") is closed and that no row is split across lines."
+            return last_end + 1, msg('a value that starts with a quote (") in this line is never closed, so the '
+                                     "rest of the file would be read into it. Close the quote, or remove it.")
+    return None, msg('check that every quote (") is closed and that no row is split across lines.')
 
 
 def _cell_str(v) -> str | None:
@@ -670,8 +743,8 @@ def _xlsx_rows(src: _Source, sheet: str | None = None) -> tuple[list[str], list[
     return headers, rows, names, ws.title
 
 
-def _sheet_list(names: list[str]) -> str:
-    return ", ".join(f'"{n}"' for n in names)
+def _sheet_list(names: list[str]) -> Joined:
+    return _quoted(names)
 
 
 def _stage_xlsx(con, src: _Source, table: str, raw: str,
@@ -682,15 +755,17 @@ def _stage_xlsx(con, src: _Source, table: str, raw: str,
         headers, rows, names, used = _xlsx_rows(src, sheet)
     except _NoSuchSheet as e:
         return None, [Problem(src.name, table, None, None, str(sheet),
-                              f'the workbook has no sheet "{sheet}"; its sheets are {_sheet_list(e.args[0])}. '
-                              "Name one of them (sheet = \"…\" under [options] in the mapping, or --sheet).",
+                              msg('the workbook has no sheet "{sheet}"; its sheets are {sheets}. Name one of them '
+                                  '(sheet = "…" under [options] in the mapping, or --sheet).', sheet=str(sheet),
+                                  sheets=_sheet_list(e.args[0])),
                               "unreadable_file")]
     except Exception as e:  # openpyxl raises zipfile, KeyError, InvalidFileException, ...
         return None, [Problem(src.name, table, None, None, None,
-                              f"the file could not be read as an Excel workbook ({type(e).__name__}: {str(e)[:150]}). "
-                              "Save it from Excel as .xlsx, or export it as CSV.", "unreadable_file")]
+                              msg("the file could not be read as an Excel workbook ({error}). Save it from Excel as "
+                                  ".xlsx, or export it as CSV.", error=f"{type(e).__name__}: {str(e)[:150]}"),
+                              "unreadable_file")]
     if not any(headers):
-        return None, [_empty(src, table, f'the file has no header row in its sheet "{used}"')]
+        return None, [_empty(src, table, msg('the file has no header row in its sheet "{sheet}"', sheet=used))]
     cols = _unique_names(headers)
     arrow = pa.table({c: pa.array([r[i] for r in rows], type=pa.string()) for i, c in enumerate(cols)})
     view = raw + "_src"
@@ -706,13 +781,16 @@ def _stage_xlsx(con, src: _Source, table: str, raw: str,
     staged = con.execute(f"SELECT count(*) FROM {raw}").fetchall()[0][0]
     if staged != len(rows):   # the row count check: every sheet row read is a staged row
         return None, [Problem(src.name, table, None, None, None,
-                              f"the sheet has {_plural(len(rows), 'data row')} but {_plural(staged, 'row')} were "
-                              "staged. Save the workbook again, or export the sheet as CSV.", "unreadable_file")]
+                              msg("the sheet has {data_rows} but {rows} were staged. Save the workbook again, or "
+                                  "export the sheet as CSV.",
+                                  data_rows=msg_n("{n} data row", "{n} data rows", len(rows), n=fmt.Count(len(rows))),
+                                  rows=_rows(staged)), "unreadable_file")]
     if sheet is None and len(names) > 1:
         st.notes.append(Problem(
             src.name, table, None, None, used,
-            f'the workbook has {len(names)} sheets ({_sheet_list(names)}); only the first, "{used}", was read. '
-            f'To read another, name it: sheet = "{names[1]}" under [options] in the mapping, or --sheet.',
+            msg('the workbook has {n} sheets ({sheets}); only the first, "{sheet}", was read. To read another, '
+                'name it: sheet = "{other}" under [options] in the mapping, or --sheet.', n=str(len(names)),
+                sheets=_sheet_list(names), sheet=used, other=names[1]),
             "first_sheet_only"))
     return st, []
 
@@ -724,8 +802,8 @@ def _stage_parquet(con, src: _Source, table: str, raw: str, tmpdir: Path) -> tup
         desc = con.execute(f"DESCRIBE SELECT * FROM {rel}").fetchall()
     except duckdb.Error as e:
         return None, [Problem(src.name, table, None, None, None,
-                              f"the file could not be read as a Parquet file: {_duck_error(e)} Export it again, or use CSV.",
-                              "unreadable_file")]
+                              msg("the file could not be read as a Parquet file: {error} Export it again, or use CSV.",
+                                  error=_duck_error(e)), "unreadable_file")]
     headers = [str(r[0]).strip() for r in desc]
     cols = _unique_names(headers)
     exprs = []
@@ -747,33 +825,37 @@ def _stage_parquet(con, src: _Source, table: str, raw: str, tmpdir: Path) -> tup
         con.execute(f"CREATE TEMP TABLE {raw} AS SELECT {', '.join(exprs)} FROM {rel}")
     except duckdb.Error as e:
         return None, [Problem(src.name, table, None, None, None,
-                              f"the file could not be read as a Parquet file: {_duck_error(e)}", "unreadable_file")]
+                              msg("the file could not be read as a Parquet file: {error}", error=_duck_error(e)),
+                              "unreadable_file")]
     # The row count check: the rows the file's own metadata declares were all staged.
     declared = con.execute(f"SELECT sum(num_rows) FROM parquet_file_metadata({_lit(str(path))})").fetchall()[0][0]
     staged = con.execute(f"SELECT count(*) FROM {raw}").fetchall()[0][0]
     if declared is not None and int(declared) != staged:
         return None, [Problem(src.name, table, None, None, None,
-                              f"the file declares {_plural(int(declared), 'row')} but {_plural(staged, 'row')} could "
-                              "be read. Export it again, or use CSV.", "unreadable_file")]
+                              msg("the file declares {declared} but {rows} could be read. Export it again, or use CSV.",
+                                  declared=_rows(int(declared)), rows=_rows(staged)), "unreadable_file")]
     return _Staged(table, src.name, "parquet", raw, headers, cols), []
 
 
-def _empty(src: _Source, table: str, what: str) -> Problem:
+def _empty(src: _Source, table: str, what: Message) -> Problem:
     return Problem(src.name, table, None, None, None,
-                   f"{what}. A {table} file needs a header row and at least one data row.", "empty_file")
+                   msg("{what}. A {table} file needs a header row and at least one data row.", what=what,
+                       table=TableName(table)), "empty_file")
 
 
 def _stage(con, src: _Source, table: str, raw: str, tmpdir: Path,
            sheet: str | None = None) -> tuple[_Staged | None, list[Problem]]:
     if src.path is not None and not src.path.is_file():
         return None, [Problem(src.name, table, None, None, None,
-                              f"the file was not found at {src.path}. Check the path.", "unreadable_file")]
+                              msg("the file was not found at {path}. Check the path.", path=str(src.path)),
+                              "unreadable_file")]
     if src.fmt is None:
         return None, [Problem(src.name, table, None, None, None,
-                              f"the file has an unsupported type ({Path(src.name).suffix or 'no extension'}). "
-                              "Use .csv, .xlsx or .parquet (save older .xls files as .xlsx).", "unreadable_file")]
+                              msg("the file has an unsupported type ({suffix}). Use .csv, .xlsx or .parquet (save "
+                                  "older .xls files as .xlsx).", suffix=Path(src.name).suffix or msg("no extension")),
+                              "unreadable_file")]
     if src.size() == 0:
-        return None, [_empty(src, table, "the file is empty (0 bytes)")]
+        return None, [_empty(src, table, msg("the file is empty (0 bytes)"))]
     if src.fmt == "csv":
         return _stage_csv(con, src, table, raw, tmpdir)
     if src.fmt == "xlsx":
@@ -795,7 +877,7 @@ def read_table_file(file, nrows: int | None = None, sheet: str | None = None) ->
         if st is None:
             if probs and probs[0].code == "empty_file" and src.size() > 0:
                 return pd.DataFrame()
-            raise ImportValidationError(str(probs[0]), problems=probs)
+            raise ImportValidationError(probs[0].text_message(), problems=probs)
         limit = f" LIMIT {int(nrows)}" if nrows is not None else ""
         df = con.execute(f"SELECT * FROM {st.raw} ORDER BY rowid{limit}").df()
     con.close()
@@ -818,8 +900,9 @@ def sheet_names(file) -> list[str]:
             finally:
                 wb.close()
     except Exception as e:  # openpyxl raises zipfile, KeyError, InvalidFileException, ...
-        raise ImportValidationError(f"{src.name} could not be read as an Excel workbook ({type(e).__name__}).",
-                                    hint="Save it from Excel as .xlsx, or export it as CSV.") from None
+        raise ImportValidationError(msg("{file} could not be read as an Excel workbook ({error}).", file=src.name,
+                                        error=type(e).__name__),
+                                    hint=msg("Save it from Excel as .xlsx, or export it as CSV.")) from None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -870,15 +953,22 @@ def _int_expr(v: str) -> str:
             f"THEN TRY_CAST(regexp_replace({v}, '\\.0*$', '') AS BIGINT) END")
 
 
-TS_HELP = "Use YYYY-MM-DD or YYYY-MM-DD HH:MM:SS (ISO 8601)"
-RANGE_FIX = (f" is outside the dates Funnelcast accepts ({EARLIEST_DATE} to {LATEST_DATE}): no CRM record is "
-             "that old or that far ahead. Fix the date; if it stands for \"unknown\", leave the cell empty (where "
-             "the column is optional) or skip bad rows.")
-EXPONENT_FIX = (" is in exponent notation, which amounts do not accept (often a spreadsheet shortening a long "
-                "number). Write the amount in full, e.g. 1200 for 1.2e3.")
-NON_FINITE_FIX = " is not a finite number; an amount is a real figure of 0 or more. Fix the amount in the file."
-AMOUNT_RANGE_FIX = (f" is larger than any deal (amounts must be below {MAX_AMOUNT:,.0f}). "
-                    "Fix the amount in the file.")
+OR = i18n.N_(" or ")      # between alternatives in a message ("'%d/%m/%Y' or '%m/%d/%Y'")
+#: A stage value that is no configured stage, per funnel: as it is, and when the mapping maps it to
+#: a stage that is not configured either.
+UNKNOWN_STAGE = {
+    "lead": i18n.N_('"{value}" is not a configured lead stage ({stages}). Map it in the mapping ([stages.{funnel}] '
+                    '"{value}" = "{example}") or add the stage on the Stage settings page.'),
+    "opportunity": i18n.N_('"{value}" is not a configured opportunity stage ({stages}). Map it in the mapping '
+                           '([stages.{funnel}] "{value}" = "{example}") or add the stage on the Stage settings page.'),
+}
+UNKNOWN_STAGE_MAPPED = {
+    "lead": i18n.N_('"{value}" is mapped to "{target}" in the mapping, but "{target}" is not a configured lead stage '
+                    '({stages}). Fix [stages.{funnel}] in the mapping or add the stage on the Stage settings page.'),
+    "opportunity": i18n.N_('"{value}" is mapped to "{target}" in the mapping, but "{target}" is not a configured '
+                           'opportunity stage ({stages}). Fix [stages.{funnel}] in the mapping or add the stage on '
+                           'the Stage settings page.'),
+}
 
 
 def _formats_for(mapping: dict, col: str) -> list[str]:
@@ -909,6 +999,7 @@ class _Run:
         self.decimal = (mapping.get("options") or {}).get("decimal", ".")
         self.zh_columns: set[tuple[str, str]] = set()   # (table, column) with values in Chinese notation
         self.currencies: set[str] = set()               # currencies the amounts named (元 / ¥: CNY)
+        self.details: list[Message | str] = []          # messages row checks refer to (detail column)
 
     def temp(self, what: str) -> str:
         name = f"_imp_{self.token}_{what}"
@@ -927,7 +1018,7 @@ class _Run:
     def resolve_columns(self, st: _Staged) -> list[Problem]:
         table = st.table
         cmap = ((self.mapping.get("columns") or {}).get(table)) or {}
-        found = ", ".join(f'"{h}"' for h in st.headers if h) or "none"
+        found = _quoted([h for h in st.headers if h]) if any(st.headers) else msg("none")
         problems: list[Problem] = []
         used: dict[str, str] = {}     # raw col -> canonical / attribute name
         res: dict[str, str] = {}
@@ -946,8 +1037,9 @@ class _Run:
             if c is None:
                 problems.append(Problem(
                     st.file, table, None, None, str(source),
-                    f'the mapping says {canon} = "{source}", but the file has no column "{source}" '
-                    f"(found: {found}). Fix the name under [columns.{table}] in the mapping.",
+                    msg('the mapping says {column} = "{source}", but the file has no column "{source}" (found: '
+                        '{found}). Fix the name under [columns.{table}] in the mapping.', column=canon,
+                        source=str(source), found=found, table=table),
                     "unknown_column_mapping"))
                 continue
             used[c] = canon
@@ -963,12 +1055,13 @@ class _Run:
         if missing:
             guess = guess_mapping([h for h, c in zip(st.headers, st.cols) if c not in used], table)
             for canon in missing:
-                hint = (f'map it, e.g. [columns.{table}] {canon} = "{guess[canon]}"' if canon in guess
-                        else f'map one of the columns to it under [columns.{table}] ({canon} = "Your column")')
-                problems.append(Problem(
-                    st.file, table, None, canon, None,
-                    f"the required column {canon} is missing (found: {found}). Rename the column in "
-                    f"the file to {canon}, or {hint}.", "missing_column"))
+                reason = (msg('the required column {column} is missing (found: {found}). Rename the column in the '
+                              'file to {column}, or map it, e.g. [columns.{table}] {column} = "{guess}".',
+                              column=canon, found=found, table=table, guess=guess[canon]) if canon in guess else
+                          msg('the required column {column} is missing (found: {found}). Rename the column in the '
+                              'file to {column}, or map one of the columns to it under [columns.{table}] '
+                              '({column} = "Your column").', column=canon, found=found, table=table))
+                problems.append(Problem(st.file, table, None, canon, None, reason, "missing_column"))
         self.resolved[table] = res
         if table == "leads":
             core = set(store.LEAD_CORE_COLUMNS)
@@ -986,7 +1079,8 @@ class _Run:
 
     def zh_lookup(self, st: _Staged, canon: str, kind: str, src: str) -> tuple[str | None, bool]:
         """(lookup table (src, ts, amount, reason) of the values of a date or amount column written in
-        Chinese notation, or None when it has none; whether the lookup holds every value).
+        Chinese notation, or None when it has none; whether the lookup holds every value). ``reason``
+        is the index of the message saying why a value cannot be read (:meth:`detail`).
 
         Only values a cheap superset test picks (any non-ASCII character, a year followed by '/' or
         '.', CNY / RMB) are read in Python, each distinct value once; every value when the column's
@@ -1005,18 +1099,19 @@ class _Run:
             if zh.currency and zh.value is not None:
                 self.currencies.add(zh.currency)
             rows.append((val, zh.value if kind != "amount" else None,
-                         float(zh.value) if kind == "amount" and zh.value is not None else None, zh.reason))
+                         float(zh.value) if kind == "amount" and zh.value is not None else None,
+                         self.detail(zh.message or zh.reason) if zh.reason is not None else None))
         if not rows:
             return None, False
         name = self.temp(f"zh_{st.table}_{canon}")
         frame = pd.DataFrame(rows, columns=["src", "ts", "amount", "reason"]).astype(
-            {"src": object, "ts": "datetime64[us]", "amount": float, "reason": object})
+            {"src": object, "ts": "datetime64[us]", "amount": float, "reason": "Int64"})
         view = f"{name}_frame"
         self.con.register(view, frame)
         try:
             self.con.execute(f"CREATE TEMP TABLE {name} AS SELECT CAST(src AS VARCHAR) AS src, "
                              f"CAST(ts AS TIMESTAMP) AS ts, CAST(amount AS DOUBLE) AS amount, "
-                             f"CAST(reason AS VARCHAR) AS reason FROM {view}")
+                             f"CAST(reason AS INTEGER) AS reason FROM {view}")
         finally:
             self.con.unregister(view)
         self.zh_columns.add((st.table, canon))
@@ -1085,7 +1180,8 @@ class _Run:
         self.read[table] = self.con.execute(f"SELECT count(*) FROM {typed}").fetchall()[0][0]
 
     def stage_sql(self, table: str, st: _Staged, v: str) -> tuple[str, str, str]:
-        """SQL for (configured stage, reason when unknown, join clause) of cleaned stage text ``v``.
+        """SQL for (configured stage, reason when unknown, join clause) of cleaned stage text ``v``
+        (the reason: the index of its message, :meth:`detail`).
 
         Stage values are few: they are resolved in Python once per distinct value. When every value
         is already a configured stage the column is taken as is; a short list becomes a CASE; a long
@@ -1099,52 +1195,60 @@ class _Run:
         by_norm = {stage_key(s): s for s in configured}
         smap = ((self.mapping.get("stages") or {}).get(funnel)) or {}
         smap_ci = {str(k).strip().casefold(): v for k, v in smap.items()}
-        listing = ", ".join(configured)
+        listing = Joined(tuple(configured), ", ")
         rows = []
         for val in values:
             target = smap.get(val, smap_ci.get(val.casefold()))
             if target is not None:
                 hit = target if target in configured else by_norm.get(stage_key(target))
-                why = None if hit else (
-                    f'"{val}" is mapped to "{target}" in the mapping, but "{target}" is not a configured '
-                    f"{funnel} stage ({listing}). Fix [stages.{funnel}] in the mapping or add the stage "
-                    "on the Stage settings page.")
+                why = None if hit else self.detail(msg(
+                    UNKNOWN_STAGE_MAPPED[funnel], value=val, target=target, stages=listing, funnel=funnel))
             else:
                 hit = val if val in configured else by_norm.get(stage_key(val))
-                why = None if hit else (
-                    f'"{val[:80]}" is not a configured {funnel} stage ({listing}). Map it in the mapping '
-                    f'([stages.{funnel}] "{val[:80]}" = "{configured[0] if configured else "Stage"}") or add '
-                    "the stage on the Stage settings page.")
+                why = None if hit else self.detail(msg(
+                    UNKNOWN_STAGE[funnel], value=val[:80], stages=listing, funnel=funnel,
+                    example=configured[0] if configured else "Stage"))
             rows.append((val, hit, why))
         if all(hit == val for val, hit, _ in rows):
-            return v, "CAST(NULL AS VARCHAR)", ""
+            return v, "CAST(NULL AS INTEGER)", ""
         if len(rows) <= 200:
             hits = " ".join(f"WHEN {_lit(val)} THEN {_lit(hit)}" for val, hit, _ in rows if hit)
-            whys = " ".join(f"WHEN {_lit(val)} THEN {_lit(why)}" for val, _, why in rows if why)
+            whys = " ".join(f"WHEN {_lit(val)} THEN {why}" for val, _, why in rows if why is not None)
             return (f"CASE {v} {hits} END" if hits else "CAST(NULL AS VARCHAR)",
-                    f"CASE {v} {whys} END" if whys else "CAST(NULL AS VARCHAR)", "")
+                    f"CASE {v} {whys} END" if whys else "CAST(NULL AS INTEGER)", "")
         name = self.temp(f"stages_{table}")
-        self.con.execute(f"CREATE TEMP TABLE {name} (src VARCHAR, stage VARCHAR, reason VARCHAR)")
+        self.con.execute(f"CREATE TEMP TABLE {name} (src VARCHAR, stage VARCHAR, reason INTEGER)")
         self.con.executemany(f"INSERT INTO {name} VALUES (?, ?, ?)", rows)
         return "m.stage", "m.reason", f" LEFT JOIN {name} m ON m.src = {v}"
 
     # -- row checks -------------------------------------------------------------------------
+    #
+    # A row check stores what its message needs, not a sentence: the value as shown (``shown``,
+    # its first 80 characters), which wording applies (``variant``), the row it refers to
+    # (``ref_row``), another value (``extra``: a date it is compared with) and the index of a
+    # message made in Python (``detail``: a stage or a Chinese-notation value that cannot be read).
+    # The message is built from them when the problems are fetched (:meth:`reason_message`).
+
+    def detail(self, message: Message | str) -> int:
+        """The index of ``message`` among this run's detail messages (for a row check to refer to)."""
+        self.details.append(message)
+        return len(self.details) - 1
 
     def check_rows(self) -> None:
         con, P = self.con, self.problems_table
         con.execute(f"""CREATE TEMP TABLE {P} (file VARCHAR, table_name VARCHAR, row_number BIGINT,
-            column_name VARCHAR, source_column VARCHAR, value VARCHAR, reason VARCHAR, code VARCHAR,
-            t_ord INTEGER, c_ord INTEGER)""")
+            column_name VARCHAR, source_column VARCHAR, value VARCHAR, code VARCHAR, shown VARCHAR,
+            variant VARCHAR, ref_row BIGINT, extra VARCHAR, detail INTEGER, t_ord INTEGER, c_ord INTEGER)""")
         for table in TABLE_ORDER:
             if table in self.typed:
                 self._check_values(table)
         # References, in dependency order: leads before lead_events, opportunities before their events.
-        self._check_refs("leads", "lead_events", "lead_id", "lead", "unknown_lead")
-        self._check_refs("opportunities", "opportunity_events", "opportunity_id", "opportunity",
-                         "unknown_opportunity")
+        self._check_refs("leads", "lead_events", "lead_id", "unknown_lead")
+        self._check_refs("opportunities", "opportunity_events", "opportunity_id", "unknown_opportunity")
 
-    def _insert(self, table: str, col: str, c_ord: int, where: str, value: str, reason_sql: str, code: str,
-                *, frm: str | None = None, row: str = "_row", file: str | None = None,
+    def _insert(self, table: str, col: str, c_ord: int, where: str, value: str, code: str, *,
+                shown: str = "NULL", variant: str = "NULL", ref_row: str = "NULL", extra: str = "NULL",
+                detail: str = "NULL", frm: str | None = None, row: str = "_row", file: str | None = None,
                 t_ord: int | None = None, target: str | None = None) -> None:
         st = self.staged.get(table)
         src_col = None
@@ -1155,90 +1259,64 @@ class _Run:
         t_ord = t_ord if t_ord is not None else TABLE_ORDER.index(table)
         self.con.execute(
             f"INSERT INTO {target or self.problems_table} SELECT {_lit(file)}, {_lit(table)}, {row}, {_lit(col)}, "
-            f"{_lit(src_col) if src_col else 'NULL'}, {value}, {reason_sql}, {_lit(code)}, {t_ord}, {c_ord} "
-            f"FROM {frm or self.typed[table]} WHERE {where}")
+            f"{_lit(src_col) if src_col else 'NULL'}, {value}, {_lit(code)}, {shown}, {variant}, {ref_row}, "
+            f"{extra}, {detail}, {t_ord}, {c_ord} FROM {frm or self.typed[table]} WHERE {where}")
 
     def _check_values(self, table: str) -> None:
         T = self.typed[table]
         for c_ord, (canon, kind, required) in enumerate(TABLES[table]):
             raw = _qi(canon + "__s") if kind not in ("id", "ref", "text") else _qi(canon)
             val = f"left({raw}, 200)"
+            shown = f"left({raw}, 80)"
             if required:
-                self._insert(table, canon, c_ord, f"{raw} IS NULL", "NULL",
-                             _lit(f"the value is empty, but {canon} is required. Fill it in, or skip bad "
-                                  "rows to leave this row out."), "missing_value")
-            shown = f"'\"' || left({raw}, 80) || '\"'"
+                self._insert(table, canon, c_ord, f"{raw} IS NULL", "NULL", "missing_value")
             if kind in ("timestamp", "date"):
-                fmts = _formats_for(self.mapping, canon)
-                what = "a date"
-                if fmts:
-                    fix = (f" Write it as YYYY-MM-DD, or as {' or '.join(repr(f) for f in fmts)} "
-                           "(the format named in the mapping).")
-                else:
-                    fix = (f" {TS_HELP}, or name the format in the mapping ([timestamp_formats] "
-                           f'{canon} = "%d/%m/%Y").')
-                offset_fix = (" has a UTC offset no place has (offsets run from -12:00 to +14:00, minutes "
-                              "below 60). Fix the offset, or write the time in UTC.")
-                offset = f"{shown} || {_lit(offset_fix)}"
-                reason = (f"CASE WHEN {_bad_offset_expr(raw)} THEN {offset} "
-                          f"ELSE {shown} || {_lit(' is not ' + what + '.' + fix)} END") if kind == "timestamp" \
-                    else f"{shown} || {_lit(' is not ' + what + '.' + fix)}"
-                reason = self._zh_reason(table, canon, shown, reason)
+                variant = (f"CASE WHEN {_bad_offset_expr(raw)} THEN 'offset' ELSE 'date' END" if kind == "timestamp"
+                           else "'date'")
+                variant, detail = self._zh_variant(table, canon, variant)
                 self._insert(table, canon, c_ord, f"{raw} IS NOT NULL AND {_qi(canon)} IS NULL", val,
-                             reason, "bad_timestamp")
+                             "bad_timestamp", shown=shown, variant=variant, detail=detail)
                 lo, hi = EARLIEST_DATE.isoformat(), (LATEST_DATE + dt.timedelta(days=1)).isoformat()
                 self._insert(table, canon, c_ord,
                              f"{_qi(canon)} < DATE {_lit(lo)} OR {_qi(canon)} >= DATE {_lit(hi)}", val,
-                             f"{shown} || {_lit(RANGE_FIX)}",
-                             "out_of_range")
+                             "out_of_range", shown=shown, variant="'date'")
             elif kind in ("amount", "integer"):
-                if kind == "integer":
-                    fix = f" is not a whole number. Write {canon} with digits only, e.g. 250."
-                elif self.decimal == ",":
-                    fix = (" is not a number. Write amounts like 1234,50 or 1.234,50 (decimal = \",\" "
-                           "in the mapping), without currency signs.")
+                variant = _lit(kind)
+                if kind == "amount":
+                    variant = (f"CASE WHEN regexp_full_match({raw}, {_lit(EXPONENT_RE)}) THEN 'exponent' "
+                               f"WHEN regexp_full_match({raw}, {_lit(NON_FINITE_RE)}) THEN 'non_finite' "
+                               f"ELSE 'amount' END")
+                    variant, detail = self._zh_variant(table, canon, variant)
                 else:
-                    fix = (" is not a number. Write amounts with digits and a '.' decimal point, without "
-                           "thousands separators or currency signs (e.g. 1234.50); for 1.234,50 set "
-                           "decimal = \",\" under [options] in the mapping.")
-                reason = f"{shown} || {_lit(fix)}"
-                if kind == "amount":
-                    reason = (f"CASE WHEN regexp_full_match({raw}, {_lit(EXPONENT_RE)}) THEN {shown} || "
-                              f"{_lit(EXPONENT_FIX)} WHEN regexp_full_match({raw}, {_lit(NON_FINITE_RE)}) "
-                              f"THEN {shown} || {_lit(NON_FINITE_FIX)} ELSE {reason} END")
-                    reason = self._zh_reason(table, canon, shown, reason)
+                    detail = "NULL"
                 self._insert(table, canon, c_ord, f"{raw} IS NOT NULL AND {_qi(canon)} IS NULL", val,
-                             reason, "bad_number")
+                             "bad_number", shown=shown, variant=variant, detail=detail)
                 if kind == "amount":
-                    self._insert(table, canon, c_ord, f"{_qi(canon)} >= {MAX_AMOUNT!r}", val,
-                                 f"{shown} || {_lit(AMOUNT_RANGE_FIX)}",
-                                 "out_of_range")
-                    self._insert(table, canon, c_ord, f"{_qi(canon)} < 0", val,
-                                 f"{shown} || {_lit(' is negative; amounts must be 0 or more. Fix the amount in the file.')}",
-                                 "negative_amount")
+                    self._insert(table, canon, c_ord, f"{_qi(canon)} >= {MAX_AMOUNT!r}", val, "out_of_range",
+                                 shown=shown, variant="'amount'")
+                    self._insert(table, canon, c_ord, f"{_qi(canon)} < 0", val, "negative_amount", shown=shown)
             elif kind == "stage":
                 self._insert(table, canon, c_ord, f"{raw} IS NOT NULL AND {_qi(canon)} IS NULL", val,
-                             _qi(canon + "__why"), "unknown_stage")
+                             "unknown_stage", shown=shown, detail=_qi(canon + "__why"))
             elif kind == "id":
                 first = self.temp(f"dups_{table}")
                 self.con.execute(
                     f"CREATE TEMP TABLE {first} AS SELECT {_qi(canon)} AS id, min(_row) AS first_row "
                     f"FROM {T} WHERE {_qi(canon)} IS NOT NULL GROUP BY 1 HAVING count(*) > 1")
                 self._insert(
-                    table, canon, c_ord, f"t._row > d.first_row", f"left(t.{_qi(canon)}, 200)",
-                    f"'\"' || left(t.{_qi(canon)}, 80) || '\" appears more than once; row ' || d.first_row || "
-                    f"{_lit(' already has it. Each ' + canon + ' must be unique: remove or renumber the repeat.')}",
-                    "duplicate_id", frm=f"{T} t JOIN {first} d ON d.id = t.{_qi(canon)}", row="t._row")
+                    table, canon, c_ord, f"t._row > d.first_row", f"left(t.{_qi(canon)}, 200)", "duplicate_id",
+                    shown=f"left(t.{_qi(canon)}, 80)", ref_row="d.first_row",
+                    frm=f"{T} t JOIN {first} d ON d.id = t.{_qi(canon)}", row="t._row")
 
-    def _zh_reason(self, table: str, canon: str, shown: str, reason: str) -> str:
-        """The reason a Chinese-notation value could not be read (e.g. an ambiguous 12,34万) before
-        the column's general one."""
+    def _zh_variant(self, table: str, canon: str, variant: str) -> tuple[str, str]:
+        """(variant, detail) SQL: the reason a Chinese-notation value could not be read (e.g. an
+        ambiguous 12,34万) comes before the column's general one."""
         if (table, canon) not in self.zh_columns:
-            return reason
+            return variant, "NULL"
         zh = _qi(canon + "__zh")
-        return f"CASE WHEN {zh} IS NOT NULL THEN {shown} || ' ' || {zh} ELSE {reason} END"
+        return f"CASE WHEN {zh} IS NOT NULL THEN 'zh' ELSE {variant} END", zh
 
-    def _check_refs(self, parent: str, child: str, key: str, noun: str, code: str) -> None:
+    def _check_refs(self, parent: str, child: str, key: str, code: str) -> None:
         """Child rows (new, or stored when only the parent is replaced) need a parent after import."""
         con = self.con
         if parent not in self.typed and child not in self.typed:
@@ -1253,40 +1331,172 @@ class _Run:
             con.execute(
                 f"CREATE TEMP TABLE {rejected} AS SELECT {key} AS id, min(_row) AS first_row FROM {T} "
                 f"WHERE {key} IS NOT NULL AND {key} NOT IN (SELECT id FROM {valid}) GROUP BY 1")
-            pfile = self.staged[parent].file
         else:
             con.execute(f"CREATE TEMP TABLE {valid} AS SELECT {key} AS id FROM main.{parent}")
             con.execute(f"CREATE TEMP TABLE {rejected} (id VARCHAR, first_row BIGINT)")
-            pfile = None
         c_ord = next(i for i, (c, _, _) in enumerate(TABLES[child]) if c == key)
-        shown = f"'\"' || left(e.{key}, 80) || '\"'"
+        shown = f"left(e.{key}, 80)"
+        frm = f"{{}} e LEFT JOIN {valid} v ON v.id = e.{key} LEFT JOIN {rejected} r ON r.id = e.{key}"
         if child in self.typed:
-            if pfile:
-                missing = f" is not a{'n' if noun[0] in 'aeiou' else ''} {noun} in {pfile}. Add the {noun} there, or fix the id."
-            else:
-                missing = (f" is not a{'n' if noun[0] in 'aeiou' else ''} {noun} in the database. Import "
-                           f"{parent} together with {child}, or fix the id.")
-            reason = (f"CASE WHEN r.id IS NOT NULL THEN {shown} || {_lit(f' is in {pfile or parent} (row ')} || r.first_row || "
-                      f"{_lit(f') but that row was rejected, so this row has no {noun}. Fix the {noun} row.')} "
-                      f"ELSE {shown} || {_lit(missing)} END")
-            self._insert(
-                child, key, c_ord, f"e.{key} IS NOT NULL AND v.id IS NULL", f"left(e.{key}, 200)", reason, code,
-                frm=f"{self.typed[child]} e LEFT JOIN {valid} v ON v.id = e.{key} "
-                    f"LEFT JOIN {rejected} r ON r.id = e.{key}",
-                row="e._row")
+            variant = ("CASE WHEN r.id IS NOT NULL THEN 'rejected' ELSE 'missing' END" if parent in self.typed
+                       else "'missing'")
+            self._insert(child, key, c_ord, f"e.{key} IS NOT NULL AND v.id IS NULL", f"left(e.{key}, 200)", code,
+                         shown=shown, variant=variant, ref_row="r.first_row",
+                         frm=frm.format(self.typed[child]), row="e._row")
         elif parent in self.typed:
             # Stored child rows whose parent is replaced away: moved aside with skip bad rows (the
             # new file no longer has that parent). But when the parent IS in the file and its row
             # was rejected, skipping it must not delete the stored history: that is fatal.
-            frm = f"main.{child} e LEFT JOIN {valid} v ON v.id = e.{key} LEFT JOIN {rejected} r ON r.id = e.{key}"
-            lost = (f"{shown} || {_lit(f' was rejected in {pfile} (row ')} || r.first_row || "
-                    f"{_lit(f'), so this stored {noun} event would have no {noun}; skipping that row would delete the events already stored for it. Fix that row, or import {child} too.')}")
-            self._insert(child, key, c_ord, "v.id IS NULL AND r.id IS NOT NULL", f"left(e.{key}, 200)", lost,
-                         "stored_rows_would_be_lost", frm=frm, row="e.event_seq", file=DATABASE,
-                         t_ord=len(TABLE_ORDER))
-            gone = (f"{shown} || {_lit(f' is not in {pfile}, so this stored event would have no {noun}. Import {child} together with {parent}, or add the {noun} back.')}")
-            self._insert(child, key, c_ord, "v.id IS NULL AND r.id IS NULL", f"left(e.{key}, 200)", gone, code,
-                         frm=frm, row="e.event_seq", file=DATABASE, t_ord=len(TABLE_ORDER))
+            self._insert(child, key, c_ord, "v.id IS NULL AND r.id IS NOT NULL", f"left(e.{key}, 200)",
+                         "stored_rows_would_be_lost", shown=shown, ref_row="r.first_row",
+                         frm=frm.format(f"main.{child}"), row="e.event_seq", file=DATABASE, t_ord=len(TABLE_ORDER))
+            self._insert(child, key, c_ord, "v.id IS NULL AND r.id IS NULL", f"left(e.{key}, 200)", code,
+                         shown=shown, variant="'gone'", frm=frm.format(f"main.{child}"), row="e.event_seq",
+                         file=DATABASE, t_ord=len(TABLE_ORDER))
+
+    # -- the words of a row check --------------------------------------------------------------
+
+    def reason_message(self, code: str, variant: str | None, table: str, column: str | None,
+                       detail: int | None, shown: str | None, ref_row=None, extra: str | None = None) -> Message:
+        """The reason of one row check's finding, from what the check stored (see check_rows)."""
+        value, row = shown, (None if ref_row is None else str(ref_row))
+        parent = {"lead_events": "leads", "opportunity_events": "opportunities"}.get(table)
+        parent_file = self.staged[parent].file if parent in self.staged else None
+        if code == "missing_value":
+            return msg("the value is empty, but {column} is required. Fill it in, or skip bad rows to leave this "
+                       "row out.", column=column)
+        if variant == "zh":
+            return msg('"{value}" {reason}', value=value, reason=self.details[detail])
+        if code in ("unknown_stage",):
+            return self.details[detail]
+        if code == "bad_timestamp":
+            if variant == "offset":
+                return msg('"{value}" has a UTC offset no place has (offsets run from -12:00 to +14:00, minutes '
+                           'below 60). Fix the offset, or write the time in UTC.', value=value)
+            formats = _formats_for(self.mapping, column)
+            if formats:
+                return msg('"{value}" is not a date. Write it as YYYY-MM-DD, or as {formats} (the format named in '
+                           'the mapping).', value=value, formats=Joined(tuple(repr(f) for f in formats), OR))
+            return msg('"{value}" is not a date. Use YYYY-MM-DD or YYYY-MM-DD HH:MM:SS (ISO 8601), or name the '
+                       'format in the mapping ([timestamp_formats] {column} = "{example}").', value=value,
+                       column=column, example="%d/%m/%Y")
+        if code == "out_of_range":
+            if variant == "amount":
+                return msg('"{value}" is larger than any deal (amounts must be below {limit}). Fix the amount in '
+                           'the file.', value=value, limit=f"{MAX_AMOUNT:,.0f}")
+            return msg('"{value}" is outside the dates Funnelcast accepts ({earliest} to {latest}): no CRM record is '
+                       'that old or that far ahead. Fix the date; if it stands for "unknown", leave the cell empty '
+                       '(where the column is optional) or skip bad rows.', value=value,
+                       earliest=EARLIEST_DATE.isoformat(), latest=LATEST_DATE.isoformat())
+        if code == "bad_number":
+            if variant == "exponent":
+                return msg('"{value}" is in exponent notation, which amounts do not accept (often a spreadsheet '
+                           'shortening a long number). Write the amount in full, e.g. 1200 for 1.2e3.', value=value)
+            if variant == "non_finite":
+                return msg('"{value}" is not a finite number; an amount is a real figure of 0 or more. Fix the '
+                           'amount in the file.', value=value)
+            if variant == "integer":
+                return msg('"{value}" is not a whole number. Write {column} with digits only, e.g. 250.',
+                           value=value, column=column)
+            if self.decimal == ",":
+                return msg('"{value}" is not a number. Write amounts like 1234,50 or 1.234,50 (decimal = "," in '
+                           'the mapping), without currency signs.', value=value)
+            return msg('"{value}" is not a number. Write amounts with digits and a \'.\' decimal point, without '
+                       'thousands separators or currency signs (e.g. 1234.50); for 1.234,50 set decimal = "," '
+                       'under [options] in the mapping.', value=value)
+        if code == "negative_amount":
+            return msg('"{value}" is negative; amounts must be 0 or more. Fix the amount in the file.', value=value)
+        if code == "duplicate_id":
+            return msg('"{value}" appears more than once; row {row} already has it. Each {column} must be unique: '
+                       'remove or renumber the repeat.', value=value, row=row, column=column)
+        if code in ("unknown_lead", "unknown_opportunity", "stored_rows_would_be_lost"):
+            return self._reference_message(code, variant, table, value, row, parent_file)
+        if code == "far_from_other_dates":
+            return msg('"{value}" is more than {years} years from the other {column} values of this file (their '
+                       'median is {median}). It was loaded; check it is not a typing slip (the default as-of date '
+                       'is the latest date in the data).', value=value, years=str(SUSPICIOUS_YEARS), column=column,
+                       median=extra)
+        if code == "before_creation":
+            return (msg('"{value}" is before its lead\'s creation ({created}). It was loaded; check the dates of '
+                        'this lead (time in stage counts from the event, cohorts from the creation).',
+                        value=value, created=extra) if table == "lead_events" else
+                    msg('"{value}" is before its deal\'s creation ({created}). It was loaded; check the dates of '
+                        'this deal (time in stage counts from the event, cohorts from the creation).',
+                        value=value, created=extra))
+        raise AssertionError(f"no words for the row check {code!r}")  # pragma: no cover
+
+    @staticmethod
+    def _reference_message(code: str, variant: str | None, table: str, value: str | None, row: str | None,
+                           parent_file: str | None) -> Message:
+        """An event's reference to its lead or deal that does not hold after the import."""
+        lead = table == "lead_events"
+        if code == "stored_rows_would_be_lost":
+            return (msg('"{value}" was rejected in {file} (row {row}), so this stored lead event would have no lead; '
+                        'skipping that row would delete the events already stored for it. Fix that row, or import '
+                        'lead_events too.', value=value, file=parent_file, row=row) if lead else
+                    msg('"{value}" was rejected in {file} (row {row}), so this stored opportunity event would have no '
+                        'opportunity; skipping that row would delete the events already stored for it. Fix that '
+                        'row, or import opportunity_events too.', value=value, file=parent_file, row=row))
+        if variant == "gone":
+            return (msg('"{value}" is not in {file}, so this stored event would have no lead. Import lead_events '
+                        'together with leads, or add the lead back.', value=value, file=parent_file) if lead else
+                    msg('"{value}" is not in {file}, so this stored event would have no opportunity. Import '
+                        'opportunity_events together with opportunities, or add the opportunity back.',
+                        value=value, file=parent_file))
+        if variant == "rejected":
+            return (msg('"{value}" is in {file} (row {row}) but that row was rejected, so this row has no lead. Fix '
+                        'the lead row.', value=value, file=parent_file, row=row) if lead else
+                    msg('"{value}" is in {file} (row {row}) but that row was rejected, so this row has no '
+                        'opportunity. Fix the opportunity row.', value=value, file=parent_file, row=row))
+        if parent_file is None:
+            return (msg('"{value}" is not a lead in the database. Import leads together with lead_events, or fix '
+                        'the id.', value=value) if lead else
+                    msg('"{value}" is not an opportunity in the database. Import opportunities together with '
+                        'opportunity_events, or fix the id.', value=value))
+        return (msg('"{value}" is not a lead in {file}. Add the lead there, or fix the id.', value=value,
+                    file=parent_file) if lead else
+                msg('"{value}" is not an opportunity in {file}. Add the opportunity there, or fix the id.',
+                    value=value, file=parent_file))
+
+    _FETCHED = ("file, table_name, row_number, column_name, value, code, source_column, "
+                "shown, variant, ref_row, extra, detail")
+
+    def _problem(self, file, table, row, column, value, code, source_column, shown, variant, ref_row, extra,
+                 detail) -> Problem:
+        reason = self.reason_message(code, variant, table, column, detail, shown, ref_row, extra)
+        return Problem(file, table, row, column, value, reason, code, source_column)
+
+    # Markers for a row's values in an English reason made once per kind of finding (see _store_rejected).
+    _MARK_VALUE, _MARK_ROW, _MARK_EXTRA = "\x1evalue\x1e", "\x1erow\x1e", "\x1eextra\x1e"
+
+    def _reason_templates(self, table: str) -> str:
+        """A temp table of the English reasons of the findings in the problems table, one per kind of
+        finding (code, variant, table, column, detail), with markers where a row's values go: the
+        rejected rows list stores every finding's reason, and there may be millions."""
+        P = self.problems_table
+        kinds = self.con.execute(f"SELECT DISTINCT code, variant, table_name, column_name, detail FROM {P} "
+                                 f"WHERE table_name = {_lit(table)}").fetchall()
+        rows = [(code, variant, t, column, detail,
+                 self.reason_message(code, variant, t, column, detail, self._MARK_VALUE, self._MARK_ROW,
+                                     self._MARK_EXTRA).render("en"))
+                for code, variant, t, column, detail in kinds]
+        name = self.temp(f"reasons_{table}")
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} (code VARCHAR, variant VARCHAR, table_name VARCHAR, "
+                         "column_name VARCHAR, detail INTEGER, template VARCHAR)")
+        if rows:
+            self.con.executemany(f"INSERT INTO {name} VALUES (?, ?, ?, ?, ?, ?)", rows)
+        return name
+
+    def _reason_sql(self, templates: str) -> tuple[str, str]:
+        """(join clause on the problems table ``p``, the English reason) for :meth:`_reason_templates`.
+        The row's own value goes in last, so nothing in it is taken for a marker."""
+        join = (f" JOIN {templates} t ON t.code = p.code AND t.table_name = p.table_name "
+                "AND t.variant IS NOT DISTINCT FROM p.variant AND t.column_name IS NOT DISTINCT FROM p.column_name "
+                "AND t.detail IS NOT DISTINCT FROM p.detail")
+        reason = (f"replace(replace(replace(t.template, {_lit(self._MARK_ROW)}, coalesce(CAST(p.ref_row AS VARCHAR), "
+                  f"'')), {_lit(self._MARK_EXTRA)}, coalesce(p.extra, '')), {_lit(self._MARK_VALUE)}, "
+                  "coalesce(p.shown, ''))")
+        return join, reason
 
     # -- warnings: loaded, but worth a look ---------------------------------------------------
 
@@ -1324,34 +1534,26 @@ class _Run:
                 if days[0][0] >= med - reach and days[-1][0] <= med + reach:
                     continue
                 med_ts = _lit(f"{med} 12:00:00")   # noon: a day's median is within half a day
-                far = (f'" is more than {SUSPICIOUS_YEARS} years from the other {canon} values of this file (their '
-                       f"median is {str(med)[:10]}). It was loaded; check it is not a typing slip (the default "
-                       "as-of date is the latest date in the data).")
-                reason = f"'\"' || left({_qi(canon + '__s')}, 80) || {_lit(far)}"
                 self._insert(table, canon, c_ord,
                              f"{c} IS NOT NULL AND {good} AND abs(epoch({c}) - epoch(CAST({med_ts} AS TIMESTAMP))) > {span}",
-                             f"left({_qi(canon + '__s')}, 200)", reason, "far_from_other_dates", target=W)
+                             f"left({_qi(canon + '__s')}, 200)", "far_from_other_dates",
+                             shown=f"left({_qi(canon + '__s')}, 80)", extra=_lit(str(med)[:10]), target=W)
 
     def check_creation_warnings(self) -> None:
         """Events dated before their lead's or deal's creation, read off the derived tables just
         rebuilt inside the import's transaction (each event already sits beside its parent's
         created_at there: a filter, not a join of millions of events). New events are named by
         their file row (event_seq), stored ones as already in the database."""
-        for parent, child, derived, key, noun in (
-                ("leads", "lead_events", "lead_visits", "lead_id", "lead"),
-                ("opportunities", "opportunity_events", "deal_history", "opportunity_id", "deal")):
+        for parent, child, derived in (("leads", "lead_events", "lead_visits"),
+                                       ("opportunities", "opportunity_events", "deal_history")):
             if child not in self.typed and parent not in self.typed:
                 continue
-            before = f'" is before its {noun}' + "'s creation ("
-            after = (f"). It was loaded; check the dates of this {noun} (time in stage counts from the event, "
-                     "cohorts from the creation).")
-            reason = (f"'\"' || left(CAST(e.entered_at AS VARCHAR), 80) || {_lit(before)} "
-                      f"|| CAST(e.created_at AS VARCHAR) || {_lit(after)}")
             c_ord = next(i for i, (c, _, _) in enumerate(TABLES[child]) if c == "entered_at")
             where = "e.entered_at IS NOT NULL AND e.entered_at < e.created_at"
             kw = {} if child in self.typed else {"file": DATABASE, "t_ord": len(TABLE_ORDER)}
-            self._insert(child, "entered_at", c_ord, where, "left(CAST(e.entered_at AS VARCHAR), 200)", reason,
-                         "before_creation", frm=f"main.{derived} e", row="e.event_seq",
+            self._insert(child, "entered_at", c_ord, where, "left(CAST(e.entered_at AS VARCHAR), 200)",
+                         "before_creation", shown="left(CAST(e.entered_at AS VARCHAR), 80)",
+                         extra="CAST(e.created_at AS VARCHAR)", frm=f"main.{derived} e", row="e.event_seq",
                          target=self.warnings_table, **kw)
 
     def fetch_warnings(self, limit: int = MAX_PROBLEMS) -> tuple[list[Problem], int]:
@@ -1359,9 +1561,8 @@ class _Run:
         W = self.warnings_table
         total = self.con.execute(f"SELECT count(*) FROM {W}").fetchall()[0][0]
         rows = self.con.execute(
-            f"SELECT file, table_name, row_number, column_name, value, reason, code, source_column "
-            f"FROM {W} ORDER BY t_ord, row_number, c_ord, code LIMIT {int(limit)}").fetchall()
-        return notes + [Problem(*r) for r in rows], total + len(notes)
+            f"SELECT {self._FETCHED} FROM {W} ORDER BY t_ord, row_number, c_ord, code LIMIT {int(limit)}").fetchall()
+        return notes + [self._problem(*r) for r in rows], total + len(notes)
 
     # -- results ----------------------------------------------------------------------------
 
@@ -1374,9 +1575,9 @@ class _Run:
 
     def fetch_problems(self, limit: int = MAX_PROBLEMS) -> list[Problem]:
         rows = self.con.execute(
-            f"SELECT file, table_name, row_number, column_name, value, reason, code, source_column "
-            f"FROM {self.problems_table} ORDER BY t_ord, row_number, c_ord, code LIMIT {int(limit)}").fetchall()
-        return [Problem(*r) for r in rows]
+            f"SELECT {self._FETCHED} FROM {self.problems_table} ORDER BY t_ord, row_number, c_ord, code "
+            f"LIMIT {int(limit)}").fetchall()
+        return [self._problem(*r) for r in rows]
 
     def bad_rows(self) -> dict[tuple[str, str], int]:
         rows = self.con.execute(
@@ -1461,9 +1662,10 @@ class _Run:
             have = self.con.execute(f"SELECT count(*) FROM main.{table}").fetchall()[0][0]
             if have != rows[table]["loaded"]:
                 raise ImportValidationError(
-                    f"Nothing was imported: {table} would hold {have:,} rows but {rows[table]['loaded']:,} were "
-                    f"read and accepted from {self.staged[table].file}.",
-                    hint="This is a bug in the import, not in your file; the database was not changed.")
+                    msg("Nothing was imported: {table} would hold {held} rows but {loaded} were read and accepted "
+                        "from {file}.", table=TableName(table), held=fmt.Count(have),
+                        loaded=fmt.Count(rows[table]["loaded"]), file=self.staged[table].file),
+                    hint=msg("This is a bug in the import, not in your file; the database was not changed."))
 
     def _attribute_types(self) -> list[tuple[str, str, str]]:
         """(name, DuckDB type, SELECT expression) for each extra leads column.
@@ -1523,22 +1725,25 @@ class _Run:
         return out
 
     def _store_rejected(self, run_id: int) -> None:
+        """Every problem into rejected_rows, with its English reason and the whole row as JSON."""
         con, P = self.con, self.problems_table
         for table, st in self.staged.items():
             labels = _unique_labels(st.headers)
             obj = "json_object(" + ", ".join(f"{_lit(lab)}, {_qi(c)}" for lab, c in zip(labels, st.cols)) + ")"
+            join, reason = self._reason_sql(self._reason_templates(table))
             con.execute(
                 f"INSERT INTO main.rejected_rows SELECT {run_id}, p.file, p.table_name, p.row_number, p.column_name, "
-                f"p.value, p.reason, r.raw_json FROM {P} p LEFT JOIN "
+                f"p.value, {reason}, r.raw_json FROM {P} p{join} LEFT JOIN "
                 f"(SELECT rowid + 1 AS _row, {obj} AS raw_json FROM {st.raw}) r ON r._row = p.row_number "
                 f"WHERE p.table_name = {_lit(table)} AND p.file = {_lit(st.file)} "
                 f"ORDER BY p.t_ord, p.row_number, p.c_ord")
         for child, cols in (("lead_events", canonical_columns("lead_events")),
                             ("opportunity_events", canonical_columns("opportunity_events"))):
             obj = "json_object(" + ", ".join(f"{_lit(c)}, e.{_qi(c)}" for c in cols + ["event_seq"]) + ")"
+            join, reason = self._reason_sql(self._reason_templates(child))
             con.execute(
                 f"INSERT INTO main.rejected_rows SELECT {run_id}, p.file, p.table_name, p.row_number, p.column_name, "
-                f"p.value, p.reason, {obj} FROM {P} p JOIN main.{child} e ON e.event_seq = p.row_number "
+                f"p.value, {reason}, {obj} FROM {P} p{join} JOIN main.{child} e ON e.event_seq = p.row_number "
                 f"WHERE p.table_name = {_lit(child)} AND p.file = {_lit(DATABASE)} ORDER BY p.row_number")
 
 
@@ -1556,26 +1761,40 @@ def _summary(rows: dict[str, dict[str, int]]) -> str:
     return ", ".join(parts) if parts else "no rows"
 
 
-def _failure_message(problems: list[Problem], total: int, skipping: bool = False) -> tuple[str, str]:
+def problem_list(problems: list[Problem], total: int | None = None) -> Message | Joined:
+    """The first MESSAGE_PROBLEMS problems as clauses of one sentence, where and what each
+    (``a.csv, row 2 (line 3), column x: "…" is not a date; …``), and how many more there are."""
+    total = len(problems) if total is None else total
+    first = Joined(tuple(p.text_message() for p in problems[:MESSAGE_PROBLEMS]), "; ", clauses=True)
+    if total <= MESSAGE_PROBLEMS:
+        return first
+    more = total - MESSAGE_PROBLEMS
+    return msg_n("{problems} (and {n} more problem)", "{problems} (and {n} more problems)", more,
+                 problems=first, n=fmt.Count(more))
+
+
+def _failure_message(problems: list[Problem], total: int, skipping: bool = False) -> tuple[Message, Message]:
     fatal = any(p.code in FATAL_CODES for p in problems)
     lost = [p for p in problems if p.code == "stored_rows_would_be_lost"]
     if skipping and lost:
         # the problems that stop a skipping import come first: the bad rows themselves are expected
         problems = lost + [p for p in problems if p.code != "stored_rows_would_be_lost"]
-    first = "; ".join(str(p).rstrip(".") for p in problems[:MESSAGE_PROBLEMS])
-    more = f" (and {_plural(total - MESSAGE_PROBLEMS, 'more problem')})" if total > MESSAGE_PROBLEMS else ""
-    msg = f"Nothing was imported: {_plural(total, 'problem')} found. {first}{more}."
+    refusal = msg_n("Nothing was imported: {n} problem found. {problems}.",
+                    "Nothing was imported: {n} problems found. {problems}.", total,
+                    n=fmt.Count(total), problems=problem_list(problems, total))
     if lost:
         n = len({(p.table, p.value) for p in lost})
-        hint = (f"Skipping bad rows would delete stored events of {_plural(n, 'rejected row')}: fix "
-                f"{'those rows' if n != 1 else 'that row'} and import again, or import the events together with "
-                "their leads or deals; the database was not changed.")
+        hint = msg_n("Skipping bad rows would delete stored events of {n} rejected row: fix that row and import "
+                     "again, or import the events together with their leads or deals; the database was not changed.",
+                     "Skipping bad rows would delete stored events of {n} rejected rows: fix those rows and import "
+                     "again, or import the events together with their leads or deals; the database was not changed.",
+                     n, n=fmt.Count(n))
     elif fatal:
-        hint = "Fix the file or the mapping and import again; the database was not changed."
+        hint = msg("Fix the file or the mapping and import again; the database was not changed.")
     else:
-        hint = ("Fix these rows and import again, or import with 'skip bad rows' to load the good rows and keep "
-                "the bad ones in the rejected rows list; the database was not changed.")
-    return msg, hint
+        hint = msg("Fix these rows and import again, or import with 'skip bad rows' to load the good rows and keep "
+                   "the bad ones in the rejected rows list; the database was not changed.")
+    return refusal, hint
 
 
 def _warning_message(warnings: list[Problem], total: int) -> str:
@@ -1637,30 +1856,33 @@ def _import_files(con, *, leads=None, lead_events=None, opportunities=None, oppo
                                ("opportunities", opportunities), ("opportunity_events", opportunity_events))
              if f is not None}
     if not given:
-        raise ImportValidationError("No file was given to import.",
-                                    hint="Choose at least one of leads, lead_events, opportunities, opportunity_events.")
-    mapping_problems: list[str]
+        raise ImportValidationError(msg("No file was given to import."),
+                                    hint=msg("Choose at least one of {tables}.", tables=Joined(TABLE_ORDER, ", ")))
+    bad_mapping: list[Message]
     try:
         m = load_mapping(mapping)
-        mapping_problems = validate_mapping(m)
+        bad_mapping = mapping_problems(m)
     except Exception as e:  # unreadable TOML, missing mapping file
-        m, mapping_problems = load_mapping(None), [f"The mapping could not be read: {e}"]
+        error = msg("Mapping file {path} was not found.", path=str(mapping)) if isinstance(e, FileNotFoundError) else str(e)
+        m, bad_mapping = load_mapping(None), [msg("The mapping could not be read: {error}", error=error)]
     run = _Run(con, m, skip_bad_rows)
     for col, fmts in (m.get("timestamp_formats") or {}).items():
         for f in fmts if isinstance(fmts, list) else []:
             try:
                 con.execute("SELECT try_strptime('2020-01-01', ?)", [f]).fetchall()
             except duckdb.Error as e:
-                mapping_problems.append(f"[timestamp_formats] {col}: {f!r} is not a valid format ({_duck_error(e)}).")
+                bad_mapping.append(msg("[timestamp_formats] {column}: {format} is not a valid format ({error}).",
+                                       column=col, format=repr(f), error=_duck_error(e)))
     tmp = tempfile.TemporaryDirectory(prefix="funnel-import-")
     try:
-        fatal = [Problem(MAPPING_FILE, "", None, None, None, s, "invalid_mapping") for s in mapping_problems]
+        fatal = [Problem(MAPPING_FILE, "", None, None, None, s, "invalid_mapping") for s in bad_mapping]
         for table in TABLE_ORDER:
             if table in given:
                 try:
                     src = _as_source(given[table])
-                except TypeError as e:
-                    fatal.append(Problem(str(given[table])[:60], table, None, None, None, str(e), "unreadable_file"))
+                except TypeError:
+                    fatal.append(Problem(str(given[table])[:60], table, None, None, None, NOT_A_FILE,
+                                         "unreadable_file"))
                     continue
                 t0 = time.perf_counter()
                 st, probs = _stage(con, src, table, run.temp(f"raw_{table}"), Path(tmp.name),
@@ -1679,13 +1901,14 @@ def _import_files(con, *, leads=None, lead_events=None, opportunities=None, oppo
                 log.info("import: parsed %s (%d rows) in %.2fs", st.file, run.read[table], time.perf_counter() - t0)
                 if run.read[table] == 0:
                     fatal.append(Problem(st.file, table, None, None, None,
-                                         f"the file has a header but no data rows. A {table} file needs at least one data row.",
+                                         msg("the file has a header but no data rows. A {table} file needs at least "
+                                             "one data row.", table=TableName(table)),
                                          "empty_file"))
         if fatal:
-            msg, hint = _failure_message(fatal, len(fatal))
+            refusal, hint = _failure_message(fatal, len(fatal))
             rows = {t: {"read": run.read.get(t, 0), "loaded": 0, "rejected": 0} for t in given}
-            _log_failed(con, started, source, rows, f"{msg} {hint}")
-            raise ImportValidationError(msg, problems=fatal, hint=hint)
+            _log_failed(con, started, source, rows, f"{refusal.render('en')} {hint.render('en')}")
+            raise ImportValidationError(refusal, problems=fatal, hint=hint)
 
         t0 = time.perf_counter()
         run.check_rows()
@@ -1693,9 +1916,10 @@ def _import_files(con, *, leads=None, lead_events=None, opportunities=None, oppo
         log.info("import: checked rows (%d problems) in %.2fs", total, time.perf_counter() - t0)
         if total and (not skip_bad_rows or run.fatal_count()):
             problems = run.fetch_problems()
-            msg, hint = _failure_message(problems, total, skipping=skip_bad_rows)
-            _log_failed(con, started, source, run.row_counts(committed=False), f"{msg} {hint}")
-            raise ImportValidationError(msg, problems=problems, hint=hint)
+            refusal, hint = _failure_message(problems, total, skipping=skip_bad_rows)
+            _log_failed(con, started, source, run.row_counts(committed=False),
+                        f"{refusal.render('en')} {hint.render('en')}")
+            raise ImportValidationError(refusal, problems=problems, hint=hint)
 
         problems = run.fetch_problems() if total else []
         rows = run.row_counts(committed=True)

@@ -30,6 +30,8 @@ import tomllib
 import unicodedata
 from pathlib import Path
 
+from .i18n import Joined, Message, msg
+
 # Canonical columns per table, in contract order. Kinds drive parsing in funnel.ingest.
 TABLES: dict[str, list[tuple[str, str, bool]]] = {
     # (column, kind, required)
@@ -150,76 +152,97 @@ def load_mapping(src: dict | str | Path | None) -> dict:
 
 def validate_mapping(mapping: dict | str | Path | None) -> list[str]:
     """Every problem with a mapping, as sentences that say what to change. Empty list = fine."""
+    return [m.render("en") for m in mapping_problems(mapping)]
+
+
+def _listing(items) -> Joined:
+    """Names in a list ("a, b, c"; in Chinese "a、b、c")."""
+    return Joined(tuple(str(i) for i in items), ", ")
+
+
+def mapping_problems(mapping: dict | str | Path | None) -> list[Message]:
+    """:func:`validate_mapping`'s sentences as messages, for a page to say in the reader's language."""
     try:
         m = load_mapping(mapping)
     except tomllib.TOMLDecodeError as e:
-        return [f"The mapping is not valid TOML: {e}. Check quotes around names with spaces."]
-    except (FileNotFoundError, TypeError) as e:
-        return [str(e)]
-    problems: list[str] = []
+        return [msg("The mapping is not valid TOML: {error}. Check quotes around names with spaces.", error=str(e))]
+    except FileNotFoundError:
+        return [msg("Mapping file {path} was not found.", path=str(mapping))]
+    except TypeError:
+        return [msg("A mapping is a dict, a path to a .toml file, or TOML text.")]
+    problems: list[Message] = []
     for key in m:
         if key not in MAPPING_SECTIONS:
-            problems.append(f"Unknown mapping section [{key}]; use {', '.join('[' + s + ']' for s in MAPPING_SECTIONS)}.")
+            problems.append(msg("Unknown mapping section [{section}]; use {sections}.", section=key,
+                                sections=_listing("[" + s + "]" for s in MAPPING_SECTIONS)))
     for section in MAPPING_SECTIONS:
         if not isinstance(m.get(section), dict):
-            problems.append(f"[{section}] must be a table of name = value pairs.")
+            problems.append(msg("[{section}] must be a table of name = value pairs.", section=section))
     if problems:
         return problems
 
     for table, cols in m["columns"].items():
         if table not in TABLES:
-            problems.append(f"[columns.{table}] is not a table; use one of {', '.join(TABLE_ORDER)}.")
+            problems.append(msg("[columns.{table}] is not a table; use one of {tables}.", table=table,
+                                tables=_listing(TABLE_ORDER)))
             continue
         if not isinstance(cols, dict):
-            problems.append(f"[columns.{table}] must list canonical = \"source column\" pairs.")
+            problems.append(msg('[columns.{table}] must list canonical = "source column" pairs.', table=table))
             continue
         known = canonical_columns(table)
         seen: dict[str, str] = {}
         for canon, source in cols.items():
             if not isinstance(source, str) or not source.strip():
-                problems.append(f"[columns.{table}] {canon}: give the source column name as text, e.g. {canon} = \"My Column\".")
+                problems.append(msg('[columns.{table}] {column}: give the source column name as text, e.g. '
+                                    '{column} = "My Column".', table=table, column=canon))
                 continue
             if canon not in known and table != "leads":
-                problems.append(f"[columns.{table}] {canon} is not a column of {table}; use one of {', '.join(known)}.")
+                problems.append(msg("[columns.{table}] {column} is not a column of {table}; use one of {columns}.",
+                                    table=table, column=canon, columns=_listing(known)))
             elif canon not in known and normalise_name(canon) != canon:
-                problems.append(f"[columns.leads] attribute name {canon!r} must be lower_snake_case, "
-                                f"e.g. {normalise_name(canon) or 'my_attribute'!r}.")
+                problems.append(msg("[columns.leads] attribute name {name} must be lower_snake_case, e.g. {example}.",
+                                    name=repr(canon), example=repr(normalise_name(canon) or "my_attribute")))
             key = source.strip().lower()
             if key in seen:
-                problems.append(f"[columns.{table}] source column \"{source}\" is mapped twice ({seen[key]} and {canon}); "
-                                "map each source column once.")
+                problems.append(msg('[columns.{table}] source column "{source}" is mapped twice ({first} and '
+                                    '{second}); map each source column once.', table=table, source=source,
+                                    first=seen[key], second=canon))
             seen[key] = canon
 
     for funnel, names in m["stages"].items():
         if funnel not in ("lead", "opportunity"):
-            problems.append(f"[stages.{funnel}] is not a funnel; use [stages.lead] or [stages.opportunity].")
+            problems.append(msg("[stages.{funnel}] is not a funnel; use [stages.lead] or [stages.opportunity].",
+                                funnel=funnel))
             continue
         if not isinstance(names, dict):
-            problems.append(f"[stages.{funnel}] must list \"source name\" = \"configured stage\" pairs.")
+            problems.append(msg('[stages.{funnel}] must list "source name" = "configured stage" pairs.', funnel=funnel))
             continue
         for source, target in names.items():
             if not isinstance(target, str) or not target.strip():
-                problems.append(f"[stages.{funnel}] \"{source}\": give the configured stage as text, e.g. \"{source}\" = \"MQL\".")
+                problems.append(msg('[stages.{funnel}] "{source}": give the configured stage as text, e.g. '
+                                    '"{source}" = "MQL".', funnel=funnel, source=source))
 
     for col, fmts in m["timestamp_formats"].items():
         if col != "*" and col not in TIME_COLUMNS:
-            problems.append(f"[timestamp_formats] {col} is not a date or time column; use one of "
-                            f"{', '.join(TIME_COLUMNS)} or \"*\" for all.")
+            problems.append(msg('[timestamp_formats] {column} is not a date or time column; use one of {columns} '
+                                'or "*" for all.', column=col, columns=_listing(TIME_COLUMNS)))
         if not isinstance(fmts, list) or not fmts or not all(isinstance(f, str) and "%" in f for f in fmts):
-            problems.append(f"[timestamp_formats] {col}: give a strptime format such as \"%d/%m/%Y\" "
-                            "(or a list of them).")
+            problems.append(msg('[timestamp_formats] {column}: give a strptime format such as "{example}" '
+                                '(or a list of them).', column=col, example="%d/%m/%Y"))
 
     for opt, val in m["options"].items():
         if opt not in OPTIONS:
-            problems.append(f"[options] {opt} is not an option; use {', '.join(OPTIONS)}.")
+            problems.append(msg("[options] {option} is not an option; use {options}.", option=opt,
+                                options=_listing(OPTIONS)))
         elif opt == "sheet":
             ok = (isinstance(val, str) and val.strip()) or (
                 isinstance(val, dict) and all(t in TABLES and isinstance(v, str) and v.strip() for t, v in val.items()))
             if not ok:
-                problems.append('[options] sheet must name a sheet, e.g. sheet = "Leads" (or one per table: '
-                                'sheet = { leads = "Leads", lead_events = "History" }).')
+                problems.append(msg('[options] sheet must name a sheet, e.g. sheet = "Leads" (or one per table: '
+                                    'sheet = {example}).', example='{ leads = "Leads", lead_events = "History" }'))
         elif val not in OPTIONS[opt]:
-            problems.append(f"[options] {opt} must be one of {', '.join(repr(v) for v in OPTIONS[opt])}, not {val!r}.")
+            problems.append(msg("[options] {option} must be one of {values}, not {value}.", option=opt,
+                                values=_listing(repr(v) for v in OPTIONS[opt]), value=repr(val)))
     return problems
 
 

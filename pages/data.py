@@ -9,8 +9,8 @@ from funnel import access, audit, health, i18n, ingest, limitations, presets
 from funnel.errors import FunnelError, ImportValidationError
 from funnel.i18n import N_
 from funnel.labels import blank_missing
-from funnel.mapping import STAGE_FUNNEL, TABLE_ORDER, TABLES, validate_mapping
-from i18n_ui import _, fmt_count, fmt_date, fmt_int, lang, ngettext
+from funnel.mapping import STAGE_FUNNEL, TABLE_ORDER, TABLES, mapping_problems
+from i18n_ui import _, fmt_count, fmt_date, fmt_int, lang, ngettext, render
 
 ss = st.session_state
 present = ui.presentation()
@@ -95,11 +95,17 @@ def _flash(kind: str, text: str) -> None:
     ss["data_flash"] = (kind, text)
 
 
+def _error_text(e: FunnelError) -> str:
+    """A refusal and what to do about it, in the reader's language (a dash between them in English,
+    sentence after sentence in Chinese)."""
+    return e.text(lg, " — " if lg == "en" else i18n.SENTENCE_SEPARATORS.get(lg, " "))
+
+
 def _show_error(e: FunnelError) -> None:
-    st.error(ui.md(e.message + (f" — {e.hint}" if e.hint else "")))
+    st.error(ui.md(_error_text(e)))
     problems = getattr(e, "problems", None)
     if problems:
-        df = presets.problems_frame(problems)
+        df = presets.problems_frame(problems, lg)
         st.markdown(ngettext("**{n} problem found**", "**{n} problems found**", len(df), n=fmt_count(len(df)))
                     + (_(" (the first 50 below)") if len(df) > 50 else "")
                     + _(" — each names the file, row, column and value:"))
@@ -112,7 +118,7 @@ def _show_warnings(warnings, key: str) -> None:
     creation, a workbook's other sheets): listed row by row, as the import's message says."""
     if not warnings:
         return
-    df = presets.problems_frame(warnings)
+    df = presets.problems_frame(warnings, lg)
     st.warning(ngettext("{n} value loaded but worth a look:", "{n} values loaded but worth a look:", len(df),
                         n=fmt_count(len(df))))
     st.dataframe(blank_missing(df.head(50)), hide_index=True, width="stretch")
@@ -136,7 +142,7 @@ def _show_outcome(key: str) -> None:
         st.warning(ngettext("{n} bad row would be skipped ({problems} problems) and kept in the rejected rows list.",
                             "{n} bad rows would be skipped ({problems} problems) and kept in the rejected rows list.",
                             res.rejected, n=fmt_count(res.rejected), problems=fmt_count(res.problem_count)))
-        df = presets.problems_frame(res.problems)
+        df = presets.problems_frame(res.problems, lg)
         st.dataframe(blank_missing(df.head(50)), hide_index=True, width="stretch")
         ui.download_csv(df, "skipped-rows", label=_("Download the rows that would be skipped (CSV)"),
                         key="dl_dry_skipped")
@@ -524,9 +530,10 @@ def _auto_flow() -> None:
         return
     det = presets.detect([(f.name, f.getvalue()) for f in ups])
     if det.recognised:
-        st.info(_("**Recognised:**") + "\n" + "\n".join(f"- {s}" for s in det.sentences()[:len(det.recognised)]))
+        st.info(_("**Recognised:**") + "\n" + "\n".join(f"- {ui.md(render(m))}"
+                                                        for m in det.messages()[:len(det.recognised)]))
     if det.left_out:
-        st.warning("\n".join(f"- {n}: {why}" for n, why in det.left_out))
+        st.warning("\n".join(f"- {ui.md(n)}: {ui.md(render(why))}" for n, why in det.left_out_reasons))
         st.button(_("Open the mapping assistant"), key="auto_to_assistant",
                   on_click=lambda: ss.update(imp_source=CANONICAL),
                   help=_("Upload the files that were not recognised there; it guesses their columns."))
@@ -648,9 +655,9 @@ def _canonical_flow(saved_map: dict | None) -> None:
                        index=1 if (m0.get("options") or {}).get("decimal") == "," else 0,
                        format_func=decimal_labels.get)
     mapping = presets.build_mapping(columns, stages, formats, decimal)
-    problems = validate_mapping(mapping)
+    problems = mapping_problems(mapping)
     if problems:
-        st.warning(ui.md(_("Fix the mapping first: {problems}", problems=" ".join(problems))))
+        st.warning(ui.md(_("Fix the mapping first: {problems}", problems=render(problems))))
     key = f"{CANONICAL}:{saved_map['name'] if saved_map else ''}"
     source = f"mapping:{saved_map['name']}" if saved_map else "files"
     c1, c2, c3 = st.columns([1, 1.3, 5])
@@ -672,7 +679,7 @@ def _canonical_flow(saved_map: dict | None) -> None:
                 path = presets.save_mapping(presets.mappings_dir(ui.db_path()), name, mapping,
                                             files={t: f.name for t, f in uploads.items()})
             except FunnelError as e:
-                st.error(ui.md(str(e)))
+                st.error(ui.md(_error_text(e)))
             else:
                 with ui.writer("mapping saved") as w:
                     audit.record(w, ui.current_actor(), "mapping_saved", {"name": name, "path": str(path)},

@@ -279,3 +279,40 @@ def test_time_in_stage_on_olist_deals_says_why_there_is_nothing(imported_db):
     assert_clean(at)
     assert "Deals are recorded only when won" in _texts(at, "warning")
     assert "Switch to Leads above" in _texts(at, "info") and not at.get("plotly_chart")
+
+
+# ---------------------------------------------------------------------------------------------
+# The import in the reader's language (issue #14)
+
+
+def test_a_refused_import_is_said_in_chinese_with_file_row_and_column(sample_copy, tmp_path):
+    """A bad CSV imported on the Chinese page: the refusal names the file, the row (and the line a
+    person finds it at) and the column in Chinese, with no English sentence; the problem table's
+    headers and reasons are Chinese too. The file's own header and values stay as the file has them."""
+    from funnel import i18n, markup
+    from i18n_support import english_words, render_in_chinese
+
+    bad = (FIX / "hubspot_contacts.csv").read_text().replace("2025-01-09 08:30", "2025-13-45 08:30")
+    (tmp_path / "hubspot_contacts.csv").write_text(bad)
+    at = render_in_chinese(sample_copy, "pages/data.py",
+                           {"imp_source": "preset:hubspot_contacts", "pmode_hubspot_contacts": "In a folder on this server",
+                            "dir_hubspot_contacts": str(tmp_path.resolve())},
+                           clicks=("imp_go_hubspot_contacts",))
+    assert not at.exception
+    errors = [markup.md_plain(e.value) for e in at.error]
+    assert errors == [
+        "未导入任何数据：发现 1 个问题。文件 hubspot_contacts.csv 第 2 行（第 3 行文本），"
+        "“Became a Marketing Qualified Lead Date” 列（entered_at）：“2025-13-45 08:30”不是可以读取的日期。请将日期导出为 "
+        "YYYY-MM-DD HH:MM，或选择日期格式（日在前、月在前，或 %d.%m.%Y %H:%M 这样的格式）后重新导入。"
+        "请修正这些行后重新导入，或开启“跳过错误行”再导入：正确的行会载入，错误的行保留在被拒绝的行列表中；数据库未作任何更改。"]
+    problems = next(df.value for df in at.dataframe if "问题" in df.value.columns)
+    assert list(problems.columns) == ["文件", "表", "行", "列", "值", "问题"]
+    row = problems.iloc[0]
+    assert (row["文件"], row["表"], row["行"], row["值"]) == ("hubspot_contacts.csv", "线索阶段历史", 2, "2025-13-45 08:30")
+    assert row["问题"].startswith("“2025-13-45 08:30”不是可以读取的日期。")
+    # Nothing English but the file's own words (its name, header, value) and notation (date formats, ids)
+    data = {"hubspot_contacts.csv", "Became a Marketing Qualified Lead Date", "2025-13-45 08:30", "entered_at",
+            "YYYY-MM-DD HH:MM", "%d.%m.%Y %H:%M"}
+    assert english_words(errors + [str(v) for v in row.values], data) == []
+    assert i18n.missing("zh") == set()
+    assert _metric(at, "线索") == "3,000"   # nothing was imported

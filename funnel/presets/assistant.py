@@ -6,8 +6,9 @@ import re
 
 import pandas as pd
 
-from .. import store
+from .. import ingest, store
 from ..dates import ISO_DATE, LOCAL_DATE, read_zh_amount, read_zh_datetime
+from ..i18n import N_, translate
 from ..mapping import TABLES, TIME_COLUMNS, guess_mapping, normalise_name
 from .base import snake
 from .maven_crm import MAVEN_STAGES
@@ -226,10 +227,22 @@ def parse_stage_lines(text: str) -> dict[str, str]:
     return out
 
 
-def problems_frame(problems) -> pd.DataFrame:
-    """Import problems as a table a person can read and download."""
-    rows = [{"File": p.file, "Table": p.table, "Row": p.row, "Column": p.source_column or p.column,
-             "Value": p.value, "Problem": p.reason} for p in problems]
-    return pd.DataFrame(rows, columns=["File", "Table", "Row", "Column", "Value", "Problem"])
+#: The problem table's columns (English names are the frame's own: tests and downloads read them).
+PROBLEM_COLUMNS = (N_("File"), N_("Table"), N_("Row"), N_("Column"), N_("Value"), N_("Problem"))
+#: What stands for a file that is not one: stored rows, the mapping.
+PLACES = {ingest.DATABASE: N_("(database)"), ingest.MAPPING_FILE: N_("(mapping)")}
+
+
+def problems_frame(problems, lang: str = "en") -> pd.DataFrame:
+    """Import problems as a table a person can read and download, in ``lang``: headers, the table
+    (English: the contract's name, leads; otherwise its label), and the problem itself."""
+    def where(file: str) -> str:
+        return translate(lang, PLACES[file]) if file in PLACES else file
+
+    columns = [translate(lang, c) for c in PROBLEM_COLUMNS]
+    rows = [dict(zip(columns, (where(p.file), ingest.TableName(p.table).format(lang) if p.table else p.table,
+                               p.row, p.source_column or p.column, p.value, p.reason_in(lang))))
+            for p in problems]
+    return pd.DataFrame(rows, columns=columns)
 
 

@@ -17,6 +17,7 @@ import pandas as pd
 
 from .. import ingest, store
 from ..errors import ImportValidationError
+from ..i18n import Joined, Message, msg
 from ..mapping import guess_mapping, normalise_name
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -140,16 +141,18 @@ def source_name(f) -> str:
     return Path(str(getattr(f, "name", "upload.csv"))).name
 
 
-def problem(file: str, table: str, reason: str, column: str | None = None, code: str = "missing_column",
-             value: str | None = None) -> ingest.Problem:
+def problem(file: str, table: str, reason: str | Message, column: str | None = None, code: str = "missing_column",
+            value: str | None = None) -> ingest.Problem:
     return ingest.Problem(file, table, None, column, value, reason, code)
 
 
-def refuse(problems: list[ingest.Problem], hint: str | None = None) -> None:
-    first = "; ".join(str(p).rstrip(".") for p in problems[:3])
-    more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
-    raise ImportValidationError(f"Nothing was imported: {first}{more}.", problems=problems,
-                                hint=hint or "Fix the file and import again; the database was not changed.")
+def refuse(problems: list[ingest.Problem], hint: str | Message | None = None) -> None:
+    first = Joined(tuple(p.text_message() for p in problems[:3]), "; ", clauses=True)
+    more = len(problems) - 3
+    refusal = (msg("Nothing was imported: {problems} (and {n} more).", problems=first, n=str(more)) if more > 0
+               else msg("Nothing was imported: {problems}.", problems=first))
+    raise ImportValidationError(refusal, problems=problems,
+                                hint=hint or msg("Fix the file and import again; the database was not changed."))
 
 
 class Cols:
@@ -176,11 +179,11 @@ class Cols:
     def need(self, label: str, *names: str) -> str | None:
         h = self.find(label, *names)
         if h is None:
-            found = ", ".join(f'"{c}"' for c in self.df.columns) or "none"
+            found = ingest._quoted(self.df.columns) if len(self.df.columns) else msg("none")
             self.problems.append(problem(
                 self.file, self.table,
-                f'the column "{label}" is missing (found: {found}). Export the file again with this column, '
-                "or check that you chose the right file for this role.", column=label))
+                msg('the column "{label}" is missing (found: {found}). Export the file again with this column, or '
+                    'check that you chose the right file for this role.', label=label, found=found), column=label))
         return h
 
     def get(self, h: str | None) -> pd.Series:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from .. import ingest
 from ..errors import ImportValidationError
+from ..i18n import Joined, Message, msg
 from ..limitations import clear_data_notes
 from ..mapping import TABLE_ORDER, TABLES
 from .base import TABLE_LABELS, FileRole, header_key, source_name
@@ -60,15 +61,25 @@ class Detection:
     files: dict[str, object] = field(default_factory=dict)          # role key → file, for that preset
     recognised: list[tuple[str, str, str]] = field(default_factory=list)   # (file name, preset, role label)
     left_out: list[tuple[str, str]] = field(default_factory=list)   # (file name, why it is not imported)
+    left_out_reasons: list[tuple[str, Message]] = field(default_factory=list)   # the same whys, as messages
+
+    def messages(self) -> list[Message]:
+        """What was recognised, then what was left out and why, one message per file (the Data page
+        says them in the reader's language)."""
+        out = []
+        for name, preset, label in self.recognised:
+            what = msg("our canonical format") if preset == CANONICAL else PRESETS[preset].title
+            out.append(msg("{file}: {role} — {preset}.", file=name, role=label, preset=what))
+        out += [msg("{file}: {why}", file=name, why=why) for name, why in self.left_out_reasons]
+        return out
 
     def sentences(self) -> list[str]:
         """What was recognised, in words (for the CLI and the Data page)."""
-        out = []
-        for name, preset, label in self.recognised:
-            what = "our canonical format" if preset == CANONICAL else PRESETS[preset].title
-            out.append(f"{name}: {label} — {what}.")
-        out += [f"{name}: {why}" for name, why in self.left_out]
-        return out
+        return [m.render("en") for m in self.messages()]
+
+    def leave_out(self, name: str, why: Message) -> None:
+        self.left_out.append((name, why.render("en")))
+        self.left_out_reasons.append((name, why))
 
 
 def _headers(f) -> list[str]:
@@ -112,12 +123,12 @@ def detect(files) -> Detection:
             det.recognised.append((name, chosen, roles[by_index[i]].label))
         elif candidates[i]:
             p, key = candidates[i][0]
-            title = "our canonical format" if p == CANONICAL else PRESETS[p].title
-            det.left_out.append((name, f"recognised as {title}, but not imported with the files above: import it "
-                                       "on its own."))
+            title = msg("our canonical format") if p == CANONICAL else PRESETS[p].title
+            det.leave_out(name, msg("recognised as {preset}, but not imported with the files above: import it on its "
+                                    "own.", preset=title))
         else:
-            det.left_out.append((name, "not recognised from its columns: import it through the mapping assistant "
-                                       "(Data page → canonical files, or --mapping on the command line)."))
+            det.leave_out(name, msg("not recognised from its columns: import it through the mapping assistant (Data "
+                                    "page → canonical files, or --mapping on the command line)."))
     return det
 
 
@@ -125,7 +136,8 @@ def detect_folder(directory) -> Detection:
     """:func:`detect` on every data file in ``directory`` (not its sub-folders)."""
     d = Path(directory)
     if not d.is_dir():
-        raise ImportValidationError(f"The folder {directory} does not exist.", hint="Check the path.")
+        raise ImportValidationError(msg("The folder {folder} does not exist.", folder=str(directory)),
+                                    hint=msg("Check the path."))
     files = sorted(p for p in d.iterdir() if p.is_file() and p.suffix.lower() in FILE_SUFFIXES)
     return detect(files)
 
@@ -133,11 +145,12 @@ def detect_folder(directory) -> Detection:
 def import_detected(con, det: Detection, skip_bad_rows: bool = False, options: dict | None = None):
     """Import what :func:`detect` recognised: the chosen preset's files, or canonical files."""
     if det.preset is None:
-        names = ", ".join(n for n, _ in det.left_out) or "no data file"
-        raise ImportValidationError(f"None of the files is a known export ({names}).",
-                                    hint="Import them through the mapping assistant on the Data page, or name each "
-                                         "file with --leads / --lead-events / --opportunities / --opportunity-events "
-                                         "and a --mapping.")
+        names = (Joined(tuple(n for n, _ in det.left_out), ", ") if ", ".join(n for n, _ in det.left_out)
+                 else msg("no data file"))
+        raise ImportValidationError(msg("None of the files is a known export ({files}).", files=names),
+                                    hint=msg("Import them through the mapping assistant on the Data page, or name each "
+                                             "file with {options} and a --mapping.",
+                                             options="--leads / --lead-events / --opportunities / --opportunity-events"))
     if det.preset == CANONICAL:
         result = ingest.import_files(con, **det.files, skip_bad_rows=skip_bad_rows)
         clear_data_notes(con)

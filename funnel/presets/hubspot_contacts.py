@@ -4,6 +4,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..dates import order_from_option, parse_dates
+from ..i18n import msg
 from ..mapping import normalise_name
 from .base import (PERSONAL_COLUMNS, Built, Cols, FileRole, Note, Preset, add_lead_attributes, blank_to_none,
                    plural, problem, refuse)
@@ -41,10 +42,11 @@ def build(src: dict, options: dict) -> Built:
     stage_cols = [(role, c.find(*names)) for role, names in HUBSPOT_STAGE_COLUMNS]
     stage_cols = [(role, h) for role, h in stage_cols if h is not None]
     if not stage_cols:
-        refuse([problem(f, "lead_events", "has none of HubSpot's lifecycle date columns (\"Became a Lead Date\", "
-                                            "\"Became a Marketing Qualified Lead Date\", …), so no stage history can be "
-                                            "built. Add them to the export (Contacts → Export → include all properties).",
-                          column="Became a Lead Date")])
+        refuse([problem(f, "lead_events", msg(
+            "has none of HubSpot's lifecycle date columns ({columns}, …), so no stage history can be built. Add "
+            "them to the export ({menu} → include all properties).",
+            columns='"Became a Lead Date", "Became a Marketing Qualified Lead Date"', menu="Contacts → Export"),
+            column="Became a Lead Date")])
     ignored = [h for h in (c.find(n) for n in HUBSPOT_IGNORED_STAGES) if h]
     c_source = c.find("Original Source", "original_source", "original_source_type", "hs_analytics_source",
                       "lead_source")
@@ -54,7 +56,7 @@ def build(src: dict, options: dict) -> Built:
 
     date_cols = [c_created] + [h for _, h in stage_cols]
     values = pd.unique(pd.concat([df[h].astype(str).str.strip() for h in date_cols]))
-    order, formats = order_from_option(options.get("date_format"), values, what=f"The dates in {f}")
+    order, formats = order_from_option(options.get("date_format"), values, what=msg("The dates in {file}", file=f))
 
     lead_id = c.get(c_id)
     leads = pd.DataFrame({"lead_id": lead_id, "created_at": parse_dates(c.get(c_created), order, formats),

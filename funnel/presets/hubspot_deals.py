@@ -14,6 +14,7 @@ import re
 import pandas as pd
 
 from ..dates import clean_amounts, order_from_option, parse_dates, to_time
+from ..i18n import msg
 from . import hubspot_contacts
 from .base import Built, Cols, FileRole, Note, Preset, blank_to_none, plural, problem, refuse
 from .prose import preset_prose
@@ -110,11 +111,12 @@ def build(src: dict, options: dict) -> Built:
     if dc.problems:
         refuse(dc.problems)
     if not cols and d_stage is None:
-        refuse([problem(df_file, "opportunity_events", 'has neither "Date entered" stage columns nor a Deal Stage '
-                        "column, so no deal can be placed in a stage. Export the deals again with the \"Date entered "
-                        "…\" properties (or hs_date_entered_<stage>).", column="Deal Stage")])
+        refuse([problem(df_file, "opportunity_events", msg(
+            'has neither "{entered}" stage columns nor a {stage} column, so no deal can be placed in a stage. Export '
+            'the deals again with the "{entered} …" properties (or {property}).', entered="Date entered",
+            stage="Deal Stage", property="hs_date_entered_<stage>"), column="Deal Stage")])
     values = pd.concat([dc.get(h) for h in [d_created, d_close] + [h for h, _, _ in cols]])
-    order, formats = order_from_option(options.get("date_format"), pd.unique(values), what=f"The dates in {df_file}")
+    order, formats = order_from_option(options.get("date_format"), pd.unique(values), what=msg("The dates in {file}", file=df_file))
 
     def when(s: pd.Series) -> pd.Series:
         return parse_dates(s, order, formats)

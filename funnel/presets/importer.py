@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import ingest, store
+from .. import fmt, ingest, store
 from ..errors import ConfigError, ImportValidationError
+from ..i18n import Joined, msg, msg_n
 from ..limitations import NOTES_KEY, clear_data_notes
 from ..mapping import TABLE_ORDER
 from .base import TABLE_LABELS, Built, Note, problem, refuse, source_name, stage_mapping
@@ -38,25 +39,31 @@ def import_preset(con, name: str, directory=None, files: dict | None = None, ski
         saved = {m["name"]: m for m in saved_mappings(mappings_dir(con))}
         if name in saved:
             return _import_saved(con, saved[name], directory, files, skip_bad_rows)
-        raise ConfigError(f"There is no preset called '{name}'.",
-                          hint=f"Use one of: {', '.join(list(PRESETS) + sorted(saved))}.")
+        raise ConfigError(msg("There is no preset called '{name}'.", name=name),
+                          hint=msg("Use one of: {names}.", names=Joined((*PRESETS, *sorted(saved)), ", ")))
     preset = PRESETS[name]
     options = dict(options or {})
     given = dict(files or {})
     if not given:
         folder = directory or default_directory(name)
         if folder is None:
-            raise ImportValidationError(f"No files were given for the {preset.title} preset.",
-                                        hint="Name the folder holding them (--dir FOLDER) or upload them on the Data page.")
+            raise ImportValidationError(msg("No files were given for the {title} preset.", title=preset.title),
+                                        hint=msg("Name the folder holding them (--dir FOLDER) or upload them on the "
+                                                 "Data page."))
         if not Path(folder).is_dir():
-            raise ImportValidationError(f"The folder {folder} does not exist.", hint="Check the path.")
+            raise ImportValidationError(msg("The folder {folder} does not exist.", folder=str(folder)),
+                                        hint=msg("Check the path."))
         given = find_preset_files(name, folder)
     missing = [r for r in preset.roles if r.required and given.get(r.key) is None]
     if missing:
-        where = f" in {directory}" if directory and not files else ""
-        refuse([problem(r.label, "", f"the {r.label.lower()} file was not found{where}. Expected {r.help or r.patterns[0]}.",
-                          code="unreadable_file") for r in missing],
-                hint="Give every required file, then import again; the database was not changed.")
+        def not_found(r):
+            expected = r.help or r.patterns[0]
+            if directory and not files:
+                return msg("the {role} file was not found in {folder}. Expected {expected}.", role=r.label.lower(),
+                           folder=str(directory), expected=expected)
+            return msg("the {role} file was not found. Expected {expected}.", role=r.label.lower(), expected=expected)
+        refuse([problem(r.label, "", not_found(r), code="unreadable_file") for r in missing],
+               hint=msg("Give every required file, then import again; the database was not changed."))
     src: dict[str, tuple[str, pd.DataFrame]] = {}
     for role in preset.roles:
         f = given.get(role.key)
@@ -64,7 +71,7 @@ def import_preset(con, name: str, directory=None, files: dict | None = None, ski
             continue
         df = ingest.read_table_file(f)
         if df.empty:
-            refuse([problem(source_name(f), "", "has a header but no data rows.", code="empty_file")])
+            refuse([problem(source_name(f), "", msg("has a header but no data rows."), code="empty_file")])
         src[role.key] = (source_name(f), df)
     built = preset.build(src, options)
     return _import_built(con, f"preset:{name}", built,
@@ -89,10 +96,14 @@ def _import_built(con, source: str, built: Built, notes: list[Note], skip_bad_ro
         problems = [_translate(p, built, derived) for p in e.problems]
         m = re.search(r"([\d,]+) problems? found", e.message)
         total = int(m.group(1).replace(",", "")) if m else len(problems)
-        first = "; ".join(str(p).rstrip(".") for p in problems[:3])
-        more = f" (and {total - 3:,} more)" if total > 3 else ""
-        raise ImportValidationError(f"Nothing was imported: {total:,} problem{'s' if total != 1 else ''} found. "
-                                    f"{first}{more}.", problems=problems, hint=e.hint) from None
+        first = Joined(tuple(p.text_message() for p in problems[:3]), "; ", clauses=True)
+        refusal = (msg_n("Nothing was imported: {n} problem found. {problems} (and {more} more).",
+                         "Nothing was imported: {n} problems found. {problems} (and {more} more).", total,
+                         n=fmt.Count(total), problems=first, more=fmt.Count(total - 3)) if total > 3 else
+                   msg_n("Nothing was imported: {n} problem found. {problems}.",
+                         "Nothing was imported: {n} problems found. {problems}.", total,
+                         n=fmt.Count(total), problems=first))
+        raise ImportValidationError(refusal, problems=problems, hint=e.hint_obj) from None
     original = result.problems
     result.problems = [_translate(p, built, derived) for p in original]
     # Warnings too name the user's file, row and column (an event dated before its deal's creation
@@ -123,13 +134,15 @@ def _translate(p, built: Built, derived: dict[str, str]):
             col = sc
     elif table != "leads":
         row = None  # a row of a table the preset assembled: its number would mean nothing to the user
-    reason = p.reason
+    reason = p.message if p.message is not None else p.reason
     if p.code == "bad_timestamp":
-        reason = (f'"{p.value}" is not a date that can be read. Export dates as YYYY-MM-DD HH:MM, or choose the date '
-                  "format (day first, month first, or a format such as %d.%m.%Y %H:%M) and import again.")
+        reason = msg('"{value}" is not a date that can be read. Export dates as YYYY-MM-DD HH:MM, or choose the date '
+                     "format (day first, month first, or a format such as {example}) and import again.",
+                     value=p.value, example="%d.%m.%Y %H:%M")
     elif p.code == "unknown_stage":
-        reason = (f'"{p.value}" is not a stage this preset knows. Map it onto a configured stage (custom stage '
-                  "names, e.g. Verbal Commit = Negotiation), or add the stage on the Stage settings page.")
+        reason = msg('"{value}" is not a stage this preset knows. Map it onto a configured stage (custom stage '
+                     "names, e.g. {example}), or add the stage on the Stage settings page.", value=p.value,
+                     example="Verbal Commit = Negotiation")
     return ingest.Problem(src_file, p.table, row, p.column, p.value, reason, p.code,
                           source_column=col or p.source_column)
 
@@ -177,19 +190,23 @@ def _finish(con, result, source: str, produced: set[str], notes: list[Note],
 
 def _import_saved(con, saved: dict, directory, files, skip_bad_rows):
     if saved.get("mapping") is None:
-        raise ConfigError(f"The saved mapping {saved['path']} cannot be read.", hint="Fix or delete the file.")
+        raise ConfigError(msg("The saved mapping {path} cannot be read.", path=str(saved["path"])),
+                          hint=msg("Fix or delete the file."))
     given = dict(files or {})
     if not given:
         if not directory:
-            raise ImportValidationError(f"No files were given for the saved mapping '{saved['name']}'.",
-                                        hint="Name the folder holding them with --dir FOLDER.")
+            raise ImportValidationError(msg("No files were given for the saved mapping '{name}'.", name=saved["name"]),
+                                        hint=msg("Name the folder holding them with --dir FOLDER."))
         for table, fname in saved["files"].items():
             p = Path(directory) / fname
             if p.is_file():
                 given[table] = p
         if not given:
-            raise ImportValidationError(f"None of {', '.join(saved['files'].values()) or 'its files'} is in {directory}.",
-                                        hint="Put the files there under the names they had when the mapping was saved.")
+            names = (Joined(tuple(saved["files"].values()), ", ") if ", ".join(saved["files"].values())
+                     else msg("its files"))
+            raise ImportValidationError(msg("None of {files} is in {folder}.", files=names, folder=str(directory)),
+                                        hint=msg("Put the files there under the names they had when the mapping was "
+                                                 "saved."))
     result = ingest.import_files(con, **{t: f for t, f in given.items() if t in TABLE_ORDER},
                                  mapping=saved["mapping"], skip_bad_rows=skip_bad_rows,
                                  source=f"mapping:{saved['name']}")

@@ -6,6 +6,7 @@ import re
 
 import pandas as pd
 
+from ..i18n import msg
 from .base import Built, Cols, FileRole, Note, Preset, blank_to_none, plural, problem, refuse
 
 MAVEN_STAGES = {"Prospecting": "Qualify", "Engaging": "Discovery", "Won": "Closed Won", "Lost": "Closed Lost"}
@@ -66,8 +67,8 @@ def build(src: dict, options: dict) -> Built:
     dates = pd.to_datetime(pd.concat([engage, close]).replace("", None), errors="coerce")
     last = dates.max()
     if pd.isna(last):
-        refuse([problem(pf, "opportunities", "has no engage_date or close_date at all, so no deal can be placed in "
-                                               "time.", column="engage_date", code="missing_value")])
+        refuse([problem(pf, "opportunities", msg("has no engage_date or close_date at all, so no deal can be placed "
+                                                 "in time."), column="engage_date", code="missing_value")])
     last_day = last.date()
     placeholder_close = last_day + dt.timedelta(days=30)
     is_open = ~stage.isin(["Won", "Lost"])

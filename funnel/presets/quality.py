@@ -10,6 +10,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..dates import to_time
+from ..i18n import msg
 from .base import Note, plural, problem, refuse
 
 
@@ -31,8 +32,8 @@ def without_amount(opportunities, events, options: dict, notes: list[Note]):
     n = int(none.sum())
     choice = str(options.get("missing_amount") or "zero")
     if choice not in ("zero", "skip"):
-        refuse([problem("options", "", f'missing_amount is "{choice}"; use "zero" (count deals without an amount '
-                        'as 0) or "skip" (leave them out).', code="bad_option")])
+        refuse([problem("options", "", msg('missing_amount is "{choice}"; use "zero" (count deals without an amount '
+                                           'as 0) or "skip" (leave them out).', choice=choice), code="bad_option")])
     if not n:
         return opportunities, events
     if choice == "skip":

@@ -12,6 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from ..errors import ConfigError
+from ..i18n import Joined, msg
 from . import hubspot_contacts, hubspot_deals, maven_crm, olist, salesforce, x_education
 from .base import SHARED_DATASETS, Preset
 from .prose import preset_prose
@@ -34,7 +35,8 @@ def preset_notes(name: str) -> list[str]:
     """The plain sentences of what a shipped preset's data cannot support."""
     name = resolve_name(name)
     if name not in PRESETS:
-        raise ConfigError(f"There is no preset called '{name}'.", hint=f"Use one of: {', '.join(PRESETS)}.")
+        raise ConfigError(msg("There is no preset called '{name}'.", name=name),
+                          hint=msg("Use one of: {names}.", names=Joined(tuple(PRESETS), ", ")))
     return [n.text for n in PRESETS[name].notes]
 
 

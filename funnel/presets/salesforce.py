@@ -12,6 +12,7 @@ from __future__ import annotations
 import pandas as pd
 
 from ..dates import clean_amounts, order_from_option, parse_dates, to_time
+from ..i18n import msg
 from ..mapping import normalise_name
 from .quality import history_notes, row_stage_notes, without_amount
 from .base import (PERSONAL_COLUMNS, Built, Cols, FileRole, Note, Preset, add_lead_attributes,
@@ -138,9 +139,10 @@ def _read(src: dict, options: dict) -> dict:
     if problems:
         refuse(problems)
     if not any(k in got for k in ("history", "field_history", "opportunities", "leads")):
-        refuse([problem("Salesforce files", "", "none of the files is an Opportunity, OpportunityHistory, "
-                        "OpportunityFieldHistory or Lead export (a User or LeadHistory export alone has nothing to "
-                        "attach to). Add one of them.", code="unreadable_file")])
+        refuse([problem("Salesforce files", "", msg(
+            "none of the files is an {exports} export (a {others} export alone has nothing to attach to). Add one of "
+            "them.", exports="Opportunity, OpportunityHistory, OpportunityFieldHistory or Lead",
+            others="User or LeadHistory"), code="unreadable_file")])
     values = []
     if "history" in got:
         h = got["history"]
@@ -153,7 +155,7 @@ def _read(src: dict, options: dict) -> dict:
             g = got[k]
             values += [g["c"].get(g[h]) for h in ("created", "close", "converted_at") if g.get(h)]
     order, formats = order_from_option(options.get("date_format"), pd.unique(pd.concat(values)),
-                                       what="The dates in the Salesforce files")
+                                       what=msg("The dates in the Salesforce files"))
     got["when"] = lambda s: parse_dates(s, order, formats)
     got["decimal"] = options.get("decimal", ".")
     return got

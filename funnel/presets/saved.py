@@ -17,7 +17,8 @@ import tomli_w
 
 from .. import store
 from ..errors import ConfigError
-from ..mapping import TABLE_ORDER, load_mapping, normalise_name, validate_mapping
+from ..i18n import Joined, msg
+from ..mapping import TABLE_ORDER, load_mapping, mapping_problems, normalise_name
 from .base import ROOT
 from .registry import PRESETS
 
@@ -61,12 +62,13 @@ def save_mapping(directory, name: str, mapping: dict, files: dict[str, str] | No
     """Write ``mapping`` as ``directory/NAME.toml``; returns the path."""
     clean = normalise_name(name).replace("_", "-") if name else ""
     if not clean or not _NAME_RE.match(clean):
-        raise ConfigError("Give the mapping a short name of letters, digits and dashes, e.g. 'pipedrive-leads'.")
+        raise ConfigError(msg("Give the mapping a short name of letters, digits and dashes, e.g. '{example}'.",
+                              example="pipedrive-leads"))
     if clean.replace("-", "_") in PRESETS or clean in PRESETS:
-        raise ConfigError(f"'{clean}' is the name of a shipped preset.", hint="Pick another name.")
-    problems = validate_mapping(mapping)
+        raise ConfigError(msg("'{name}' is the name of a shipped preset.", name=clean), hint=msg("Pick another name."))
+    problems = mapping_problems(mapping)
     if problems:
-        raise ConfigError("The mapping was not saved: " + " ".join(problems))
+        raise ConfigError(msg("The mapping was not saved: {problems}", problems=Joined(tuple(problems), None)))
     d = Path(directory)
     d.mkdir(parents=True, exist_ok=True)
     path = d / f"{clean}.toml"
