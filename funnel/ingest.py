@@ -1304,7 +1304,7 @@ class _Run:
                     f"CREATE TEMP TABLE {first} AS SELECT {_qi(canon)} AS id, min(_row) AS first_row "
                     f"FROM {T} WHERE {_qi(canon)} IS NOT NULL GROUP BY 1 HAVING count(*) > 1")
                 self._insert(
-                    table, canon, c_ord, f"t._row > d.first_row", f"left(t.{_qi(canon)}, 200)", "duplicate_id",
+                    table, canon, c_ord, "t._row > d.first_row", f"left(t.{_qi(canon)}, 200)", "duplicate_id",
                     shown=f"left(t.{_qi(canon)}, 80)", ref_row="d.first_row",
                     frm=f"{T} t JOIN {first} d ON d.id = t.{_qi(canon)}", row="t._row")
 
