@@ -1,0 +1,42 @@
+"""Errors said in the reader's language.
+
+An error of :mod:`funnel.errors` keeps its English text: ``str(err)``, ``err.message`` and
+``err.hint`` are what the CLI prints and the tests read. Where the library knows the sentence as a
+:class:`funnel.i18n.Message`, the error carries it too — ``err.message_obj`` and ``err.hint_obj`` —
+and a page shows :func:`render` of the error, which says it in the reader's language (an error
+without messages reads as its English text).
+"""
+from __future__ import annotations
+
+from .i18n import DEFAULT_LANGUAGE, Message, normalize, render as render_message
+
+
+def with_message(err: Exception, message: Message, hint: Message | None = None) -> Exception:
+    """``err`` carrying ``message`` and ``hint`` (its sentence and its hint as messages); returns
+    ``err``, so ``raise with_message(ConfigError(text, hint=…), msg(…), msg(…))`` reads as one."""
+    err.message_obj = message
+    err.hint_obj = hint
+    return err
+
+
+def error(cls, message: Message, hint: Message | None = None, **kwargs) -> Exception:
+    """A ``cls`` error (a FunnelError class) worded in English from ``message`` and ``hint``,
+    carrying both (:func:`with_message`). ``kwargs`` go to ``cls`` (e.g. ``problems``, ``code``)."""
+    err = cls(message.render("en"), hint=None if hint is None else hint.render("en"), **kwargs)
+    return with_message(err, message, hint)
+
+
+def render(err: BaseException, lang: str = DEFAULT_LANGUAGE) -> str:
+    """What a page shows for ``err``: its sentence and hint in ``lang`` — in English joined by a
+    dash as the pages always showed them, in Chinese one sentence after the other."""
+    message = getattr(err, "message_obj", None)
+    if message is None:                     # English only: as the pages always showed it
+        message, hint, lang = getattr(err, "message", None), getattr(err, "hint", None), DEFAULT_LANGUAGE
+        if message is None:
+            return str(err)
+    else:
+        hint = getattr(err, "hint_obj", None)
+    text, tip = render_message(message, lang), render_message(hint, lang) if hint is not None else ""
+    if not tip:
+        return text
+    return f"{text} — {tip}" if normalize(lang) == DEFAULT_LANGUAGE else text + tip
