@@ -27,6 +27,8 @@ FUNNEL_NAMES = {"lead": N_("Lead"), "opportunity": N_("Opportunity")}
 KINDS = {"open": N_("Open"), "won": N_("Won"), "lost": N_("Lost"), "rejected": N_("Rejected"), "recycled": N_("Recycled")}
 RUN_STATUS = {"committed": N_("committed"), "failed": N_("failed"), "running": N_("running")}
 ROLES = {"viewer": N_("viewer"), "editor": N_("editor"), "admin": N_("admin")}
+
+
 def _tr(labels: dict, code) -> str:
     """A code or fixed library label as the reader reads it (anything unknown: as it is)."""
     return _(labels[code]) if code in labels else ("" if code is None else str(code))
