@@ -26,16 +26,32 @@ def error(cls, message: Message, hint: Message | None = None, **kwargs) -> Excep
     return with_message(err, message, hint)
 
 
+def _carried(err: BaseException) -> tuple | None:
+    """``(message, hint)`` an error carries as messages, or None. Also the other forms of the same —
+    ``err.messages = [message, hint]``, a Message as ``err.message`` — so an error raised that way
+    reads in the reader's language too."""
+    message = getattr(err, "message_obj", None)
+    if message is not None:
+        return message, getattr(err, "hint_obj", None)
+    earlier = getattr(err, "messages", None)
+    if earlier:
+        return earlier[0], earlier[1] if len(earlier) > 1 else None
+    if isinstance(getattr(err, "message", None), Message):     # an error given its sentence as a message
+        return err.message, getattr(err, "hint", None)
+    return None
+
+
 def render(err: BaseException, lang: str = DEFAULT_LANGUAGE) -> str:
     """What a page shows for ``err``: its sentence and hint in ``lang`` — in English joined by a
-    dash as the pages always showed them, in Chinese one sentence after the other."""
-    message = getattr(err, "message_obj", None)
-    if message is None:                     # English only: as the pages always showed it
+    dash as the pages always showed them, in Chinese one sentence after the other. An error that
+    carries no messages reads as its English text, dash and all."""
+    carried = _carried(err)
+    if carried is None:
         message, hint, lang = getattr(err, "message", None), getattr(err, "hint", None), DEFAULT_LANGUAGE
         if message is None:
             return str(err)
     else:
-        hint = getattr(err, "hint_obj", None)
+        message, hint = carried
     text, tip = render_message(message, lang), render_message(hint, lang) if hint is not None else ""
     if not tip:
         return text

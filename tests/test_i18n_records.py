@@ -313,6 +313,9 @@ def test_a_refused_change_carries_its_message_and_keeps_its_english(con):
                            "--db data/funnel.duckdb."
     assert error_messages.render(e.value, "zh") == f"{ROOT / 'tests'} 是文件夹，不是数据库文件。请指定 .duckdb 文件的路径，" \
                                                    "例如 --db data/funnel.duckdb。"
+    earlier = ConfigError("The lead funnel needs at least two stages (Lead and MQL).")
+    earlier.messages = [i18n.msg("The lead funnel needs at least two stages (Lead and MQL).")]   # the earlier form
+    assert error_messages.render(earlier, "zh") == "线索漏斗至少需要两个阶段（线索和 MQL）。"
     plain = FunnelError("Something English.", hint="Do this.")        # an error without messages: as written
     assert error_messages.render(plain, "zh") == "Something English. — Do this."
     assert i18n.missing("zh") == set()
