@@ -274,7 +274,9 @@ AUDIT_ACTIONS = {"import": N_("Import"), "reset": N_("Reset to sample"), "sample
                  "probabilities": N_("Probabilities"), "probabilities_reset": N_("Probabilities reset"),
                  "sla_targets": N_("SLA targets"), "rules": N_("Scoring rules"), "scenario_saved": N_("Scenario saved"),
                  "scenario_current": N_("Scenario made current"), "review_saved": N_("Review saved"),
-                 "mapping_saved": N_("Mapping saved"), "restore": N_("Restore"), "currency": N_("Currency")}
+                 "mapping_saved": N_("Mapping saved"), "restore": N_("Restore"), "currency": N_("Currency"),
+                 "targets": N_("Targets"), "teams": N_("Teams"), "targets_import": N_("Targets imported"),
+                 "call": N_("Manager's call")}
 
 st.divider()
 st.header(_("Audit trail"))

@@ -153,6 +153,15 @@ def test_every_change_is_summarised_in_both_languages(con):
     ]
     assert audit.summaries(trail, "en") == trail["summary"].tolist()     # the English is the stored text
     assert i18n.missing("zh") == set()
+    assert set(trail["action"]) <= set(_audit_action_labels()), "the Data page names every action"
+
+
+def _audit_action_labels() -> dict:
+    """The Data page's AUDIT_ACTIONS (read from the page's source: a page runs only under Streamlit)."""
+    import ast
+    tree = ast.parse((ROOT / "pages" / "data.py").read_text(encoding="utf-8"))
+    node = next(n for n in tree.body if isinstance(n, ast.Assign) and getattr(n.targets[0], "id", "") == "AUDIT_ACTIONS")
+    return {k.value: v.args[0].value for k, v in zip(node.value.keys, node.value.values)}
 
 
 def test_an_import_log_entry_and_its_audit_row_are_said_in_both_languages(tmp_path):
@@ -273,6 +282,7 @@ def test_the_audit_trail_and_the_import_log_read_in_chinese_on_the_data_page(sam
     log = next(df for cols, df in frames.items() if "message" in cols and "run_id" in cols)
     assert log["message"].tolist() == ["示例数据：3000 条线索，随机种子 7，数据截至 2026-11-20"]
     assert CJK.search(log["rows"].tolist()[0]) and "leads" not in log["rows"].tolist()[0]
+    assert set(trail["action"]) <= {"阶段重命名", "阶段赢率", "示例数据（首次启动）"}     # each action named in Chinese
     latest = next(c.value for c in at.caption if c.value.startswith("最近一次导入"))
     assert "示例数据：3000 条线索" in latest and "Sample data" not in latest
     options = at.selectbox(key="restore_pick").options
