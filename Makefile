@@ -46,8 +46,9 @@ clean:
 # Translations (README "Languages and currency"). The app compiles the .po catalogs when it first
 # needs them, so neither target is needed to run or test; extract after adding or changing messages.
 I18N_KEYWORDS := -k _ -k translate:2 -k ngettext:1,2 -k ngettext_for:2,3 -k msg -k msg_n:1,2 -k N_
+# (PYTHONPATH: babel.cfg names an extractor of this project, funnel.presets.prose:extract_prose_toml.)
 i18n-extract: $(VENV)/.installed
-	$(VENV)/bin/pybabel extract -F babel.cfg --no-default-keywords $(I18N_KEYWORDS) --sort-by-file \
+	PYTHONPATH=. $(VENV)/bin/pybabel extract -F babel.cfg --no-default-keywords $(I18N_KEYWORDS) --sort-by-file \
 		--project Funnelcast --omit-header -o funnel/locales/funnelcast.pot .
 	$(VENV)/bin/pybabel update -i funnel/locales/funnelcast.pot -d funnel/locales -D funnelcast --no-fuzzy-matching --ignore-obsolete -w 100
 

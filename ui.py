@@ -24,7 +24,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from funnel import access, forecast, labels, markup, serving, store, versions
+from funnel import access, error_messages, fmt, forecast, labels, markup, serving, store, versions
 from funnel.errors import FunnelError
 from funnel.i18n import N_
 from funnel.labels import readable
@@ -173,7 +173,7 @@ def _pinned():
     except FunnelError as e:
         if ctx is None:
             raise
-        st.error(e.message + (f" — {e.hint}" if e.hint else ""))
+        st.error(error_text(e))
         st.stop()
     if ctx is not None:
         ctx._funnel_pin = (ctx.cursors, path, con)
@@ -510,18 +510,21 @@ def page_header(title: str, finding: str | None = None) -> None:
     st.caption(md(describe_scope()))
 
 
+def error_text(e: BaseException) -> str:
+    """A library error as the reader reads it: an error that carries its messages (e.g. a refused
+    stage edit, a bad rule) in the session's language, any other as its English text."""
+    from i18n_ui import lang
+    return error_messages.render(e, lang())
+
+
 @contextlib.contextmanager
 def guard(what: str = "this figure"):
     """Show errors as actionable messages; never a raw traceback on screen."""
-    from i18n_ui import _, lang, render
+    from i18n_ui import _
     try:
         yield
     except FunnelError as e:
-        # an error that carries its messages (e.g. scoring's RuleError) is said in the reader's language
-        messages = getattr(e, "messages", None)
-        text = (render(messages, sep=" — " if lang() == "en" else None) if messages   # Chinese: sentence after sentence
-                else f"{e.message}" + (f" — {e.hint}" if e.hint else ""))
-        st.error(md(text))
+        st.error(md(error_text(e)))
     except Exception as e:  # noqa: BLE001 - the screen gets a sentence, the log gets the trace
         traceback.print_exc()
         st.error(md(_("Could not compute {what}: {error}. Check the data on the Data page, or reset to the sample data.",
@@ -556,6 +559,24 @@ def import_failure(e: BaseException) -> FunnelError:
     return FunnelError(msg("The import failed and nothing was changed: {error}.", error=plain_error(e)),
                        hint=msg("Check the file named above (or its format), then try again; the server log has the "
                                 "details."))
+
+
+#: What a table shows in a cell without a value, in every language: an en dash, as sentences and
+#: tiles show a missing figure (fmt.MISSING). Streamlit would write "None"; the column keeps its
+#: type, so numbers and dates still sort and format.
+MISSING_CELL = fmt.MISSING
+
+
+def dataframe(data, **kwargs):
+    """``st.dataframe`` with missing values shown as :data:`MISSING_CELL` (every page's tables)."""
+    kwargs.setdefault("placeholder", MISSING_CELL)
+    return st.dataframe(data, **kwargs)
+
+
+def data_editor(data, **kwargs):
+    """``st.data_editor`` with missing values shown as :data:`MISSING_CELL`."""
+    kwargs.setdefault("placeholder", MISSING_CELL)
+    return st.data_editor(data, **kwargs)
 
 
 def download_csv(df: pd.DataFrame, name: str, label: str | None = None, key: str | None = None) -> None:

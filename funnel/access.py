@@ -27,7 +27,9 @@ import os
 from dataclasses import dataclass
 from typing import Iterable, Mapping
 
+from .error_messages import error
 from .errors import FunnelError
+from .i18n import N_, Message, list_of, msg
 
 ROLES = ("viewer", "editor", "admin")
 _RANK = {r: i for i, r in enumerate(ROLES)}
@@ -43,12 +45,15 @@ PERMISSIONS = {
 
 # A sentence per permission for PermissionDenied: what it covers and who may do it.
 _WHAT = {
-    "view": "view the data",
-    "edit": "change stage settings, probabilities, SLA targets, scoring rules, scenarios, reviews, targets or calls",
-    "import": "import data or save mappings",
-    "reset": "reset the database to the sample data",
-    "restore": "restore an earlier version of the database",
+    "view": N_("view the data"),
+    "edit": N_("change stage settings, probabilities, SLA targets, scoring rules, scenarios, reviews, targets or calls"),
+    "import": N_("import data or save mappings"),
+    "reset": N_("reset the database to the sample data"),
+    "restore": N_("restore an earlier version of the database"),
 }
+#: The roles as PermissionDenied names them: the plural (who may) and the role a person has.
+_ROLES_PLURAL = {"viewer": N_("viewers"), "editor": N_("editors"), "admin": N_("admins")}
+_ROLE_NAMES = {"viewer": N_("viewer"), "editor": N_("editor"), "admin": N_("admin")}
 
 
 class PermissionDenied(FunnelError):
@@ -127,10 +132,16 @@ def can(actor: Actor | None, permission: str) -> bool:
 
 def who_may(permission: str) -> str:
     """'editors and admins', 'admins' — the roles allowed ``permission``, for messages."""
+    return _who_may(permission).render("en")
+
+
+def _who_may(permission: str) -> Message:
+    """:func:`who_may` as a message."""
     need = _RANK[PERMISSIONS[permission]]
-    allowed = [r for r in ROLES if _RANK[r] >= need]
-    words = [f"{r}s" for r in allowed]
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+    words = [msg(_ROLES_PLURAL[r]) for r in ROLES if _RANK[r] >= need]
+    if len(words) == 1:
+        return words[0]
+    return msg("{some} and {last}", some=list_of(words[:-1]), last=words[-1])
 
 
 def require(actor: Actor | None, permission: str) -> Actor:
@@ -139,10 +150,11 @@ def require(actor: Actor | None, permission: str) -> Actor:
     who = resolve(actor)
     if can(who, permission):
         return who
-    raise PermissionDenied(
-        f"Only {who_may(permission)} may {_WHAT[permission]}; {who.label} is signed in as {who.role}.",
-        hint="Ask an admin to give you that role (the roles are set in .streamlit/secrets.toml, "
-             "[funnelcast.roles]).")
+    raise error(PermissionDenied,
+                msg("Only {who} may {what}; {person} is signed in as {role}.", who=_who_may(permission),
+                    what=msg(_WHAT[permission]), person=who.label, role=msg(_ROLE_NAMES[who.role])),
+                msg("Ask an admin to give you that role (the roles are set in {file}, {section}).",
+                    file=".streamlit/secrets.toml", section="[funnelcast.roles]"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -163,8 +175,10 @@ class RoleConfig:
         cfg = dict(cfg or {})
         default = str(cfg.get("default", "viewer")).strip().lower()
         if default not in _RANK:
-            raise FunnelError(f"The default role {default!r} is not one of {', '.join(ROLES)}.",
-                              hint="Fix [funnelcast.roles] default in .streamlit/secrets.toml.", code="config_error")
+            raise error(FunnelError, msg("The default role {role} is not one of {roles}.", role=repr(default),
+                                         roles=", ".join(ROLES)),
+                        msg("Fix {setting} in {file}.", setting="[funnelcast.roles] default",
+                            file=".streamlit/secrets.toml"), code="config_error")
 
         def entries(key) -> tuple[str, ...]:
             raw = cfg.get(key) or ()

@@ -17,7 +17,9 @@ from datetime import date, datetime, timezone
 
 import pandas as pd
 
+from . import error_messages, stored_messages
 from .access import Actor
+from .i18n import Message, msg
 
 # No sequence for the ids: a restore carries the current audit_log into an older version of
 # the database, whose sequence would be behind (max + 1 under the writers' lock instead).
@@ -34,12 +36,18 @@ CREATE TABLE IF NOT EXISTS audit_log (
     before_json VARCHAR,
     after_json VARCHAR,
     data_version_before BIGINT,         -- store.data_version before the change: restore point
-    data_version_after BIGINT
+    data_version_after BIGINT,
+    summary_msgid VARCHAR,              -- the summary's message (funnel.stored_messages), so a page
+    summary_params VARCHAR              -- says it in the reader's language; NULL in older rows
 );
 """
 
 COLUMNS = ["audit_id", "changed_at", "actor_name", "actor_email", "actor_role", "action", "summary",
-           "details", "before", "after", "data_version_before", "data_version_after"]
+           "details", "before", "after", "data_version_before", "data_version_after", "summary_msgid",
+           "summary_params"]
+#: Added after the first release: a database of that release gets them on its next write
+#: (store.init_schema), its older rows NULL there.
+MESSAGE_COLUMNS = {"summary_msgid": "VARCHAR", "summary_params": "VARCHAR"}
 
 
 def ensure_table(con) -> None:
@@ -69,21 +77,43 @@ def _data_version(con) -> int:
 
 
 def record(con, actor: Actor, action: str, details=None, before=None, after=None, *,
-           summary: str | None = None, data_version_before: int | None = None) -> int:
+           summary: Message | str | None = None, data_version_before: int | None = None) -> int:
     """Write one audit row and return its id. Call it inside the change's transaction.
 
-    ``details``, ``before`` and ``after`` are anything JSON can hold. ``data_version_before``
+    ``details``, ``before`` and ``after`` are anything JSON can hold. ``summary`` is the sentence
+    a person reads in the trail: a :class:`~funnel.i18n.Message`, kept as its English text and as
+    its message (a page renders it in the reader's language), or plain text. ``data_version_before``
     defaults to the current data version — right when called before the change bumps it; pass it
     explicitly when recording afterwards. The row's ``data_version_after`` is the version at the
     time of the call."""
     ensure_table(con)
     now = _data_version(con)
+    text, msgid, params = stored_messages.to_columns(summary)
     audit_id = con.execute("SELECT coalesce(max(audit_id), 0) + 1 FROM audit_log").fetchall()[0][0]
-    con.execute("INSERT INTO audit_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    con.execute("INSERT INTO audit_log (audit_id, changed_at, actor_name, actor_email, actor_role, action, summary, "
+                "details_json, before_json, after_json, data_version_before, data_version_after, summary_msgid, "
+                "summary_params) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [audit_id, datetime.now(timezone.utc).replace(tzinfo=None, microsecond=0), actor.name, actor.email,
-                 actor.role, action, summary or action.replace("_", " "), _json(details), _json(before),
-                 _json(after), now if data_version_before is None else int(data_version_before), now])
+                 actor.role, action, text or action.replace("_", " "), _json(details), _json(before),
+                 _json(after), now if data_version_before is None else int(data_version_before), now, msgid, params])
     return audit_id
+
+
+def summary_message(row) -> Message | str:
+    """A trail row's summary (a row of :func:`entries`, or :func:`entry`'s dict) as its message,
+    or as the text stored when the row has none (written before summaries kept their message)."""
+    try:
+        message = stored_messages.from_columns(row.get("summary_msgid"), row.get("summary_params"))
+    except (KeyError, TypeError, ValueError):
+        message = None
+    return message if message is not None else row.get("summary")
+
+
+def summaries(trail: pd.DataFrame, lang: str) -> list[str]:
+    """The ``summary`` of each row of ``trail`` (:func:`entries`, :func:`restore_points`) in
+    ``lang``; rows stored as text alone read as stored."""
+    return [stored_messages.render(text, msgid, params, lang) for text, msgid, params
+            in zip(trail["summary"], trail["summary_msgid"], trail["summary_params"])]
 
 
 def finish(con, audit_id: int) -> None:
@@ -117,8 +147,8 @@ def entry(con, audit_id: int) -> dict | None:
 def entries_by_id(con, audit_id: int) -> pd.DataFrame:
     return con.execute("SELECT audit_id, changed_at, actor_name, actor_email, actor_role, action, summary, "
                        "details_json AS details, before_json AS before, after_json AS after, "
-                       "data_version_before, data_version_after FROM audit_log WHERE audit_id = ?",
-                       [int(audit_id)]).df()
+                       "data_version_before, data_version_after, summary_msgid, summary_params "
+                       "FROM audit_log WHERE audit_id = ?", [int(audit_id)]).df()
 
 
 def actions(con) -> list[str]:
@@ -137,7 +167,8 @@ def actors(con) -> list[str]:
 def restore_points(con, db_path, limit: int = 200) -> pd.DataFrame:
     """Audit rows that can be undone: the version holding the data as it was just before the
     change (its ``data_version_before``) is still kept (funnel.versions keeps the last ten).
-    Columns: audit_id, changed_at, who, action, summary, data_version_before, size_bytes."""
+    Columns: audit_id, changed_at, who, action, summary (with its summary_msgid and summary_params,
+    see :func:`summaries`), data_version_before, size_bytes."""
     from . import versions
 
     kept = {v.data_version: v for v in versions.list_versions(db_path) if not v.is_current}
@@ -146,7 +177,8 @@ def restore_points(con, db_path, limit: int = 200) -> pd.DataFrame:
     return pd.DataFrame({
         "audit_id": trail["audit_id"], "changed_at": trail["changed_at"],
         "who": trail["actor_email"].fillna(trail["actor_name"]), "action": trail["action"],
-        "summary": trail["summary"], "data_version_before": trail["data_version_before"],
+        "summary": trail["summary"], "summary_msgid": trail["summary_msgid"],
+        "summary_params": trail["summary_params"], "data_version_before": trail["data_version_before"],
         "size_bytes": [kept[int(v)].size_bytes for v in trail["data_version_before"]],
     }).reset_index(drop=True)
 
@@ -171,13 +203,15 @@ def restore_before(db_path, audit_id: int, *, actor: Actor | None = None, con=No
         if own:
             con.close()
     if row is None:
-        raise store.FunnelError(f"There is no change #{audit_id} in the audit trail.",
-                                hint="Pick a change from the audit trail on the Data page.", code="audit_missing")
+        raise error_messages.error(store.FunnelError,
+                                   msg("There is no change #{id} in the audit trail.", id=str(audit_id)),
+                                   msg("Pick a change from the audit trail on the Data page."), code="audit_missing")
     target = int(row["data_version_before"])
     info = versions.restore(db_path, target, label=f"restore to before change #{audit_id}")
     with versions.writing(db_path, "restore recorded") as w:
         record(w, who, "restore", {"audit_id": int(audit_id), "undone": row["summary"], "action": row["action"]},
                {"data_version": current}, {"data_version": info.data_version, "restored_version": target},
-               summary=f"Restored the data as it was before change #{audit_id} ({row['summary']})",
+               summary=msg("Restored the data as it was before change #{id} ({summary})", id=str(audit_id),
+                           summary=summary_message(row)),
                data_version_before=current)
     return info

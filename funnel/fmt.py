@@ -315,11 +315,13 @@ def set_currency(con, code: str, *, from_import: bool = False) -> str:
     """Store the currency (an ISO 4217 code such as CNY, USD, EUR). ``from_import``: an import
     that knows its data's currency; it never replaces a currency a person chose."""
     from . import store
+    from .error_messages import error
     from .errors import ConfigError
+    from .i18n import msg
     value = (code or "").strip().upper()
     if len(value) != 3 or not value.isalpha() or value not in babel_numbers.list_currencies():
-        raise ConfigError(f"'{code}' is not a currency code.",
-                          hint="Use a three-letter ISO 4217 code such as CNY, USD or EUR.")
+        raise error(ConfigError, msg("'{code}' is not a currency code.", code=str(code)),
+                    msg("Use a three-letter ISO 4217 code such as CNY, USD or EUR."))
     if from_import and store.get_setting(con, CURRENCY_SOURCE_KEY) == "user":
         return currency(con)
     store.set_setting(con, CURRENCY_KEY, value)
@@ -334,6 +336,7 @@ def save_currency(con, code: str, *, actor=None) -> str:
     ``currency``, the code and who set it before and after). Editors and admins only
     (``access.require(actor, "edit")``); returns the stored ISO code."""
     from . import access, audit, store
+    from .i18n import msg
     who = access.require(actor, "edit")
     before = {"currency": currency(con), "source": store.get_setting(con, CURRENCY_SOURCE_KEY)}
     version_before = store.data_version(con)
@@ -342,8 +345,9 @@ def save_currency(con, code: str, *, actor=None) -> str:
         store.bump_data_version(con)
         after = {"currency": value, "source": "user"}
         audit.record(con, who, "currency", {"currency": value}, before, after,
-                     summary=f"Set the currency to {value} (was {before['currency']})"
-                             if value != before["currency"] else f"Kept the currency {value}",
+                     summary=msg("Set the currency to {currency} (was {before})", currency=value,
+                                 before=before["currency"])
+                             if value != before["currency"] else msg("Kept the currency {currency}", currency=value),
                      data_version_before=version_before)
     return value
 

@@ -21,8 +21,9 @@ import pandas as pd
 from sqlglot import exp
 
 from . import access, audit, fmt, sqlcompose, store
+from .error_messages import error
 from .errors import ConfigError
-from .i18n import N_, Message, msg
+from .i18n import N_, Message, list_of, msg, sentences
 from .query import Resolved, Scope, add_months, month_start, opportunity_scope, resolve, run
 
 METHODS = ("configured", "historical")
@@ -215,20 +216,21 @@ def save_probabilities(con, probabilities: dict[str, float], *, actor: access.Ac
     problems, clean = [], []
     for stage, p in probabilities.items():
         if stage not in known:
-            problems.append(f"There is no opportunity stage called '{stage}'.")
+            problems.append(msg("There is no opportunity stage called '{stage}'.", stage=stage))
             continue
         try:
             value = float(p)
         except (TypeError, ValueError):
-            problems.append(f"Stage '{stage}': '{p}' is not a number.")
+            problems.append(msg("Stage '{stage}': '{value}' is not a number.", stage=stage, value=str(p)))
             continue
         if math.isnan(value) or not 0.0 <= value <= 1.0:
-            problems.append(f"Stage '{stage}': probability {p} must be between 0 and 1 (0% to 100%).")
+            problems.append(msg("Stage '{stage}': probability {value} must be between 0 and 1 (0% to 100%).",
+                                stage=stage, value=str(p)))
             continue
         clean.append((value, stage))
     if problems:
-        raise ConfigError("The probabilities were not saved: " + " ".join(problems),
-                          hint="Enter each probability as a percentage between 0 and 100.")
+        raise error(ConfigError, msg("The probabilities were not saved: {problems}", problems=sentences(problems)),
+                    msg("Enter each probability as a percentage between 0 and 100."))
     if not clean:
         return
     before = {stage: known[stage].probability for _, stage in clean}
@@ -238,11 +240,13 @@ def save_probabilities(con, probabilities: dict[str, float], *, actor: access.Ac
     with store.transaction(con):
         con.executemany("UPDATE stage_config SET probability = ? WHERE funnel = 'opportunity' AND stage = ?", clean)
         store.bump_data_version(con)
-        shown = ", ".join(f"{s} {_pct(before[s])} → {_pct(after[s])}" for s in changed) or "no change"
+        shown = (list_of([f"{s} {_pct(before[s])} → {_pct(after[s])}" for s in changed]) if changed
+                 else msg("no change"))
         audit.record(con, who, _action, {"stages": changed}, {s: before[s] for s in changed},
                      {s: after[s] for s in changed},
-                     summary=("Reset the stage probabilities to the defaults: " if _action == "probabilities_reset"
-                              else "Changed stage probabilities: ") + shown,
+                     summary=(msg("Reset the stage probabilities to the defaults: {changes}", changes=shown)
+                              if _action == "probabilities_reset"
+                              else msg("Changed stage probabilities: {changes}", changes=shown)),
                      data_version_before=version_before)
 
 

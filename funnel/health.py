@@ -10,10 +10,15 @@ import json
 
 import pandas as pd
 
+from . import fmt, stored_messages
+from .i18n import N_, list_of, msg
 from .query import run
 
 TABLES = (("leads", "Leads"), ("lead_events", "Lead stage events"), ("opportunities", "Opportunities"),
           ("opportunity_events", "Opportunity stage events"))
+#: The tables as the import log's rows column names them (lower case in English).
+_ROW_NAMES = {"leads": N_("leads"), "lead_events": N_("lead stage events"), "opportunities": N_("opportunities"),
+              "opportunity_events": N_("opportunity stage events")}
 
 
 def table_counts(con) -> pd.DataFrame:
@@ -53,9 +58,12 @@ def stages_seen(con) -> pd.DataFrame:
     return run(con, q)
 
 
-def import_history(con, limit: int = 10) -> pd.DataFrame:
-    """The latest import runs, newest first: run_id, started_at, run_by, source, status, rows, message."""
-    df = run(con, """SELECT run_id, started_at, finished_at, run_by, source, status, rows_json, message
+def import_history(con, limit: int = 10, lang: str = "en") -> pd.DataFrame:
+    """The latest import runs, newest first: run_id, started_at, run_by, source, status, rows,
+    message — the rows loaded and the run's message in ``lang`` (a run logged before messages were
+    kept: its message as stored)."""
+    df = run(con, """SELECT run_id, started_at, finished_at, run_by, source, status, rows_json, message,
+                            message_msgid, message_params
                      FROM import_runs ORDER BY run_id DESC LIMIT $limit""", {"limit": int(limit)})
 
     def rows(js):
@@ -64,24 +72,35 @@ def import_history(con, limit: int = 10) -> pd.DataFrame:
         except ValueError:
             return ""
         parts = []
-        for t, label in TABLES:
+        for t in _ROW_NAMES:          # in TABLES order
             if t in d:
                 v = d[t]
-                part = f"{label.lower()}: {v.get('loaded', 0):,}"
-                if v.get("rejected"):
-                    part += f" (+{v['rejected']:,} rejected)"
-                parts.append(part)
-        return "; ".join(parts)
+                table, loaded = msg(_ROW_NAMES[t]), fmt.Count(v.get("loaded", 0))
+                parts.append(msg("{table}: {n} (+{rejected} rejected)", table=table, n=loaded,
+                                 rejected=fmt.Count(v["rejected"])) if v.get("rejected") else
+                             msg("{table}: {n}", table=table, n=loaded))
+        return list_of(parts, "; ").render(lang) if parts else ""
 
     df["rows"] = [rows(js) for js in df["rows_json"]]
-    return df.drop(columns="rows_json")
+    df["message"] = _messages(df, lang)
+    return df.drop(columns=["rows_json", "message_msgid", "message_params"])
 
 
-def latest_run(con) -> dict | None:
-    """The latest committed import run (what the data on screen came from), or None."""
-    df = run(con, """SELECT run_id, started_at, run_by, source, message FROM import_runs
-                     WHERE status = 'committed' ORDER BY run_id DESC LIMIT 1""")
-    return None if df.empty else df.iloc[0].to_dict()
+def latest_run(con, lang: str = "en") -> dict | None:
+    """The latest committed import run (what the data on screen came from), or None; its message
+    in ``lang``."""
+    df = run(con, """SELECT run_id, started_at, run_by, source, message, message_msgid, message_params
+                     FROM import_runs WHERE status = 'committed' ORDER BY run_id DESC LIMIT 1""")
+    if df.empty:
+        return None
+    df["message"] = _messages(df, lang)
+    return df.drop(columns=["message_msgid", "message_params"]).iloc[0].to_dict()
+
+
+def _messages(runs: pd.DataFrame, lang: str) -> list[str]:
+    """Each run's message in ``lang`` (funnel.stored_messages)."""
+    return [stored_messages.render(text, msgid, params, lang)
+            for text, msgid, params in zip(runs["message"], runs["message_msgid"], runs["message_params"])]
 
 
 def rejected_rows(con, run_id: int | None = None, limit: int = 5000) -> pd.DataFrame:

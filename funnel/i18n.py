@@ -171,6 +171,31 @@ def msg_n(singular: str, plural: str, n: int, /, **params) -> Message:
     return Message(singular, tuple(sorted(params.items())), plural, int(n))
 
 
+#: How the items of a list are joined, per separator (English ", " / "; " / " or "; Chinese 、；或).
+_LIST_JOINS = {", ": N_("{first}, {then}"), "; ": N_("{first}; {then}"), " or ": N_("{first} or {then}")}
+
+
+def list_of(items, sep: str = ", "):
+    """The items (messages or data values) as one message read as a list: ``a, b, c`` in English,
+    ``a、b、c`` in Chinese (``sep``: one of ``", "``, ``"; "``, ``" or "``). One item is returned
+    as it is."""
+    items = list(items)
+    out = items[0]
+    for item in items[1:]:
+        out = msg(_LIST_JOINS[sep], first=out, then=item)
+    return out
+
+
+def sentences(messages) -> Message:
+    """Several sentences as one message: a space between them in English, none in Chinese (after
+    its full-width punctuation)."""
+    messages = list(messages)
+    out = messages[0]
+    for m in messages[1:]:
+        out = msg("{first} {then}", first=out, then=m)
+    return out
+
+
 #: Between two sentences: a space in English, nothing after Chinese full-width punctuation.
 SENTENCE_SEPARATORS = {"zh": ""}
 

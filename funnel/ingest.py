@@ -262,6 +262,8 @@ class ImportResult:
     # or deal's creation, a workbook's other sheets left unread. At most MAX_PROBLEMS of them.
     warnings: list[Problem] = field(default_factory=list)
     warning_count: int = 0
+    # ``message`` as a message (funnel.i18n), for a page to say in the reader's language
+    message_obj: i18n.Message | None = None
 
     @property
     def rejected(self) -> int:
@@ -1643,7 +1645,7 @@ class _Run:
                 if parent in self.typed and child not in self.typed:
                     con.execute(f"DELETE FROM main.{child} WHERE {key} NOT IN (SELECT {key} FROM main.{parent})")
 
-    def set_currency(self) -> str | None:
+    def set_currency(self) -> i18n.Message | None:
         """Amounts written in yuan (元, ¥, CNY) make the database's currency CNY, unless a person chose
         one (fmt.set_currency with from_import). A sentence for the import's message when it changed."""
         if len(self.currencies) != 1:
@@ -1653,7 +1655,8 @@ class _Run:
         after = fmt.set_currency(self.con, code, from_import=True)
         if after == before:
             return None
-        return f"Amounts are in {after} (the file writes them in 元 / ¥), so money is now shown in {after}."
+        return i18n.msg("Amounts are in {currency} (the file writes them in 元 / ¥), so money is now shown in "
+                        "{currency}.", currency=after)
 
     def check_written(self, rows: dict[str, dict[str, int]]) -> None:
         """The row count check's last step: each written table holds exactly the rows counted as
@@ -1751,14 +1754,52 @@ def _required(table: str) -> set[str]:
     return {c for c, _, req in TABLES[table] if req}
 
 
-NOUNS = {"leads": ("lead", "leads"), "lead_events": ("lead event", "lead events"),
-         "opportunities": ("opportunity", "opportunities"),
-         "opportunity_events": ("opportunity event", "opportunity events")}
+def _rows_of(table: str, n: int) -> i18n.Message:
+    """``n`` rows of ``table`` in words: "3,000 leads", "1 lead event"."""
+    count = fmt.Count(n)
+    if table == "leads":
+        return i18n.msg_n("{n} lead", "{n} leads", n, n=count)
+    if table == "lead_events":
+        return i18n.msg_n("{n} lead event", "{n} lead events", n, n=count)
+    if table == "opportunities":
+        return i18n.msg_n("{n} opportunity", "{n} opportunities", n, n=count)
+    return i18n.msg_n("{n} opportunity event", "{n} opportunity events", n, n=count)
 
 
-def _summary(rows: dict[str, dict[str, int]]) -> str:
-    parts = [_plural(rows[t]["loaded"], *NOUNS[t]) for t in TABLE_ORDER if t in rows and rows[t].get("read")]
-    return ", ".join(parts) if parts else "no rows"
+def _summary(rows: dict[str, dict[str, int]]) -> i18n.Message:
+    """What a run loaded: "3,000 leads, 12,000 lead events" (or "no rows")."""
+    parts = [_rows_of(t, rows[t]["loaded"]) for t in TABLE_ORDER if t in rows and rows[t].get("read")]
+    return i18n.list_of(parts) if parts else i18n.msg("no rows")
+
+
+def _removed_stored(table: str, n: int) -> i18n.Message:
+    """Events already stored that a skipping import removed with their lead or deal."""
+    if table == "lead_events":
+        return i18n.msg_n("{n} lead event already stored removed because their lead is gone",
+                          "{n} lead events already stored removed because their lead is gone", n, n=fmt.Count(n))
+    return i18n.msg_n("{n} opportunity event already stored removed because their opportunity is gone",
+                      "{n} opportunity events already stored removed because their opportunity is gone", n,
+                      n=fmt.Count(n))
+
+
+def _committed_message(rows: dict[str, dict[str, int]], run_id: int, total: int,
+                       currency_note: i18n.Message | None, warnings: list[Problem], n_warn: int) -> i18n.Message:
+    """What a committed import did, for its log entry, its audit row and the person who ran it."""
+    message = i18n.msg("Imported {rows}.", rows=_summary(rows))
+    if total:
+        nbad = sum(v["rejected"] - v.get("removed_stored", 0) for v in rows.values())
+        parts = [i18n.msg("Imported {rows}", rows=_summary(rows))]
+        if nbad:
+            parts.append(i18n.msg_n("{n} bad row skipped", "{n} bad rows skipped", nbad, n=fmt.Count(nbad)))
+        for t, v in rows.items():
+            if v.get("removed_stored"):
+                parts.append(_removed_stored(t, v["removed_stored"]))
+        message = i18n.msg("{parts} (see rejected rows, run {run}).", parts=i18n.list_of(parts, "; "), run=str(run_id))
+    if currency_note is not None:
+        message = i18n.msg("{first} {then}", first=message, then=currency_note)
+    if n_warn:
+        message = i18n.msg("{first} {then}", first=message, then=_warning_msg(warnings, n_warn))
+    return message
 
 
 def problem_list(problems: list[Problem], total: int | None = None) -> Message | Joined:
@@ -1798,9 +1839,18 @@ def _failure_message(problems: list[Problem], total: int, skipping: bool = False
 
 
 def _warning_message(warnings: list[Problem], total: int) -> str:
-    first = "; ".join(str(p).rstrip(".") for p in warnings[:MESSAGE_PROBLEMS])
-    more = f" (and {_plural(total - MESSAGE_PROBLEMS, 'more')})" if total > MESSAGE_PROBLEMS else ""
-    return f"{_plural(total, 'warning')} (loaded, but worth a look): {first}{more}."
+    return _warning_msg(warnings, total).render("en")
+
+
+def _warning_msg(warnings: list[Problem], total: int) -> i18n.Message:
+    """The import message's sentence on the values loaded but worth a look (the first few named)."""
+    first = i18n.list_of([str(p).rstrip(".") for p in warnings[:MESSAGE_PROBLEMS]], "; ")
+    if total > MESSAGE_PROBLEMS:
+        return i18n.msg_n("{n} warning (loaded, but worth a look): {first} (and {more} more).",
+                          "{n} warnings (loaded, but worth a look): {first} (and {more} more).", total,
+                          n=fmt.Count(total), first=first, more=fmt.Count(total - MESSAGE_PROBLEMS))
+    return i18n.msg_n("{n} warning (loaded, but worth a look): {first}.",
+                      "{n} warnings (loaded, but worth a look): {first}.", total, n=fmt.Count(total), first=first)
 
 
 def _sheet_for(table: str, sheet: str | dict | None, mapping: dict) -> str | None:
@@ -1813,11 +1863,10 @@ def _sheet_for(table: str, sheet: str | dict | None, mapping: dict) -> str | Non
     return None
 
 
-def _log_failed(con, started: dt.datetime, source: str, rows: dict, message: str) -> int | None:
+def _log_failed(con, started: dt.datetime, source: str, rows: dict, message: i18n.Message | str) -> int | None:
     try:
         run_id = con.execute("SELECT nextval('import_run_seq')").fetchall()[0][0]
-        con.execute("INSERT INTO import_runs VALUES (?, ?, ?, ?, ?, 'replace', 'failed', ?, ?)",
-                    [run_id, started, _utcnow(), store.current_user(), source, store.to_json(rows), message])
+        store.log_import_run(con, run_id, started, _utcnow(), source, "failed", rows, message)
         return run_id
     except duckdb.Error:  # logging must never hide the real error
         return None
@@ -1941,38 +1990,22 @@ def _import_files(con, *, leads=None, lead_events=None, opportunities=None, oppo
                 warnings, n_warn = run.fetch_warnings()
                 log.info("import: %d warnings in %.2fs", n_warn, time.perf_counter() - t0)
                 store.bump_data_version(con)
-                message = f"Imported {_summary(rows)}."
-                if total:
-                    nbad = sum(v["rejected"] - v.get("removed_stored", 0) for v in rows.values())
-                    parts = [f"Imported {_summary(rows)}"]
-                    if nbad:
-                        parts.append(f"{_plural(nbad, 'bad row')} skipped")
-                    for t, v in rows.items():
-                        if v.get("removed_stored"):
-                            parent = "lead" if t == "lead_events" else "opportunity"
-                            parts.append(f"{_plural(v['removed_stored'], *NOUNS[t])} already stored removed "
-                                         f"because their {parent} is gone")
-                    message = "; ".join(parts) + f" (see rejected rows, run {run_id})."
-                if currency_note:
-                    message += " " + currency_note
-                if n_warn:
-                    message += " " + _warning_message(warnings, n_warn)
+                said = _committed_message(rows, run_id, total, currency_note, warnings, n_warn)
                 run.check_written(rows)
-                con.execute("INSERT INTO import_runs VALUES (?, ?, ?, ?, ?, 'replace', 'committed', ?, ?)",
-                            [run_id, started, _utcnow(), store.current_user(), source, store.to_json(rows), message])
+                store.log_import_run(con, run_id, started, _utcnow(), source, "committed", rows, said)
                 audit.record(con, access.resolve(), "import",   # the actor import_files bound
                              {"run_id": run_id, "source": source, "skip_bad_rows": skip_bad_rows,
                               "files": {t: st.file for t, st in run.staged.items()},
-                              "rows": rows}, before_counts, store.table_counts(con), summary=message,
+                              "rows": rows}, before_counts, store.table_counts(con), summary=said,
                              data_version_before=version_before)
         except ImportValidationError:
             raise
         except Exception as e:
             _log_failed(con, started, source, run.row_counts(committed=False),
-                        f"The import failed while writing and was rolled back: {e}")
+                        i18n.msg("The import failed while writing and was rolled back: {error}", error=str(e)))
             raise
-        return ImportResult(run_id=run_id, rows=rows, problems=problems, message=message, problem_count=total,
-                            warnings=warnings, warning_count=n_warn)
+        return ImportResult(run_id=run_id, rows=rows, problems=problems, message=said.render("en"),
+                            problem_count=total, warnings=warnings, warning_count=n_warn, message_obj=said)
     finally:
         run.drop_temps()
         tmp.cleanup()

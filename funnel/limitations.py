@@ -10,17 +10,18 @@ Languages (issue #14): each check's sentence is a message id, and each note of a
 ``message`` (id and parameters, JSON like the rest of the kept findings) beside its English
 ``text``; :func:`note_text` renders a note in a reader's language, and :func:`notes_for_page` /
 :func:`data_limitations` take ``lang`` (English by default, so existing callers read what they
-read before). A preset's stored notes are its own prose and stay as written.
+read before). A preset's stored note carries its message when it is a sentence of the presets'
+prose (funnel/presets/prose.toml, in the catalogs); a note a preset's builder worded from the data
+stays as written.
 """
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date as _date
 
 import duckdb
 
-from . import fmt, i18n, query, store
+from . import i18n, query, store, stored_messages
 from .errors import ConfigError
 from .i18n import N_
 
@@ -131,7 +132,8 @@ def _limitations(con) -> tuple[list[dict], set[str]]:
     """(the notes of :func:`limitations`, every finding's code — also those a stored note covers)."""
     stored = data_notes(con)
     covered = {c for n in stored for c in n.get("covers", [])}
-    out = [{"topic": n.get("topic", "source"), "text": n["text"], "code": None} for n in stored]
+    out = [{"topic": n.get("topic", "source"), "text": n["text"], "code": None,
+            **({"message": n["message"]} if n.get("message") else {})} for n in stored]
     rows: dict[str, dict] = {}
     found: set[str] = set()
     for check in CHECKS:
@@ -163,13 +165,7 @@ def _check_message(check: Check, row: dict) -> dict:
 
 
 def _message(message: dict) -> i18n.Message:
-    def value(v):
-        if isinstance(v, dict) and "date" in v:
-            return fmt.Date(_date.fromisoformat(str(v["date"])[:10]))
-        if isinstance(v, dict) and "msg" in v:
-            return i18n.msg(v["msg"])
-        return v
-    return i18n.msg(message["msgid"], **{k: value(v) for k, v in (message.get("params") or {}).items()})
+    return stored_messages.decode(message)
 
 
 def note_text(note: dict, lang: str = "en") -> str:

@@ -236,7 +236,7 @@ def save_snapshot(con, scope: Scope, figures: dict, *, saved_by: str | None = No
                     [sid, datetime.now().replace(microsecond=0), saved_by or who.label, r.as_of,
                      json.dumps(filters), json.dumps(figures)])
         audit.record(con, who, "review_saved", {"snapshot_id": sid, **filters}, None, None,
-                     summary=f"Saved the weekly review of {r.as_of.isoformat()}")
+                     summary=msg("Saved the weekly review of {day}", day=r.as_of.isoformat()))
     return sid
 
 

@@ -22,13 +22,13 @@ DuckDB as Arrow tables and inserted with one ``INSERT ... SELECT`` per table.
 from __future__ import annotations
 
 import datetime as dt
-import json
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from . import access, audit, store
+from . import access, audit, fmt, store
+from .i18n import msg
 from .errors import ConfigError
 
 # ---------------------------------------------------------------------------------------------
@@ -225,17 +225,16 @@ def generate_sample(con, leads: int = 20000, seed: int = 7, *, actor: access.Act
             store.refresh_derived(con)
             store.bump_data_version(con)
             rows = {t: {"read": n, "loaded": n, "rejected": 0} for t, n in counts.items()}
-            con.execute(
-                """INSERT INTO import_runs (run_id, started_at, finished_at, run_by, source, mode,
-                                            status, rows_json, message)
-                   VALUES (nextval('import_run_seq'), ?, ?, ?, 'sample', 'replace', 'committed', ?, ?)""",
-                [started, _utcnow(), who.label, json.dumps(rows),
-                 f"Sample data: {leads} leads, seed {seed}, data up to {END_DATE.isoformat()}"],
-            )
+            run_id = con.execute("SELECT nextval('import_run_seq')").fetchone()[0]
+            store.log_import_run(con, run_id, started, _utcnow(), "sample", "committed", rows,
+                                 msg("Sample data: {leads} leads, seed {seed}, data up to {day}", leads=str(leads),
+                                     seed=str(seed), day=END_DATE.isoformat()), run_by=who.label)
             audit.record(con, who, "reset" if replacing else "sample_created", {"leads": leads, "seed": seed},
                          before, counts, data_version_before=version_before,
-                         summary=(f"Reset the database to the sample data ({leads:,} leads, seed {seed})" if replacing
-                                  else f"Filled the empty database with the sample data ({leads:,} leads, seed {seed})"))
+                         summary=(msg("Reset the database to the sample data ({leads} leads, seed {seed})",
+                                      leads=fmt.Count(leads), seed=str(seed)) if replacing
+                                  else msg("Filled the empty database with the sample data ({leads} leads, seed {seed})",
+                                           leads=fmt.Count(leads), seed=str(seed))))
     finally:
         for name in tables:
             try:

@@ -23,7 +23,7 @@ from typing import NamedTuple
 import pandas as pd
 from sqlglot import exp
 
-from . import access, audit, fmt, i18n, sqlcompose, store
+from . import access, audit, error_messages, fmt, i18n, sqlcompose, store
 from .errors import RuleError
 from .i18n import N_, msg
 from .query import Resolved, Scope, cohort_condition, resolve, run
@@ -52,10 +52,8 @@ class Rule:
 
 def _rule_error(message: i18n.Message, hint: i18n.Message | None = None) -> RuleError:
     """A RuleError worded in English (the CLI and the report print it) that also carries its
-    messages (``messages``: the sentence and the hint), so a page says it in the reader's language."""
-    e = RuleError(message.render("en"), hint=hint.render("en") if hint is not None else None)
-    e.messages = [message] + ([hint] if hint is not None else [])
-    return e
+    messages (funnel.error_messages), so a page says it in the reader's language."""
+    return error_messages.error(RuleError, message, hint)
 
 
 def _is_numeric_type(dtype: str) -> bool:
@@ -341,7 +339,7 @@ def save_rules(con, rules, threshold: float | None = None, *, actor: access.Acto
     with store.transaction(con):
         _write_rules(con, rules, threshold)
         audit.record(con, who, "rules", None, before, _rules_state(con),
-                     summary=_rules_summary("Saved the scoring rules", before, _rules_state(con)),
+                     summary=_rules_summary(msg("Saved the scoring rules"), before, _rules_state(con)),
                      data_version_before=version_before)
 
 
@@ -352,17 +350,22 @@ def _rules_state(con) -> dict:
     return {"threshold": stored_threshold(con), "rules": [dict(zip(keys, r)) for r in rows]}
 
 
-def _rules_summary(prefix: str, before: dict, after: dict) -> str:
+def _rules_summary(action: i18n.Message, before: dict, after: dict) -> i18n.Message:
+    """The audit trail's sentence for a change of the production rules: what moved."""
     parts = []
     if before["threshold"] != after["threshold"]:
-        parts.append(f"threshold {before['threshold']:g} → {after['threshold']:g}")
+        parts.append(msg("threshold {before} → {after}", before=f"{before['threshold']:g}",
+                         after=f"{after['threshold']:g}"))
     old = {json.dumps(r, sort_keys=True, default=str) for r in before["rules"]}
     new = {json.dumps(r, sort_keys=True, default=str) for r in after["rules"]}
     if new - old:
-        parts.append(f"{len(new - old)} rule(s) added or changed")
+        parts.append(i18n.msg_n("{n} rule added or changed", "{n} rules added or changed", len(new - old),
+                                n=len(new - old)))
     if old - new:
-        parts.append(f"{len(old - new)} rule(s) removed or changed")
-    return prefix + ": " + ("; ".join(parts) if parts else "no change")
+        parts.append(i18n.msg_n("{n} rule removed or changed", "{n} rules removed or changed", len(old - new),
+                                n=len(old - new)))
+    return msg("{action}: {changes}", action=action,
+               changes=i18n.list_of(parts, "; ") if parts else msg("no change"))
 
 
 def _write_rules(con, rules: list[Rule], threshold: float | None) -> None:
@@ -396,7 +399,8 @@ def save_scenario(con, name: str, rules, threshold: float, *, make_current: bool
                     [name, payload, float(threshold), who.label, datetime.now().replace(microsecond=0)])
         audit.record(con, who, "scenario_saved", {"name": name}, before,
                      {"threshold": float(threshold), "rules": json.loads(payload)},
-                     summary=f"Saved the scenario '{name}'" + (" (replacing the one of that name)" if old else ""))
+                     summary=(msg("Saved the scenario '{name}' (replacing the one of that name)", name=name) if old
+                              else msg("Saved the scenario '{name}'", name=name)))
     if make_current:
         make_scenario_current(con, name, actor=who)
 
@@ -428,7 +432,7 @@ def make_scenario_current(con, name: str, *, actor: access.Actor | None = None) 
         con.execute("UPDATE scoring_scenarios SET is_current = (name = ?)", [name])
         after = _rules_state(con)
         audit.record(con, who, "scenario_current", {"name": name}, before, after,
-                     summary=_rules_summary(f"Made the scenario '{name}' current", before, after),
+                     summary=_rules_summary(msg("Made the scenario '{name}' current", name=name), before, after),
                      data_version_before=version_before)
 
 
@@ -437,13 +441,14 @@ def rules_from_csv(path: str | Path) -> list[Rule]:
     try:
         text = Path(path).read_text(encoding="utf-8-sig")
     except OSError as e:
-        raise RuleError(f"Cannot read the rules file {path}: {e.strerror or e}.",
-                        hint="Check the path given to --rules.") from None
+        raise _rule_error(msg("Cannot read the rules file {path}: {error}.", path=str(path), error=str(e.strerror or e)),
+                          msg("Check the path given to --rules.")) from None
     reader = csv.DictReader(io.StringIO(text))
     missing = {"attribute", "operator", "points"} - set(reader.fieldnames or [])
     if missing:
-        raise RuleError(f"{Path(path).name}: the rules file lacks the column(s) {', '.join(sorted(missing))}.",
-                        hint="The header must be: attribute,operator,value,points,enabled")
+        raise _rule_error(msg("{file}: the rules file lacks the column(s) {columns}.", file=Path(path).name,
+                              columns=", ".join(sorted(missing))),
+                          msg("The header must be: {header}", header="attribute,operator,value,points,enabled"))
     return coerce_rules(list(reader))
 
 
@@ -456,7 +461,8 @@ def _outcome_position(con, outcome_stage: str) -> int:
         if s.stage == outcome_stage:
             return int(s.position)
     names = [s.stage for s in store.funnel_stages(con, "lead")]
-    raise RuleError(f"'{outcome_stage}' is not a lead funnel stage.", hint=f"Use one of: {', '.join(names)}.")
+    raise _rule_error(msg("'{stage}' is not a lead funnel stage.", stage=str(outcome_stage)),
+                      msg("Use one of: {stages}.", stages=i18n.list_of(names) if names else ""))
 
 
 def outcome_stages(con) -> list[str]:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 
-from . import access, audit, i18n
+from . import access, audit, error_messages, i18n, stored_messages
 from .errors import ConfigError, FunnelError
 from .i18n import N_, msg
 
@@ -111,7 +111,9 @@ CREATE TABLE IF NOT EXISTS import_runs (
     mode VARCHAR,                -- replace
     status VARCHAR,              -- committed / failed
     rows_json VARCHAR,           -- {"leads": {"read": n, "loaded": n, "rejected": n}, ...}
-    message VARCHAR
+    message VARCHAR,             -- what the run did, in English (the CLI prints it)
+    message_msgid VARCHAR,       -- the same as a message (funnel.stored_messages): the Data page says
+    message_params VARCHAR       -- it in the reader's language; NULL in runs logged before
 );
 CREATE TABLE IF NOT EXISTS rejected_rows (
     run_id BIGINT,
@@ -201,6 +203,9 @@ DEFAULT_RULES: list[tuple] = [
 ]
 
 
+#: The import log's message columns added after its first release (see ADDED_COLUMNS).
+IMPORT_RUN_MESSAGE_COLUMNS = {"message_msgid": "VARCHAR", "message_params": "VARCHAR"}
+
 #: Every connection: no extension is loaded or downloaded behind our back. Without this an SQLite
 #: file given as ``--db`` makes DuckDB fetch the sqlite extension over the network.
 CONNECTION_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
@@ -247,9 +252,10 @@ def open_read_only(path: str | os.PathLike | None = None) -> duckdb.DuckDBPyConn
         data_version(con)           # a Funnelcast database has its settings table
     except (OSError, duckdb.Error) as e:
         if isinstance(e, duckdb.CatalogException):
-            raise DatabaseError(f"{db_path} is a DuckDB database but not a Funnelcast one (it has no settings table).",
-                                hint="Pass the path of a Funnelcast database, or create one with "
-                                     "`python -m funnel sample --db PATH`.") from None
+            raise _db_error(msg("{path} is a DuckDB database but not a Funnelcast one (it has no settings table).",
+                                path=str(db_path)),
+                            msg("Pass the path of a Funnelcast database, or create one with {command}.",
+                                command="`python -m funnel sample --db PATH`")) from None
         raise database_error(db_path, e) from e
     return con
 
@@ -257,13 +263,12 @@ def open_read_only(path: str | os.PathLike | None = None) -> duckdb.DuckDBPyConn
 def check_database_file(db_path: Path, *, must_exist: bool) -> None:
     """Refuse, with a sentence, what DuckDB would open wrongly or fail on with a traceback."""
     if db_path.is_dir():
-        raise DatabaseError(f"{db_path} is a folder, not a database file.",
-                            hint="Pass the path of a .duckdb file, e.g. --db data/funnel.duckdb.")
+        raise _db_error(msg("{path} is a folder, not a database file.", path=str(db_path)), _PASS_A_FILE)
     if not db_path.exists():
         if must_exist:
-            raise DatabaseError(f"There is no database at {db_path}.",
-                                hint="Check the path, or create one with `python -m funnel sample --db PATH` "
-                                     "or `python -m funnel import`.")
+            raise _db_error(msg("There is no database at {path}.", path=str(db_path)),
+                            msg("Check the path, or create one with {sample} or {import_}.",
+                                sample="`python -m funnel sample --db PATH`", import_="`python -m funnel import`"))
         return
     try:
         with open(db_path, "rb") as f:
@@ -273,13 +278,13 @@ def check_database_file(db_path: Path, *, must_exist: bool) -> None:
     if not head:
         return          # an empty file: DuckDB initialises it like a new one
     if head.startswith(_SQLITE_MAGIC):
-        raise DatabaseError(f"{db_path} is an SQLite database, not a Funnelcast (DuckDB) database.",
-                            hint="Export its tables to CSV and import them with `python -m funnel import`, "
-                                 "or pass the path of a .duckdb file.")
+        raise _db_error(msg("{path} is an SQLite database, not a Funnelcast (DuckDB) database.", path=str(db_path)),
+                        msg("Export its tables to CSV and import them with {command}, or pass the path of a .duckdb "
+                            "file.", command="`python -m funnel import`"))
     if head[8:12] != _DUCKDB_MAGIC:
-        raise DatabaseError(f"{db_path} is not a DuckDB database file (it holds something else).",
-                            hint="Pass the path of a Funnelcast .duckdb file, or move this file away and "
-                                 "create a database with `python -m funnel sample --db PATH`.")
+        raise _db_error(msg("{path} is not a DuckDB database file (it holds something else).", path=str(db_path)),
+                        msg("Pass the path of a Funnelcast .duckdb file, or move this file away and create a "
+                            "database with {command}.", command="`python -m funnel sample --db PATH`"))
 
 
 def database_error(db_path: Path, e: BaseException) -> DatabaseError:
@@ -289,39 +294,58 @@ def database_error(db_path: Path, e: BaseException) -> DatabaseError:
     text = str(e)
     code = getattr(e, "errno", None)
     where = db_path.parent if str(db_path.parent) not in ("", ".") else Path.cwd()
+    path = str(db_path)
     if code == _errno.ENOSPC or "No space left" in text:
-        return DatabaseError(f"The disk holding {where} is full; nothing was changed.",
-                             hint="Free some space (old copies in the .versions folder beside the database "
-                                  "can go) and run the command again.")
+        return _db_error(msg("The disk holding {folder} is full; nothing was changed.", folder=str(where)),
+                         msg("Free some space (old copies in the .versions folder beside the database can go) and "
+                             "run the command again."))
     if code == _errno.EROFS or "Read-only file system" in text:
-        return DatabaseError(f"{where} is on a read-only file system, so {db_path.name} cannot be written.",
-                             hint="Use --db (or $FUNNEL_DB) to point at a database in a writable folder.")
+        return _db_error(msg("{folder} is on a read-only file system, so {file} cannot be written.", folder=str(where),
+                             file=db_path.name),
+                         msg("Use --db (or $FUNNEL_DB) to point at a database in a writable folder."))
     if code in (_errno.EACCES, _errno.EPERM) or "Permission denied" in text:
-        return DatabaseError(f"No permission to write {db_path} or its folder.",
-                             hint="Fix the permissions, or point --db (or $FUNNEL_DB) at a writable folder.")
+        return _db_error(msg("No permission to write {path} or its folder.", path=path),
+                         msg("Fix the permissions, or point --db (or $FUNNEL_DB) at a writable folder."))
     if code == _errno.EISDIR or "Is a directory" in text:
-        return DatabaseError(f"{db_path} is a folder, not a database file.",
-                             hint="Pass the path of a .duckdb file, e.g. --db data/funnel.duckdb.")
+        return _db_error(msg("{path} is a folder, not a database file.", path=path), _PASS_A_FILE)
     if "Could not set lock" in text or "Conflicting lock" in text:
-        return DatabaseError(f"{db_path} is held open for writing by another program.",
-                             hint="Close the other program (an old Funnelcast server, a DuckDB shell) and try again.")
+        return _db_error(msg("{path} is held open for writing by another program.", path=path),
+                         msg("Close the other program (an old Funnelcast server, a DuckDB shell) and try again."))
     if "not a valid DuckDB database" in text:
-        return DatabaseError(f"{db_path} is not a DuckDB database file (it holds something else).",
-                             hint="Pass the path of a Funnelcast .duckdb file.")
+        return _db_error(msg("{path} is not a DuckDB database file (it holds something else).", path=path),
+                         msg("Pass the path of a Funnelcast .duckdb file."))
     if "version" in text and ("older" in text or "newer" in text):
-        return DatabaseError(f"{db_path} was written by another DuckDB version and cannot be read here.",
-                             hint="Open it with the DuckDB version in requirements.txt, or re-import the data.")
-    return DatabaseError(f"Could not open {db_path}: {text.splitlines()[0] if text else type(e).__name__}.",
-                         hint="Check the path and that the file is a Funnelcast database.")
+        return _db_error(msg("{path} was written by another DuckDB version and cannot be read here.", path=path),
+                         msg("Open it with the DuckDB version in requirements.txt, or re-import the data."))
+    return _db_error(msg("Could not open {path}: {error}.", path=path,
+                         error=text.splitlines()[0] if text else type(e).__name__),
+                     msg("Check the path and that the file is a Funnelcast database."))
+
+
+#: The hint for a database path that names a folder.
+_PASS_A_FILE = msg("Pass the path of a .duckdb file, e.g. {example}.", example="--db data/funnel.duckdb")
+
+
+def _db_error(message: i18n.Message, hint: i18n.Message) -> DatabaseError:
+    """A DatabaseError in English that carries its messages (funnel.error_messages)."""
+    return error_messages.error(DatabaseError, message, hint)
 
 
 def resolve_db_path(path: str | os.PathLike | None = None) -> Path:
     return Path(path or os.environ.get("FUNNEL_DB") or DEFAULT_DB)
 
 
+#: Columns added to a table after it first shipped, beside the column whose text they hold as a
+#: message ((table, that column): new columns): a database of an older release gets them on its
+#: next write (schema_is_current tells the app to write once), its older rows NULL there.
+ADDED_COLUMNS = {("import_runs", "message"): IMPORT_RUN_MESSAGE_COLUMNS,
+                 ("audit_log", "summary"): audit.MESSAGE_COLUMNS}
+
+
 def init_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(SCHEMA)
     audit.ensure_table(con)   # who changed what (funnel/audit.py)
+    _add_missing_columns(con)
     if con.execute("SELECT count(*) FROM stage_config").fetchall()[0][0] == 0:
         seed_stage_config(con)
     if con.execute("SELECT count(*) FROM settings WHERE key = 'mql_threshold'").fetchall()[0][0] == 0:
@@ -331,6 +355,37 @@ def init_schema(con: duckdb.DuckDBPyConnection) -> None:
     if con.execute("SELECT count(*) FROM settings WHERE key = 'rules_seeded'").fetchall()[0][0] == 0:
         seed_scoring_rules(con)
         con.execute("INSERT INTO settings VALUES ('rules_seeded', 'true')")
+
+
+def _add_missing_columns(con) -> None:
+    """The migration of an older database: every column of :data:`ADDED_COLUMNS` it lacks."""
+    have = set(con.execute("SELECT table_name, column_name FROM duckdb_columns() WHERE database_name = "
+                           "current_database() AND schema_name = current_schema()").fetchall())
+    for (table, beside), columns in ADDED_COLUMNS.items():
+        if (table, beside) not in have:
+            continue        # a table of another shape under that name (a test's stand-in) is left alone
+        for column, dtype in columns.items():
+            if (table, column) not in have:
+                con.execute(f"ALTER TABLE {quote_ident(table)} ADD COLUMN {quote_ident(column)} {dtype}")
+
+
+def log_import_run(con, run_id: int, started_at, finished_at, source: str, status: str, rows: dict,
+                   message: i18n.Message | str | None, *, run_by: str | None = None) -> None:
+    """Write one row of the import log: ``message`` (a :class:`~funnel.i18n.Message`, or plain
+    text) is kept as English text and as its message, so the Data page says it in the reader's
+    language."""
+    text, msgid, params = stored_messages.to_columns(message)
+    con.execute("INSERT INTO import_runs (run_id, started_at, finished_at, run_by, source, mode, status, rows_json, "
+                "message, message_msgid, message_params) VALUES (?, ?, ?, ?, ?, 'replace', ?, ?, ?, ?, ?)",
+                [run_id, started_at, finished_at, run_by if run_by is not None else current_user(), source, status,
+                 to_json(rows), text, msgid, params])
+
+
+def set_import_run_message(con, run_id: int, message: i18n.Message | str) -> None:
+    """Replace a logged run's message (a preset's import adds what it did after the files loaded)."""
+    text, msgid, params = stored_messages.to_columns(message)
+    con.execute("UPDATE import_runs SET message = ?, message_msgid = ?, message_params = ? WHERE run_id = ?",
+                [text, msgid, params, run_id])
 
 
 def seed_stage_config(con) -> None:
@@ -444,8 +499,8 @@ def handoff_stage(con) -> str:
         return "MQL"
     if len(st) >= 2:
         return st[1].stage
-    raise ConfigError("The lead funnel needs at least two stages (Lead and MQL).",
-                      hint="Add an MQL stage on the Stage settings page.")
+    raise _config_error(msg("The lead funnel needs at least two stages (Lead and MQL)."),
+                        msg("Add an MQL stage on the Stage settings page."))
 
 
 # Sentences that name a funnel, one per funnel, so each language can word them whole.
@@ -476,19 +531,9 @@ def _problem(kind: str, funnel: str, **params) -> i18n.Message:
 
 
 def _config_error(message: i18n.Message, hint: i18n.Message | None = None) -> ConfigError:
-    """A ConfigError worded in English (the CLI prints it) that carries its messages (``messages``:
-    the sentence and the hint), so a page says it in the reader's language."""
-    e = ConfigError(message.render("en"), hint=hint.render("en") if hint is not None else None)
-    e.messages = [message] + ([hint] if hint is not None else [])
-    return e
-
-
-def _sentences(messages: list) -> i18n.Message:
-    """Several sentences as one message: a space between them in English, none in Chinese."""
-    out = messages[0]
-    for m in messages[1:]:
-        out = msg("{first} {then}", first=out, then=m)
-    return out
+    """A ConfigError worded in English (the CLI prints it) that carries its messages
+    (funnel.error_messages), so a page says it in the reader's language."""
+    return error_messages.error(ConfigError, message, hint)
 
 
 def validate_stage_config(rows: list[dict]) -> list[str]:
@@ -575,8 +620,10 @@ def rename_stage(con, funnel: str, old: str, new: str, *, actor: access.Actor | 
             con.execute("UPDATE deal_history SET stage = ? WHERE stage = ?", [new, old])
         refresh_derived(con, tables=())
         bump_data_version(con)
+        summary = (msg("Renamed the opportunity stage '{old}' to '{new}'", old=old, new=new) if funnel == "opportunity"
+                   else msg("Renamed the lead stage '{old}' to '{new}'", old=old, new=new))
         audit.record(con, who, "stage_rename", {"funnel": funnel}, {"stage": old}, {"stage": new},
-                     summary=f"Renamed the {funnel} stage '{old}' to '{new}'", data_version_before=version_before)
+                     summary=summary, data_version_before=version_before)
 
 
 def save_stage_config(con, rows: list[dict], *, actor: access.Actor | None = None) -> None:
@@ -593,7 +640,7 @@ def save_stage_config(con, rows: list[dict], *, actor: access.Actor | None = Non
         if (funnel, stage) not in kept:
             problems.append(_problem("in_use", funnel, stage=stage, n=f"{n:,}"))
     if problems:
-        raise _config_error(_sentences([msg("The stage settings were not saved:"), *problems]))
+        raise _config_error(i18n.sentences([msg("The stage settings were not saved:"), *problems]))
     ensure_derived(con)   # lead_visits is kept as it is below: it must exist in the current layout
     clean = []
     for r in rows:
@@ -615,8 +662,16 @@ def save_stage_config(con, rows: list[dict], *, actor: access.Actor | None = Non
         changed = sorted({f"{r['funnel']}:{r['stage']}" for r in after if r not in before}
                          | {f"{r['funnel']}:{r['stage']}" for r in before if r not in after})
         audit.record(con, who, "stages", {"changed": changed}, before, after,
-                     summary="Saved the stage settings" + (f" ({', '.join(changed)})" if changed else " (no change)"),
-                     data_version_before=version_before)
+                     summary=_stages_saved(changed), data_version_before=version_before)
+
+
+def _stages_saved(changed: list[str]) -> i18n.Message:
+    """The audit trail's sentence for saved stage settings: the stages that changed, as funnel:stage."""
+    if not changed:
+        return msg("Saved the stage settings (no change)")
+    named = [msg("opportunity:{stage}", stage=c.split(":", 1)[1]) if c.startswith("opportunity:")
+             else msg("lead:{stage}", stage=c.split(":", 1)[1]) for c in changed]
+    return msg("Saved the stage settings ({stages})", stages=i18n.list_of(named))
 
 
 STAGE_CONFIG_COLUMNS = ("funnel", "stage", "position", "kind", "team", "probability", "category", "sla_hours")

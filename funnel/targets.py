@@ -26,8 +26,9 @@ import pandas as pd
 from sqlglot import exp
 
 from . import access, audit, conversion, fmt, forecast, sqlcompose, store
+from .error_messages import error
 from .errors import ConfigError, ImportValidationError
-from .i18n import Message, gettext_for, msg, msg_n, render
+from .i18n import N_, Message, gettext_for, list_of, msg, msg_n, render, sentences
 from .query import Scope, add_months, cohort_condition, month_start, opportunity_scope, resolve, run
 
 TARGET_COLUMNS = ("period", "owner", "amount")
@@ -138,9 +139,33 @@ def _file_name(file) -> str:
     return str(getattr(file, "name", None) or "targets file")
 
 
-def _where(file_name: str, row_no: int, is_csv: bool) -> str:
+#: Where targets or teams came from, as a sentence names it: the page's grid, the default sources of
+#: save_targets / save_teams, else a file's name.
+_SOURCES = {"grid": N_("grid"), "targets": N_("targets"), "teams": N_("teams")}
+
+
+def _source_name(source: str):
+    return msg(_SOURCES[source]) if source in _SOURCES else source
+
+
+def _where(source: str, row_no: int, is_csv: bool) -> Message:
     # row_no counts data rows from 1 (header excluded); line = the file's line (header = line 1)
-    return f"{file_name} row {row_no} ({'line' if is_csv else 'sheet row'} {row_no + 1})"
+    file = _source_name(source)
+    if is_csv:
+        return msg("{file} row {row} (line {line})", file=file, row=str(row_no), line=str(row_no + 1))
+    return msg("{file} row {row} (sheet row {line})", file=file, row=str(row_no), line=str(row_no + 1))
+
+
+def _english(messages: list[Message]) -> list[str]:
+    return [m.render("en") for m in messages]
+
+
+def _sentences(messages: list, limit: int | None = None) -> Message:
+    """Sentences one after the other (at most ``limit``, then how many more)."""
+    shown = list(messages[:limit] if limit else messages)
+    if limit and len(messages) > limit:
+        shown.append(msg("… and {n} more.", n=str(len(messages) - limit)))
+    return sentences(shown)
 
 
 def _read_rows(file, expected: tuple[str, ...], what: str) -> tuple[pd.DataFrame, str, bool]:
@@ -152,10 +177,14 @@ def _read_rows(file, expected: tuple[str, ...], what: str) -> tuple[pd.DataFrame
     headers = {str(c).strip().lower(): c for c in df.columns}
     missing = [c for c in expected if c not in headers]
     if missing:
-        raise ImportValidationError(
-            f"The {what} file {name} has no column {', '.join(repr(m) for m in missing)}; nothing was imported.",
-            problems=[f"{name}: missing column '{m}'" for m in missing],
-            hint=f"Give it a header row with the columns {', '.join(expected)}.")
+        columns = list_of([repr(m) for m in missing])
+        raise error(ImportValidationError,
+                    msg("The teams file {file} has no column {columns}; nothing was imported.", file=name,
+                        columns=columns) if what == "teams" else
+                    msg("The targets file {file} has no column {columns}; nothing was imported.", file=name,
+                        columns=columns),
+                    msg("Give it a header row with the columns {columns}.", columns=", ".join(expected)),
+                    problems=[f"{name}: missing column '{m}'" for m in missing])
     df = df[[headers[c] for c in expected]].copy()
     df.columns = list(expected)
     is_csv = not name.lower().endswith((".xlsx", ".xlsm"))
@@ -178,6 +207,13 @@ def validate_targets(rows: pd.DataFrame, *, source: str = "targets", is_csv: boo
     neither an opportunity owner of the data (``owners``) nor a team (``teams``) — the target then
     has no deals yet, which may be right for a new hire.
     """
+    clean, problems, warnings = _check_targets(rows, source=source, is_csv=is_csv, owners=owners, teams=teams)
+    return clean, _english(problems), _english(warnings)
+
+
+def _check_targets(rows: pd.DataFrame, *, source: str, is_csv: bool, owners: set[str] | None,
+                   teams: set[str] | None) -> tuple[pd.DataFrame, list[Message], list[Message]]:
+    """:func:`validate_targets` with its problems and warnings as messages."""
     problems, warnings, clean, seen = [], [], [], {}
     for i, rec in enumerate(rows.itertuples(index=False), start=1):
         where = _where(source, i, is_csv)
@@ -186,54 +222,69 @@ def validate_targets(rows: pd.DataFrame, *, source: str = "targets", is_csv: boo
         try:
             period = parse_period(period_text).label
         except ValueError:
-            problems.append(f"{where}, column period: '{period_text}' is not a month or a quarter — "
-                            "write a month as YYYY-MM (2026-06) or a quarter as YYYY-Qn (2026-Q2).")
+            problems.append(msg("{where}, column period: '{value}' is not a month or a quarter — write a month as "
+                                "YYYY-MM (2026-06) or a quarter as YYYY-Qn (2026-Q2).", where=where, value=period_text))
             ok, period = False, period_text
         try:
             amount = float(amount_text) if isinstance(rec.amount, (int, float)) or amount_text else math.nan
             if math.isnan(amount) or math.isinf(amount):
                 raise ValueError
         except (TypeError, ValueError):
-            what = "is empty" if not amount_text else f"'{amount_text}' is not a number"
-            problems.append(f"{where}, column amount: {what} — "
-                            "write the target as plain digits, e.g. 250000 (no currency sign or thousands separator).")
+            problems.append(
+                msg("{where}, column amount: is empty — write the target as plain digits, e.g. 250000 (no currency "
+                    "sign or thousands separator).", where=where) if not amount_text else
+                msg("{where}, column amount: '{value}' is not a number — write the target as plain digits, e.g. "
+                    "250000 (no currency sign or thousands separator).", where=where, value=amount_text))
             ok = False
         else:
             if amount < 0:
-                problems.append(f"{where}, column amount: {amount_text} is negative — a target is 0 or more.")
+                problems.append(msg("{where}, column amount: {value} is negative — a target is 0 or more.",
+                                    where=where, value=amount_text))
                 ok = False
         key = (period, owner)
         if key in seen:
-            problems.append(f"{where}, columns period+owner: '{period}' for "
-                            f"{repr(owner) if owner else 'everyone (empty owner)'} is already set on row {seen[key]} — "
-                            "keep one row per period and owner.")
+            problems.append(
+                msg("{where}, columns period+owner: '{period}' for {owner} is already set on row {row} — keep one "
+                    "row per period and owner.", where=where, period=period, owner=repr(owner), row=str(seen[key]))
+                if owner else
+                msg("{where}, columns period+owner: '{period}' for everyone (empty owner) is already set on row {row} "
+                    "— keep one row per period and owner.", where=where, period=period, row=str(seen[key])))
             ok = False
         else:
             seen[key] = i
         if ok:
             if owner and owners is not None and owner not in owners and owner not in (teams or set()):
-                warnings.append(f"{where}, column owner: '{owner}' is neither an opportunity owner in the data "
-                                "nor a team — the target is kept; it counts no deals until that owner has some.")
+                warnings.append(msg("{where}, column owner: '{owner}' is neither an opportunity owner in the data nor "
+                                    "a team — the target is kept; it counts no deals until that owner has some.",
+                                    where=where, owner=owner))
             clean.append({"period": period, "owner": owner, "amount": amount})
     return pd.DataFrame(clean, columns=list(TARGET_COLUMNS)), problems, warnings
 
 
 def validate_teams(rows: pd.DataFrame, *, source: str = "teams", is_csv: bool = True) -> tuple[pd.DataFrame, list[str]]:
     """Check team rows (owner, team): both given, each owner in one team only."""
+    clean, problems = _check_teams(rows, source=source, is_csv=is_csv)
+    return clean, _english(problems)
+
+
+def _check_teams(rows: pd.DataFrame, *, source: str, is_csv: bool) -> tuple[pd.DataFrame, list[Message]]:
+    """:func:`validate_teams` with its problems as messages."""
     problems, clean, seen = [], [], {}
     for i, rec in enumerate(rows.itertuples(index=False), start=1):
         where = _where(source, i, is_csv)
         owner, team = _clean(rec.owner), _clean(rec.team)
         ok = True
         if not owner:
-            problems.append(f"{where}, column owner: the owner is empty — name the opportunity owner.")
+            problems.append(msg("{where}, column owner: the owner is empty — name the opportunity owner.", where=where))
             ok = False
         if not team:
-            problems.append(f"{where}, column team: the team of '{owner}' is empty — name the team.")
+            problems.append(msg("{where}, column team: the team of '{owner}' is empty — name the team.", where=where,
+                                owner=owner))
             ok = False
         if owner and owner in seen:
-            problems.append(f"{where}, column owner: '{owner}' is already in a team on row {seen[owner]} — "
-                            "an owner belongs to one team; keep one row per owner.")
+            problems.append(msg("{where}, column owner: '{owner}' is already in a team on row {row} — an owner "
+                                "belongs to one team; keep one row per owner.", where=where, owner=owner,
+                                row=str(seen[owner])))
             ok = False
         elif owner:
             seen[owner] = i
@@ -242,13 +293,16 @@ def validate_teams(rows: pd.DataFrame, *, source: str = "teams", is_csv: bool = 
     return pd.DataFrame(clean, columns=list(TEAM_COLUMNS)), problems
 
 
-def _refuse(what: str, name: str, problems: list[str]):
-    shown = " ".join(problems[:3])
-    more = f" … and {len(problems) - 3} more." if len(problems) > 3 else ""
-    raise ImportValidationError(
-        f"The {what} file {name} was not imported ({len(problems)} problem{'s' if len(problems) != 1 else ''}; "
-        f"nothing was changed): {shown}{more}", problems=problems,
-        hint="Correct those rows and import the file again.")
+def _refuse(what: str, name: str, problems: list[Message]):
+    n, shown = len(problems), _sentences(problems, 3)
+    raise error(ImportValidationError,
+                msg_n("The teams file {file} was not imported ({n} problem; nothing was changed): {problems}",
+                      "The teams file {file} was not imported ({n} problems; nothing was changed): {problems}", n,
+                      file=name, n=str(n), problems=shown) if what == "teams" else
+                msg_n("The targets file {file} was not imported ({n} problem; nothing was changed): {problems}",
+                      "The targets file {file} was not imported ({n} problems; nothing was changed): {problems}", n,
+                      file=name, n=str(n), problems=shown),
+                msg("Correct those rows and import the file again."), problems=_english(problems))
 
 
 @lru_cache(maxsize=None)
@@ -264,7 +318,7 @@ def known_owners(con) -> set[str]:
 def read_teams(file) -> pd.DataFrame:
     """A teams file (CSV or XLSX: owner, team), validated; ImportValidationError names every bad row."""
     rows, name, is_csv = _read_rows(file, TEAM_COLUMNS, "teams")
-    clean, problems = validate_teams(rows, source=name, is_csv=is_csv)
+    clean, problems = _check_teams(rows, source=name, is_csv=is_csv)
     if problems:
         _refuse("teams", name, problems)
     return clean
@@ -276,8 +330,14 @@ def read_targets(file, *, owners: set[str] | None = None, teams: set[str] | None
 
     Raises ImportValidationError naming file, row, line, column, value and what to do for each bad
     row; nothing is returned then (all-or-nothing)."""
+    clean, warnings = _read_targets(file, owners=owners, teams=teams)
+    return clean, _english(warnings)
+
+
+def _read_targets(file, *, owners: set[str] | None, teams: set[str] | None) -> tuple[pd.DataFrame, list[Message]]:
+    """:func:`read_targets` with its warnings as messages."""
     rows, name, is_csv = _read_rows(file, TARGET_COLUMNS, "targets")
-    clean, problems, warnings = validate_targets(rows, source=name, is_csv=is_csv, owners=owners, teams=teams)
+    clean, problems, warnings = _check_targets(rows, source=name, is_csv=is_csv, owners=owners, teams=teams)
     if problems:
         _refuse("targets", name, problems)
     return clean, warnings
@@ -331,17 +391,16 @@ def save_targets(con, rows, *, actor: access.Actor | None = None, source: str = 
     """Replace the stored targets with ``rows`` (dicts or a frame: period, owner, amount).
 
     All-or-nothing: every row is checked first (as an imported file's); returns the warnings
-    (unknown owners). Editors and admins only; the audit trail keeps the targets before and after.
-    Bumps the data version.
+    (unknown owners) as messages (``str()``: the English sentence). Editors and admins only; the
+    audit trail keeps the targets before and after. Bumps the data version.
     """
     who = access.require(actor, "edit")
     teams = set(stored_teams(con)["team"])
-    clean, problems, warnings = validate_targets(_as_frame(rows, TARGET_COLUMNS), source=source,
-                                                 owners=known_owners(con), teams=teams)
+    clean, problems, warnings = _check_targets(_as_frame(rows, TARGET_COLUMNS), source=source, is_csv=True,
+                                               owners=known_owners(con), teams=teams)
     if problems:
-        raise ConfigError("The targets were not saved: " + " ".join(problems[:3]) +
-                          (f" … and {len(problems) - 3} more." if len(problems) > 3 else ""),
-                          hint="Correct those rows and save again; nothing was changed.")
+        raise error(ConfigError, msg("The targets were not saved: {problems}", problems=_sentences(problems, 3)),
+                    msg("Correct those rows and save again; nothing was changed."))
     _replace_audited(con, who, "targets", stored_targets, _write_targets, clean, source)
     return warnings
 
@@ -350,10 +409,11 @@ def save_teams(con, rows, *, actor: access.Actor | None = None, source: str = "t
     """Replace the stored teams with ``rows`` (owner, team). All-or-nothing; editors and admins
     only, audited with the teams before and after; bumps the data version."""
     who = access.require(actor, "edit")
-    clean, problems = validate_teams(_as_frame(rows, TEAM_COLUMNS), source=source)
+    clean, problems = _check_teams(_as_frame(rows, TEAM_COLUMNS), source=source, is_csv=True)
     if problems:
-        raise ConfigError("The teams were not saved: " + " ".join(problems[:3]),
-                          hint="Correct those rows and save again; nothing was changed.")
+        raise error(ConfigError, msg("The teams were not saved: {problems}",
+                                     problems=_sentences(problems[:3])),
+                    msg("Correct those rows and save again; nothing was changed."))
     _replace_audited(con, who, "teams", stored_teams, _write_teams, clean, source)
 
 
@@ -365,8 +425,13 @@ def _replace_audited(con, who: access.Actor, action: str, read, write, clean: pd
     with store.transaction(con):
         write(con, clean)
         store.bump_data_version(con)
+        n, where = len(clean), _source_name(source)
+        summary = (msg_n("Saved {n} teams row ({source})", "Saved {n} teams rows ({source})", n, n=str(n), source=where)
+                   if action == "teams" else
+                   msg_n("Saved {n} targets row ({source})", "Saved {n} targets rows ({source})", n, n=str(n),
+                         source=where))
         audit.record(con, who, action, {"source": source, "rows": len(clean)}, before, _audit_rows(clean),
-                     summary=f"Saved {len(clean)} {action} rows ({source})", data_version_before=version_before)
+                     summary=summary, data_version_before=version_before)
 
 
 @dataclass(frozen=True)
@@ -374,16 +439,26 @@ class TargetsImport:
     targets: int | None
     teams: int | None
     warnings: tuple[str, ...]
+    warning_messages: tuple[Message, ...] = ()     # ``warnings`` as messages, for a page
 
     @property
     def message(self) -> str:
-        parts = []
-        if self.targets is not None:
-            parts.append(f"{self.targets} target{'s' if self.targets != 1 else ''}")
-        if self.teams is not None:
-            parts.append(f"{self.teams} team member{'s' if self.teams != 1 else ''}")
-        return "Imported " + " and ".join(parts) + " (the stored ones were replaced)." + \
-            (f" {len(self.warnings)} warning{'s' if len(self.warnings) != 1 else ''}." if self.warnings else "")
+        return self.message_obj.render("en")
+
+    @property
+    def message_obj(self) -> Message:
+        """What was imported, as a message (``message``: in English)."""
+        targets = (None if self.targets is None else
+                   msg_n("{n} target", "{n} targets", self.targets, n=str(self.targets)))
+        teams = (None if self.teams is None else
+                 msg_n("{n} team member", "{n} team members", self.teams, n=str(self.teams)))
+        said = (msg("Imported {targets} and {teams} (the stored ones were replaced).", targets=targets, teams=teams)
+                if targets is not None and teams is not None else
+                msg("Imported {what} (the stored ones were replaced).", what=targets if targets is not None else teams))
+        if self.warnings:
+            n = len(self.warnings)
+            said = msg("{first} {then}", first=said, then=msg_n("{n} warning.", "{n} warnings.", n, n=str(n)))
+        return said
 
 
 def import_targets(con, targets_file=None, teams_file=None, *, actor: access.Actor | None = None) -> TargetsImport:
@@ -392,11 +467,11 @@ def import_targets(con, targets_file=None, teams_file=None, *, actor: access.Act
     Editors and admins only (targets are configuration, like probabilities); audited."""
     who = access.require(actor, "edit")
     if targets_file is None and teams_file is None:
-        raise ConfigError("Name a targets file or a teams file to import.",
-                          hint="For example: --targets targets.csv --teams teams.csv")
+        raise error(ConfigError, msg("Name a targets file or a teams file to import."),
+                    msg("For example: --targets targets.csv --teams teams.csv"))
     teams = read_teams(teams_file) if teams_file is not None else None
     team_names = set((teams if teams is not None else stored_teams(con))["team"])
-    targets, warnings = (read_targets(targets_file, owners=known_owners(con), teams=team_names)
+    targets, warnings = (_read_targets(targets_file, owners=known_owners(con), teams=team_names)
                          if targets_file is not None else (None, []))
     before = {"targets": _audit_rows(stored_targets(con)) if targets is not None else None,
               "teams": _audit_rows(stored_teams(con)) if teams is not None else None}
@@ -413,9 +488,9 @@ def import_targets(con, targets_file=None, teams_file=None, *, actor: access.Act
                                                   "teams": None if teams is None else len(teams)},
                      before, {"targets": _audit_rows(targets) if targets is not None else None,
                               "teams": _audit_rows(teams) if teams is not None else None},
-                     summary="Imported " + ", ".join(files), data_version_before=version_before)
+                     summary=msg("Imported {files}", files=list_of(files)), data_version_before=version_before)
     return TargetsImport(None if targets is None else len(targets), None if teams is None else len(teams),
-                         tuple(warnings))
+                         tuple(_english(warnings)), tuple(warnings))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -906,16 +981,19 @@ def overrides_from_table(table: pd.DataFrame) -> dict:
             continue
         is_rate = row.key == "win_rate" or row.key.startswith("step:")
         if (is_rate and not 0 < value <= 1) or (not is_rate and value <= 0):
-            problems.append(f"{row.assumption}: {value:g} is out of range"
-                            + (" (a rate between 0 and 1, e.g. 0.25 for 25%)." if is_rate else " (more than 0)."))
+            problems.append(
+                msg("{assumption}: {value} is out of range (a rate between 0 and 1, e.g. 0.25 for 25%).",
+                    assumption=row.assumption, value=f"{value:g}") if is_rate else
+                msg("{assumption}: {value} is out of range (more than 0).", assumption=row.assumption,
+                    value=f"{value:g}"))
             continue
         if row.key.startswith("step:"):
             steps[row.key[5:]] = value
         else:
             out[row.key] = value
     if problems:
-        raise ConfigError("The what-if was not applied: " + " ".join(problems),
-                          hint="Correct the value, or put the history value back.")
+        raise error(ConfigError, msg("The what-if was not applied: {problems}", problems=_sentences(problems)),
+                    msg("Correct the value, or put the history value back."))
     if steps:
         out["step_rates"] = steps
     return out
@@ -972,13 +1050,16 @@ def record_call(con, period: str, owner: str = "", *, commit_amount: float | Non
     problems = []
     for name, value in (("commit", commit_amount), ("best case", best_case_amount)):
         if value is not None and (not isinstance(value, (int, float)) or math.isnan(float(value)) or float(value) < 0):
-            problems.append(f"The {name} amount {value!r} must be a number of 0 or more.")
+            problems.append(msg("The commit amount {value} must be a number of 0 or more.", value=repr(value))
+                            if name == "commit" else
+                            msg("The best case amount {value} must be a number of 0 or more.", value=repr(value)))
     if commit_amount is None and best_case_amount is None:
-        problems.append("Give a commit or a best-case amount.")
+        problems.append(msg("Give a commit or a best-case amount."))
     if commit_amount is not None and best_case_amount is not None and float(best_case_amount) < float(commit_amount):
-        problems.append("The best case is below the commit: the best case includes the commit.")
+        problems.append(msg("The best case is below the commit: the best case includes the commit."))
     if problems:
-        raise ConfigError("The call was not recorded: " + " ".join(problems), hint="Correct the amounts and record it again.")
+        raise error(ConfigError, msg("The call was not recorded: {problems}", problems=_sentences(problems)),
+                    msg("Correct the amounts and record it again."))
     r = resolve(con, scope)
     fig = _evaluate(con, scope.with_(as_of=r.as_of), pd.DataFrame({"period": [label], "owner": [_clean(owner)],
                                                                    "amount": [None]}),
@@ -996,7 +1077,8 @@ def record_call(con, period: str, owner: str = "", *, commit_amount: float | Non
         store.bump_data_version(con)
         audit.record(con, who, "call", {"period": label, "owner": _clean(owner), "call_id": int(call_id)}, None,
                      {"commit": commit_amount, "best_case": best_case_amount, "note": note},
-                     summary=f"Recorded a call for {label} {_clean(owner) or 'everyone'}",
+                     summary=(msg("Recorded a call for {period} {owner}", period=label, owner=_clean(owner))
+                              if _clean(owner) else msg("Recorded a call for {period} everyone", period=label)),
                      data_version_before=version_before)
     return int(call_id)
 

@@ -6,7 +6,8 @@ from functools import lru_cache
 import pandas as pd
 from sqlglot import exp
 
-from . import access, audit, fmt, sqlcompose, store
+from . import access, audit, fmt, i18n, sqlcompose, store
+from .error_messages import error
 from .errors import ConfigError
 from .i18n import N_, msg
 from .query import PERIOD_GRAINS, Resolved, Scope, cohort_condition, opportunity_scope, resolve, run
@@ -186,18 +187,20 @@ def save_sla_targets(con, funnel: str, targets: dict[str, float | None], *,
     clean: list[tuple[float | None, str]] = []
     for stage, hours in targets.items():
         if stage not in known:
-            raise ConfigError(f"There is no {funnel} stage called '{stage}'.",
-                              hint="Rename or add stages on the Stage settings page.")
+            raise error(ConfigError, msg("There is no opportunity stage called '{stage}'.", stage=stage)
+                        if funnel == "opportunity" else msg("There is no lead stage called '{stage}'.", stage=stage),
+                        msg("Rename or add stages on the Stage settings page."))
         if hours is not None:
             try:
                 hours = float(hours)
             except (TypeError, ValueError):
-                raise ConfigError(f"The target for '{stage}' is not a number.", hint="Type a number of days.") from None
+                raise error(ConfigError, msg("The target for '{stage}' is not a number.", stage=stage),
+                            msg("Type a number of days.")) from None
             if hours != hours:  # NaN: an emptied cell means "no target"
                 hours = None
             elif hours < 0:
-                raise ConfigError(f"The target for '{stage}' is negative.",
-                                  hint="Type zero or more days, or leave the cell empty for no target.")
+                raise error(ConfigError, msg("The target for '{stage}' is negative.", stage=stage),
+                            msg("Type zero or more days, or leave the cell empty for no target."))
         clean.append((hours, stage))
     before_all = {s.stage: s.sla_hours for s in store.stages(con, funnel)}
     changed = [(h, s) for h, s in clean if before_all.get(s) != h]
@@ -208,9 +211,19 @@ def save_sla_targets(con, funnel: str, targets: dict[str, float | None], *,
         store.bump_data_version(con)
         audit.record(con, who, "sla_targets", {"funnel": funnel, "stages": [s for _, s in changed]},
                      {s: before_all.get(s) for _, s in changed}, {s: h for h, s in changed},
-                     summary=f"Changed {funnel} SLA targets (hours): "
-                             + (", ".join(f"{s} {before_all.get(s)} → {h}" for h, s in changed) or "no change"),
+                     summary=_sla_change_summary(funnel, [(s, before_all.get(s), h) for h, s in changed]),
                      data_version_before=version_before)
+
+
+def _sla_change_summary(funnel: str, changed: list[tuple[str, float | None, float | None]]):
+    """The audit trail's sentence for an SLA edit: each changed stage's target before → after (hours)."""
+    def hours(h):
+        return msg("no target") if h is None else f"{h:g}"
+    changes = (i18n.list_of([msg("{stage} {before} → {after}", stage=s, before=hours(b), after=hours(a))
+                             for s, b, a in changed]) if changed else msg("no change"))
+    if funnel == "opportunity":
+        return msg("Changed opportunity SLA targets (hours): {changes}", changes=changes)
+    return msg("Changed lead SLA targets (hours): {changes}", changes=changes)
 
 
 def sla_breaches(con, scope: Scope = Scope(), funnel: str = "lead", grain: str = "month") -> pd.DataFrame:

@@ -135,7 +135,7 @@ with ui.guard(_("the funnel")):
                                  overall_rate=[fmt_pct(v) for v in table["overall_rate"]])
             if not no_durations:
                 shown["median_days_to_reach"] = [fmt_days(v) for v in table["median_days_to_reach"]]
-            st.dataframe(shown, hide_index=True, width="stretch", column_config={
+            ui.dataframe(shown, hide_index=True, width="stretch", column_config={
                 "stage": st.column_config.TextColumn(_("Stage")),
                 "reached": st.column_config.TextColumn(_("Leads reaching it")),
                 "step_rate": st.column_config.TextColumn(_("Step conversion"),
@@ -166,7 +166,7 @@ if breakdown is not None and funnel_df is not None and not funnel_df.empty:
         with st.expander(_("All {groups} {breakdown} values as a table", groups=groups, breakdown=ui.md(label))):
             table = by[["grp", "stage", "leads", "reached", "step_rate", "overall_rate"]].assign(
                 grp=labels.readable_list(by["grp"]))
-            st.dataframe(table, hide_index=True, width="stretch", column_config={
+            ui.dataframe(table, hide_index=True, width="stretch", column_config={
                 "grp": st.column_config.TextColumn(label),
                 "stage": st.column_config.TextColumn(_("Stage")),
                 "leads": st.column_config.NumberColumn(_("Leads"), format="localized"),

@@ -1,14 +1,12 @@
 """Data: what is in the database, what it cannot show, and importing CRM exports or our CSV contract."""
 from __future__ import annotations
 
-import pandas as pd
 import streamlit as st
 
 import ui
 from funnel import access, audit, health, i18n, ingest, limitations, presets
 from funnel.errors import FunnelError, ImportValidationError
 from funnel.i18n import N_
-from funnel.labels import blank_missing
 from funnel.mapping import STAGE_FUNNEL, TABLE_ORDER, TABLES, mapping_problems
 from i18n_ui import _, fmt_count, fmt_date, fmt_int, lang, ngettext, render
 
@@ -29,13 +27,6 @@ FUNNEL_NAMES = {"lead": N_("Lead"), "opportunity": N_("Opportunity")}
 KINDS = {"open": N_("Open"), "won": N_("Won"), "lost": N_("Lost"), "rejected": N_("Rejected"), "recycled": N_("Recycled")}
 RUN_STATUS = {"committed": N_("committed"), "failed": N_("failed"), "running": N_("running")}
 ROLES = {"viewer": N_("viewer"), "editor": N_("editor"), "admin": N_("admin")}
-#: The shipped presets' titles (prose.toml), for translation; a title changed there shows as written.
-PRESET_TITLES = {"olist": N_("Olist marketing funnel (public data set)"),
-                 "maven_crm": N_("Maven CRM sales pipeline (public data set)"),
-                 "x_education": N_("X Education leads (public data set)"),
-                 "hubspot_contacts": N_("HubSpot contacts export"),
-                 "hubspot_deals": N_("HubSpot deals export (with contacts)"),
-                 "salesforce": N_("Salesforce export")}
 
 
 def _tr(labels: dict, code) -> str:
@@ -44,10 +35,9 @@ def _tr(labels: dict, code) -> str:
 
 
 def _preset_title(name: str) -> str:
+    """A preset's title (prose.toml, in the catalogs) in the reader's language."""
     p = presets.PRESETS.get(name)
-    if p is None:
-        return name
-    return _(PRESET_TITLES[name]) if PRESET_TITLES.get(name) == p.title else p.title
+    return name if p is None else _(p.title)
 
 
 def _source(source: str | None) -> str:
@@ -95,21 +85,15 @@ def _flash(kind: str, text: str) -> None:
     ss["data_flash"] = (kind, text)
 
 
-def _error_text(e: FunnelError) -> str:
-    """A refusal and what to do about it, in the reader's language (a dash between them in English,
-    sentence after sentence in Chinese)."""
-    return e.text(lg, " — " if lg == "en" else i18n.SENTENCE_SEPARATORS.get(lg, " "))
-
-
 def _show_error(e: FunnelError) -> None:
-    st.error(ui.md(_error_text(e)))
+    st.error(ui.md(ui.error_text(e)))
     problems = getattr(e, "problems", None)
     if problems:
         df = presets.problems_frame(problems, lg)
         st.markdown(ngettext("**{n} problem found**", "**{n} problems found**", len(df), n=fmt_count(len(df)))
                     + (_(" (the first 50 below)") if len(df) > 50 else "")
                     + _(" — each names the file, row, column and value:"))
-        st.dataframe(blank_missing(df.head(50)), hide_index=True, width="stretch")
+        ui.dataframe(df.head(50), hide_index=True, width="stretch")
         ui.download_csv(df, "import-problems", label=_("Download every problem (CSV)"), key="dl_import_problems")
 
 
@@ -121,7 +105,7 @@ def _show_warnings(warnings, key: str) -> None:
     df = presets.problems_frame(warnings, lg)
     st.warning(ngettext("{n} value loaded but worth a look:", "{n} values loaded but worth a look:", len(df),
                         n=fmt_count(len(df))))
-    st.dataframe(blank_missing(df.head(50)), hide_index=True, width="stretch")
+    ui.dataframe(df.head(50), hide_index=True, width="stretch")
     ui.download_csv(df, "import-warnings", label=_("Download the warnings (CSV)"), key=key)
 
 
@@ -143,7 +127,7 @@ def _show_outcome(key: str) -> None:
                             "{n} bad rows would be skipped ({problems} problems) and kept in the rejected rows list.",
                             res.rejected, n=fmt_count(res.rejected), problems=fmt_count(res.problem_count)))
         df = presets.problems_frame(res.problems, lg)
-        st.dataframe(blank_missing(df.head(50)), hide_index=True, width="stretch")
+        ui.dataframe(df.head(50), hide_index=True, width="stretch")
         ui.download_csv(df, "skipped-rows", label=_("Download the rows that would be skipped (CSV)"),
                         key="dl_dry_skipped")
     if dry.limitations:
@@ -155,14 +139,14 @@ def _show_outcome(key: str) -> None:
                         for t in dry.preview])
         for tab, (t, df) in zip(tabs, dry.preview.items()):
             with tab:
-                st.dataframe(blank_missing(df), hide_index=True, width="stretch")
+                ui.dataframe(df, hide_index=True, width="stretch")
 
 
 # ---- Data health (also in presentation mode) -------------------------------------------------
 
 with ui.guard(_("the data health figures")):
     counts = ui.call(health.table_counts)
-    last = ui.call(health.latest_run)
+    last = ui.call(health.latest_run, lang=lg)
     n = dict(zip(counts["table"], counts["rows"]))
     finding = (_("{leads} leads and {opportunities} opportunities; last loaded from {source}.",
                  leads=fmt_int(n["leads"]), opportunities=fmt_int(n["opportunities"]), source=_source(last["source"]))
@@ -185,7 +169,7 @@ with ui.guard(_("the data health figures")):
         c.metric(_tr(TABLE_NAMES, row.table) if row.table in TABLE_NAMES else row.label, fmt_int(row.rows),
                  border=True, help=helps[row.table])
     if last:
-        # the run's own message is the import's (or the sample's) record, kept as written
+        # the run's own message is the import's (or the sample's) record, in the reader's language
         st.caption(ui.md(_("Latest import: {source}, loaded {day} by {who} (import run {run}).",
                            source=_source(last["source"]), day=fmt_date(last["started_at"]), who=last["run_by"],
                            run=last["run_id"]) + " " + str(last["message"] or "")))
@@ -209,7 +193,7 @@ with left, ui.guard(_("the date spans")):
     st.subheader(_("Date span"))
     spans = ui.call(health.date_spans)
     spans["what"] = [_tr(SPANS, w) for w in spans["what"]]
-    st.dataframe(spans, hide_index=True, width="stretch",
+    ui.dataframe(spans, hide_index=True, width="stretch",
                  column_config={"what": st.column_config.TextColumn(_("What")),
                                 "first": st.column_config.DatetimeColumn(_("First"), format=DATETIME),
                                 "last": st.column_config.DatetimeColumn(_("Last"), format=DATETIME),
@@ -220,13 +204,13 @@ with right, ui.guard(_("the stages seen")):
     st.subheader(_("Stages seen"))
     seen = ui.call(health.stages_seen)
     table = seen.copy()
-    table["position"] = ["" if pd.isna(x) else str(int(x)) for x in table["position"]]  # side states have no place
+    table["position"] = table["position"].astype("Int64")     # side states have no place: a dash
     table["funnel"] = [_tr(FUNNEL_NAMES, f) for f in table["funnel"]]                     # "lead" -> "Lead"
     table["kind"] = [_tr(KINDS, k) for k in table["kind"]]
-    st.dataframe(table, hide_index=True, width="stretch", height=min(35 * (len(table) + 1) + 3, 600),
+    ui.dataframe(table, hide_index=True, width="stretch", height=min(35 * (len(table) + 1) + 3, 600),
                  column_config={"funnel": st.column_config.TextColumn(_("Funnel")),
                                 "stage": st.column_config.TextColumn(_("Stage")),
-                                "position": st.column_config.TextColumn(_("Order")),
+                                "position": st.column_config.NumberColumn(_("Order"), format="%d"),
                                 "kind": st.column_config.TextColumn(_("Kind")),
                                 "configured": st.column_config.CheckboxColumn(_("In stage settings")),
                                 "events": st.column_config.NumberColumn(_("Events"), format="localized")})
@@ -245,14 +229,14 @@ with right, ui.guard(_("the stages seen")):
 
 with ui.guard(_("the import log")):
     st.subheader(_("Last imports"))
-    runs = ui.call(health.import_history, 10)
+    runs = ui.call(health.import_history, 10, lang=lg)
     if runs.empty:
         ui.empty_state(_("No import has run yet."))
     else:
         view = runs.assign(source=[_source(s) for s in runs["source"]],
                            status=[_tr(RUN_STATUS, x) for x in runs["status"]])[
             ["run_id", "started_at", "run_by", "source", "status", "rows", "message"]]
-        st.dataframe(view, hide_index=True, width="stretch", column_config={
+        ui.dataframe(view, hide_index=True, width="stretch", column_config={
             "run_id": st.column_config.NumberColumn(_("Run"), format="%d"),
             "started_at": st.column_config.DatetimeColumn(_("Started"), format=DATETIME),
             "run_by": st.column_config.TextColumn(_("By")), "source": st.column_config.TextColumn(_("Source")),
@@ -270,7 +254,7 @@ with ui.guard(_("the rejected rows")):
                             "{n} problems in run {run}: these rows were skipped (skip bad rows was on) and are kept "
                             "here with the reason, so they can be fixed and imported again.",
                             n_rej, n=fmt_count(n_rej), run=last["run_id"]))
-        st.dataframe(blank_missing(rej.drop(columns="run_id").head(200)), hide_index=True, width="stretch",
+        ui.dataframe(rej.drop(columns="run_id").head(200), hide_index=True, width="stretch",
                      column_config={"file": st.column_config.TextColumn(_("File")),
                                     "table_name": st.column_config.TextColumn(_("Table")),
                                     "row_number": st.column_config.NumberColumn(_("Row")),
@@ -290,7 +274,9 @@ AUDIT_ACTIONS = {"import": N_("Import"), "reset": N_("Reset to sample"), "sample
                  "probabilities": N_("Probabilities"), "probabilities_reset": N_("Probabilities reset"),
                  "sla_targets": N_("SLA targets"), "rules": N_("Scoring rules"), "scenario_saved": N_("Scenario saved"),
                  "scenario_current": N_("Scenario made current"), "review_saved": N_("Review saved"),
-                 "mapping_saved": N_("Mapping saved"), "restore": N_("Restore"), "currency": N_("Currency")}
+                 "mapping_saved": N_("Mapping saved"), "restore": N_("Restore"), "currency": N_("Currency"),
+                 "targets": N_("Targets"), "teams": N_("Teams"), "targets_import": N_("Targets imported"),
+                 "call": N_("Manager's call")}
 
 st.divider()
 st.header(_("Audit trail"))
@@ -315,11 +301,13 @@ with ui.guard(_("the audit trail")):
     if trail.empty:
         st.caption(_("No change matches these filters."))
     else:
-        # the summary and the values are the trail's record, kept as the library wrote them
+        # the summary in the reader's language (a row older than that: as stored); the values
+        # before and after are the trail's record, kept as the library wrote them
         shown = trail.assign(who=trail["actor_email"].fillna(trail["actor_name"]),
                              action=trail["action"].map(lambda a: _tr(AUDIT_ACTIONS, a)),
-                             actor_role=trail["actor_role"].map(lambda r: _tr(ROLES, r)))
-        st.dataframe(shown[["audit_id", "changed_at", "who", "actor_role", "action", "summary", "before", "after"]],
+                             actor_role=trail["actor_role"].map(lambda r: _tr(ROLES, r)),
+                             summary=audit.summaries(trail, lg))
+        ui.dataframe(shown[["audit_id", "changed_at", "who", "actor_role", "action", "summary", "before", "after"]],
                      hide_index=True, width="stretch", column_config={
                          "audit_id": st.column_config.NumberColumn("#", format="%d"),
                          "changed_at": st.column_config.DatetimeColumn(_("When (UTC)"), format=DATETIME + ":ss"),
@@ -329,7 +317,9 @@ with ui.guard(_("the audit trail")):
                          "summary": st.column_config.TextColumn(_("Change")),
                          "before": st.column_config.TextColumn(_("Before")),
                          "after": st.column_config.TextColumn(_("After"))})
-        ui.download_csv(trail, "audit-trail", label=_("Download the audit trail (CSV)"), key="dl_audit")
+        # the file is the record as written (English summaries, like the CLI's)
+        ui.download_csv(trail.drop(columns=["summary_msgid", "summary_params"]), "audit-trail",
+                        label=_("Download the audit trail (CSV)"), key="dl_audit")
 
 # ---- Undo: restore to before a change (admins) -------------------------------------------------
 if ui.can("restore") and not present:
@@ -343,9 +333,9 @@ if ui.can("restore") and not present:
                          "last ten versions). Restoring puts that version back as a new one: every figure returns to "
                          "what it was, the audit trail keeps every row, and the restore itself can be undone."))
             labels_by_id = {int(r.audit_id): _("#{id} · {day} · {who} · {summary} ({size} MB)", id=int(r.audit_id),
-                                               day=fmt_date(r.changed_at), who=r.who, summary=r.summary,
+                                               day=fmt_date(r.changed_at), who=r.who, summary=summary,
                                                size=f"{r.size_bytes / 1e6:,.1f}")
-                            for r in points.itertuples()}
+                            for r, summary in zip(points.itertuples(), audit.summaries(points, lg))}
             chosen = st.selectbox(_("Change to undo"), list(labels_by_id), format_func=labels_by_id.get,
                                   key="restore_pick", index=None, placeholder=_("Choose a change"))
             if chosen is not None:
@@ -426,7 +416,7 @@ def _commit(key: str, do_import) -> None:
     else:
         ui.after_write()
         ss.pop("imp_outcome", None)
-        _flash("ok", result.message)
+        _flash("ok", render(getattr(result, "message_obj", None) or result.message))
         ss["data_flash_warnings"] = getattr(result, "warnings", None)
         st.rerun()
 
@@ -468,9 +458,9 @@ def _preset_options(name: str, p) -> dict:
 
 def _preset_flow(name: str) -> None:
     p = presets.PRESETS[name]
-    st.markdown(p.description)
+    st.markdown(_(p.description))
     with st.expander(_("What this data cannot show")):
-        st.markdown("\n".join(f"- {ui.md(t)}" for t in presets.preset_notes(name)))
+        st.markdown("\n".join(f"- {ui.md(_(t))}" for t in presets.preset_notes(name)))
     default_dir = presets.default_directory(name)
     # The importer reads uploads, or a folder an admin set up (ui.import_folders) — plus the
     # shipped public data set's own folder — never a path typed into a box.
@@ -550,7 +540,7 @@ def _auto_flow() -> None:
         _show_outcome(key)
         return
     p = presets.PRESETS[det.preset]
-    st.markdown(f"**{_preset_title(det.preset)}** — {p.description}")
+    st.markdown(f"**{_preset_title(det.preset)}** — {_(p.description)}")
     options = _preset_options(det.preset, p)
     c1, c2 = st.columns([1, 6])
     if c1.button(_("Validate"), key="auto_check",
@@ -598,7 +588,7 @@ def _canonical_flow(saved_map: dict | None) -> None:
                 initial = presets.guess_columns(df, t, configured.get(STAGE_FUNNEL.get(t, "lead"), []))
             initial = {k: v for k, v in initial.items() if v in headers}
             st.markdown(_("**Columns** — which column of your file holds each field (required ones first):"))
-            edited = st.data_editor(
+            edited = ui.data_editor(
                 presets.assistant_frame(t, initial), key=f"map_{t}_{fid}", hide_index=True, width="stretch",
                 disabled=["field", "required", "meaning"],
                 column_config={"field": st.column_config.TextColumn(_("Field")),
@@ -612,7 +602,7 @@ def _canonical_flow(saved_map: dict | None) -> None:
                 st.caption(_("Every other column of a leads file is kept as a lead attribute (usable in filters, "
                              "breakdowns and scoring rules)."))
             with st.popover(_("Columns of this file")):
-                st.dataframe(blank_missing(presets.column_samples(df)), hide_index=True,
+                ui.dataframe(presets.column_samples(df), hide_index=True,
                              column_config={"blank_share": st.column_config.ProgressColumn(
                                  _("Blank"), format="percent", min_value=0, max_value=1)})
             time_cols = [colmap[c] for c in ("created_at", "entered_at", "close_date") if colmap.get(c)]
@@ -639,7 +629,7 @@ def _canonical_flow(saved_map: dict | None) -> None:
                          _("**Stages** — which configured opportunity stage each value of “{column}” means (leave "
                            "empty for values that already match a stage name):", column=ui.md(colmap["stage"])))
                 st.markdown(which)
-                sedit = st.data_editor(
+                sedit = ui.data_editor(
                     values, key=f"stages_{t}_{fid}_{colmap['stage']}", hide_index=True, width="stretch",
                     disabled=["value", "rows"],
                     column_config={"value": st.column_config.TextColumn(_("Value in your file")),
@@ -649,7 +639,7 @@ def _canonical_flow(saved_map: dict | None) -> None:
                 stages.setdefault(funnel, {}).update(
                     {r["value"]: r["stage"] for r in sedit.to_dict("records") if r.get("stage")})
             st.markdown(_("**Preview after mapping** (first rows):"))
-            st.dataframe(blank_missing(presets.apply_column_mapping(df, colmap, t)), hide_index=True, width="stretch")
+            ui.dataframe(presets.apply_column_mapping(df, colmap, t), hide_index=True, width="stretch")
     decimal_labels = {".": _("1234.50 (decimal point)"), ",": _("1.234,50 (decimal comma)")}
     decimal = st.radio(_("Amounts are written like"), [".", ","], horizontal=True, key="canon_decimal",
                        index=1 if (m0.get("options") or {}).get("decimal") == "," else 0,
@@ -679,11 +669,11 @@ def _canonical_flow(saved_map: dict | None) -> None:
                 path = presets.save_mapping(presets.mappings_dir(ui.db_path()), name, mapping,
                                             files={t: f.name for t, f in uploads.items()})
             except FunnelError as e:
-                st.error(ui.md(_error_text(e)))
+                st.error(ui.md(ui.error_text(e)))
             else:
                 with ui.writer("mapping saved") as w:
                     audit.record(w, ui.current_actor(), "mapping_saved", {"name": name, "path": str(path)},
-                                 None, mapping, summary=f"Saved the mapping '{name}' as a preset")
+                                 None, mapping, summary=i18n.msg("Saved the mapping '{name}' as a preset", name=name))
                 st.success(ui.md(_("Saved as {file} in {folder}. It now appears under “{question}”; on the command "
                                    "line: {command}", file=path.name, folder=path.parent,
                                    question=_("What are you importing?"),

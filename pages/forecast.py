@@ -150,11 +150,11 @@ if rates is not None and len(rates):
                                                          n=forecast.MIN_CLOSED_FOR_HISTORICAL)),
     }
     if present or not ui.can("edit"):   # viewers see the probabilities, with no control to change them
-        st.dataframe(table, hide_index=True, column_config=config, width="stretch")
+        ui.dataframe(table, hide_index=True, column_config=config, width="stretch")
     else:
         if st.session_state.pop(CLEAR_EDITOR, False):
             st.session_state.pop(EDITOR_KEY, None)  # the saved values are now the editor's base data
-        edited = st.data_editor(table, key=EDITOR_KEY, hide_index=True, width="stretch", column_config=config,
+        edited = ui.data_editor(table, key=EDITOR_KEY, hide_index=True, width="stretch", column_config=config,
                                 disabled=["stage", "historical", "closed", "enough"])
         changes = {s: float(new) / 100 for s, old, new in zip(table["stage"], table["configured"], edited["configured"])
                    if pd.notna(new) and (pd.isna(old) or abs(float(new) - float(old)) > 1e-9)}
@@ -271,14 +271,14 @@ with ui.guard(_("the backtest")), st.spinner(_("Replaying the last 12 months…"
             "mape": [fmt_pct(v) for v in summary["mape"]],
             "bias": [fmt_pct(v) for v in summary["bias"]],
         })
-        st.dataframe(table, hide_index=True, column_config={
+        ui.dataframe(table, hide_index=True, column_config={
             "method": st.column_config.TextColumn(_("Method")),
             "months": st.column_config.NumberColumn(_("Months compared")),
             "mape": st.column_config.TextColumn(_("Average miss (MAPE)")),
             "bias": st.column_config.TextColumn(_("Bias"))})
         months = bt.assign(period=[charts.period_label(p + "-01", lg) for p in bt["period"]],
                            method=[_(forecast.METHOD_LABELS[m_]) for m_ in bt["method"]])
-        st.dataframe(months, hide_index=True, width="stretch", column_config={
+        ui.dataframe(months, hide_index=True, width="stretch", column_config={
             "period": st.column_config.TextColumn(_("Month")),
             "method": st.column_config.TextColumn(_("Method")),
             "forecast": st.column_config.NumberColumn(_("Forecast"), format=MONEY_FORMAT),
@@ -318,7 +318,7 @@ with ui.guard(_("the deal table")):
             "Weighted amount": view["weighted_amount"],
         })
         # The frame keeps its English column names (the CSV's header); the screen names them in the language.
-        st.dataframe(shown, hide_index=True, width="stretch", height=420, column_config={
+        ui.dataframe(shown, hide_index=True, width="stretch", height=420, column_config={
             "Deal": st.column_config.TextColumn(_("Deal")),
             "Account": st.column_config.TextColumn(_("Account")),
             "Owner": st.column_config.TextColumn(_("Owner")),

@@ -167,7 +167,7 @@ with st.expander(_("Weekly figures (last 12 weeks)")):
                                format=money_format or "localized")
 
     shown = kpis.assign(week=[export.week_label(e, lg) for e in kpis["week_end"]])
-    st.dataframe(shown, hide_index=True, width="stretch", column_order=[
+    ui.dataframe(shown, hide_index=True, width="stretch", column_order=[
         "week", "new_leads", "mqls", "sqls", "rejected", "rejection_rate", "pipeline_created", "won_amount", "won_deals"],
         column_config={"week": cc.TextColumn(_("Week")), "new_leads": cc.NumberColumn(_("New leads"), format="localized"),
                        "mqls": cc.NumberColumn(_("MQLs"), format="localized"),

@@ -122,7 +122,7 @@ if not present:
         with ui.guard(_("the breakdown table")):
             table = breakdown(other)
             if other == "actor":   # actors are codes (sdr, sales): shown as SDR, Sales
-                st.dataframe(readable_columns(table, ["grp"]), hide_index=True, width="stretch", column_config={
+                ui.dataframe(readable_columns(table, ["grp"]), hide_index=True, width="stretch", column_config={
                     "grp": st.column_config.TextColumn(_("Rejected by")),
                     "rejected": st.column_config.NumberColumn(_("Rejections"), format="%d"),
                     "share": st.column_config.NumberColumn(_("Share of all rejections"), format="percent"),
@@ -133,7 +133,7 @@ if not present:
             else:
                 shown = table[["grp", "handoffs", "rejected", "rejection_rate", "resubmissions",
                                "resubmitted_within_7d", "median_resubmit_days", "small_sample"]]
-                st.dataframe(readable_columns(shown, ["grp"]), hide_index=True, width="stretch", column_config={
+                ui.dataframe(readable_columns(shown, ["grp"]), hide_index=True, width="stretch", column_config={
                     "grp": st.column_config.TextColumn(_(OTHER_BREAKDOWNS[other])),
                     "handoffs": st.column_config.NumberColumn(_("Hand-offs"), format="%d"),
                     "rejected": st.column_config.NumberColumn(_("Rejected"), format="%d"),
@@ -232,7 +232,7 @@ with ui.guard(_("the ping-pong list")):
                     if len(pp) >= 2000 else
                     _("{n} leads rejected {min} times or more by the as-of date, most rejections first. The path "
                       "lists every stage the lead entered, in order.", n=fmt_int(len(pp)), min=min_rej)))
-        st.dataframe(readable_columns(pp, ["channel", "segment"]), hide_index=True, width="stretch", column_config={
+        ui.dataframe(readable_columns(pp, ["channel", "segment"]), hide_index=True, width="stretch", column_config={
             "lead_id": st.column_config.TextColumn(_("Lead")),
             "channel": st.column_config.TextColumn(_("Channel")),
             "segment": st.column_config.TextColumn(_("Segment")),

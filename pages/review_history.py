@@ -66,7 +66,7 @@ with ui.guard(_("the review history")):
                                  last_forecast: landed["last_forecast"].map(fmt_money).to_list(),
                                  won: landed["actual"].map(fmt_money).to_list(),
                                  error: landed["error"].map(lambda e: fmt_pct(e, 0)).to_list()})
-            st.dataframe(show, hide_index=True)
+            ui.dataframe(show, hide_index=True)
             st.caption(_("Per month that is over: the forecast of the last review saved before it ended, what was "
                          "actually won in it, and the error (forecast − won) ÷ won; negative means the forecast ran low."))
     if len(snaps):
@@ -88,7 +88,7 @@ with ui.guard(_("the review history")):
             "{n} saved reviews, for any filters; the latest is the review of {date}, saved by {who}. Each stores its "
             "as-of date, filters and headline figures; the Overview compares against the latest earlier one with the "
             "same filters.", len(snaps), n=len(snaps), date=fmt_date(latest["as_of"]), who=latest["saved_by"]))
-        st.dataframe(table, hide_index=True, width="stretch")
+        ui.dataframe(table, hide_index=True, width="stretch")
         ui.download_csv(table, "saved-reviews")
 
 # ---- Targets across reviews, and the managers' calls against the forecast (issue #13) ----------
@@ -121,7 +121,7 @@ with ui.guard(_("the managers' calls")):
             _("Won"): scorecard["actual"].map(fmt_money),
             _("Closest"): [names[c] if isinstance(c, str) else _("period not over") for c in scorecard["closest"]],
         })
-        st.dataframe(shown, hide_index=True, width="stretch")
+        ui.dataframe(shown, hide_index=True, width="stretch")
         st.caption(_("Per period and owner, the latest call made before the period ended (the commit; the best case "
                      "where no commit was given), beside what the forecast said at that moment — won so far plus "
                      "the weighted open pipeline, and the median of the simulated outcomes — against what was won. "

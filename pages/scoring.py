@@ -125,9 +125,7 @@ def _attempt(fn) -> bool:
         fn()
         return True
     except FunnelError as e:
-        messages = getattr(e, "messages", None)   # a RuleError says itself in the reader's language
-        _flash("error", render(messages, sep=" — " if lg == "en" else None) if messages
-               else e.message + (f" — {e.hint}" if e.hint else ""))
+        _flash("error", ui.error_text(e))   # a RuleError says itself in the reader's language
     except Exception as e:  # noqa: BLE001 - the screen gets a sentence
         _flash("error", _("That did not work: {error}.", error=ui.plain_error(e)))
     return False
@@ -257,7 +255,7 @@ if present:
         shown_rules = _editor_frame(draft_rows)
         shown_rules = shown_rules.assign(operator=[_operator(o) for o in shown_rules["operator"]],
                                          rule_group=[_(GROUPS[g]) if g in GROUPS else g for g in shown_rules["rule_group"]])
-        st.dataframe(shown_rules.rename(columns={k: _(v) for k, v in RULE_LABELS.items()}), hide_index=True,
+        ui.dataframe(shown_rules.rename(columns={k: _(v) for k, v in RULE_LABELS.items()}), hide_index=True,
                      width="stretch")
 else:
     with st.container(border=True):
@@ -271,7 +269,7 @@ else:
                      op_contains=_operator("contains"), op_true=_operator("is true")))
         if K_EDITOR not in ss:  # a fresh editor (first visit, after a load, back from presentation mode)
             ss[S_DRAFT] = ss[S_EDITED]
-        edited = st.data_editor(
+        edited = ui.data_editor(
             _editor_frame(ss[S_DRAFT]), key=K_EDITOR, num_rows="dynamic", hide_index=True, width="stretch",
             height=min(36 * (len(ss[S_DRAFT]) + 2) + 4, 640),  # every rule visible, plus the "add" row
             column_config={
@@ -490,6 +488,6 @@ if ev_draft is not None:
                          stage=stage_md, as_of=fmt_date(scope.as_of))
                        + (_(" The first {n} are listed.", n=fmt_count(len(flips)))
                           if len(flips) < up["leads"] + down["leads"] else ""))
-            st.dataframe(shown, hide_index=True, width="stretch",
+            ui.dataframe(shown, hide_index=True, width="stretch",
                          column_config={created: st.column_config.DatetimeColumn(format="YYYY-MM-DD")})
             ui.download_csv(shown, "flipped_leads", key="dl_flipped")

@@ -110,9 +110,9 @@ with ui.guard(_("the stage settings")):
             "events": st.column_config.NumberColumn(_("Events using it"), disabled=True, format="localized"),
         }
         if ui.presentation() or not ui.can("edit"):   # viewers: the settings, no control to change them
-            st.dataframe(df, hide_index=True, width="stretch", column_config=config)
+            ui.dataframe(df, hide_index=True, width="stretch", column_config=config)
             continue
-        edited = st.data_editor(df, key=f"stages_{funnel}", hide_index=True, width="stretch", num_rows="dynamic",
+        edited = ui.data_editor(df, key=f"stages_{funnel}", hide_index=True, width="stretch", num_rows="dynamic",
                                 column_config=config, disabled=["events"])
         c1, c2, c3 = st.columns([1, 2, 2])
         if c1.button(_("Save changes"), key=f"save_{funnel}", type="primary"):

@@ -113,7 +113,7 @@ if page:
     with left:
         shown = bd[["owner", "kind", "team", "amount", "won", "attainment", "expected", "gap", "coverage",
                     "required_win_rate", "p_hit"]]
-        st.dataframe(
+        ui.dataframe(
             shown.assign(kind=[KINDS.get(k, k) for k in shown["kind"]]),
             hide_index=True, width="stretch",
             column_config={
@@ -160,7 +160,7 @@ if page and assumptions:
     if not present:
         with st.expander(_("What-if: change the plan's assumptions"), expanded=False):
             table = targets.assumption_table(assumptions, lang=lg, currency=cur)
-            edited = st.data_editor(
+            edited = ui.data_editor(
                 table, key=ASSUME_KEY, hide_index=True, width="stretch", disabled=["key", "assumption", "history"],
                 column_order=["assumption", "history", "in_use"],
                 column_config={"assumption": st.column_config.TextColumn(_("Assumption")),
@@ -223,7 +223,7 @@ with ui.guard(_("the calls so far")):
     if len(calls):
         shown = calls[["period", "owner", "commit_amount", "best_case_amount", "weighted_amount", "p50", "actual",
                        "note", "called_by", "called_at"]]
-        st.dataframe(shown.assign(period=[title_of(p) for p in shown["period"]]), hide_index=True, width="stretch",
+        ui.dataframe(shown.assign(period=[title_of(p) for p in shown["period"]]), hide_index=True, width="stretch",
                      key="calls_table",
                      column_config={"period": st.column_config.TextColumn(_("Period")),
                                     "owner": st.column_config.TextColumn(_("Team / owner")),
@@ -270,13 +270,15 @@ if not present:
     left, right = st.columns([3, 2])
     if not ui.can("edit"):   # viewers see the targets and teams, with no control to change them
         if stored is not None:
-            left.dataframe(stored, hide_index=True, width="stretch", column_config=target_columns)
+            with left:
+                ui.dataframe(stored, hide_index=True, width="stretch", column_config=target_columns)
         if teams is not None:
-            right.dataframe(teams, hide_index=True, width="stretch", column_config=team_columns)
+            with right:
+                ui.dataframe(teams, hide_index=True, width="stretch", column_config=team_columns)
         stored = teams = None
     if stored is not None:
         with left:
-            edited = st.data_editor(
+            edited = ui.data_editor(
                 stored, key=GRID_KEY, num_rows="dynamic", hide_index=True, width="stretch",
                 column_config=target_columns)
             if targets.targets_differ(stored, edited) and st.button(_("Save targets"), key="save_targets",
@@ -287,12 +289,12 @@ if not present:
                     ui.after_write()
                     st.session_state[CLEAR] = True
                     st.toast(ngettext("Targets saved. {n} warning: {first}", "Targets saved. {n} warnings: {first}",
-                                      len(warnings), n=len(warnings), first=ui.md(warnings[0]))
+                                      len(warnings), n=len(warnings), first=ui.md(render(warnings[0])))
                              if warnings else _("Targets saved."))
                     st.rerun()
     if teams is not None:
         with right:
-            edited_teams = st.data_editor(
+            edited_teams = ui.data_editor(
                 teams, key=TEAMS_KEY, num_rows="dynamic", hide_index=True, width="stretch",
                 column_config=team_columns)
             if st.button(_("Save teams"), key="save_teams"):
@@ -314,12 +316,12 @@ if not present:
                         res = targets.import_targets(w, up_t, up_m, actor=ui.current_actor())
                     ui.after_write()
                     st.session_state[CLEAR] = True
-                    st.session_state[IMPORT_NOTE] = (res.message, list(res.warnings))
+                    st.session_state[IMPORT_NOTE] = (res.message_obj, list(res.warning_messages))
                     st.rerun()
             note = st.session_state.pop(IMPORT_NOTE, None)
             if note:
-                st.success(note[0])
+                st.success(render(note[0]))
                 for warning in note[1][:5]:
-                    st.warning(ui.md(warning))
+                    st.warning(ui.md(render(warning)))
     st.caption(_("Saving replaces the stored targets (or teams) with the grid; a bad row refuses the whole save and "
                  "names the row. Every change recomputes every figure."))

@@ -98,7 +98,7 @@ with ui.guard(_("the time in stage")):
                                     for c in ("median_hours", "p90_hours", "km_median_hours")})
             shown["km_median_hours"] = [_("over half still there") if v == "–" and n else v
                                         for v, n in zip(shown["km_median_hours"], table["visits"])]
-            st.dataframe(shown, hide_index=True, width="stretch", column_config={
+            ui.dataframe(shown, hide_index=True, width="stretch", column_config={
                 "stage": st.column_config.TextColumn(_("Stage")),
                 "visits": st.column_config.NumberColumn(_("Visits"), format="localized",
                                                         help=_("Entries into the stage by the as-of date.")),
@@ -146,11 +146,11 @@ with left:
                                                              "target.")),
         }
         if present or not ui.can("edit"):   # viewers see the targets, with no control to change them
-            st.dataframe(targets, hide_index=True, width="stretch", column_config=config)
+            ui.dataframe(targets, hide_index=True, width="stretch", column_config=config)
         else:
             if st.session_state.pop(CLEAR_EDITOR, False):
                 st.session_state.pop(K_SLA_EDITOR, None)   # the saved values are now the editor's base data
-            edited = st.data_editor(targets, key=K_SLA_EDITOR, hide_index=True, width="stretch", column_config=config,
+            edited = ui.data_editor(targets, key=K_SLA_EDITOR, hide_index=True, width="stretch", column_config=config,
                                     disabled=["stage", "over_now"])
             changes = {}
             for s, old, new in zip(targets["stage"], targets["sla_days"], edited["sla_days"]):
@@ -216,7 +216,7 @@ with ui.guard(_("the stuck list")):
         st.markdown(line + (_(" — the {n} longest are listed.", n=fmt_count(len(stuck))) if total > len(stuck)
                             else _(".")))
         table = stuck[["item_id", "stage", "owner", "entered_at", "days_in_stage", "sla_days"]]
-        st.dataframe(labels.blank_missing(table, _("not assigned")), hide_index=True, width="stretch", column_config={
+        ui.dataframe(labels.blank_missing(table, _("not assigned")), hide_index=True, width="stretch", column_config={
             "item_id": st.column_config.TextColumn(_("Lead") if is_lead else _("Deal")),
             "stage": st.column_config.TextColumn(_("Stage")),
             "owner": st.column_config.TextColumn(_("Owner"), help=_("SDR for marketing and SDR stages, AE for sales "

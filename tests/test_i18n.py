@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from babel.messages.extract import extract_from_dir
+from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
 from conftest import ROOT, assert_clean, run_app
@@ -27,12 +28,13 @@ _PLOTLY = re.compile(r"%\{[^{}]*(?:\{[^{}]*\})?[^{}]*\}")
 
 
 def _extracted() -> dict[str, tuple]:
-    """Every message in the code, extracted as `make i18n-extract` does (babel.cfg, i18n.KEYWORDS)."""
-    method_map = [("funnel/**.py", "python"), ("pages/**.py", "python"), ("i18n_ui.py", "python"),
-                  ("ui.py", "python"), ("app.py", "python")]
+    """Every message in the code and in the presets' prose, extracted as `make i18n-extract` does
+    (babel.cfg's own mapping and extractors, i18n.KEYWORDS)."""
+    with (ROOT / "babel.cfg").open(encoding="utf-8") as f:
+        method_map, options_map = parse_mapping_cfg(f)
     out = {}
     for filename, lineno, message, _comments, _context in extract_from_dir(
-            str(ROOT), method_map, keywords=i18n.KEYWORDS):
+            str(ROOT), method_map, options_map, keywords=i18n.KEYWORDS):
         key = message[0] if isinstance(message, tuple) else message
         out.setdefault(key, (message, f"{filename}:{lineno}"))
     return out

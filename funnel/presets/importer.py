@@ -14,13 +14,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import fmt, ingest, store
+from .. import fmt, i18n, ingest, store
 from ..errors import ConfigError, ImportValidationError
 from ..i18n import Joined, msg, msg_n
 from ..limitations import NOTES_KEY, clear_data_notes
 from ..mapping import TABLE_ORDER
-from .base import TABLE_LABELS, Built, Note, problem, refuse, source_name, stage_mapping
+from .base import Built, Note, problem, refuse, source_name, stage_mapping
 from .registry import PRESETS, default_directory, find_preset_files, resolve_name
+from .prose import is_prose
 from .saved import mappings_dir, saved_mappings
 from .scoring_seed import seed_scoring
 
@@ -109,12 +110,29 @@ def _import_built(con, source: str, built: Built, notes: list[Note], skip_bad_ro
     # Warnings too name the user's file, row and column (an event dated before its deal's creation
     # was reported at the row of the preset's assembled history, under its internal name).
     if result.warnings:
-        told = ingest._warning_message(result.warnings, result.warning_count)
+        told = ingest._warning_msg(result.warnings, result.warning_count)
         result.warnings = [_translate(p, built, derived) for p in result.warnings]
-        result.message = result.message.replace(told, ingest._warning_message(result.warnings, result.warning_count))
+        retold = ingest._warning_msg(result.warnings, result.warning_count)
+        result.message = result.message.replace(told.render("en"), retold.render("en"))
+        result.message_obj = _replaced(result.message_obj, told, retold)
     _finish(con, result, source, set(built.tables), notes, derived,
             [(o, t) for o, t in zip(original, result.problems) if o.reason != t.reason])
     return result
+
+
+def _replaced(message, old: i18n.Message, new: i18n.Message):
+    """``message`` with its part ``old`` (a sentence it was composed of) replaced by ``new``."""
+    if message == old:
+        return new
+    if not isinstance(message, i18n.Message):
+        return message
+    return i18n.Message(message.msgid, tuple((k, _replaced(v, old, new)) for k, v in message.params),
+                        message.plural, message.n)
+
+
+#: The tables a source may have nothing for, as a sentence names them (lower case in English).
+EMPTIED_NAMES = {"leads": i18n.N_("leads"), "lead_events": i18n.N_("lead stage history"),
+                 "opportunities": i18n.N_("opportunities"), "opportunity_events": i18n.N_("opportunity stage history")}
 
 
 def _translate(p, built: Built, derived: dict[str, str]):
@@ -154,7 +172,10 @@ def _finish(con, result, source: str, produced: set[str], notes: list[Note],
     counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in cleared}
     to_clear = [t for t in cleared if counts[t] or t == "leads"]
     payload = {"source": source, "run_id": result.run_id,
-               "notes": [{"topic": n.topic, "text": n.text, "covers": list(n.covers)} for n in notes]}
+               "notes": [{"topic": n.topic, "text": n.text, "covers": list(n.covers),
+                          # a sentence of prose.toml is in the catalogs: kept as its message too
+                          **({"message": {"msgid": n.text, "params": {}}} if is_prose(n.text) else {})}
+                         for n in notes]}
     with store.transaction(con):
         for t in to_clear:
             if t == "leads":
@@ -177,13 +198,18 @@ def _finish(con, result, source: str, produced: set[str], notes: list[Note],
                                column_name = CASE WHEN column_name = 'entered_at' THEN coalesce(
                                    json_extract_string(raw_json, '$.source_column'), column_name) ELSE column_name END
                            WHERE run_id = ? AND file = ?""", [result.run_id, name])
-        emptied = [TABLE_LABELS[t].lower() for t in reversed(cleared) if counts.get(t)]
-        extra = f" This source has no {' or '.join(emptied)}: those tables were emptied." if emptied else ""
+        said = result.message_obj
+        emptied = [i18n.msg(EMPTIED_NAMES[t]) for t in reversed(cleared) if counts.get(t)]
+        if emptied:
+            said = i18n.msg("{first} {then}", first=said, then=i18n.msg(
+                "This source has no {tables}: those tables were emptied.", tables=i18n.list_of(emptied, " or ")))
         preset = PRESETS.get(source.split(":", 1)[1]) if source.startswith("preset:") else None
-        if preset is not None and preset.scoring_rules:
-            extra += seed_scoring(con, preset.scoring_rules, preset.scoring_threshold, source)
-        result.message += extra
-        con.execute("UPDATE import_runs SET message = ? WHERE run_id = ?", [result.message, result.run_id])
+        seeded = (seed_scoring(con, preset.scoring_rules, preset.scoring_threshold, source)
+                  if preset is not None and preset.scoring_rules else None)
+        if seeded is not None:
+            said = i18n.msg("{first} {then}", first=said, then=seeded)
+        result.message, result.message_obj = said.render("en"), said
+        store.set_import_run_message(con, result.run_id, said)
         store.refresh_derived(con)
         store.bump_data_version(con)
 

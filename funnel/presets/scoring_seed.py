@@ -12,6 +12,7 @@ import tomllib
 from importlib import resources
 
 from .. import store
+from ..i18n import Message, msg, msg_n
 
 SCORING_SEED_KEY = "scoring_seed"
 
@@ -68,28 +69,34 @@ def preset_scoring_rules(con, rules) -> list[tuple]:
     return [tuple(r) for r in rules if r[0] in filled]
 
 
-def seed_scoring(con, rules, threshold: float | None, source: str) -> str:
+def seed_scoring(con, rules, threshold: float | None, source: str) -> Message | None:
     """Store ``rules`` (and ``threshold``) as the current scoring if the stored ones are untouched.
 
     Runs inside the caller's transaction. Rules on columns this data lacks are dropped; when none
-    is left nothing changes. Returns a sentence for the import message ('' when nothing changed).
+    is left nothing changes. Returns a sentence for the import message (None when nothing changed).
     """
     untouched_rules, untouched_threshold, _ = _scoring_state(con)
     usable = preset_scoring_rules(con, rules)
     if not usable:
-        return ""
+        return None
     if not untouched_rules:
-        return " Your edited scoring rules were kept: the rules this preset suggests for its data did not replace them."
+        return msg("Your edited scoring rules were kept: the rules this preset suggests for its data did not replace "
+                   "them.")
     store.seed_scoring_rules(con, usable)
     con.execute("UPDATE scoring_scenarios SET is_current = FALSE")
     record = {"source": source, "rules": [list(r) for r in usable], "threshold": None}
-    said = f" Scoring rules for this data were set up ({len(usable)} rules"
+    n = len(usable)
+    said = msg_n("Scoring rules for this data were set up ({n} rule); edit them on the Scoring what-if page.",
+                 "Scoring rules for this data were set up ({n} rules); edit them on the Scoring what-if page.", n, n=n)
     if threshold is not None and untouched_threshold:
         store.set_setting(con, "mql_threshold", str(float(threshold)))
         record["threshold"] = float(threshold)
-        said += f", MQL threshold {float(threshold):g}"
+        said = msg_n("Scoring rules for this data were set up ({n} rule, MQL threshold {threshold}); edit them on "
+                     "the Scoring what-if page.",
+                     "Scoring rules for this data were set up ({n} rules, MQL threshold {threshold}); edit them on "
+                     "the Scoring what-if page.", n, n=n, threshold=f"{float(threshold):g}")
     store.set_setting(con, SCORING_SEED_KEY, json.dumps(record))
-    return said + "); edit them on the Scoring what-if page."
+    return said
 
 
 def restore_default_scoring(con) -> bool:
