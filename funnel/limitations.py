@@ -10,9 +10,11 @@ Languages (issue #14): each check's sentence is a message id, and each note of a
 ``message`` (id and parameters, JSON like the rest of the kept findings) beside its English
 ``text``; :func:`note_text` renders a note in a reader's language, and :func:`notes_for_page` /
 :func:`data_limitations` take ``lang`` (English by default, so existing callers read what they
-read before). A preset's stored note carries its message when it is a sentence of the presets'
-prose (funnel/presets/prose.toml, in the catalogs); a note a preset's builder worded from the data
-stays as written.
+read before). A preset's stored note carries its message too (funnel.presets.importer): a sentence
+of the presets' prose (funnel/presets/prose.toml, in the catalogs) as its own message id, a note a
+preset's builder worded from the data as its message id and parameters (counts and dates as
+:mod:`funnel.fmt` figures, data values as they are). A note stored by an older version, without
+its message, is shown as its English text.
 """
 from __future__ import annotations
 
@@ -169,12 +171,15 @@ def _message(message: dict) -> i18n.Message:
 
 
 def note_text(note: dict, lang: str = "en") -> str:
-    """One note of :func:`limitations` in ``lang``: a check's sentence translated, a preset's stored
-    note as written (and a note kept by an older version, without its message, as its text)."""
+    """One note of :func:`limitations` in ``lang``: a check's sentence or a preset's stored note
+    rendered from its message (a note kept by an older version, without its message, as its text)."""
     message = note.get("message")
     if not message or lang == "en":
         return note["text"]
-    return _message(message).render(lang)
+    try:
+        return _message(message).render(lang)
+    except (KeyError, TypeError, ValueError):   # a parameter a later release renamed: the note as stored
+        return note["text"]
 
 
 def data_limitations(con, topic: str | tuple[str, ...] | list[str] | None = None, lang: str = "en") -> list[str]:

@@ -90,9 +90,13 @@ def header_key(name: object) -> str:
 
 
 class Note(tuple):
-    """(topic, text, covers): ``covers`` names the findings of :func:`limitations` it already says."""
+    """(topic, text, covers): ``covers`` names the findings of :func:`limitations` it already says.
 
-    def __new__(cls, topic: str, text: str, covers: tuple[str, ...] = ()):
+    ``text`` is a sentence of prose.toml (a preset's fixed notes), or a :class:`~funnel.i18n.Message`
+    when a builder words the note from the data (its counts as :mod:`funnel.fmt` figures, its data
+    values as plain parameters), so the stored note is said in the reader's language."""
+
+    def __new__(cls, topic: str, text: str | Message, covers: tuple[str, ...] = ()):
         return super().__new__(cls, (topic, text, tuple(covers)))
 
     topic = property(lambda self: self[0])
@@ -190,10 +194,6 @@ class Cols:
         if h is None:
             return pd.Series([""] * len(self.df), index=self.df.index, dtype=object)
         return self.df[h].astype(str).str.strip()
-
-
-def plural(n: int, one: str, many: str) -> str:
-    return f"{n:,} {one if n == 1 else many}"
 
 
 def blank_to_none(s: pd.Series) -> pd.Series:

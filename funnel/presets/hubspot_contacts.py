@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import pandas as pd
 
+from .. import fmt
 from ..dates import order_from_option, parse_dates
-from ..i18n import msg
+from ..i18n import msg, msg_n
 from ..mapping import normalise_name
 from .base import (PERSONAL_COLUMNS, Built, Cols, FileRole, Note, Preset, add_lead_attributes, blank_to_none,
-                   plural, problem, refuse)
+                   problem, refuse)
 
 HUBSPOT_STAGE_COLUMNS = (
     ("Lead", ("Became a Lead Date", "hs_lifecyclestage_lead_date")),
@@ -84,18 +85,23 @@ def build(src: dict, options: dict) -> Built:
     out_of_order = ev_sorted.groupby("lead_id", sort=False)["_t"].apply(
         lambda t: bool((t.diff().dropna() < pd.Timedelta(0)).any())).sum()
     if out_of_order:
-        notes.append(Note("conversion", f"{plural(int(out_of_order), 'contact has', 'contacts have')} lifecycle dates out "
-                                        "of stage order (e.g. became a customer before becoming an MQL); they are kept "
-                                        "as written and ordered by time."))
+        n = int(out_of_order)
+        notes.append(Note("conversion", msg_n(
+            "{n} contact has lifecycle dates out of stage order (e.g. became a customer before becoming an MQL); "
+            "they are kept as written and ordered by time.",
+            "{n} contacts have lifecycle dates out of stage order (e.g. became a customer before becoming an MQL); "
+            "they are kept as written and ordered by time.", n, n=fmt.Count(n))))
     blank = int((lead_id != "").sum() - ev["lead_id"].nunique())
     if blank > 0:
-        notes.append(Note("conversion", f"{plural(blank, 'contact has', 'contacts have')} no lifecycle date at all: they "
-                                        "sit in the first stage since their create date."))
+        notes.append(Note("conversion", msg_n(
+            "{n} contact has no lifecycle date at all: they sit in the first stage since their create date.",
+            "{n} contacts have no lifecycle date at all: they sit in the first stage since their create date.",
+            blank, n=fmt.Count(blank))))
     if ignored:
-        notes.append(Note("source", "Subscriber, evangelist and 'other' lifecycle dates have no stage in the funnel and "
-                                "are not imported."))
+        notes.append(Note("source", msg("Subscriber, evangelist and 'other' lifecycle dates have no stage in the "
+                                        "funnel and are not imported.")))
     if personal:
-        notes.append(Note("source", "Names, e-mail addresses and phone numbers in the export are not imported."))
+        notes.append(Note("source", msg("Names, e-mail addresses and phone numbers in the export are not imported.")))
     return Built(tables={"leads": leads, "lead_events": ev}, names={"leads": f, "lead_events": f},
                  stages={"lead": {r: r for r, _ in HUBSPOT_STAGE_COLUMNS}}, notes=notes,
                  columns={"leads": {"lead_id": c_id, "created_at": c_created, "channel": c_source, "sdr": c_owner,

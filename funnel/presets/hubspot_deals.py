@@ -13,10 +13,11 @@ import re
 
 import pandas as pd
 
+from .. import fmt
 from ..dates import clean_amounts, order_from_option, parse_dates, to_time
-from ..i18n import msg
+from ..i18n import list_of, msg, msg_n
 from . import hubspot_contacts
-from .base import Built, Cols, FileRole, Note, Preset, blank_to_none, plural, problem, refuse
+from .base import Built, Cols, FileRole, Note, Preset, blank_to_none, problem, refuse
 from .prose import preset_prose
 from .quality import history_notes, row_stage_notes, without_amount
 
@@ -141,21 +142,28 @@ def build(src: dict, options: dict) -> Built:
             "opportunity_id": ids[bare], "stage": current[bare], "entered_at": created[bare], "source_file": df_file,
             "source_row": pd.Series(range(1, len(ids) + 1), index=ids.index)[bare], "source_column": d_created})],
             ignore_index=True)
-        notes.append(Note("deal_time_in_stage", f"{plural(int(bare.sum()), 'deal has', 'deals have')} no \"Date "
-                                                "entered\" value: each sits in its current stage since it was created."))
+        n_bare = int(bare.sum())
+        notes.append(Note("deal_time_in_stage", msg_n(
+            '{n} deal has no "{column}" value: each sits in its current stage since it was created.',
+            '{n} deals have no "{column}" value: each sits in its current stage since it was created.',
+            n_bare, n=fmt.Count(n_bare), column="Date entered")))
     if reopened:
-        notes.append(Note("forecast", f"{plural(reopened, 'deal entered', 'deals entered')} both the won and the lost "
-                                      "stage: each is taken at the later of the two."))
+        notes.append(Note("forecast", msg_n(
+            "{n} deal entered both the won and the lost stage: each is taken at the later of the two.",
+            "{n} deals entered both the won and the lost stage: each is taken at the later of the two.",
+            reopened, n=fmt.Count(reopened))))
     timed = events.assign(_t=to_time(events["entered_at"])).sort_values("_t", kind="stable")
     row_stage_notes(ids, current, timed, notes)
     pipelines = {p for _, _, p in cols if p} | set(dc.get(d_pipeline)[dc.get(d_pipeline) != ""])
     if len(pipelines) > 1:
-        notes.append(Note("forecast", f"The deals come from {len(pipelines)} pipelines ({', '.join(sorted(pipelines))}): "
-                                      "their stages are mapped onto one funnel by name."))
+        # more than one pipeline, so always the plural; the names are the data's own
+        notes.append(Note("forecast", msg(
+            "The deals come from {n} pipelines ({pipelines}): their stages are mapped onto one funnel by name.",
+            n=fmt.Count(len(pipelines)), pipelines=list_of(sorted(pipelines)))))
     opportunities, events = without_amount(opportunities, events, options, notes)
     history_notes(opportunities, events, _ORDER, notes)
-    notes.append(Note("forecast", "HubSpot's deal stage probabilities are not imported: the probabilities on the "
-                                  "Stage settings page apply."))
+    notes.append(Note("forecast", msg("HubSpot's deal stage probabilities are not imported: the probabilities on the "
+                                      "Stage settings page apply.")))
     stage_map = {s: STAGE_ROLES.get(s, s) for s in set(events["stage"])}
     stage_map.update({str(k): str(v) for k, v in (options.get("stage_map") or {}).items()})
     tables = {"opportunities": opportunities, "opportunity_events": events}
@@ -172,10 +180,12 @@ def build(src: dict, options: dict) -> Built:
         notes = [*(n for n in preset_prose("hubspot_contacts")["notes"] if n.topic != "forecast"),
                  *built_contacts.notes, *notes]
         linked = int(opportunities["lead_id"].notna().sum())
-        notes.append(Note("filters", f"{linked:,} of {len(opportunities):,} deals are linked to a contact of the "
-                                     "contacts export (their first associated contact), so the lead filters reach "
-                                     "them; the others have no lead."))
+        notes.append(Note("filters", msg(
+            "{linked} of {total} deals are linked to a contact of the contacts export (their first associated "
+            "contact), so the lead filters reach them; the others have no lead.",
+            linked=fmt.Count(linked), total=fmt.Count(len(opportunities)))))
     else:
-        notes.append(Note("leads", "A deals export has no contacts: the lead funnel, conversion, rejections and the "
-                                   "scoring what-if need the contacts export imported with it.", ("no_leads",)))
+        notes.append(Note("leads", msg("A deals export has no contacts: the lead funnel, conversion, rejections and "
+                                       "the scoring what-if need the contacts export imported with it."),
+                          ("no_leads",)))
     return Built(tables=tables, names=names, stages=stages, notes=notes, columns=columns)

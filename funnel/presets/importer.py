@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import fmt, i18n, ingest, store
+from .. import fmt, i18n, ingest, store, stored_messages
 from ..errors import ConfigError, ImportValidationError
 from ..i18n import Joined, msg, msg_n
 from ..limitations import NOTES_KEY, clear_data_notes
@@ -172,10 +172,7 @@ def _finish(con, result, source: str, produced: set[str], notes: list[Note],
     counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in cleared}
     to_clear = [t for t in cleared if counts[t] or t == "leads"]
     payload = {"source": source, "run_id": result.run_id,
-               "notes": [{"topic": n.topic, "text": n.text, "covers": list(n.covers),
-                          # a sentence of prose.toml is in the catalogs: kept as its message too
-                          **({"message": {"msgid": n.text, "params": {}}} if is_prose(n.text) else {})}
-                         for n in notes]}
+               "notes": [_stored_note(n) for n in notes]}
     with store.transaction(con):
         for t in to_clear:
             if t == "leads":
@@ -212,6 +209,19 @@ def _finish(con, result, source: str, produced: set[str], notes: list[Note],
         store.set_import_run_message(con, result.run_id, said)
         store.refresh_derived(con)
         store.bump_data_version(con)
+
+
+def _stored_note(note: Note) -> dict:
+    """A note as the import keeps it (setting ``data_notes``): its English text, which the CLI and
+    older versions read, and the message it was rendered from (:mod:`funnel.stored_messages`), which
+    a page says in the reader's language: a builder's message with its parameters, or a sentence of
+    prose.toml (in the catalogs) as its own message id. Other text is kept as text alone."""
+    text, message = note.text, None
+    if isinstance(text, i18n.Message):
+        text, message = text.render("en"), stored_messages.encode(text)
+    elif is_prose(text):
+        message = {"msgid": text, "params": {}}
+    return {"topic": note.topic, "text": text, "covers": list(note.covers), **({"message": message} if message else {})}
 
 
 def _import_saved(con, saved: dict, directory, files, skip_bad_rows):

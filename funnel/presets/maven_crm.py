@@ -6,8 +6,9 @@ import re
 
 import pandas as pd
 
-from ..i18n import msg
-from .base import Built, Cols, FileRole, Note, Preset, blank_to_none, plural, problem, refuse
+from .. import fmt
+from ..i18n import list_of, msg, msg_n
+from .base import Built, Cols, FileRole, Note, Preset, blank_to_none, problem, refuse
 
 MAVEN_STAGES = {"Prospecting": "Qualify", "Engaging": "Discovery", "Won": "Closed Won", "Lost": "Closed Lost"}
 
@@ -112,25 +113,33 @@ def build(src: dict, options: dict) -> Built:
 
     n_open = int(is_open.sum())
     n_prospect = int((stage == "Prospecting").sum())
-    notes.append(Note("forecast", f"The source has no created date: a deal's creation is its engage date, and the "
-                              f"{n_prospect:,} Prospecting deals (no date at all) are placed on the last day of the "
-                              f"data, {last_day:%d %b %Y}, with no stage event: they count as in the first stage "
-                              "(Qualify)."))
-    notes.append(Note("forecast", f"The {n_open:,} open deals have no expected close date in the source: all are given "
-                              f"{placeholder_close:%d %b %Y} (the last date in the data + 30 days), so the forecast's "
-                              "split by month is not meaningful — only the total open pipeline is."))
+    # Stage, file, column and product names are the data's own: parameters, not words to translate.
+    notes.append(Note("forecast", msg(
+        "The source has no created date: a deal's creation is its engage date, and the {n} {stage} deals (no date "
+        "at all) are placed on the last day of the data, {last_day}, with no stage event: they count as in the first "
+        "stage ({first_stage}).", n=fmt.Count(n_prospect), stage="Prospecting", last_day=fmt.Date(last_day),
+        first_stage="Qualify")))
+    notes.append(Note("forecast", msg(
+        "The {n} open deals have no expected close date in the source: all are given {close_date} (the last date in "
+        "the data + 30 days), so the forecast's split by month is not meaningful — only the total open pipeline is.",
+        n=fmt.Count(n_open), close_date=fmt.Date(placeholder_close))))
     if prices:
-        notes.append(Note("forecast", "Revenue exists only for won deals: open and lost deals carry their product's list "
-                                  "price as their amount (products.csv sales_price)."))
+        notes.append(Note("forecast", msg(
+            "Revenue exists only for won deals: open and lost deals carry their product's list price as their amount "
+            "({file} {column}).", file="products.csv", column="sales_price")))
     else:
-        notes.append(Note("forecast", "Without products.csv, open and lost deals have no amount (0): the weighted "
-                                  "forecast only counts deal numbers, not value."))
+        notes.append(Note("forecast", msg(
+            "Without {file}, open and lost deals have no amount (0): the weighted forecast only counts deal numbers, "
+            "not value.", file="products.csv")))
     if fixed:
-        notes.append(Note("source", f"{plural(fixed, 'deal names', 'deals name')} a product spelled differently from products.csv (e.g. GTXPro); "
-                                "they were matched to it (GTX Pro)."))
+        notes.append(Note("source", msg_n(
+            "{n} deal names a product spelled differently from {file} (e.g. {spelled}); they were matched to it "
+            "({product}).",
+            "{n} deals name a product spelled differently from {file} (e.g. {spelled}); they were matched to it "
+            "({product}).", fixed, n=fmt.Count(fixed), file="products.csv", spelled="GTXPro", product="GTX Pro")))
     if offices:
-        notes.append(Note("filters", "An opportunity's segment is its sales agent's regional office (Central, East, "
-                                 "West)."))
+        notes.append(Note("filters", msg("An opportunity's segment is its sales agent's regional office ({offices}).",
+                                         offices=list_of(("Central", "East", "West")))))
     return Built(tables={"opportunities": opportunities, "opportunity_events": opp_events},
                  names={"opportunities": pf, "opportunity_events": pf},
                  stages={"opportunity": dict(MAVEN_STAGES)}, notes=notes,

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from .. import fmt
+from ..i18n import msg, msg_n
 from .base import Built, Cols, FileRole, Note, Preset, blank_to_none, refuse
 
 
@@ -79,17 +81,22 @@ def build(src: dict, options: dict) -> Built:
     won_dt = pd.to_datetime(won, errors="coerce")
     early = int((won_dt.dt.normalize() < first_dt).sum())
     if early:
-        notes.append(Note("source", f"{early:,} deal{'s are' if early != 1 else ' is'} won before the lead's first contact "
-                                "date; kept as in the source (its time to win is negative)."))
+        notes.append(Note("source", msg_n(
+            "{n} deal is won before the lead's first contact date; kept as in the source (its time to win is "
+            "negative).",
+            "{n} deals are won before the lead's first contact date; kept as in the source (its time to win is "
+            "negative).", early, n=fmt.Count(early))))
     undeclared = int((pd.to_numeric(amount, errors="coerce").fillna(0) == 0).sum())
     if undeclared:
-        notes.append(Note("forecast", f"{undeclared:,} of {len(deals):,} won deals declared no monthly revenue; their "
-                                  "amount is 0, so won amounts understate the real value."))
+        notes.append(Note("forecast", msg(
+            "{n} of {total} won deals declared no monthly revenue; their amount is 0, so won amounts understate the "
+            "real value.", n=fmt.Count(undeclared), total=fmt.Count(len(deals)))))
     last_mql = pd.to_datetime(first, errors="coerce").max()
     late = int((won_dt.dt.normalize() > last_mql).sum()) if pd.notna(last_mql) else 0
     if late:
-        notes.append(Note("conversion", f"MQLs stop on {last_mql:%d %b %Y} but {late:,} wins come later: the latest "
-                                    "cohorts are still maturing, so their conversion is understated."))
+        notes.append(Note("conversion", msg(
+            "MQLs stop on {last_day} but {n} wins come later: the latest cohorts are still maturing, so their "
+            "conversion is understated.", last_day=fmt.Date(last_mql.date()), n=fmt.Count(late))))
     return Built(
         tables={"leads": leads, "lead_events": lead_events, "opportunities": opportunities,
                 "opportunity_events": opp_events},

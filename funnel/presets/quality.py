@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import pandas as pd
 
+from .. import fmt
 from ..dates import to_time
-from ..i18n import msg
-from .base import Note, plural, problem, refuse
+from ..i18n import msg, msg_n
+from .base import Note, problem, refuse
 
 
 def row_stage_notes(ids: pd.Series, row_stage: pd.Series, timed_events: pd.DataFrame, notes: list[Note]) -> None:
@@ -20,9 +21,11 @@ def row_stage_notes(ids: pd.Series, row_stage: pd.Series, timed_events: pd.DataF
     latest = timed_events.groupby("opportunity_id")["stage"].last()
     differ = int(((ids.map(latest).fillna(row_stage) != row_stage) & (row_stage != "")).sum())
     if differ:
-        notes.append(Note("source", f"{plural(differ, 'deal shows', 'deals show')} another stage on its row than in "
-                                    "its latest history entry; the history wins (the row's stage may have changed "
-                                    "after the history was exported, or the reverse)."))
+        notes.append(Note("source", msg_n(
+            "{n} deal shows another stage on its row than in its latest history entry; the history wins (the row's "
+            "stage may have changed after the history was exported, or the reverse).",
+            "{n} deals show another stage on its row than in its latest history entry; the history wins (the row's "
+            "stage may have changed after the history was exported, or the reverse).", differ, n=fmt.Count(differ))))
 
 
 def without_amount(opportunities, events, options: dict, notes: list[Note]):
@@ -38,13 +41,17 @@ def without_amount(opportunities, events, options: dict, notes: list[Note]):
         return opportunities, events
     if choice == "skip":
         gone = set(opportunities.loc[none, "opportunity_id"])
-        notes.append(Note("forecast", f"{plural(n, 'deal has', 'deals have')} no amount anywhere in the export and "
-                                      "{} left out (the choice 'skip deals without an amount').".format(
-                                          "was" if n == 1 else "were")))
+        notes.append(Note("forecast", msg_n(
+            "{n} deal has no amount anywhere in the export and was left out (the choice 'skip deals without an "
+            "amount').",
+            "{n} deals have no amount anywhere in the export and were left out (the choice 'skip deals without an "
+            "amount').", n, n=fmt.Count(n))))
         return opportunities[~none], events[~events["opportunity_id"].isin(gone)]
-    notes.append(Note("forecast", f"{plural(n, 'deal has', 'deals have')} no amount anywhere in the export and "
-                                  "count{} as 0 (the choice 'count deals without an amount as 0'): the pipeline "
-                                  "value understates them.".format("s" if n == 1 else "")))
+    notes.append(Note("forecast", msg_n(
+        "{n} deal has no amount anywhere in the export and counts as 0 (the choice 'count deals without an amount as "
+        "0'): the pipeline value understates them.",
+        "{n} deals have no amount anywhere in the export and count as 0 (the choice 'count deals without an amount "
+        "as 0'): the pipeline value understates them.", n, n=fmt.Count(n))))
     return opportunities.assign(amount=opportunities["amount"].where(~none, "0")), events
 
 
@@ -57,17 +64,22 @@ def history_notes(opportunities, events, stage_order: list[str], notes: list[Not
                                                              opportunities["created_at"]))).fillna(""))
     early = int((t < created).sum())
     if early:
-        notes.append(Note("source", f"{plural(early, 'history row is', 'history rows are')} dated before its deal was "
-                                    "created; kept as in the source (the deal's time in its first stage is then "
-                                    "measured from that row)."))
+        notes.append(Note("source", msg_n(
+            "{n} history row is dated before its deal was created; kept as in the source (the deal's time in its "
+            "first stage is then measured from that row).",
+            "{n} history rows are dated before its deal was created; kept as in the source (the deal's time in its "
+            "first stage is then measured from that row).", early, n=fmt.Count(early))))
     rank = events["stage"].map({s: i for i, s in enumerate(stage_order)})
     ordered = events.assign(_t=t, _r=rank).sort_values(["opportunity_id", "_t"], kind="stable")
     back = ordered.groupby("opportunity_id")["_r"].apply(lambda r: bool((r.dropna().diff() < 0).any()))
     # Re-entered: a stage seen again after another one (rows in the same stage are amount or
     # close-date changes, not a new visit).
     again = ordered.groupby("opportunity_id")["stage"].apply(lambda s: s[s != s.shift()].duplicated().any())
-    if int(back.sum()) or int(again.sum()):
-        notes.append(Note("deal_time_in_stage", f"{plural(int(back.sum()), 'deal moved', 'deals moved')} back to an "
-                                                f"earlier stage and {plural(int(again.sum()), 'deal', 'deals')} "
-                                                "re-entered a stage: each stay counts as its own visit, and a deal "
-                                                "counts as having reached its furthest stage."))
+    n_back, n_again = int(back.sum()), int(again.sum())
+    if n_back or n_again:
+        # two counts, each with its own singular or plural
+        notes.append(Note("deal_time_in_stage", msg(
+            "{moved_back} back to an earlier stage and {reentered} a stage: each stay counts as its own visit, and "
+            "a deal counts as having reached its furthest stage.",
+            moved_back=msg_n("{n} deal moved", "{n} deals moved", n_back, n=fmt.Count(n_back)),
+            reentered=msg_n("{n} deal re-entered", "{n} deals re-entered", n_again, n=fmt.Count(n_again)))))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from .. import fmt
 from ..dates import clean_amounts, order_from_option, parse_dates, to_time
 from ..i18n import msg
 from ..mapping import normalise_name
@@ -58,9 +59,9 @@ OPP_ID = ("Opportunity ID", "Opportunity ID (18)", "opportunity_id_18", "opportu
 CREATED = ("Created Date", "Create Date", "created")
 STAGE = ("Stage", "Stage Name", "to_stage", "new_stage")
 TRUE = {"1", "true", "yes", "y", "x"}
-NO_LEADS_NOTE = Note("leads", "A Salesforce opportunity export has no leads: the lead funnel, conversion, rejections and "
-                              "the scoring what-if cannot be computed (add the Lead export, and LeadHistory for the "
-                              "status changes).", ("no_leads",))
+NO_LEADS_NOTE = Note("leads", msg("A Salesforce opportunity export has no leads: the lead funnel, conversion, "
+                                  "rejections and the scoring what-if cannot be computed (add the Lead export, and "
+                                  "LeadHistory for the status changes)."), ("no_leads",))
 
 
 def _names(src: dict) -> dict[str, str]:
@@ -216,14 +217,15 @@ def _deals(got: dict, names: dict[str, str], options: dict, notes: list[Note]):
         created = dict(zip(oid, got["when"](oc.get(g["created"]))))
     if "history" in got:
         events = _deal_events_from_history(got)
-        notes.append(Note("forecast", "Salesforce's own probability and forecast category per history row are not "
-                                      "imported: the probabilities and categories on the Stage settings page apply."))
+        notes.append(Note("forecast", msg("Salesforce's own probability and forecast category per history row are "
+                                          "not imported: the probabilities and categories on the Stage settings page "
+                                          "apply.")))
     elif "field_history" in got:
         stage_now = dict(zip(oid, oc.get(g["stage"]))) if g is not None and g["stage"] else {}
         events = _deal_events_from_field_history(got, created, stage_now)
-        notes.append(Note("forecast", "The stage history comes from OpportunityFieldHistory: each StageName, Amount "
-                                      "or CloseDate change is one event carrying the stage, amount and close date as "
-                                      "of then (as OpportunityHistory writes them)."))
+        notes.append(Note("forecast", msg("The stage history comes from OpportunityFieldHistory: each StageName, "
+                                          "Amount or CloseDate change is one event carrying the stage, amount and "
+                                          "close date as of then (as OpportunityHistory writes them).")))
     else:
         events = pd.DataFrame(columns=["opportunity_id", "stage", "entered_at", "amount", "close_date", "source_file",
                                        "source_row", "source_column"])
@@ -239,9 +241,9 @@ def _deals(got: dict, names: dict[str, str], options: dict, notes: list[Note]):
                                       "created_at": [first_seen.get(o, "") for o in ids]})
         opportunities["amount"] = opportunities["opportunity_id"].map(last_amount).fillna("")
         opportunities["close_date"] = opportunities["opportunity_id"].map(close_last).fillna("")
-        notes.append(Note("forecast", "Without the Opportunities export, a deal's created date is its first history row "
-                                      "and its amount and close date the latest in the history; owners and accounts "
-                                      "are unknown."))
+        notes.append(Note("forecast", msg("Without the Opportunities export, a deal's created date is its first "
+                                          "history row and its amount and close date the latest in the history; "
+                                          "owners and accounts are unknown.")))
     else:
         amount = clean_amounts(oc.get(g["amount"]), got["decimal"])
         missing = amount == ""
@@ -254,8 +256,8 @@ def _deals(got: dict, names: dict[str, str], options: dict, notes: list[Note]):
             "product": blank_to_none(oc.get(g["product"])), "source_file": g["file"],
             "source_row": range(1, len(oid) + 1)})
         if filled:
-            notes.append(Note("forecast", f"Opportunities without an amount in the export ({filled:,}) take their "
-                                          "latest amount from the history."))
+            notes.append(Note("forecast", msg("Opportunities without an amount in the export ({n}) take their latest "
+                                              "amount from the history.", n=fmt.Count(filled))))
         row_stage = oc.get(g["stage"]) if g["stage"] else pd.Series("", index=oid.index)
         # Deals with no history row: one event in their current stage at their created date.
         no_hist = ~oid.isin(set(events["opportunity_id"])) & (row_stage != "")
@@ -266,14 +268,13 @@ def _deals(got: dict, names: dict[str, str], options: dict, notes: list[Note]):
                                   "source_row": pd.Series(range(1, len(oid) + 1), index=oid.index)[no_hist],
                                   "source_column": g["created"]})
             events = pd.concat([events, extra], ignore_index=True)
-            notes.append(Note("deal_time_in_stage", "Opportunities without a history row "
-                                                    f"({int(no_hist.sum()):,}) get one event in their current stage "
-                                                    "at their created date, so their time in stage is measured from "
-                                                    "creation."))
+            notes.append(Note("deal_time_in_stage", msg(
+                "Opportunities without a history row ({n}) get one event in their current stage at their created "
+                "date, so their time in stage is measured from creation.", n=fmt.Count(int(no_hist.sum())))))
         row_stage_notes(oid, row_stage, timed, notes)
         if g["source"]:
-            notes.append(Note("filters", "The opportunities' Lead Source is not imported (opportunities have no "
-                                         "channel): the channel filter does not apply to deals."))
+            notes.append(Note("filters", msg("The opportunities' Lead Source is not imported (opportunities have no "
+                                             "channel): the channel filter does not apply to deals.")))
     opportunities, events = without_amount(opportunities, events, options, notes)
     history_notes(opportunities, events, list(SALESFORCE_STAGES), notes)
     return opportunities, events
@@ -314,13 +315,14 @@ def _leads(got: dict, names: dict[str, str], opportunities: pd.DataFrame, deal_e
         # The status a lead was created in: the value before its first change, else its status now.
         base["stage"] = lead_id.map(first_old).fillna(status).where(lambda s: s != "", status)
         events = pd.concat([base, ch.drop(columns="old")], ignore_index=True)
-        notes.append(Note("conversion", "The lead funnel comes from LeadHistory's Status changes: a lead enters its "
-                                        "first status when it was created."))
+        notes.append(Note("conversion", msg("The lead funnel comes from LeadHistory's Status changes: a lead enters "
+                                            "its first status when it was created.")))
     else:
         base["stage"] = status
         events = base
-        notes.append(Note("conversion", "Without LeadHistory only each lead's current status is known: it is placed "
-                                        "at the lead's created date, so time in the lead stages cannot be measured."))
+        notes.append(Note("conversion", msg("Without LeadHistory only each lead's current status is known: it is "
+                                            "placed at the lead's created date, so time in the lead stages cannot be "
+                                            "measured.")))
     # A converted lead enters Opportunity when it was converted (unless a status already says so),
     # and Customer when the deal it became was won.
     conv_at = got["when"](lc.get(g["converted_at"]))

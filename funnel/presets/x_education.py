@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..i18n import msg
 from .base import Built, Cols, FileRole, Note, Preset, attribute_names, blank_to_none, refuse
 
 X_EDUCATION_DATE = "2018-12-20"   # the date of the upGrad archive: the snapshot has no dates at all
@@ -53,8 +54,10 @@ def build(src: dict, options: dict) -> Built:
     ev["source_file"] = f
     lq = names.get(c.find("lead_quality") or "", "lead_quality")
     tags = names.get(c.find("tags") or "", "tags")
-    notes = [Note("scoring", f"'{tags}' and '{lq}' are filled in by the sales team after contact: they leak the "
-                         "outcome and must not be scoring inputs (the suggestion leaves them out).")]
+    # the two attributes by the names this import gave them (data, not words to translate)
+    notes = [Note("scoring", msg("'{tags}' and '{lead_quality}' are filled in by the sales team after contact: they "
+                                 "leak the outcome and must not be scoring inputs (the suggestion leaves them out).",
+                                 tags=tags, lead_quality=lq))]
     return Built(tables={"leads": leads, "lead_events": ev}, names={"leads": f, "lead_events": f},
                  stages={"lead": {"Lead": "Lead", "Customer": "Customer"}}, notes=notes,
                  columns={"leads": {"lead_id": c_id, "channel": c_source}, "lead_events": {"lead_id": c_id}})
