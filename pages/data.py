@@ -130,9 +130,9 @@ def _show_outcome(key: str) -> None:
         ui.dataframe(df.head(50), hide_index=True, width="stretch")
         ui.download_csv(df, "skipped-rows", label=_("Download the rows that would be skipped (CSV)"),
                         key="dl_dry_skipped")
-    if dry.limitations:
+    if dry.notes:
         st.markdown(_("**After this import, these figures will not be available:**"))
-        st.markdown("\n".join(f"- {ui.md(t)}" for t in dry.limitations))
+        st.markdown("\n".join(f"- {ui.md(limitations.note_text(x, lg))}" for x in dry.notes))
     if dry.preview:
         st.markdown(_("**Preview: the first rows as they would be stored**"))
         tabs = st.tabs([_("{table} ({n} rows)", table=_tr(TABLE_NAMES, t), n=fmt_count(dry.counts.get(t, 0)))

@@ -3,14 +3,14 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 from .. import ingest, store
 from ..errors import FunnelError
-from ..limitations import data_limitations
+from ..limitations import limitations as limitation_notes
 from ..mapping import TABLE_ORDER
 from .importer import import_preset
 from .scoring_seed import SCORING_SEED_KEY
@@ -23,7 +23,10 @@ class DryRun:
     error: FunnelError | None
     preview: dict[str, pd.DataFrame]
     counts: dict[str, int]
-    limitations: list[str]
+    limitations: list[str]                      # what the data would not show, in English
+    # the same as notes ({"topic", "text", "message"}: funnel.limitations.note_text says each in a
+    # reader's language)
+    notes: list[dict] = field(default_factory=list)
 
 
 def _copy(src_con, dst_con, select: str, table: str, columns: str) -> None:
@@ -92,8 +95,8 @@ def dry_run(con, *, preset: str | None = None, directory=None, preset_files: dic
             order = " ORDER BY event_seq" if t.endswith("events") else ""
             preview[t] = tcon.execute(f"SELECT * FROM {t}{order} LIMIT {int(preview_rows)}").df()
             counts[t] = tcon.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-        lim = data_limitations(tcon) if preset is not None else []
-        return DryRun(True, result, None, preview, counts, lim)
+        notes = limitation_notes(tcon) if preset is not None else []
+        return DryRun(True, result, None, preview, counts, [n["text"] for n in notes], notes)
     finally:
         tcon.close()
         shutil.rmtree(tmp, ignore_errors=True)
