@@ -1766,8 +1766,8 @@ def _rows_of(table: str, n: int) -> i18n.Message:
     return i18n.msg_n("{n} opportunity event", "{n} opportunity events", n, n=count)
 
 
-def _summary(rows: dict[str, dict[str, int]]) -> i18n.Message:
-    """What a run loaded: "3,000 leads, 12,000 lead events" (or "no rows")."""
+def rows_summary(rows: dict[str, dict[str, int]]) -> i18n.Message:
+    """What a run loaded (``ImportResult.rows``): "3,000 leads, 12,000 lead events" (or "no rows")."""
     parts = [_rows_of(t, rows[t]["loaded"]) for t in TABLE_ORDER if t in rows and rows[t].get("read")]
     return i18n.list_of(parts) if parts else i18n.msg("no rows")
 
@@ -1785,10 +1785,10 @@ def _removed_stored(table: str, n: int) -> i18n.Message:
 def _committed_message(rows: dict[str, dict[str, int]], run_id: int, total: int,
                        currency_note: i18n.Message | None, warnings: list[Problem], n_warn: int) -> i18n.Message:
     """What a committed import did, for its log entry, its audit row and the person who ran it."""
-    message = i18n.msg("Imported {rows}.", rows=_summary(rows))
+    message = i18n.msg("Imported {rows}.", rows=rows_summary(rows))
     if total:
         nbad = sum(v["rejected"] - v.get("removed_stored", 0) for v in rows.values())
-        parts = [i18n.msg("Imported {rows}", rows=_summary(rows))]
+        parts = [i18n.msg("Imported {rows}", rows=rows_summary(rows))]
         if nbad:
             parts.append(i18n.msg_n("{n} bad row skipped", "{n} bad rows skipped", nbad, n=fmt.Count(nbad)))
         for t, v in rows.items():

@@ -119,8 +119,8 @@ def _show_outcome(key: str) -> None:
         return
     dry = out["dry"]
     res = dry.result
-    st.success(ui.md(_("Validation passed: {result} Nothing was written yet.",
-                       result=res.message.replace("Imported", "an import would load", 1))))
+    st.success(ui.md(_("Validation passed: an import would load {rows}. Nothing was written yet.",
+                       rows=render(ingest.rows_summary(res.rows)))))
     _show_warnings(getattr(res, "warnings", None), "dl_dry_warnings")
     if res.problem_count:
         st.warning(ngettext("{n} bad row would be skipped ({problems} problems) and kept in the rejected rows list.",
