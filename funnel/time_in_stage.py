@@ -67,7 +67,7 @@ _RANKING = ("time_in_stage", "survival_curves", "time_in_stage_and_curves")
 def _scoped_sql(name: str, filter_params: tuple, direct: bool, funnel: str, by_stage: bool = False) -> str:
     """The text of a time-in-stage query (time_in_stage, survival_curves, time_in_stage_and_curves,
     sla_summary) for one query shape; parsed once per shape. ``by_stage``: the visits are ranked
-    stage by stage (time_in_stage_ranked_by_stage), for an engine that scales out."""
+    by stage and duration bin (time_in_stage_ranked_by_stage), for an engine that scales out."""
     q = _for_scope(name, filter_params, direct, funnel)
     if by_stage and name in _RANKING:
         ranking = sqlcompose.query("time_in_stage_ranked_by_stage")
