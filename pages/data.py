@@ -479,21 +479,21 @@ def _preset_flow(name: str) -> None:
     if mode == "Upload them":
         cols = st.columns(len(p.roles))
         for c, role in zip(cols, p.roles):
-            f = c.file_uploader(role.label if role.required else _("{file} (optional)", file=role.label),
-                                type=FILE_TYPES, key=f"up_{name}_{role.key}", help=role.help)
+            f = c.file_uploader(_(role.label) if role.required else _("{file} (optional)", file=_(role.label)),
+                                type=FILE_TYPES, key=f"up_{name}_{role.key}", help=_(role.help) if role.help else None)
             if f is not None:
                 files[role.key] = f
         ready = all(r.key in files for r in p.roles if r.required)
         if not ready:
             st.caption(_("Upload {files} to continue.", files=_(", ").join(
-                r.label.lower() for r in p.roles if r.required and r.key not in files)))
+                _(r.label).lower() for r in p.roles if r.required and r.key not in files)))
     else:
         folder = st.selectbox(_("Folder"), folders, key=f"dir_{name}",
                               help=_("A folder an admin set up for imports; its files are found by their usual names."))
         found = presets.find_preset_files(name, folder) if folder else {}
         for role in p.roles:
             hit = found.get(role.key)
-            st.caption(_("{file}: {found}", file=role.label, found=ui.md(hit.name) if hit else
+            st.caption(_("{file}: {found}", file=_(role.label), found=ui.md(hit.name) if hit else
                          (_("not found") if role.required else _("not found (optional)"))))
         ready = bool(folder) and all(r.key in found for r in p.roles if r.required)
     options = _preset_options(name, p)

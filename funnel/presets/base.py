@@ -17,15 +17,15 @@ import pandas as pd
 
 from .. import ingest, store
 from ..errors import ImportValidationError
-from ..i18n import Joined, Message, msg
+from ..i18n import N_, Joined, Message, msg
 from ..mapping import guess_mapping, normalise_name
 
 ROOT = Path(__file__).resolve().parents[2]
 #: Where the public test data sets live next to the project (absent on a user's machine).
 SHARED_DATASETS = ROOT.parent / "shared" / "datasets"
 
-TABLE_LABELS = {"leads": "Leads", "lead_events": "Lead stage history", "opportunities": "Opportunities",
-                "opportunity_events": "Opportunity stage history"}
+TABLE_LABELS = {"leads": N_("Leads"), "lead_events": N_("Lead stage history"), "opportunities": N_("Opportunities"),
+                "opportunity_events": N_("Opportunity stage history")}
 
 # ---------------------------------------------------------------------------------------------
 # Stage roles: presets emit these names; each is mapped onto the CONFIGURED stage that plays the

@@ -68,8 +68,9 @@ class Detection:
         says them in the reader's language)."""
         out = []
         for name, preset, label in self.recognised:
-            what = msg("our canonical format") if preset == CANONICAL else PRESETS[preset].title
-            out.append(msg("{file}: {role} — {preset}.", file=name, role=label, preset=what))
+            # the role's label and the preset's title are catalog messages (N_ in the presets, prose.toml)
+            what = msg("our canonical format") if preset == CANONICAL else Message(PRESETS[preset].title)
+            out.append(msg("{file}: {role} — {preset}.", file=name, role=Message(label), preset=what))
         out += [msg("{file}: {why}", file=name, why=why) for name, why in self.left_out_reasons]
         return out
 

@@ -5,7 +5,7 @@ import pandas as pd
 
 from .. import fmt
 from ..dates import order_from_option, parse_dates
-from ..i18n import msg, msg_n
+from ..i18n import N_, msg, msg_n
 from ..mapping import normalise_name
 from .base import (PERSONAL_COLUMNS, Built, Cols, FileRole, Note, Preset, add_lead_attributes, blank_to_none,
                    problem, refuse)
@@ -24,9 +24,9 @@ HUBSPOT_IGNORED_STAGES = ("Became a Subscriber Date", "Became an Evangelist Date
 
 PRESET = Preset(
     name="hubspot_contacts",
-    roles=(FileRole("contacts", "Contacts export", ("*contacts*.csv", "*contacts*.xlsx", "hubspot*.csv",
+    roles=(FileRole("contacts", N_("Contacts export"), ("*contacts*.csv", "*contacts*.xlsx", "hubspot*.csv",
                                                     "hubspot*.xlsx"),
-                    help="Contacts → Export, with the lifecycle stage date properties.",
+                    help=N_("Contacts → Export, with the lifecycle stage date properties."),
                     signature=(("Record ID", "Contact ID", "hs_object_id", "vid"), ("Create Date", "createdate"),
                                tuple(n for _, names in HUBSPOT_STAGE_COLUMNS for n in names))),),
     options=("date_format",),

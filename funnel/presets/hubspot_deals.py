@@ -15,7 +15,7 @@ import pandas as pd
 
 from .. import fmt
 from ..dates import clean_amounts, order_from_option, parse_dates, to_time
-from ..i18n import list_of, msg, msg_n
+from ..i18n import N_, list_of, msg, msg_n
 from . import hubspot_contacts
 from .base import Built, Cols, FileRole, Note, Preset, blank_to_none, problem, refuse
 from .prose import preset_prose
@@ -84,12 +84,12 @@ def _wide_to_events(dc: Cols, ids: pd.Series, cols, when, file: str) -> pd.DataF
 
 PRESET = Preset(
     name="hubspot_deals",
-    roles=(FileRole("deals", "Deals export", ("*deals*.csv", "*deals*.xlsx", "*deal*.csv"),
-                    help="Deals → Export, with the \"Date entered …\" properties.",
+    roles=(FileRole("deals", N_("Deals export"), ("*deals*.csv", "*deals*.xlsx", "*deal*.csv"),
+                    help=N_("Deals → Export, with the \"Date entered …\" properties."),
                     signature=(("Deal Stage", "dealstage"), ("Close Date", "closedate"),
                                ("Pipeline", "Deal Name", "dealname", "Amount"))),
-           FileRole("contacts", "Contacts export (optional)", ("*contacts*.csv", "*contacts*.xlsx"), required=False,
-                    help="Contacts → Export, with the lifecycle stage date properties.",
+           FileRole("contacts", N_("Contacts export (optional)"), ("*contacts*.csv", "*contacts*.xlsx"), required=False,
+                    help=N_("Contacts → Export, with the lifecycle stage date properties."),
                     signature=hubspot_contacts.PRESET.roles[0].signature)),
     options=("date_format", "decimal", "stage_map", "missing_amount"),
 )

@@ -7,7 +7,7 @@ import re
 import pandas as pd
 
 from .. import fmt
-from ..i18n import list_of, msg, msg_n
+from ..i18n import N_, list_of, msg, msg_n
 from .base import Built, Cols, FileRole, Note, Preset, blank_to_none, problem, refuse
 
 MAVEN_STAGES = {"Prospecting": "Qualify", "Engaging": "Discovery", "Won": "Closed Won", "Lost": "Closed Lost"}
@@ -15,15 +15,15 @@ MAVEN_STAGES = {"Prospecting": "Qualify", "Engaging": "Discovery", "Won": "Close
 
 PRESET = Preset(
     name="maven_crm",
-    roles=(FileRole("sales_pipeline", "Sales pipeline", ("sales_pipeline*.csv",),
-                    help="sales_pipeline.csv: opportunity_id, sales_agent, product, account, deal_stage, "
-                         "engage_date, close_date, close_value",
+    roles=(FileRole("sales_pipeline", N_("Sales pipeline"), ("sales_pipeline*.csv",),
+                    help=N_("sales_pipeline.csv: opportunity_id, sales_agent, product, account, deal_stage, "
+                         "engage_date, close_date, close_value"),
                     signature=(("opportunity_id",), ("deal_stage",), ("engage_date",), ("sales_agent", "close_value"))),
-           FileRole("products", "Products", ("products*.csv",), required=False,
-                    help="products.csv: product, series, sales_price",
+           FileRole("products", N_("Products"), ("products*.csv",), required=False,
+                    help=N_("products.csv: product, series, sales_price"),
                     signature=(("product",), ("sales_price",)), excludes=("opportunity_id",)),
-           FileRole("sales_teams", "Sales teams", ("sales_teams*.csv",), required=False,
-                    help="sales_teams.csv: sales_agent, manager, regional_office",
+           FileRole("sales_teams", N_("Sales teams"), ("sales_teams*.csv",), required=False,
+                    help=N_("sales_teams.csv: sales_agent, manager, regional_office"),
                     signature=(("sales_agent",), ("regional_office",)), excludes=("opportunity_id",))),
     public_folder="maven_crm",
 )

@@ -4,17 +4,17 @@ from __future__ import annotations
 import pandas as pd
 
 from .. import fmt
-from ..i18n import msg, msg_n
+from ..i18n import N_, msg, msg_n
 from .base import Built, Cols, FileRole, Note, Preset, blank_to_none, refuse
 
 
 PRESET = Preset(
     name="olist",
-    roles=(FileRole("mqls", "Marketing qualified leads", ("olist_marketing_qualified_leads*.csv", "*qualified_leads*"),
-                    help="olist_marketing_qualified_leads_dataset.csv: mql_id, first_contact_date, landing_page_id, origin",
+    roles=(FileRole("mqls", N_("Marketing qualified leads"), ("olist_marketing_qualified_leads*.csv", "*qualified_leads*"),
+                    help=N_("olist_marketing_qualified_leads_dataset.csv: mql_id, first_contact_date, landing_page_id, origin"),
                     signature=(("mql_id",), ("first_contact_date",), ("landing_page_id", "origin"))),
-           FileRole("closed_deals", "Closed (won) deals", ("olist_closed_deals*.csv", "*closed_deals*"),
-                    help="olist_closed_deals_dataset.csv: mql_id, seller_id, sdr_id, sr_id, won_date, …",
+           FileRole("closed_deals", N_("Closed (won) deals"), ("olist_closed_deals*.csv", "*closed_deals*"),
+                    help=N_("olist_closed_deals_dataset.csv: mql_id, seller_id, sdr_id, sr_id, won_date, …"),
                     signature=(("mql_id",), ("won_date",), ("seller_id", "sdr_id", "sr_id")))),
     public_folder="olist_marketing_funnel",
 )

@@ -13,7 +13,7 @@ import pandas as pd
 
 from .. import fmt
 from ..dates import clean_amounts, order_from_option, parse_dates, to_time
-from ..i18n import msg
+from ..i18n import N_, msg
 from ..mapping import normalise_name
 from .quality import history_notes, row_stage_notes, without_amount
 from .base import (PERSONAL_COLUMNS, Built, Cols, FileRole, Note, Preset, add_lead_attributes,
@@ -373,32 +373,32 @@ def _sig(*groups: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
 
 PRESET = Preset(
     name="salesforce",
-    roles=(FileRole("field_history", "Opportunity field history",
+    roles=(FileRole("field_history", N_("Opportunity field history"),
                     ("*opportunityfieldhistory*", "*opportunity_field_history*", "*opportunity field history*"),
-                    required=False, help="OpportunityFieldHistory: OpportunityId, Field, OldValue, NewValue, CreatedDate.",
+                    required=False, help=N_("OpportunityFieldHistory: OpportunityId, Field, OldValue, NewValue, CreatedDate."),
                     signature=_sig(("Opportunity ID",), ("Field", "Changed Field", "Field / Event"), ("New Value",))),
-           FileRole("lead_history", "Lead history", ("*leadhistory*", "*lead_history*", "*lead history*"),
-                    required=False, help="LeadHistory: LeadId, Field (Status), OldValue, NewValue, CreatedDate.",
+           FileRole("lead_history", N_("Lead history"), ("*leadhistory*", "*lead_history*", "*lead history*"),
+                    required=False, help=N_("LeadHistory: LeadId, Field (Status), OldValue, NewValue, CreatedDate."),
                     signature=_sig(("Lead ID",), ("Field", "Changed Field", "Field / Event"), ("New Value",))),
-           FileRole("history", "Opportunity history", ("*opportunityhistory*.csv", "*opportunity_history*.csv",
+           FileRole("history", N_("Opportunity history"), ("*opportunityhistory*.csv", "*opportunity_history*.csv",
                                                        "*history*.csv", "*history*.xlsx"),
-                    required=False, help="OpportunityHistory: one row per stage / amount / close date change.",
+                    required=False, help=N_("OpportunityHistory: one row per stage / amount / close date change."),
                     signature=_sig(("Opportunity ID",), ("Stage", "Stage Name"), ("Created Date", "Last Modified Date"),
                                    ("Probability", "Probability (%)", "Forecast Category", "Expected Revenue")),
                     excludes=("Opportunity Name", "Name", "Account Name", "AccountId", *_CHANGE_COLUMNS)),
-           FileRole("opportunities", "Opportunities", ("opportunities*.csv", "opportunity.csv", "*opportunities*.csv",
+           FileRole("opportunities", N_("Opportunities"), ("opportunities*.csv", "opportunity.csv", "*opportunities*.csv",
                                                        "*opportunities*.xlsx"),
-                    required=False, help="Opportunity: one row per opportunity.",
+                    required=False, help=N_("Opportunity: one row per opportunity."),
                     signature=_sig(("Opportunity ID", "Id"), ("Stage", "Stage Name"), ("Close Date",),
                                    ("Opportunity Name", "Name", "Account Name", "AccountId", "IsWon", "IsClosed")),
                     excludes=("Lead ID", "Status", *_CHANGE_COLUMNS)),
-           FileRole("leads", "Leads", ("lead.csv", "leads*.csv", "lead_*.csv", "*leads*.csv"), required=False,
-                    help="Lead: Id, CreatedDate, Status, LeadSource, OwnerId, ConvertedDate, ConvertedOpportunityId, …",
+           FileRole("leads", N_("Leads"), ("lead.csv", "leads*.csv", "lead_*.csv", "*leads*.csv"), required=False,
+                    help=N_("Lead: Id, CreatedDate, Status, LeadSource, OwnerId, ConvertedDate, ConvertedOpportunityId, …"),
                     signature=_sig(("Lead ID", "Id"), ("Lead Status", "Status"), ("Created Date", "Create Date"),
                                    ("IsConverted", "Converted", "Converted Date", "Lead Source", "Company")),
                     excludes=("StageName", "Stage", *_CHANGE_COLUMNS)),
-           FileRole("users", "Users (owner names)", ("user.csv", "users*.csv"), required=False,
-                    help="User: Id, Name (to show owner names instead of ids).",
+           FileRole("users", N_("Users (owner names)"), ("user.csv", "users*.csv"), required=False,
+                    help=N_("User: Id, Name (to show owner names instead of ids)."),
                     signature=_sig(("Id", "User ID"), ("Name", "Full Name"), ("Username", "Email", "Alias", "IsActive")),
                     excludes=("StageName", "Stage", "Status", *_CHANGE_COLUMNS))),
     options=("date_format", "decimal", "stage_map", "status_map", "missing_amount"),

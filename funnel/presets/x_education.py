@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..i18n import msg
+from ..i18n import N_, msg
 from .base import Built, Cols, FileRole, Note, Preset, attribute_names, blank_to_none, refuse
 
 X_EDUCATION_DATE = "2018-12-20"   # the date of the upGrad archive: the snapshot has no dates at all
@@ -22,8 +22,8 @@ def _normalise_case(s: pd.Series) -> pd.Series:
 
 PRESET = Preset(
     name="x_education",
-    roles=(FileRole("leads", "Leads", ("Leads.csv", "leads*.csv"),
-                    help="Leads.csv: Prospect ID, Lead Number, Lead Origin, Lead Source, …, Converted, …",
+    roles=(FileRole("leads", N_("Leads"), ("Leads.csv", "leads*.csv"),
+                    help=N_("Leads.csv: Prospect ID, Lead Number, Lead Origin, Lead Source, …, Converted, …"),
                     signature=(("Prospect ID",), ("Converted",), ("Lead Origin", "Lead Number"))),),
     public_folder="x_education_leads",
 )
