@@ -189,4 +189,11 @@ def test_sla_bars_and_trend():
     assert list(dashed.y) == [0.4, 0.2] and not dashed.showlegend
     assert solid.line.color == tc.stage_colors(["Lead", "MQL"])["MQL"]
     assert is_empty_note(tc.sla_bars(summary.iloc[0:0]))
+    # seven stages: the bars say the share only (the counts would run into each other), the hover the counts
+    seven = pd.DataFrame({"stage": list("ABCDEFG"), "position": range(7), "sla_hours": [48.0] * 7,
+                          "visits": [2935] * 7, "breaches": [1563] * 7, "breach_rate": [1563 / 2935] * 7,
+                          "over_now": [0] * 7})
+    bars = tc.sla_bars(seven, lang="zh").data[0]
+    assert list(bars.text) == ["53%"] * 7
+    assert "%{customdata[2]:,}" in bars.hovertemplate and list(bars.customdata[0][2:]) == [1563, 2935]
     assert is_empty_note(tc.breach_trend_chart(breaches.iloc[0:0]))

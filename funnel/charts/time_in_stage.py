@@ -118,6 +118,10 @@ def survival_chart(curves: pd.DataFrame, stage_order: list[str] | None = None,
                        x_title=_("Days since entering the stage"), y_title=_("Still in the stage"))
 
 
+#: Up to this many stages, a bar of the target chart also says its counts ("1,563 of 2,935").
+SLA_COUNT_LABEL_MAX_BARS = 4
+
+
 def sla_bars(summary: pd.DataFrame, presentation: bool = False, lang: str = "en") -> go.Figure:
     """Per stage with a target: share of visits over it, labelled with counts.
 
@@ -128,15 +132,20 @@ def sla_bars(summary: pd.DataFrame, presentation: bool = False, lang: str = "en"
     if d is None or d.empty:
         return theme.empty_figure(_("No stage has a target and visits — set targets in the table"), presentation)
     colors = [theme.BAD if r >= 0.25 else theme.NEUTRAL for r in d["breach_rate"]]
+    # "53% / 1,563 of 2,935" is wider than a bar once there are more than a few stages (the labels
+    # ran into each other at 1280 px, in Chinese most): then the bar says the share, the hover the counts.
+    with_counts = len(d) <= SLA_COUNT_LABEL_MAX_BARS
     fig = go.Figure(go.Bar(
         x=list(d["stage"]), y=list(d["breach_rate"]), marker_color=colors,
-        text=[fmt.pct(r, lang, 0) + "<br>" + _("{n} of {total}", n=fmt.Count(int(b)), total=fmt.Count(int(v)))
+        text=[fmt.pct(r, lang, 0) + ("<br>" + _("{n} of {total}", n=fmt.Count(int(b)), total=fmt.Count(int(v)))
+                                     if with_counts else "")
               for r, b, v in zip(d["breach_rate"], d["breaches"], d["visits"])],
         textposition="outside", cliponaxis=False, constraintext="none",
         textfont={"size": theme.font_sizes(presentation)["tick"] - 1},
-        customdata=list(zip(d["sla_hours"] / 24.0, d["over_now"])),
-        hovertemplate=_("<b>%{x}</b> (target %{customdata[0]:.1f} days)<br>%{y:.1%} of visits over target<br>"
-                        "%{customdata[1]:,} over it right now") + "<extra></extra>"))
+        customdata=list(zip(d["sla_hours"] / 24.0, d["over_now"], d["breaches"], d["visits"])),
+        hovertemplate=_("<b>%{x}</b> (target %{customdata[0]:.1f} days)<br>%{y:.1%} of visits over target "
+                        "(%{customdata[2]:,} of %{customdata[3]:,})<br>%{customdata[1]:,} over it right now")
+                      + "<extra></extra>"))
     theme.pct_tick(fig)
     fig.update_xaxes(type="category")
     fig.update_yaxes(rangemode="tozero")
