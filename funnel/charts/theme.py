@@ -150,13 +150,17 @@ def top_margin(title: str | None, presentation: bool, legend: bool | int) -> int
 
 def style(fig: go.Figure, *, title: str | None = None, presentation: bool = False,
           x_title: str | None = None, y_title: str | None = None, height: int | None = None,
-          legend: bool = True, title_chars: int | None = None) -> go.Figure:
+          legend: bool = True, title_chars: int | None = None, plot_height: int | None = None) -> go.Figure:
     """``title_chars``: wrap the title at this many characters (default: in presentation mode what
-    a half-width chart holds, ``PRESENTATION_TITLE_CHARS``; in normal mode no wrapping)."""
+    a half-width chart holds, ``PRESENTATION_TITLE_CHARS``; in normal mode no wrapping).
+    ``plot_height`` (instead of ``height``): the room below the title and legend — a chart whose
+    height follows its rows keeps it however many lines the title wraps to."""
     s = font_sizes(presentation)
     width = title_chars or (PRESENTATION_TITLE_CHARS if presentation else None)
     title = wrap_title(title, width) if title and width else title
-    height = height or (560 if presentation else 420)
+    top = top_margin(title, presentation, (legend_rows(legend_entries(fig), presentation) if legend else 0)
+                     + notes_above(fig))
+    height = (plot_height + top) if plot_height else (height or (560 if presentation else 420))
     # With yanchor "top", Plotly lifts a title of two or more lines by about 0.9 em (its first line
     # would start above the figure: measured in Chromium, plotly.js 3 and 4) and hangs the rest below
     # it. A top padding of that much puts it back; a padding, not a lower y, so a chart that moves the
@@ -171,9 +175,7 @@ def style(fig: go.Figure, *, title: str | None = None, presentation: bool = Fals
         title={"text": title, "font": {"size": s["title"]}, "x": 0, "xanchor": "left", "pad": {"l": 4, "t": lift},
                "y": title_y, "yref": "container", "yanchor": "top"} if title else None,
         # A note above the plot takes a row of the legend's band (it sits where the legend's last row does).
-        margin={"l": 10, "r": 10, "b": 10,
-                "t": top_margin(title, presentation, (legend_rows(legend_entries(fig), presentation) if legend else 0)
-                                + notes_above(fig))},
+        margin={"l": 10, "r": 10, "b": 10, "t": top},
         legend={"font": {"size": s["legend"]}, "orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 0},
         showlegend=legend,
         height=height,
