@@ -27,7 +27,6 @@ import os
 from dataclasses import dataclass
 from typing import Iterable, Mapping
 
-from .error_messages import error
 from .errors import FunnelError
 from .i18n import N_, Message, list_of, msg
 
@@ -150,11 +149,10 @@ def require(actor: Actor | None, permission: str) -> Actor:
     who = resolve(actor)
     if can(who, permission):
         return who
-    raise error(PermissionDenied,
-                msg("Only {who} may {what}; {person} is signed in as {role}.", who=_who_may(permission),
-                    what=msg(_WHAT[permission]), person=who.label, role=msg(_ROLE_NAMES[who.role])),
-                msg("Ask an admin to give you that role (the roles are set in {file}, {section}).",
-                    file=".streamlit/secrets.toml", section="[funnelcast.roles]"))
+    raise PermissionDenied(msg("Only {who} may {what}; {person} is signed in as {role}.", who=_who_may(permission),
+                               what=msg(_WHAT[permission]), person=who.label, role=msg(_ROLE_NAMES[who.role])),
+                           hint=msg("Ask an admin to give you that role (the roles are set in {file}, {section}).",
+                               file=".streamlit/secrets.toml", section="[funnelcast.roles]"))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -175,10 +173,10 @@ class RoleConfig:
         cfg = dict(cfg or {})
         default = str(cfg.get("default", "viewer")).strip().lower()
         if default not in _RANK:
-            raise error(FunnelError, msg("The default role {role} is not one of {roles}.", role=repr(default),
-                                         roles=", ".join(ROLES)),
-                        msg("Fix {setting} in {file}.", setting="[funnelcast.roles] default",
-                            file=".streamlit/secrets.toml"), code="config_error")
+            raise FunnelError(msg("The default role {role} is not one of {roles}.", role=repr(default),
+                                               roles=", ".join(ROLES)),
+                              hint=msg("Fix {setting} in {file}.", setting="[funnelcast.roles] default",
+                                  file=".streamlit/secrets.toml"), code="config_error")
 
         def entries(key) -> tuple[str, ...]:
             raw = cfg.get(key) or ()

@@ -17,7 +17,7 @@ from datetime import date, datetime, timezone
 
 import pandas as pd
 
-from . import error_messages, stored_messages
+from . import stored_messages
 from .access import Actor
 from .i18n import Message, msg
 
@@ -203,9 +203,8 @@ def restore_before(db_path, audit_id: int, *, actor: Actor | None = None, con=No
         if own:
             con.close()
     if row is None:
-        raise error_messages.error(store.FunnelError,
-                                   msg("There is no change #{id} in the audit trail.", id=str(audit_id)),
-                                   msg("Pick a change from the audit trail on the Data page."), code="audit_missing")
+        raise store.FunnelError(msg("There is no change #{id} in the audit trail.", id=str(audit_id)),
+                                hint=msg("Pick a change from the audit trail on the Data page."), code="audit_missing")
     target = int(row["data_version_before"])
     info = versions.restore(db_path, target, label=f"restore to before change #{audit_id}")
     with versions.writing(db_path, "restore recorded") as w:

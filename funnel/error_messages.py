@@ -11,20 +11,6 @@ from __future__ import annotations
 from .i18n import DEFAULT_LANGUAGE, Message, normalize, render as render_message
 
 
-def with_message(err: Exception, message: Message, hint: Message | None = None) -> Exception:
-    """``err`` carrying ``message`` and ``hint`` (its sentence and its hint as messages); returns
-    ``err``, so ``raise with_message(ConfigError(text, hint=…), msg(…), msg(…))`` reads as one."""
-    err.message_obj = message
-    err.hint_obj = hint
-    return err
-
-
-def error(cls, message: Message, hint: Message | None = None, **kwargs) -> Exception:
-    """A ``cls`` error (a FunnelError class) from ``message`` and ``hint``: worded in English, and
-    carrying both as messages (FunnelError keeps them). ``kwargs`` go to ``cls`` (e.g. ``problems``)."""
-    return cls(message, hint=hint, **kwargs)
-
-
 def _carried(err: BaseException) -> tuple | None:
     """``(message, hint)`` an error carries as messages, or None. Also the other forms of the same —
     ``err.messages = [message, hint]``, a Message as ``err.message`` — so an error raised that way

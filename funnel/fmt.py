@@ -315,13 +315,12 @@ def set_currency(con, code: str, *, from_import: bool = False) -> str:
     """Store the currency (an ISO 4217 code such as CNY, USD, EUR). ``from_import``: an import
     that knows its data's currency; it never replaces a currency a person chose."""
     from . import store
-    from .error_messages import error
     from .errors import ConfigError
     from .i18n import msg
     value = (code or "").strip().upper()
     if len(value) != 3 or not value.isalpha() or value not in babel_numbers.list_currencies():
-        raise error(ConfigError, msg("'{code}' is not a currency code.", code=str(code)),
-                    msg("Use a three-letter ISO 4217 code such as CNY, USD or EUR."))
+        raise ConfigError(msg("'{code}' is not a currency code.", code=str(code)),
+                          hint=msg("Use a three-letter ISO 4217 code such as CNY, USD or EUR."))
     if from_import and store.get_setting(con, CURRENCY_SOURCE_KEY) == "user":
         return currency(con)
     store.set_setting(con, CURRENCY_KEY, value)

@@ -21,7 +21,6 @@ import pandas as pd
 from sqlglot import exp
 
 from . import access, audit, fmt, sqlcompose, store
-from .error_messages import error
 from .errors import ConfigError
 from .i18n import N_, Message, list_of, msg, sentences
 from .query import Resolved, Scope, add_months, month_start, opportunity_scope, resolve, run
@@ -229,8 +228,8 @@ def save_probabilities(con, probabilities: dict[str, float], *, actor: access.Ac
             continue
         clean.append((value, stage))
     if problems:
-        raise error(ConfigError, msg("The probabilities were not saved: {problems}", problems=sentences(problems)),
-                    msg("Enter each probability as a percentage between 0 and 100."))
+        raise ConfigError(msg("The probabilities were not saved: {problems}", problems=sentences(problems)),
+                          hint=msg("Enter each probability as a percentage between 0 and 100."))
     if not clean:
         return
     before = {stage: known[stage].probability for _, stage in clean}

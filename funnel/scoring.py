@@ -23,7 +23,7 @@ from typing import NamedTuple
 import pandas as pd
 from sqlglot import exp
 
-from . import access, audit, error_messages, fmt, i18n, sqlcompose, store
+from . import access, audit, fmt, i18n, sqlcompose, store
 from .errors import RuleError
 from .i18n import N_, msg
 from .query import Resolved, Scope, cohort_condition, resolve, run
@@ -52,8 +52,8 @@ class Rule:
 
 def _rule_error(message: i18n.Message, hint: i18n.Message | None = None) -> RuleError:
     """A RuleError worded in English (the CLI and the report print it) that also carries its
-    messages (funnel.error_messages), so a page says it in the reader's language."""
-    return error_messages.error(RuleError, message, hint)
+    messages (FunnelError keeps them), so a page says it in the reader's language."""
+    return RuleError(message, hint=hint)
 
 
 def _is_numeric_type(dtype: str) -> bool:

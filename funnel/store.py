@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 
-from . import access, audit, error_messages, i18n, stored_messages
+from . import access, audit, i18n, stored_messages
 from .errors import ConfigError, FunnelError
 from .i18n import N_, msg
 
@@ -327,8 +327,8 @@ _PASS_A_FILE = msg("Pass the path of a .duckdb file, e.g. {example}.", example="
 
 
 def _db_error(message: i18n.Message, hint: i18n.Message) -> DatabaseError:
-    """A DatabaseError in English that carries its messages (funnel.error_messages)."""
-    return error_messages.error(DatabaseError, message, hint)
+    """A DatabaseError in English that carries its messages."""
+    return DatabaseError(message, hint=hint)
 
 
 def resolve_db_path(path: str | os.PathLike | None = None) -> Path:
@@ -532,8 +532,8 @@ def _problem(kind: str, funnel: str, **params) -> i18n.Message:
 
 def _config_error(message: i18n.Message, hint: i18n.Message | None = None) -> ConfigError:
     """A ConfigError worded in English (the CLI prints it) that carries its messages
-    (funnel.error_messages), so a page says it in the reader's language."""
-    return error_messages.error(ConfigError, message, hint)
+    (FunnelError keeps them), so a page says it in the reader's language."""
+    return ConfigError(message, hint=hint)
 
 
 def validate_stage_config(rows: list[dict]) -> list[str]:

@@ -26,7 +26,6 @@ import pandas as pd
 from sqlglot import exp
 
 from . import access, audit, conversion, fmt, forecast, sqlcompose, store
-from .error_messages import error
 from .errors import ConfigError, ImportValidationError
 from .i18n import N_, Message, gettext_for, list_of, msg, msg_n, render, sentences
 from .query import Scope, add_months, cohort_condition, month_start, opportunity_scope, resolve, run
@@ -178,13 +177,12 @@ def _read_rows(file, expected: tuple[str, ...], what: str) -> tuple[pd.DataFrame
     missing = [c for c in expected if c not in headers]
     if missing:
         columns = list_of([repr(m) for m in missing])
-        raise error(ImportValidationError,
-                    msg("The teams file {file} has no column {columns}; nothing was imported.", file=name,
-                        columns=columns) if what == "teams" else
-                    msg("The targets file {file} has no column {columns}; nothing was imported.", file=name,
-                        columns=columns),
-                    msg("Give it a header row with the columns {columns}.", columns=", ".join(expected)),
-                    problems=[f"{name}: missing column '{m}'" for m in missing])
+        raise ImportValidationError(msg("The teams file {file} has no column {columns}; nothing was imported.", file=name,
+                                        columns=columns) if what == "teams" else
+                                    msg("The targets file {file} has no column {columns}; nothing was imported.", file=name,
+                                        columns=columns),
+                                    hint=msg("Give it a header row with the columns {columns}.", columns=", ".join(expected)),
+                                    problems=[f"{name}: missing column '{m}'" for m in missing])
     df = df[[headers[c] for c in expected]].copy()
     df.columns = list(expected)
     is_csv = not name.lower().endswith((".xlsx", ".xlsm"))
@@ -295,14 +293,13 @@ def _check_teams(rows: pd.DataFrame, *, source: str, is_csv: bool) -> tuple[pd.D
 
 def _refuse(what: str, name: str, problems: list[Message]):
     n, shown = len(problems), _sentences(problems, 3)
-    raise error(ImportValidationError,
-                msg_n("The teams file {file} was not imported ({n} problem; nothing was changed): {problems}",
-                      "The teams file {file} was not imported ({n} problems; nothing was changed): {problems}", n,
-                      file=name, n=str(n), problems=shown) if what == "teams" else
-                msg_n("The targets file {file} was not imported ({n} problem; nothing was changed): {problems}",
-                      "The targets file {file} was not imported ({n} problems; nothing was changed): {problems}", n,
-                      file=name, n=str(n), problems=shown),
-                msg("Correct those rows and import the file again."), problems=_english(problems))
+    raise ImportValidationError(msg_n("The teams file {file} was not imported ({n} problem; nothing was changed): {problems}",
+                                      "The teams file {file} was not imported ({n} problems; nothing was changed): {problems}", n,
+                                      file=name, n=str(n), problems=shown) if what == "teams" else
+                                msg_n("The targets file {file} was not imported ({n} problem; nothing was changed): {problems}",
+                                      "The targets file {file} was not imported ({n} problems; nothing was changed): {problems}", n,
+                                      file=name, n=str(n), problems=shown),
+                                hint=msg("Correct those rows and import the file again."), problems=_english(problems))
 
 
 @lru_cache(maxsize=None)
@@ -399,8 +396,8 @@ def save_targets(con, rows, *, actor: access.Actor | None = None, source: str = 
     clean, problems, warnings = _check_targets(_as_frame(rows, TARGET_COLUMNS), source=source, is_csv=True,
                                                owners=known_owners(con), teams=teams)
     if problems:
-        raise error(ConfigError, msg("The targets were not saved: {problems}", problems=_sentences(problems, 3)),
-                    msg("Correct those rows and save again; nothing was changed."))
+        raise ConfigError(msg("The targets were not saved: {problems}", problems=_sentences(problems, 3)),
+                          hint=msg("Correct those rows and save again; nothing was changed."))
     _replace_audited(con, who, "targets", stored_targets, _write_targets, clean, source)
     return warnings
 
@@ -411,9 +408,9 @@ def save_teams(con, rows, *, actor: access.Actor | None = None, source: str = "t
     who = access.require(actor, "edit")
     clean, problems = _check_teams(_as_frame(rows, TEAM_COLUMNS), source=source, is_csv=True)
     if problems:
-        raise error(ConfigError, msg("The teams were not saved: {problems}",
-                                     problems=_sentences(problems[:3])),
-                    msg("Correct those rows and save again; nothing was changed."))
+        raise ConfigError(msg("The teams were not saved: {problems}",
+                                           problems=_sentences(problems[:3])),
+                          hint=msg("Correct those rows and save again; nothing was changed."))
     _replace_audited(con, who, "teams", stored_teams, _write_teams, clean, source)
 
 
@@ -467,8 +464,8 @@ def import_targets(con, targets_file=None, teams_file=None, *, actor: access.Act
     Editors and admins only (targets are configuration, like probabilities); audited."""
     who = access.require(actor, "edit")
     if targets_file is None and teams_file is None:
-        raise error(ConfigError, msg("Name a targets file or a teams file to import."),
-                    msg("For example: --targets targets.csv --teams teams.csv"))
+        raise ConfigError(msg("Name a targets file or a teams file to import."),
+                          hint=msg("For example: --targets targets.csv --teams teams.csv"))
     teams = read_teams(teams_file) if teams_file is not None else None
     team_names = set((teams if teams is not None else stored_teams(con))["team"])
     targets, warnings = (_read_targets(targets_file, owners=known_owners(con), teams=team_names)
@@ -992,8 +989,8 @@ def overrides_from_table(table: pd.DataFrame) -> dict:
         else:
             out[row.key] = value
     if problems:
-        raise error(ConfigError, msg("The what-if was not applied: {problems}", problems=_sentences(problems)),
-                    msg("Correct the value, or put the history value back."))
+        raise ConfigError(msg("The what-if was not applied: {problems}", problems=_sentences(problems)),
+                          hint=msg("Correct the value, or put the history value back."))
     if steps:
         out["step_rates"] = steps
     return out
@@ -1058,8 +1055,8 @@ def record_call(con, period: str, owner: str = "", *, commit_amount: float | Non
     if commit_amount is not None and best_case_amount is not None and float(best_case_amount) < float(commit_amount):
         problems.append(msg("The best case is below the commit: the best case includes the commit."))
     if problems:
-        raise error(ConfigError, msg("The call was not recorded: {problems}", problems=_sentences(problems)),
-                    msg("Correct the amounts and record it again."))
+        raise ConfigError(msg("The call was not recorded: {problems}", problems=_sentences(problems)),
+                          hint=msg("Correct the amounts and record it again."))
     r = resolve(con, scope)
     fig = _evaluate(con, scope.with_(as_of=r.as_of), pd.DataFrame({"period": [label], "owner": [_clean(owner)],
                                                                    "amount": [None]}),

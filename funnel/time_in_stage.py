@@ -7,7 +7,6 @@ import pandas as pd
 from sqlglot import exp
 
 from . import access, audit, fmt, i18n, sqlcompose, store
-from .error_messages import error
 from .errors import ConfigError
 from .i18n import N_, msg
 from .query import PERIOD_GRAINS, Resolved, Scope, cohort_condition, opportunity_scope, resolve, run
@@ -187,20 +186,20 @@ def save_sla_targets(con, funnel: str, targets: dict[str, float | None], *,
     clean: list[tuple[float | None, str]] = []
     for stage, hours in targets.items():
         if stage not in known:
-            raise error(ConfigError, msg("There is no opportunity stage called '{stage}'.", stage=stage)
-                        if funnel == "opportunity" else msg("There is no lead stage called '{stage}'.", stage=stage),
-                        msg("Rename or add stages on the Stage settings page."))
+            raise ConfigError(msg("There is no opportunity stage called '{stage}'.", stage=stage)
+                              if funnel == "opportunity" else msg("There is no lead stage called '{stage}'.", stage=stage),
+                              hint=msg("Rename or add stages on the Stage settings page."))
         if hours is not None:
             try:
                 hours = float(hours)
             except (TypeError, ValueError):
-                raise error(ConfigError, msg("The target for '{stage}' is not a number.", stage=stage),
-                            msg("Type a number of days.")) from None
+                raise ConfigError(msg("The target for '{stage}' is not a number.", stage=stage),
+                                  hint=msg("Type a number of days.")) from None
             if hours != hours:  # NaN: an emptied cell means "no target"
                 hours = None
             elif hours < 0:
-                raise error(ConfigError, msg("The target for '{stage}' is negative.", stage=stage),
-                            msg("Type zero or more days, or leave the cell empty for no target."))
+                raise ConfigError(msg("The target for '{stage}' is negative.", stage=stage),
+                                  hint=msg("Type zero or more days, or leave the cell empty for no target."))
         clean.append((hours, stage))
     before_all = {s.stage: s.sla_hours for s in store.stages(con, funnel)}
     changed = [(h, s) for h, s in clean if before_all.get(s) != h]

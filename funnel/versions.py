@@ -35,7 +35,6 @@ from pathlib import Path
 import duckdb
 
 from . import store
-from .error_messages import error
 from .errors import FunnelError
 from .i18n import list_of, msg
 
@@ -419,9 +418,9 @@ def restore(db_path, data_version: int, *, carry_tables: tuple[str, ...] = ("aud
         source = next((v for v in list_versions(db) if v.data_version == data_version), None)
         if source is None:
             kept = [str(v.data_version) for v in list_versions(db)]
-            raise error(FunnelError, msg("There is no kept version with data version {version} (kept: {kept}).",
-                                         version=str(data_version), kept=list_of(kept) if kept else msg("none")),
-                        msg("Pick one of the kept versions."), code="version_missing")
+            raise FunnelError(msg("There is no kept version with data version {version} (kept: {kept}).",
+                                               version=str(data_version), kept=list_of(kept) if kept else msg("none")),
+                              hint=msg("Pick one of the kept versions."), code="version_missing")
         work = _Work(db, source.path)
         try:
             con = work.con
